@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+import {
+  algorithmId,
+  children,
+  contextTag,
+  integer,
+  nullValue,
+  octetString,
+  oid,
+  readNode,
+  sequence,
+  setOf,
+  tlv,
+} from './der.js';
+import { DIGEST_OID, OID } from './oids.js';
+import type { DigestName, Signer } from './signer.js';
+
+/** An unsigned attribute to add to the SignerInfo (for example a signature timestamp). */
+export interface UnsignedAttribute {
+  type: string;
+  values: Buffer[];
+}
+
+function issuerAndSerial(certDer: Buffer): { issuer: Buffer; serial: Buffer } {
+  const tbs = children(readNode(certDer))[0];
+  if (!tbs) throw new Error('certificate has no tbsCertificate');
+  const fields = children(tbs);
+  const offset = fields[0]?.tag === 0xa0 ? 1 : 0; // explicit version
+  const serial = fields[offset];
+  const issuer = fields[offset + 2];
+  if (!serial || !issuer) throw new Error('certificate is missing its issuer or serial');
+  return { issuer: issuer.raw, serial: serial.raw };
+}
+
+function isSelfIssued(certDer: Buffer): boolean {
+  const tbs = children(children(readNode(certDer))[0]!);
+  const offset = tbs[0]?.tag === 0xa0 ? 1 : 0;
+  return tbs[offset + 2]!.raw.equals(tbs[offset + 4]!.raw);
+}
+
+function maxEcdsaSignatureLength(fieldBytes: number): number {
+  const intLength = 2 + fieldBytes + 1;
+  const content = 2 * intLength;
+  return content + (content < 0x80 ? 2 : 3);
+}
+
+const attribute = (type: string, ...values: Buffer[]): Buffer => sequence(oid(type), setOf(...values));
+
+/**
+ * Builds CMS SignedData for PAdES baseline (`ETSI.CAdES.detached`): detached content, signed
+ * attributes content-type, message-digest and signing-certificate-v2, no signing-time.
+ * Everything that depends only on the certificate is computed once, in the constructor.
+ */
+export class PadesCmsBuilder {
+  readonly digest: DigestName = 'sha256';
+  private readonly certificates: Buffer;
+  private readonly signerId: Buffer;
+  private readonly signingCertificateV2: Buffer;
+  private readonly digestAlgorithm: Buffer;
+  private readonly signatureAlgorithm: Buffer;
+  private readonly maxSignatureLength: number;
+
+  constructor(
+    readonly chainDer: readonly Buffer[],
+    readonly signer: Signer,
+  ) {
+    const leaf = chainDer[0];
+    if (!leaf) throw new Error('a signer needs a certificate chain');
+    const { issuer, serial } = issuerAndSerial(leaf);
+    this.signerId = sequence(issuer, serial);
+    const included = chainDer.filter((cert, i) => i === 0 || !isSelfIssued(cert));
+    this.certificates = contextTag(0, true, ...included);
+    const certHash = createHash('sha256').update(leaf).digest();
+    const issuerSerial = sequence(sequence(contextTag(4, true, issuer)), serial);
+    // hashAlgorithm is omitted: sha256 is its DEFAULT and DER leaves defaults out.
+    this.signingCertificateV2 = attribute(OID.signingCertificateV2, sequence(sequence(sequence(octetString(certHash), issuerSerial))));
+    this.digestAlgorithm = algorithmId(DIGEST_OID.sha256);
+    if (signer.key.kind === 'rsa') {
+      this.signatureAlgorithm = algorithmId(OID.sha256WithRSA, nullValue());
+      this.maxSignatureLength = Math.ceil(signer.key.modulusBits / 8);
+    } else {
+      this.signatureAlgorithm = algorithmId(OID.ecdsaWithSha256);
+      const fieldBytes = { 'P-256': 32, 'P-384': 48, 'P-521': 66 }[signer.key.curve];
+      this.maxSignatureLength = maxEcdsaSignatureLength(fieldBytes);
+    }
+  }
+
+  /** The DER of the signed attributes as a SET (what is signed). */
+  signedAttributes(messageDigest: Buffer): Buffer {
+    return setOf(
+      attribute(OID.contentType, oid(OID.data)),
+      attribute(OID.messageDigest, octetString(messageDigest)),
+      this.signingCertificateV2,
+    );
+  }
+
+  private assemble(signedAttrs: Buffer, signature: Buffer, unsigned: UnsignedAttribute[]): Buffer {
+    const signedAttrsImplicit = Buffer.from(signedAttrs);
+    signedAttrsImplicit[0] = 0xa0; // [0] IMPLICIT SET OF Attribute
+    const unsignedAttrs = unsigned.length
+      ? [contextTag(1, true, ...unsigned.map((a) => attribute(a.type, ...a.values)).sort(Buffer.compare))]
+      : [];
+    const signerInfo = sequence(
+      integer(1),
+      this.signerId,
+      this.digestAlgorithm,
+      signedAttrsImplicit,
+      this.signatureAlgorithm,
+      octetString(signature),
+      ...unsignedAttrs,
+    );
+    const signedData = sequence(
+      integer(1),
+      setOf(this.digestAlgorithm),
+      sequence(oid(OID.data)),
+      this.certificates,
+      tlv(0x31, signerInfo),
+    );
+    return sequence(oid(OID.signedData), contextTag(0, true, signedData));
+  }
+
+  /**
+   * The largest encoding `build` can return with these unsigned attributes' sizes, for sizing
+   * the signature placeholder exactly.
+   */
+  maxLength(extraUnsignedBytes = 0): number {
+    const probe = this.assemble(this.signedAttributes(Buffer.alloc(32)), Buffer.alloc(this.maxSignatureLength), []);
+    return probe.length + (extraUnsignedBytes > 0 ? extraUnsignedBytes + 16 : 0);
+  }
+
+  /** Signs: returns the signature value and a function that wraps it with unsigned attributes. */
+  async sign(messageDigest: Buffer): Promise<{ signature: Buffer; encode: (unsigned?: UnsignedAttribute[]) => Buffer }> {
+    const signedAttrs = this.signedAttributes(messageDigest);
+    const signature = await this.signer.sign(signedAttrs, this.digest);
+    return { signature, encode: (unsigned = []) => this.assemble(signedAttrs, signature, unsigned) };
+  }
+}

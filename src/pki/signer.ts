@@ -1,0 +1,19 @@
+/**
+ * A signer holds one private key and signs on request. It receives only the bytes to sign
+ * (for CMS: the DER of the signed attributes), never the document, so a key backend such as a
+ * PKCS#11 token can sit behind the same interface.
+ */
+export type DigestName = 'sha256' | 'sha384' | 'sha512';
+
+export type SignerKeyInfo =
+  | { readonly kind: 'rsa'; readonly modulusBits: number }
+  | { readonly kind: 'ec'; readonly curve: 'P-256' | 'P-384' | 'P-521' };
+
+export interface Signer {
+  readonly key: SignerKeyInfo;
+  /**
+   * Signs `data` (hashing it with `digest` first). RSA signatures are PKCS#1 v1.5; ECDSA
+   * signatures are DER-encoded `Ecdsa-Sig-Value` as CMS expects.
+   */
+  sign(data: Buffer, digest: DigestName): Promise<Buffer>;
+}

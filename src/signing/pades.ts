@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto';
+import type { PdfDocument } from '../pdf/document.js';
+import type { PreparedImage } from '../pdf/image.js';
+import { IncrementalUpdate } from '../pdf/incremental.js';
+import {
+  addSignatureField,
+  displayedSize,
+  fillByteRange,
+  fillContents,
+  type SealWidget,
+} from '../pdf/signature-field.js';
+import { PdfError } from '../pdf/errors.js';
+import type { PadesCmsBuilder } from '../pki/cms-signer.js';
+
+/** What sealing needs of a seal: its CMS builder (certificate + key) and its prepared image. */
+export interface SealMaterial {
+  readonly cms: PadesCmsBuilder;
+  readonly image: PreparedImage;
+  /** The name written as the signature's `/Name`. */
+  readonly signerName: string;
+}
+
+/** Where the seal goes; all lengths in points, positions on the page as displayed, from its top-left. */
+export type Placement =
+  | { readonly kind: 'invisible' }
+  | { readonly kind: 'stamp'; readonly pageIndex: number; readonly centerX: number; readonly centerY: number; readonly size: number }
+  | { readonly kind: 'seam'; readonly centerY?: number; readonly size: number };
+
+export interface SealOptions {
+  placement: Placement;
+  reason?: string;
+  location?: string;
+  docMdp?: 1 | 2 | 3;
+  signingTime?: Date;
+}
+
+export interface SealedPdf {
+  /** The sealed file is `original` followed by `appended`; the original bytes are not copied. */
+  readonly original: Buffer;
+  readonly appended: Buffer;
+  readonly fieldName: string;
+  readonly byteRange: [number, number, number, number];
+  readonly digest: Buffer;
+}
+
+export function widgetsFor(doc: PdfDocument, placement: Placement): SealWidget[] {
+  const pages = doc.pages();
+  switch (placement.kind) {
+    case 'invisible':
+      return [];
+    case 'stamp': {
+      const page = pages[placement.pageIndex];
+      if (!page) throw new PdfError('UNSUPPORTED', `the document has ${pages.length} page(s), not ${placement.pageIndex + 1}`);
+      const half = placement.size / 2;
+      return [{ pageIndex: placement.pageIndex, rect: { left: placement.centerX - half, top: placement.centerY - half, width: placement.size, height: placement.size } }];
+    }
+    case 'seam': {
+      if (pages.length < 2) throw new PdfError('UNSUPPORTED', 'a seam seal needs a document of at least two pages');
+      const count = pages.length;
+      const sliceWidth = placement.size / count;
+      return pages.map((page, i) => {
+        const { width, height } = displayedSize(page);
+        const centerY = placement.centerY ?? height / 2;
+        return {
+          pageIndex: i,
+          rect: { left: width - sliceWidth, top: centerY - placement.size / 2, width: sliceWidth, height: placement.size },
+          slice: { from: i / count, to: (i + 1) / count },
+        };
+      });
+    }
+  }
+}
+
+/**
+ * Applies a PAdES B-B seal by incremental update: one SHA-256 pass over the signed ranges, one
+ * private-key operation, and the appended bytes. The `/Contents` space is the exact maximum
+ * size of the CMS this seal's key can produce.
+ */
+export async function sealDocument(doc: PdfDocument, seal: SealMaterial, options: SealOptions): Promise<SealedPdf> {
+  const update = new IncrementalUpdate(doc);
+  const holes = addSignatureField(update, {
+    subFilter: 'ETSI.CAdES.detached',
+    contentsSize: seal.cms.maxLength(),
+    signingTime: options.signingTime ?? new Date(),
+    reason: options.reason,
+    location: options.location,
+    signerName: seal.signerName,
+    widgets: widgetsFor(doc, options.placement),
+    image: seal.image,
+    docMdp: options.docMdp,
+  });
+  const appended = update.write();
+  const original = doc.bytes;
+  const byteRange = fillByteRange(appended, original.length, holes);
+  const gapStart = holes.contents.offset;
+  const gapEnd = gapStart + holes.contents.length;
+  const digest = createHash('sha256')
+    .update(original)
+    .update(appended.subarray(0, gapStart))
+    .update(appended.subarray(gapEnd))
+    .digest();
+  const { encode } = await seal.cms.sign(digest);
+  fillContents(appended, holes, encode());
+  return { original, appended, fieldName: holes.fieldName, byteRange, digest };
+}
