@@ -1,0 +1,43 @@
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { healthRouter } from './http/health-routes.js';
+import { pkiRouter, type PublishedPki } from './http/pki-routes.js';
+import { HttpProblem, problemHandler } from './http/problem.js';
+import { sealRouter } from './http/seal-routes.js';
+import { sealsRouter } from './http/seals-routes.js';
+import type { SealRegistry } from './seals/registry.js';
+import type { ApiClientStore } from './store/api-clients.js';
+import type { Db } from './store/db.js';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  seals: SealRegistry;
+  clients: ApiClientStore;
+  /** The development PKI's published certificates and CRLs, when it runs. */
+  pki?: PublishedPki;
+}
+
+/** Builds the Express app from its parts; nothing global, everything injected. */
+export function buildApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      deps.logger.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+    });
+    next();
+  });
+  app.use(healthRouter({ db: deps.db, startedAt: new Date() }));
+  if (deps.pki) app.use(pkiRouter(deps.pki));
+  app.use(sealRouter({ seals: deps.seals, clients: deps.clients, maxBodyBytes: deps.config.maxBodyBytes, pdfLimits: deps.config.pdfLimits, logger: deps.logger }));
+  app.use(sealsRouter({ seals: deps.seals, clients: deps.clients }));
+  app.use((req, _res, next) => next(new HttpProblem(404, 'not-found', 'Not found', `no route for ${req.method} ${req.path}`)));
+  app.use(problemHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Express } from 'express';
+import type { Logger } from 'pino';
+import { buildApp } from './app.js';
+import type { Config } from './config.js';
+import { buildCrl } from './devpki/crl.js';
+import { ensureDevPki, type DevPki } from './devpki/index.js';
+import type { PublishedPki } from './http/pki-routes.js';
+import { SEAL_PURPOSE, type SealType } from './seals/image.js';
+import { SealRegistry } from './seals/registry.js';
+import { ApiClientStore, ROLES } from './store/api-clients.js';
+import { openSqlite, type Db } from './store/db.js';
+
+/** The sample departments of the embedded default: one with RSA keys, one with ECDSA P-256. */
+export const SAMPLE_SEALS: Array<{ id: string; orgName: string; uscc: string; sealType: SealType; keyKind: 'rsa' | 'ec' }> = [
+  { id: 'scjg-official', orgName: '某某市市场监督管理局', uscc: '11370500MB0100001H', sealType: 'official', keyKind: 'rsa' },
+  { id: 'scjg-approval', orgName: '某某市市场监督管理局', uscc: '11370500MB0100001H', sealType: 'approval', keyKind: 'rsa' },
+  { id: 'xzsp-official', orgName: '某某市行政审批服务局', uscc: '11370500MB0100002L', sealType: 'official', keyKind: 'ec' },
+  { id: 'xzsp-approval', orgName: '某某市行政审批服务局', uscc: '11370500MB0100002L', sealType: 'approval', keyKind: 'ec' },
+];
+
+export interface Service {
+  app: Express;
+  db: Db;
+  seals: SealRegistry;
+  clients: ApiClientStore;
+  devPki?: DevPki;
+  /** Set when this start created the development API client: the token, shown once. */
+  newDevToken?: string;
+  close(): Promise<void>;
+}
+
+function secretFile(file: string, make: () => string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const value = make();
+  writeFileSync(file, `${value}\n`, { mode: 0o600, flag: 'wx' });
+  return value;
+}
+
+function publishDevPki(pki: DevPki): PublishedPki {
+  const crlFor = (issuer: DevPki['root']) => async () => {
+    const now = new Date();
+    return buildCrl({
+      issuer,
+      revoked: [],
+      thisUpdate: now,
+      nextUpdate: new Date(now.getTime() + 24 * 3600 * 1000),
+      crlNumber: BigInt(Math.floor(now.getTime() / 1000)),
+    });
+  };
+  return { rootCertDer: pki.root.certDer, sealCaCertDer: pki.sealCa.certDer, rootCrl: crlFor(pki.root), sealCaCrl: crlFor(pki.sealCa) };
+}
+
+async function installDevSeals(pki: DevPki, seals: SealRegistry): Promise<void> {
+  for (const sample of SAMPLE_SEALS) {
+    if (await seals.get(sample.id)) continue;
+    const issued = pki.seals.find((s) => s.id === sample.id);
+    if (!issued) throw new Error(`the development PKI has no certificate for ${sample.id}`);
+    await seals.importPkcs12({
+      id: sample.id,
+      orgName: sample.orgName,
+      orgUscc: sample.uscc,
+      sealType: sample.sealType,
+      pkcs12: readFileSync(issued.p12Path),
+      password: pki.keystorePassword,
+    });
+  }
+}
+
+async function ensureDevClient(dataDir: string, clients: ApiClientStore): Promise<string | undefined> {
+  const tokenFile = path.join(dataDir, 'dev-api-token');
+  if (existsSync(tokenFile)) {
+    const token = readFileSync(tokenFile, 'utf8').trim();
+    if (await clients.findByToken(token)) return undefined;
+  }
+  const { token } = await clients.create('development', [...ROLES], SAMPLE_SEALS.map((s) => s.id));
+  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+/** Opens storage, keys and (in the embedded default) the development PKI, and builds the app. */
+export async function openService(config: Config, logger: Logger): Promise<Service> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const db = openSqlite(config.databaseFile);
+  try {
+    const keystorePassword = config.keystorePassword ?? secretFile(path.join(config.dataDir, 'keystore-password'), () => randomBytes(24).toString('base64url'));
+    const seals = new SealRegistry(db, config.dataDir, keystorePassword);
+    const clients = new ApiClientStore(db);
+    let devPki: DevPki | undefined;
+    let newDevToken: string | undefined;
+    if (config.devPki) {
+      devPki = await ensureDevPki({
+        dir: path.join(config.dataDir, 'pki'),
+        baseUrl: config.baseUrl,
+        seals: SAMPLE_SEALS.map((s) => ({ id: s.id, orgName: s.orgName, uscc: s.uscc, sealName: SEAL_PURPOSE[s.sealType] ?? '', keyKind: s.keyKind })),
+      });
+      await installDevSeals(devPki, seals);
+      newDevToken = await ensureDevClient(config.dataDir, clients);
+    }
+    const app = buildApp({ config, logger, db, seals, clients, pki: devPki ? publishDevPki(devPki) : undefined });
+    return { app, db, seals, clients, devPki, newDevToken, close: () => db.close() };
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}

@@ -1,0 +1,65 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const MB = 1024 * 1024;
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  BASE_URL: z.string().url().optional(),
+  DATA_DIR: z.string().default('./data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MAX_BODY_MB: z.coerce.number().positive().max(1024).default(64),
+  MAX_PDF_PAGES: z.coerce.number().int().positive().default(10_000),
+  MAX_PDF_OBJECTS: z.coerce.number().int().positive().default(2_000_000),
+  /** Password of the PKCS#12 keystores this service writes; by default kept in DATA_DIR/keystore-password. */
+  KEYSTORE_PASSWORD: z.string().min(16).optional(),
+  /** Set to "false" in production to skip generating the development PKI and sample seals. */
+  DEV_PKI: z.enum(['true', 'false']).default('true'),
+  DATABASE_URL: z.string().optional(),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  /** The URL other parties reach this service at: written into certificates and QR codes. */
+  baseUrl: string;
+  dataDir: string;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  maxBodyBytes: number;
+  pdfLimits: { maxPages: number; maxObjects: number; maxXrefSections: number };
+  keystorePassword: string | undefined;
+  devPki: boolean;
+  databaseFile: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads the environment into a typed config; no variable at all gives the embedded default. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  if (e.DATABASE_URL && !e.DATABASE_URL.startsWith('file:')) {
+    throw new ConfigError('DATABASE_URL: only SQLite (file:...) is supported in this version');
+  }
+  const dataDir = path.resolve(e.DATA_DIR);
+  const databaseFile = e.DATABASE_URL ? path.resolve(e.DATABASE_URL.slice('file:'.length)) : path.join(dataDir, 'eseal.sqlite');
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    baseUrl: (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    dataDir,
+    logLevel: e.LOG_LEVEL,
+    maxBodyBytes: Math.round(e.MAX_BODY_MB * MB),
+    pdfLimits: { maxPages: e.MAX_PDF_PAGES, maxObjects: e.MAX_PDF_OBJECTS, maxXrefSections: 10_000 },
+    keystorePassword: e.KEYSTORE_PASSWORD,
+    devPki: e.DEV_PKI === 'true',
+    databaseFile,
+  };
+}

@@ -1,0 +1,32 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { ApiClient, ApiClientStore, Role } from '../store/api-clients.js';
+import { HttpProblem } from './problem.js';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    client?: ApiClient;
+  }
+}
+
+/** Requires `Authorization: Bearer <token>` of an enabled client holding `role`. */
+export function requireRole(clients: ApiClientStore, role: Role): RequestHandler {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) {
+      next(new HttpProblem(401, 'unauthenticated', 'Authentication required', 'send Authorization: Bearer <api key>'));
+      return;
+    }
+    clients
+      .findByToken(match[1]!)
+      .then((client) => {
+        if (!client || client.disabled) throw new HttpProblem(401, 'unauthenticated', 'Authentication required', 'the API key is unknown or disabled');
+        if (!client.roles.includes(role) && !client.roles.includes('admin')) {
+          throw new HttpProblem(403, 'forbidden', 'Not allowed', `this API key lacks the "${role}" role`);
+        }
+        req.client = client;
+        next();
+      })
+      .catch(next);
+  };
+}

@@ -1,0 +1,22 @@
+import express, { type RequestHandler } from 'express';
+import { HttpProblem } from './problem.js';
+
+/** Accepts an `application/pdf` body up to `limit` bytes into `req.body` as a Buffer. */
+export function pdfBody(limit: number): RequestHandler[] {
+  const requirePdfType: RequestHandler = (req, _res, next) => {
+    const type = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/pdf') {
+      next(new HttpProblem(415, 'unsupported-media-type', 'Send the PDF as application/pdf', `Content-Type was "${type || 'missing'}"`));
+      return;
+    }
+    next();
+  };
+  const requireBody: RequestHandler = (req, _res, next) => {
+    if (!Buffer.isBuffer(req.body) || req.body.length === 0) {
+      next(new HttpProblem(400, 'empty-body', 'The request has no PDF', 'the body is empty'));
+      return;
+    }
+    next();
+  };
+  return [requirePdfType, express.raw({ type: () => true, limit }), requireBody];
+}

@@ -1,0 +1,77 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+import { ZodError } from 'zod';
+import { PdfError, type PdfErrorCode } from '../pdf/errors.js';
+import { Pkcs12Error } from '../pki/pkcs12.js';
+import { SealInputError } from '../seals/registry.js';
+
+/** An error meant for the client, written as RFC 9457 problem+json. */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    /** Stable machine-readable kind; becomes `type: /problems/<slug>`. */
+    readonly slug: string,
+    readonly title: string,
+    detail?: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(detail ?? title);
+    this.name = 'HttpProblem';
+  }
+}
+
+export function sendProblem(res: Response, problem: HttpProblem, instance?: string): void {
+  res
+    .status(problem.status)
+    .type('application/problem+json')
+    .json({ type: `/problems/${problem.slug}`, title: problem.title, status: problem.status, detail: problem.message, instance, ...problem.extra });
+}
+
+const PDF_PROBLEMS: Record<PdfErrorCode, [number, string, string]> = {
+  NOT_PDF: [422, 'not-a-pdf', 'The body is not a PDF'],
+  TRUNCATED: [422, 'pdf-truncated', 'The PDF is truncated'],
+  MALFORMED: [422, 'pdf-malformed', 'The PDF is malformed'],
+  ENCRYPTED: [422, 'pdf-encrypted', 'Encrypted PDFs cannot be sealed or verified'],
+  UNSUPPORTED: [422, 'pdf-unsupported', 'The PDF uses a feature that is not supported'],
+  LIMIT_EXCEEDED: [413, 'pdf-too-complex', 'The PDF exceeds a processing limit'],
+};
+
+/** Turns any error into problem+json: known input errors are 4xx, everything else a logged 500. */
+export function problemHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const problem = toProblem(err);
+    if (problem.status >= 500) logger.error({ err, method: req.method, path: req.path }, 'request failed');
+    sendProblem(res, problem, req.originalUrl.split('?')[0]);
+  };
+}
+
+function toProblem(err: unknown): HttpProblem {
+  if (err instanceof HttpProblem) return err;
+  if (err instanceof PdfError) {
+    const [status, slug, title] = PDF_PROBLEMS[err.code];
+    return new HttpProblem(status, slug, title, err.message);
+  }
+  if (err instanceof ZodError) {
+    const issues = err.issues.map((i) => ({ field: i.path.join('.'), message: i.message }));
+    return new HttpProblem(400, 'invalid-request', 'The request is invalid', issues.map((i) => `${i.field}: ${i.message}`).join('; '), { issues });
+  }
+  if (err instanceof SealInputError) {
+    return new HttpProblem(422, 'invalid-seal', 'The seal cannot be registered', err.message, { field: err.field });
+  }
+  if (err instanceof Pkcs12Error) {
+    return new HttpProblem(422, 'invalid-pkcs12', 'The PKCS#12 file cannot be used', err.message, { code: err.code });
+  }
+  const bodyError = err as { type?: string; status?: number; limit?: number };
+  if (bodyError.type === 'entity.too.large') {
+    return new HttpProblem(413, 'body-too-large', 'The request body is too large', `the limit is ${bodyError.limit} bytes`);
+  }
+  if (bodyError.type === 'entity.parse.failed') return new HttpProblem(400, 'invalid-json', 'The JSON body cannot be parsed');
+  if (typeof bodyError.status === 'number' && bodyError.status >= 400 && bodyError.status < 500) {
+    return new HttpProblem(bodyError.status, 'bad-request', 'Bad request', (err as Error).message);
+  }
+  return new HttpProblem(500, 'internal-error', 'Internal error', 'the request could not be completed; the error has been logged');
+}

@@ -1,0 +1,138 @@
+import { Router } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { PdfDocument, type PdfLimits } from '../pdf/document.js';
+import { displayedSize } from '../pdf/signature-field.js';
+import { findText } from '../pdf/text-locate.js';
+import type { SealRegistry, SealRecord } from '../seals/registry.js';
+import { sealDocument, type Placement } from '../signing/pades.js';
+import type { ApiClientStore } from '../store/api-clients.js';
+import { requireRole } from './auth.js';
+import { pdfBody } from './pdf-body.js';
+import { HttpProblem } from './problem.js';
+
+const MM = 72 / 25.4;
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+export const SealQuery = z
+  .object({
+    sealId: text(64),
+    mode: z.enum(['stamp', 'seam', 'invisible']).default('stamp'),
+    page: z.coerce.number().int().min(1).optional(),
+    x: z.coerce.number().finite().min(0).optional(),
+    y: z.coerce.number().finite().min(0).optional(),
+    width: z.coerce.number().finite().positive().optional(),
+    unit: z.enum(['mm', 'pt']).default('mm'),
+    anchor: text(100).optional(),
+    level: z.enum(['B-B', 'B-T', 'B-LT', 'B-LTA']).default('B-B'),
+    reason: text(200).optional(),
+    location: text(200).optional(),
+    certify: z.enum(['1', '2', '3']).optional(),
+  })
+  .strict()
+  .refine((q) => (q.x === undefined) === (q.y === undefined), { message: 'give both x and y, or neither', path: ['x'] })
+  .refine((q) => !(q.anchor && q.x !== undefined), { message: 'give either anchor or x/y, not both', path: ['anchor'] })
+  .refine((q) => q.mode === 'stamp' || (q.anchor === undefined && q.x === undefined && q.page === undefined), {
+    message: 'page, x, y and anchor only apply to mode=stamp',
+    path: ['mode'],
+  });
+
+export type SealQuery = z.infer<typeof SealQuery>;
+
+/** Default spot when none is given: on the last page, lower right, where a document is sealed. */
+const DEFAULT_FROM_RIGHT_MM = 50;
+const DEFAULT_FROM_BOTTOM_MM = 60;
+
+export function placementFor(doc: PdfDocument, query: SealQuery, seal: SealRecord): Placement {
+  const scale = query.unit === 'mm' ? MM : 1;
+  const size = query.width !== undefined ? query.width * scale : seal.diameterMm * MM;
+  if (size > 300 * MM) throw new HttpProblem(422, 'invalid-placement', 'The seal is too large', 'width is at most 300 mm');
+  if (query.mode === 'invisible') return { kind: 'invisible' };
+  const pages = doc.pages();
+  if (query.mode === 'seam') {
+    if (pages.length < 2) throw new HttpProblem(422, 'invalid-placement', 'A seam seal needs at least two pages', `the document has ${pages.length} page`);
+    return { kind: 'seam', size, centerY: query.y !== undefined ? query.y * scale : undefined };
+  }
+  if (query.anchor) {
+    const hit = findText(doc, query.anchor);
+    if (!hit) throw new HttpProblem(422, 'anchor-not-found', 'The anchor text is not in the document', `"${query.anchor}" was not found`);
+    return { kind: 'stamp', pageIndex: hit.pageIndex, centerX: hit.center.x, centerY: hit.center.y, size };
+  }
+  const pageIndex = query.page !== undefined ? query.page - 1 : pages.length - 1;
+  const page = pages[pageIndex];
+  if (!page) throw new HttpProblem(422, 'invalid-placement', 'No such page', `the document has ${pages.length} page(s)`);
+  const { width, height } = displayedSize(page);
+  const centerX = query.x !== undefined ? query.x * scale : width - DEFAULT_FROM_RIGHT_MM * MM;
+  const centerY = query.y !== undefined ? query.y * scale : height - DEFAULT_FROM_BOTTOM_MM * MM;
+  if (centerX > width || centerY > height) {
+    throw new HttpProblem(422, 'invalid-placement', 'The seal is outside the page', `page ${pageIndex + 1} is ${(width / MM).toFixed(1)} x ${(height / MM).toFixed(1)} mm`);
+  }
+  return { kind: 'stamp', pageIndex, centerX, centerY, size };
+}
+
+/** Refuses seals that must not be used now: revoked, or outside their certificate's validity. */
+export function assertUsable(seal: SealRecord, now = new Date()): void {
+  if (seal.status !== 'active') throw new HttpProblem(409, 'seal-not-active', 'The seal cannot be used', `seal ${seal.id} is ${seal.status}`);
+  if (now < new Date(seal.notBefore) || now > new Date(seal.notAfter)) {
+    throw new HttpProblem(409, 'seal-certificate-not-valid', 'The seal certificate is not valid now', `valid from ${seal.notBefore} to ${seal.notAfter}`);
+  }
+}
+
+export interface SealRouteDeps {
+  seals: SealRegistry;
+  clients: ApiClientStore;
+  maxBodyBytes: number;
+  pdfLimits: PdfLimits;
+  logger: Logger;
+}
+
+export function sealRouter(deps: SealRouteDeps): Router {
+  const router = Router();
+  router.post('/v1/seal', requireRole(deps.clients, 'seal'), async (req, res, next) => {
+    try {
+      const query = SealQuery.parse(req.query);
+      const seal = await deps.seals.get(query.sealId);
+      if (!seal) throw new HttpProblem(404, 'unknown-seal', 'No such seal', `there is no seal "${query.sealId}"`);
+      if (!req.client!.sealIds.includes(seal.id)) {
+        throw new HttpProblem(403, 'seal-not-permitted', 'This client may not use this seal', `seal "${seal.id}" is not in this API key's list`);
+      }
+      assertUsable(seal);
+      if (query.level !== 'B-B') {
+        throw new HttpProblem(422, 'level-not-available', 'This signature level is not available yet', `level ${query.level} needs the timestamp and revocation services, which this version does not have; use B-B`);
+      }
+      next();
+    } catch (err) {
+      next(err);
+    }
+  });
+  router.post('/v1/seal', ...pdfBody(deps.maxBodyBytes), async (req, res, next) => {
+    try {
+      const query = SealQuery.parse(req.query);
+      const seal = (await deps.seals.get(query.sealId))!;
+      const doc = PdfDocument.load(req.body as Buffer, deps.pdfLimits);
+      const placement = placementFor(doc, query, seal);
+      const material = await deps.seals.material(seal);
+      const sealed = await sealDocument(doc, material, {
+        placement,
+        reason: query.reason,
+        location: query.location,
+        docMdp: query.certify ? (Number(query.certify) as 1 | 2 | 3) : undefined,
+      });
+      deps.logger.info(
+        { client: req.client!.id, sealId: seal.id, field: sealed.fieldName, bytes: sealed.original.length + sealed.appended.length, digest: sealed.digest.toString('hex') },
+        'sealed a document',
+      );
+      res.status(200);
+      res.setHeader('Content-Type', 'application/pdf');
+      res.setHeader('Content-Length', String(sealed.original.length + sealed.appended.length));
+      res.setHeader('Content-Disposition', 'attachment; filename="sealed.pdf"');
+      res.setHeader('X-Signature-Field', sealed.fieldName);
+      res.write(sealed.original);
+      res.end(sealed.appended);
+    } catch (err) {
+      next(err);
+    }
+  });
+  return router;
+}

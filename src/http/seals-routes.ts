@@ -1,0 +1,97 @@
+import express, { Router } from 'express';
+import { z } from 'zod';
+import { SEAL_TYPES } from '../seals/image.js';
+import type { SealRecord, SealRegistry } from '../seals/registry.js';
+import type { ApiClientStore } from '../store/api-clients.js';
+import { requireRole } from './auth.js';
+import { HttpProblem } from './problem.js';
+
+const base64 = (field: string, maxBytes: number) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9+/=\s]+$/, `${field} must be base64`)
+    .transform((s) => Buffer.from(s, 'base64'))
+    .refine((b) => b.length > 0 && b.length <= maxBytes, `${field} must be 1 to ${maxBytes} bytes`);
+
+export const NewSealBody = z
+  .object({
+    id: z.string().optional(),
+    orgName: z.string().trim().min(1).max(60),
+    orgUscc: z.string().trim().toUpperCase(),
+    sealType: z.enum(SEAL_TYPES),
+    diameterMm: z.number().min(20).max(60).optional(),
+    pkcs12: base64('pkcs12', 1024 * 1024),
+    password: z.string().max(1024),
+    image: base64('image', 5 * 1024 * 1024).optional(),
+  })
+  .strict();
+
+export function sealJson(seal: SealRecord) {
+  return {
+    id: seal.id,
+    name: seal.name,
+    orgName: seal.orgName,
+    orgUscc: seal.orgUscc,
+    sealType: seal.sealType,
+    diameterMm: seal.diameterMm,
+    status: seal.status,
+    notBefore: seal.notBefore,
+    notAfter: seal.notAfter,
+    keyStorage: seal.keyRef.kind,
+    certificateChain: seal.chainPem,
+    image: `/v1/seals/${encodeURIComponent(seal.id)}/image.png`,
+  };
+}
+
+export function sealsRouter(deps: { seals: SealRegistry; clients: ApiClientStore }): Router {
+  const router = Router();
+  router.get('/v1/seals', requireRole(deps.clients, 'seal'), async (req, res, next) => {
+    try {
+      const seals = await deps.seals.list();
+      res.json({ seals: seals.map((s) => ({ ...sealJson(s), permitted: req.client!.sealIds.includes(s.id) })) });
+    } catch (err) {
+      next(err);
+    }
+  });
+  const getSeal = async (id: string): Promise<SealRecord> => {
+    const seal = await deps.seals.get(id);
+    if (!seal) throw new HttpProblem(404, 'unknown-seal', 'No such seal', `there is no seal "${id}"`);
+    return seal;
+  };
+  router.get('/v1/seals/:id', requireRole(deps.clients, 'seal'), async (req, res, next) => {
+    try {
+      const seal = await getSeal(String(req.params.id));
+      res.json({ ...sealJson(seal), permitted: req.client!.sealIds.includes(seal.id) });
+    } catch (err) {
+      next(err);
+    }
+  });
+  router.get('/v1/seals/:id/image.png', requireRole(deps.clients, 'seal'), async (req, res, next) => {
+    try {
+      const seal = await getSeal(String(req.params.id));
+      res.type('image/png').send(seal.imagePng);
+    } catch (err) {
+      next(err);
+    }
+  });
+  router.post('/v1/seals', requireRole(deps.clients, 'admin'), express.json({ limit: 8 * 1024 * 1024 }), async (req, res, next) => {
+    try {
+      const body = NewSealBody.parse(req.body);
+      const seal = await deps.seals.importPkcs12({
+        id: body.id,
+        orgName: body.orgName,
+        orgUscc: body.orgUscc,
+        sealType: body.sealType,
+        diameterMm: body.diameterMm,
+        imagePng: body.image,
+        pkcs12: body.pkcs12,
+        password: body.password,
+      });
+      await deps.clients.grantSeal(req.client!.id, seal.id);
+      res.status(201).location(`/v1/seals/${encodeURIComponent(seal.id)}`).json(sealJson(seal));
+    } catch (err) {
+      next(err);
+    }
+  });
+  return router;
+}

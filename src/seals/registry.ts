@@ -1,0 +1,236 @@
+import { randomUUID, X509Certificate } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import path from 'node:path';
+import { isValidUscc } from '../codes/check-characters.js';
+import { prepareImage, type PreparedImage } from '../pdf/image.js';
+import { PadesCmsBuilder } from '../pki/cms-signer.js';
+import { loadPkcs12Signer } from '../pki/keystore-signer.js';
+import { readPkcs12, writePkcs12 } from '../pki/pkcs12.js';
+import type { Db } from '../store/db.js';
+import type { SealMaterial } from '../signing/pades.js';
+import { decodePng, PngError } from './png.js';
+import { renderSealPng, SEAL_DIAMETER_MM, SEAL_PURPOSE, SEAL_TYPES, type SealType } from './image.js';
+
+export type SealStatus = 'active' | 'revoked';
+
+/** Where a seal's private key lives. Only PKCS#12 keystores for now; an HSM reference later. */
+export type KeyRef = { kind: 'pkcs12'; file: string };
+
+export interface SealRecord {
+  id: string;
+  orgName: string;
+  orgUscc: string;
+  sealType: SealType;
+  /** The seal's name as engraved: the organisation name plus the purpose for special seals. */
+  name: string;
+  diameterMm: number;
+  imagePng: Buffer;
+  /** PEM certificates, leaf first. */
+  chainPem: string[];
+  keyRef: KeyRef;
+  notBefore: string;
+  notAfter: string;
+  status: SealStatus;
+  createdAt: string;
+}
+
+export class SealInputError extends Error {
+  override name = 'SealInputError';
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface NewSeal {
+  id?: string;
+  orgName: string;
+  orgUscc: string;
+  sealType: SealType;
+  diameterMm?: number;
+  /** A PNG with transparency; when absent the standard seal image is drawn. */
+  imagePng?: Buffer;
+  chainDer: Buffer[];
+  keyRef: KeyRef;
+}
+
+interface SealRow {
+  id: string;
+  org_name: string;
+  org_uscc: string;
+  seal_type: string;
+  name: string;
+  diameter_mm: number;
+  image_png: Buffer;
+  cert_chain_pem: string;
+  key_ref: string;
+  not_before: string;
+  not_after: string;
+  status: string;
+  created_at: string;
+}
+
+function toPem(der: Buffer): string {
+  const body = der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
+  return `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`;
+}
+
+function pemToDer(pem: string): Buffer {
+  return Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+}
+
+function fromRow(row: SealRow): SealRecord {
+  return {
+    id: row.id,
+    orgName: row.org_name,
+    orgUscc: row.org_uscc,
+    sealType: row.seal_type as SealType,
+    name: row.name,
+    diameterMm: row.diameter_mm,
+    imagePng: row.image_png,
+    chainPem: JSON.parse(row.cert_chain_pem) as string[],
+    keyRef: JSON.parse(row.key_ref) as KeyRef,
+    notBefore: row.not_before,
+    notAfter: row.not_after,
+    status: row.status as SealStatus,
+    createdAt: row.created_at,
+  };
+}
+
+export function sealName(orgName: string, sealType: SealType): string {
+  return sealType === 'official' ? orgName : `${orgName}${SEAL_PURPOSE[sealType]}`;
+}
+
+/**
+ * The seal registry: records in the database, keys in PKCS#12 keystores under the data
+ * directory, and a per-process cache of what signing needs (key, CMS pieces, prepared image).
+ */
+export class SealRegistry {
+  private readonly materials = new Map<string, Promise<SealMaterial>>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly dataDir: string,
+    private readonly keystorePassword: string,
+  ) {}
+
+  async list(): Promise<SealRecord[]> {
+    const rows = await this.db.all<SealRow>('SELECT * FROM seals ORDER BY created_at, id');
+    return rows.map(fromRow);
+  }
+
+  async get(id: string): Promise<SealRecord | undefined> {
+    const row = await this.db.get<SealRow>('SELECT * FROM seals WHERE id = ?', [id]);
+    return row ? fromRow(row) : undefined;
+  }
+
+  async create(input: NewSeal): Promise<SealRecord> {
+    const id = input.id ?? randomUUID();
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(id)) throw new SealInputError('seal id: 1-64 letters, digits, _ . -', 'id');
+    if (!input.orgName.trim() || input.orgName.length > 60) throw new SealInputError('organisation name: 1-60 characters', 'orgName');
+    if (!isValidUscc(input.orgUscc)) throw new SealInputError('not a valid unified social credit code (check character)', 'orgUscc');
+    if (!SEAL_TYPES.includes(input.sealType)) throw new SealInputError(`seal type must be one of ${SEAL_TYPES.join(', ')}`, 'sealType');
+    const diameterMm = input.diameterMm ?? SEAL_DIAMETER_MM[input.sealType];
+    if (!(diameterMm >= 20 && diameterMm <= 60)) throw new SealInputError('diameter must be 20 to 60 mm', 'diameterMm');
+    const leaf = input.chainDer[0];
+    if (!leaf) throw new SealInputError('a certificate chain is required', 'certificate');
+    let certificate: X509Certificate;
+    try {
+      certificate = new X509Certificate(leaf);
+    } catch {
+      throw new SealInputError('the seal certificate cannot be parsed', 'certificate');
+    }
+    const name = sealName(input.orgName, input.sealType);
+    let imagePng = input.imagePng;
+    if (imagePng) {
+      try {
+        const decoded = decodePng(imagePng);
+        if (!decoded.alpha) throw new SealInputError('the seal image must have a transparent background', 'image');
+        if (decoded.width < 64 || decoded.height < 64) throw new SealInputError('the seal image must be at least 64x64 pixels', 'image');
+      } catch (err) {
+        if (err instanceof PngError) throw new SealInputError(`seal image: ${err.message}`, 'image');
+        throw err;
+      }
+    } else {
+      imagePng = renderSealPng({ orgName: input.orgName, purpose: SEAL_PURPOSE[input.sealType], diameterMm });
+    }
+    const record: SealRecord = {
+      id,
+      orgName: input.orgName,
+      orgUscc: input.orgUscc,
+      sealType: input.sealType,
+      name,
+      diameterMm,
+      imagePng,
+      chainPem: input.chainDer.map(toPem),
+      keyRef: input.keyRef,
+      notBefore: new Date(certificate.validFrom).toISOString(),
+      notAfter: new Date(certificate.validTo).toISOString(),
+      status: 'active',
+      createdAt: new Date().toISOString(),
+    };
+    const result = await this.db.run(
+      `INSERT INTO seals (id, org_name, org_uscc, seal_type, name, diameter_mm, image_png, cert_chain_pem, key_ref, not_before, not_after, status, created_at)
+       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM seals WHERE id = ?)`,
+      [
+        record.id,
+        record.orgName,
+        record.orgUscc,
+        record.sealType,
+        record.name,
+        record.diameterMm,
+        record.imagePng,
+        JSON.stringify(record.chainPem),
+        JSON.stringify(record.keyRef),
+        record.notBefore,
+        record.notAfter,
+        record.status,
+        record.createdAt,
+        record.id,
+      ],
+    );
+    if (result.changes === 0) throw new SealInputError(`a seal with id ${id} exists already`, 'id');
+    return record;
+  }
+
+  /**
+   * Registers a seal whose certificate and key arrive as a PKCS#12 file: the key is re-wrapped
+   * under this service's keystore password, so the uploader's password is not kept.
+   */
+  async importPkcs12(input: Omit<NewSeal, 'chainDer' | 'keyRef'> & { pkcs12: Buffer; password: string }): Promise<SealRecord> {
+    const { privateKey, chainDer } = readPkcs12(input.pkcs12, input.password);
+    const id = input.id ?? randomUUID();
+    const file = path.join('keys', `${id}.p12`);
+    const keystore = writePkcs12({ privateKey, chainDer, password: this.keystorePassword, friendlyName: id });
+    const target = path.join(this.dataDir, file);
+    mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
+    const existing = await this.get(id);
+    if (existing) throw new SealInputError(`a seal with id ${id} exists already`, 'id');
+    writeFileSync(`${target}.tmp`, keystore, { mode: 0o600 });
+    renameSync(`${target}.tmp`, target);
+    return this.create({ ...input, id, chainDer, keyRef: { kind: 'pkcs12', file } });
+  }
+
+  /** Signing material for a seal, loaded once per process. */
+  material(record: SealRecord): Promise<SealMaterial> {
+    let material = this.materials.get(record.id);
+    if (!material) {
+      material = this.loadMaterial(record);
+      this.materials.set(record.id, material);
+      material.catch(() => this.materials.delete(record.id));
+    }
+    return material;
+  }
+
+  private async loadMaterial(record: SealRecord): Promise<SealMaterial> {
+    const keystore = readFileSync(path.resolve(this.dataDir, record.keyRef.file));
+    const { signer, chainDer } = loadPkcs12Signer(keystore, this.keystorePassword);
+    const registeredChain = record.chainPem.map(pemToDer);
+    if (!chainDer[0]?.equals(registeredChain[0]!)) throw new Error(`keystore of seal ${record.id} holds another certificate`);
+    const decoded = decodePng(record.imagePng);
+    const image: PreparedImage = prepareImage(decoded);
+    return { cms: new PadesCmsBuilder(registeredChain, signer), image, signerName: record.name };
+  }
+}

@@ -1,0 +1,53 @@
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { openService } from './bootstrap.js';
+import { ConfigError, loadConfig } from './config.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization', 'token', 'password'] });
+  const service = await openService(config, logger);
+  if (service.newDevToken) {
+    // Printed once, on the start that created it; it is also in DATA_DIR/dev-api-token (mode 600).
+    process.stdout.write(`\nDevelopment API token (also in ${config.dataDir}/dev-api-token):\n  ${service.newDevToken}\n\n`);
+  }
+  const server = service.app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const seals = await service.seals.list();
+  const { port } = server.address() as AddressInfo;
+  logger.info(
+    { port, baseUrl: config.baseUrl, dataDir: config.dataDir, seals: seals.map((s) => `${s.id} (${s.name})`) },
+    `listening on http://${config.host}:${port}; seals: ${seals.map((s) => s.id).join(', ') || 'none'}`,
+  );
+
+  let closing = false;
+  const shutdown = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down: finishing requests in flight');
+    const force = setTimeout(() => {
+      logger.warn('requests still running after 20 s; closing anyway');
+      server.closeAllConnections();
+    }, 20_000);
+    force.unref();
+    server.close(() => {
+      server.closeIdleConnections();
+      void service.close().then(() => process.exit(0));
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,71 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Db } from './db.js';
+
+export const ROLES = ['seal', 'issue', 'revoke', 'lookup', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface ApiClient {
+  id: string;
+  name: string;
+  roles: Role[];
+  sealIds: string[];
+  disabled: boolean;
+}
+
+interface ClientRow {
+  id: string;
+  name: string;
+  roles: string;
+  disabled: number;
+}
+
+/** Tokens are 256-bit random values; only their SHA-256 is stored. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export class ApiClientStore {
+  constructor(private readonly db: Db) {}
+
+  /** Creates a client and returns its token, which is not kept anywhere. */
+  async create(name: string, roles: Role[], sealIds: string[]): Promise<{ client: ApiClient; token: string }> {
+    const id = randomUUID();
+    const token = `esk_${randomBytes(32).toString('base64url')}`;
+    await this.db.transaction(async (tx) => {
+      await tx.run('INSERT INTO api_clients (id, name, token_hash, roles, disabled, created_at) VALUES (?, ?, ?, ?, 0, ?)', [
+        id,
+        name,
+        hashToken(token),
+        JSON.stringify(roles),
+        new Date().toISOString(),
+      ]);
+      for (const sealId of sealIds) await tx.run('INSERT INTO client_seals (client_id, seal_id) VALUES (?, ?)', [id, sealId]);
+    });
+    return { client: { id, name, roles, sealIds, disabled: false }, token };
+  }
+
+  async findByToken(token: string): Promise<ApiClient | undefined> {
+    const row = await this.db.get<ClientRow>('SELECT id, name, roles, disabled FROM api_clients WHERE token_hash = ?', [hashToken(token)]);
+    return row ? this.hydrate(row) : undefined;
+  }
+
+  async list(): Promise<ApiClient[]> {
+    const rows = await this.db.all<ClientRow>('SELECT id, name, roles, disabled FROM api_clients ORDER BY created_at');
+    return Promise.all(rows.map((row) => this.hydrate(row)));
+  }
+
+  async grantSeal(clientId: string, sealId: string): Promise<void> {
+    await this.db.run('INSERT OR IGNORE INTO client_seals (client_id, seal_id) VALUES (?, ?)', [clientId, sealId]);
+  }
+
+  private async hydrate(row: ClientRow): Promise<ApiClient> {
+    const seals = await this.db.all<{ seal_id: string }>('SELECT seal_id FROM client_seals WHERE client_id = ? ORDER BY seal_id', [row.id]);
+    return {
+      id: row.id,
+      name: row.name,
+      roles: JSON.parse(row.roles) as Role[],
+      sealIds: seals.map((s) => s.seal_id),
+      disabled: row.disabled !== 0,
+    };
+  }
+}

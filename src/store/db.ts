@@ -1,0 +1,129 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+export type SqlParam = string | number | bigint | Buffer | null;
+
+/**
+ * The one query layer: asynchronous so a PostgreSQL pool can implement it too. SQL uses `?`
+ * placeholders and the portable subset of SQL both engines share.
+ */
+export interface Db {
+  all<T>(sql: string, params?: SqlParam[]): Promise<T[]>;
+  get<T>(sql: string, params?: SqlParam[]): Promise<T | undefined>;
+  run(sql: string, params?: SqlParam[]): Promise<{ changes: number }>;
+  transaction<T>(work: (db: Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+interface Migration {
+  version: number;
+  sql: string;
+}
+
+const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE seals (
+        id TEXT PRIMARY KEY,
+        org_name TEXT NOT NULL,
+        org_uscc TEXT NOT NULL,
+        seal_type TEXT NOT NULL,
+        name TEXT NOT NULL,
+        diameter_mm REAL NOT NULL,
+        image_png BLOB NOT NULL,
+        cert_chain_pem TEXT NOT NULL,
+        key_ref TEXT NOT NULL,
+        not_before TEXT NOT NULL,
+        not_after TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE api_clients (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        roles TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE client_seals (
+        client_id TEXT NOT NULL REFERENCES api_clients(id),
+        seal_id TEXT NOT NULL REFERENCES seals(id),
+        PRIMARY KEY (client_id, seal_id)
+      );
+    `,
+  },
+];
+
+class SqliteDb implements Db {
+  private queue: Promise<unknown> = Promise.resolve();
+  private inTransaction = false;
+
+  constructor(private readonly sqlite: Database.Database) {}
+
+  async all<T>(sql: string, params: SqlParam[] = []): Promise<T[]> {
+    return this.sqlite.prepare(sql).all(...params) as T[];
+  }
+
+  async get<T>(sql: string, params: SqlParam[] = []): Promise<T | undefined> {
+    return this.sqlite.prepare(sql).get(...params) as T | undefined;
+  }
+
+  async run(sql: string, params: SqlParam[] = []): Promise<{ changes: number }> {
+    const info = this.sqlite.prepare(sql).run(...params);
+    return { changes: info.changes };
+  }
+
+  /** Transactions are serialised: one connection cannot interleave two of them. */
+  transaction<T>(work: (db: Db) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return work(this);
+    const result = this.queue.then(async () => {
+      this.inTransaction = true;
+      this.sqlite.exec('BEGIN IMMEDIATE');
+      try {
+        const value = await work(this);
+        this.sqlite.exec('COMMIT');
+        return value;
+      } catch (err) {
+        this.sqlite.exec('ROLLBACK');
+        throw err;
+      } finally {
+        this.inTransaction = false;
+      }
+    });
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    this.sqlite.close();
+  }
+
+  migrate(): void {
+    this.sqlite.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+    const applied = new Set(
+      (this.sqlite.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version),
+    );
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      this.sqlite.transaction(() => {
+        this.sqlite.exec(migration.sql);
+        this.sqlite.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(migration.version, new Date().toISOString());
+      })();
+    }
+  }
+}
+
+/** Opens (creating if needed) the SQLite database and brings its schema up to date. */
+export function openSqlite(file: string): Db {
+  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const sqlite = new Database(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new SqliteDb(sqlite);
+  db.migrate();
+  return db;
+}
