@@ -1,0 +1,113 @@
+/**
+ * Sealing benchmark: this service's signing path against @signpdf/signpdf (P12 signer, pdf-lib
+ * placeholder) on the same files in the same run. Prints one JSON object.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PDFDocument } from 'pdf-lib';
+import signpdf from '@signpdf/signpdf';
+import { P12Signer } from '@signpdf/signer-p12';
+import { pdflibAddPlaceholder } from '@signpdf/placeholder-pdf-lib';
+import { ensureDevPki } from '../src/devpki/index.js';
+import { PdfDocument } from '../src/pdf/document.js';
+import { prepareImage } from '../src/pdf/image.js';
+import { PadesCmsBuilder } from '../src/pki/cms-signer.js';
+import { loadPkcs12Signer } from '../src/pki/keystore-signer.js';
+import { renderSealPng } from '../src/seals/image.js';
+import { decodePng } from '../src/seals/png.js';
+import { sealDocument, type SealMaterial } from '../src/signing/pades.js';
+import { makeLargePdf, makePdf } from '../test/helpers/pdfs.js';
+
+interface Stats {
+  runs: number;
+  perSecond: number;
+  medianMs: number;
+  p99Ms: number;
+  peakMemoryOverFileSize: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function measure(label: string, fileSize: number, budgetMs: number, maxRuns: number, run: () => Promise<unknown>): Promise<Stats> {
+  await run(); // warm-up
+  global.gc?.();
+  const baseline = process.memoryUsage();
+  let peak = 0;
+  const sample = (): void => {
+    const m = process.memoryUsage();
+    peak = Math.max(peak, m.heapUsed + m.arrayBuffers - (baseline.heapUsed + baseline.arrayBuffers));
+  };
+  const timer = setInterval(sample, 2);
+  const times: number[] = [];
+  const started = performance.now();
+  while (times.length < maxRuns && (times.length < 3 || performance.now() - started < budgetMs)) {
+    const t0 = performance.now();
+    await run();
+    times.push(performance.now() - t0);
+    sample();
+  }
+  clearInterval(timer);
+  const total = performance.now() - started;
+  times.sort((a, b) => a - b);
+  process.stderr.write(`  ${label}: ${times.length} runs\n`);
+  return {
+    runs: times.length,
+    perSecond: Math.round((times.length / total) * 1000 * 10) / 10,
+    medianMs: Math.round(percentile(times, 50) * 100) / 100,
+    p99Ms: Math.round(percentile(times, 99) * 100) / 100,
+    peakMemoryOverFileSize: Math.round((peak / fileSize) * 100) / 100,
+  };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-seal-'));
+  process.stderr.write('creating a development PKI and test files...\n');
+  const pki = await ensureDevPki({
+    dir,
+    baseUrl: 'http://localhost:8080',
+    seals: [{ id: 'bench', orgName: '某某市市场监督管理局', uscc: '11370500MB0100001H', sealName: '审批专用章', keyKind: 'rsa' }],
+  });
+  const p12 = readFileSync(pki.seals[0]!.p12Path);
+  const { signer, chainDer } = loadPkcs12Signer(p12, pki.keystorePassword);
+  const material: SealMaterial = {
+    cms: new PadesCmsBuilder(chainDer, signer),
+    image: prepareImage(decodePng(renderSealPng({ orgName: '某某市市场监督管理局', purpose: '审批专用章', diameterMm: 40 }))),
+    signerName: '某某市市场监督管理局审批专用章',
+  };
+  const p12Signer = new P12Signer(p12, { passphrase: pki.keystorePassword });
+
+  const files: Array<[string, Buffer]> = [
+    ['1-page', await makePdf(1)],
+    ['100-page', await makePdf(100)],
+    ['20MB', await makeLargePdf(20)],
+  ];
+  const results: Record<string, unknown> = {};
+  for (const [name, bytes] of files) {
+    process.stderr.write(`${name} (${(bytes.length / 1e6).toFixed(1)} MB)\n`);
+    const ours = await measure('this service', bytes.length, 3000, 2000, async () => {
+      const doc = PdfDocument.load(bytes);
+      return sealDocument(doc, material, { placement: { kind: 'stamp', pageIndex: 0, centerX: 400, centerY: 600, size: 113 } });
+    });
+    const theirs = await measure('@signpdf/signpdf', bytes.length, 5000, 200, async () => {
+      const pdfDoc = await PDFDocument.load(bytes);
+      pdflibAddPlaceholder({ pdfDoc, reason: 'bench', contactInfo: '', name: 'bench', location: '' });
+      const withPlaceholder = Buffer.from(await pdfDoc.save({ useObjectStreams: false }));
+      return signpdf.sign(withPlaceholder, p12Signer);
+    });
+    results[name] = {
+      fileBytes: bytes.length,
+      service: ours,
+      signpdf: theirs,
+      speedup: Math.round((ours.perSecond / theirs.perSecond) * 10) / 10,
+    };
+  }
+  process.stdout.write(`${JSON.stringify({ benchmark: 'seal', node: process.version, cpus: os.cpus().length, results }, null, 2)}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
