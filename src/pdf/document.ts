@@ -13,6 +13,10 @@ export interface XrefSection {
   readonly offset: number;
   readonly kind: 'table' | 'stream';
   readonly trailer: PdfDict;
+  /** The objects this section lists as in use (what its revision wrote). */
+  readonly objectNums: number[];
+  /** Offset just past the `%%EOF` line that closes this section's revision. */
+  readonly end: number;
 }
 
 export interface PageInfo {
@@ -113,7 +117,8 @@ export class PdfDocument {
     return this.entries.get(num);
   }
 
-  private addEntry(num: number, entry: XrefEntry): void {
+  private addEntry(num: number, entry: XrefEntry, sectionNums: number[]): void {
+    if (entry.kind !== 'free') sectionNums.push(num);
     if (!this.entries.has(num)) {
       if (this.entries.size >= this.limits.maxObjects) {
         throw new PdfError('LIMIT_EXCEEDED', `the PDF has more than ${this.limits.maxObjects} objects`);
@@ -135,7 +140,7 @@ export class PdfDocument {
       const xrefStm = section.trailer.get('XRefStm');
       if (section.kind === 'table' && typeof xrefStm === 'number' && !visited.has(xrefStm)) {
         visited.add(xrefStm);
-        this.readXrefStream(xrefStm); // hybrid file: entries only, the table's trailer rules
+        this.readXrefStream(xrefStm, section.objectNums); // hybrid file: entries only, the table's trailer rules
       }
       const prev = section.trailer.get('Prev');
       if (typeof prev === 'number') {
@@ -151,14 +156,27 @@ export class PdfDocument {
   private readXrefSection(offset: number): XrefSection {
     const parser = new ObjectParser(this.bytes, offset);
     parser.skipWhitespace();
+    const objectNums: number[] = [];
     if (parser.startsWith('xref')) {
       parser.pos += 4;
-      return { offset, kind: 'table', trailer: this.readXrefTable(parser) };
+      const trailer = this.readXrefTable(parser, objectNums);
+      return { offset, kind: 'table', trailer, objectNums, end: this.revisionEnd(parser.pos) };
     }
-    return { offset, kind: 'stream', trailer: this.readXrefStream(offset) };
+    const trailer = this.readXrefStream(offset, objectNums);
+    return { offset, kind: 'stream', trailer, objectNums, end: this.revisionEnd(offset) };
   }
 
-  private readXrefTable(parser: ObjectParser): PdfDict {
+  /** Where the revision whose xref section ends near `from` ends: past `%%EOF` and its EOL. */
+  private revisionEnd(from: number): number {
+    const eof = this.bytes.indexOf('%%EOF', from, 'latin1');
+    if (eof < 0) return this.bytes.length;
+    let end = eof + 5;
+    if (this.bytes[end] === 0x0d) end++;
+    if (this.bytes[end] === 0x0a) end++;
+    return end;
+  }
+
+  private readXrefTable(parser: ObjectParser, sectionNums: number[]): PdfDict {
     for (;;) {
       parser.skipWhitespace();
       if (parser.startsWith('trailer')) {
@@ -178,15 +196,15 @@ export class PdfDocument {
         const gen = parser.readNumber();
         const type = parser.readToken();
         if (type === 'n') {
-          if (field1 > 0) this.addEntry(first + i, { kind: 'offset', offset: field1, gen });
-          else this.addEntry(first + i, { kind: 'free' });
-        } else if (type === 'f') this.addEntry(first + i, { kind: 'free' });
+          if (field1 > 0) this.addEntry(first + i, { kind: 'offset', offset: field1, gen }, sectionNums);
+          else this.addEntry(first + i, { kind: 'free' }, sectionNums);
+        } else if (type === 'f') this.addEntry(first + i, { kind: 'free' }, sectionNums);
         else throw new PdfError('MALFORMED', `bad xref entry type "${type.slice(0, 10)}"`);
       }
     }
   }
 
-  private readXrefStream(offset: number): PdfDict {
+  private readXrefStream(offset: number, sectionNums: number[]): PdfDict {
     const parser = new ObjectParser(this.bytes, offset);
     const object = parser.parseIndirectObject((ref) => this.lengthOf(ref));
     const stream = object.value;
@@ -221,9 +239,9 @@ export class PdfDocument {
         const type = readField(widths[0]!, 1);
         const f2 = readField(widths[1]!, 0);
         const f3 = readField(widths[2]!, 0);
-        if (type === 1) this.addEntry(first + i, { kind: 'offset', offset: f2, gen: f3 });
-        else if (type === 2) this.addEntry(first + i, { kind: 'compressed', stream: f2, index: f3 });
-        else if (type === 0) this.addEntry(first + i, { kind: 'free' });
+        if (type === 1) this.addEntry(first + i, { kind: 'offset', offset: f2, gen: f3 }, sectionNums);
+        else if (type === 2) this.addEntry(first + i, { kind: 'compressed', stream: f2, index: f3 }, sectionNums);
+        else if (type === 0) this.addEntry(first + i, { kind: 'free' }, sectionNums);
       }
     }
     return stream.dict;

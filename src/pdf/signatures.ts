@@ -1,0 +1,115 @@
+import type { PdfDocument } from './document.js';
+import { PdfError } from './errors.js';
+import { isName, PdfDict, PdfName, PdfRef, PdfString, type PdfValue } from './objects.js';
+
+/** A signature (or document timestamp) dictionary found through the AcroForm, as stored. */
+export interface SignatureEntry {
+  /** Fully qualified field name (parent names joined with dots). */
+  fieldName: string;
+  fieldRef: PdfRef | undefined;
+  /** Object number of the signature dictionary, when it is an indirect object. */
+  sigRef: PdfRef | undefined;
+  type: string | undefined;
+  filter: string | undefined;
+  subFilter: string | undefined;
+  /** The /Contents bytes (CMS, usually zero-padded). */
+  contents: Buffer | undefined;
+  byteRange: number[] | undefined;
+  /** `/M`, as written (a PDF date string). */
+  claimedTime: string | undefined;
+  reason: string | undefined;
+  location: string | undefined;
+  name: string | undefined;
+  /** The DocMDP permission when this is a certification signature. */
+  docMdpPermission: 1 | 2 | 3 | undefined;
+}
+
+const MAX_FIELD_DEPTH = 32;
+const MAX_FIELDS = 10_000;
+
+function text(value: PdfValue | undefined): string | undefined {
+  return value instanceof PdfString ? value.toText() : undefined;
+}
+
+function docMdpOf(doc: PdfDocument, sig: PdfDict): 1 | 2 | 3 | undefined {
+  const references = doc.resolve(sig.get('Reference'));
+  if (!Array.isArray(references)) return undefined;
+  for (const item of references) {
+    const ref = doc.resolveDict(item);
+    if (!ref || !isName(doc.resolve(ref.get('TransformMethod')), 'DocMDP')) continue;
+    const params = doc.resolveDict(ref.get('TransformParams'));
+    const p = doc.resolve(params?.get('P'));
+    return p === 1 || p === 3 ? p : 2; // 2 is the default
+  }
+  return undefined;
+}
+
+/** Parses a PDF date (D:YYYYMMDDHHmmSSOHH'mm') into a Date, or undefined. */
+export function parsePdfDate(value: string | undefined): Date | undefined {
+  if (!value) return undefined;
+  const m = /^(?:D:)?(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?([Zz+-])?(\d{2})?'?(\d{2})?'?/.exec(value.trim());
+  if (!m) return undefined;
+  const [, y, mo = '01', d = '01', h = '00', mi = '00', s = '00', sign, oh = '00', om = '00'] = m;
+  let ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+  if (sign === '+' || sign === '-') {
+    const offset = (Number(oh) * 60 + Number(om)) * 60_000;
+    ms += sign === '+' ? -offset : offset;
+  }
+  return Number.isFinite(ms) ? new Date(ms) : undefined;
+}
+
+/** Every signature field with a value, in field-tree order. */
+export function findSignatures(doc: PdfDocument): SignatureEntry[] {
+  const acroForm = doc.resolveDict(doc.catalog().get('AcroForm'));
+  const fields = doc.resolve(acroForm?.get('Fields'));
+  const found: SignatureEntry[] = [];
+  if (!Array.isArray(fields)) return found;
+  const seen = new Set<number>();
+  let visited = 0;
+  const walk = (item: PdfValue, parentName: string, inheritedFt: PdfValue | undefined, depth: number): void => {
+    if (depth > MAX_FIELD_DEPTH) throw new PdfError('LIMIT_EXCEEDED', 'form fields nested too deeply');
+    if (++visited > MAX_FIELDS) throw new PdfError('LIMIT_EXCEEDED', 'too many form fields');
+    const ref = item instanceof PdfRef ? item : undefined;
+    if (ref) {
+      if (seen.has(ref.num)) return;
+      seen.add(ref.num);
+    }
+    const field = doc.resolveDict(item);
+    if (!field) return;
+    const partial = text(field.get('T'));
+    const name = partial === undefined ? parentName : parentName ? `${parentName}.${partial}` : partial;
+    const ft = field.get('FT') ?? inheritedFt;
+    const kids = doc.resolve(field.get('Kids'));
+    const fieldKids = Array.isArray(kids) ? kids.filter((k) => doc.resolveDict(k)?.has('T')) : [];
+    if (fieldKids.length > 0) {
+      for (const kid of fieldKids) walk(kid, name, ft, depth + 1);
+      return;
+    }
+    if (!(ft instanceof PdfName) || ft.value !== 'Sig') return;
+    const v = field.get('V');
+    const sig = doc.resolveDict(v);
+    if (!sig) return;
+    const contents = doc.resolve(sig.get('Contents'));
+    const byteRange = doc.resolve(sig.get('ByteRange'));
+    const filter = doc.resolve(sig.get('Filter'));
+    const subFilter = doc.resolve(sig.get('SubFilter'));
+    const type = doc.resolve(sig.get('Type'));
+    found.push({
+      fieldName: name,
+      fieldRef: ref,
+      sigRef: v instanceof PdfRef ? v : undefined,
+      type: type instanceof PdfName ? type.value : undefined,
+      filter: filter instanceof PdfName ? filter.value : undefined,
+      subFilter: subFilter instanceof PdfName ? subFilter.value : undefined,
+      contents: contents instanceof PdfString ? contents.bytes : undefined,
+      byteRange: Array.isArray(byteRange) && byteRange.every((n) => typeof n === 'number') ? (byteRange as number[]) : undefined,
+      claimedTime: text(sig.get('M')),
+      reason: text(sig.get('Reason')),
+      location: text(sig.get('Location')),
+      name: text(sig.get('Name')),
+      docMdpPermission: docMdpOf(doc, sig),
+    });
+  };
+  for (const field of fields) walk(field, '', undefined, 0);
+  return found;
+}
