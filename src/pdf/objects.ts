@@ -7,7 +7,7 @@ export class PdfName {
     let name = PdfName.interned.get(value);
     if (!name) {
       name = new PdfName(value);
-      if (PdfName.interned.size < 10_000) PdfName.interned.set(value, name);
+      if (value.length <= 64 && PdfName.interned.size < 10_000) PdfName.interned.set(value, name);
     }
     return name;
   }
