@@ -6,16 +6,16 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PDFDocument } from 'pdf-lib';
-import signpdf from '@signpdf/signpdf';
+import { SignPdf } from '@signpdf/signpdf';
 import { P12Signer } from '@signpdf/signer-p12';
 import { pdflibAddPlaceholder } from '@signpdf/placeholder-pdf-lib';
 import { ensureDevPki } from '../src/devpki/index.js';
 import { PdfDocument } from '../src/pdf/document.js';
 import { prepareImage } from '../src/pdf/image.js';
 import { PadesCmsBuilder } from '../src/pki/cms-signer.js';
-import { loadPkcs12Signer } from '../src/pki/keystore-signer.js';
-import { renderSealPng } from '../src/seals/image.js';
-import { decodePng } from '../src/seals/png.js';
+import { loadPkcs12Signer } from '../src/pki/key-object-signer.js';
+import { decodePng } from '../src/seals/raster.js';
+import { renderSealPng } from '../src/seals/seal-image.js';
 import { sealDocument, type SealMaterial } from '../src/signing/pades.js';
 import { makeLargePdf, makePdf } from '../test/helpers/pdfs.js';
 
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   const { signer, chainDer } = loadPkcs12Signer(p12, pki.keystorePassword);
   const material: SealMaterial = {
     cms: new PadesCmsBuilder(chainDer, signer),
-    image: prepareImage(decodePng(renderSealPng({ orgName: '某某市市场监督管理局', purpose: '审批专用章', diameterMm: 40 }))),
+    image: prepareImage(await decodePng(renderSealPng({ orgName: '某某市市场监督管理局', purpose: '审批专用章', diameterMm: 40 }))),
     signerName: '某某市市场监督管理局审批专用章',
   };
   const p12Signer = new P12Signer(p12, { passphrase: pki.keystorePassword });
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
       const pdfDoc = await PDFDocument.load(bytes);
       pdflibAddPlaceholder({ pdfDoc, reason: 'bench', contactInfo: '', name: 'bench', location: '' });
       const withPlaceholder = Buffer.from(await pdfDoc.save({ useObjectStreams: false }));
-      return signpdf.sign(withPlaceholder, p12Signer);
+      return new SignPdf().sign(withPlaceholder, p12Signer);
     });
     results[name] = {
       fileBytes: bytes.length,

@@ -2,7 +2,7 @@ import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
 import { PdfError, type PdfErrorCode } from '../pdf/errors.js';
-import { Pkcs12Error } from '../pki/pkcs12.js';
+import { Pkcs12Error } from '../pki/pfx.js';
 import { SealInputError } from '../seals/registry.js';
 
 /** An error meant for the client, written as RFC 9457 problem+json. */

@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { readPkcs12, writePkcs12 } from '../pki/pfx.js';
+import { EXTENDED_KEY_USAGE, issueCertificate, issueSealCertificate, KEY_USAGE, validityYears, type Issued } from './issue.js';
+
+export type { Issued } from './issue.js';
+
+export interface DevPkiSealSpec {
+  id: string;
+  orgName: string;
+  uscc: string;
+  /** Appended to the organisation name in the certificate's CN (e.g. 审批专用章; empty for an official seal). */
+  sealName: string;
+  keyKind: 'rsa' | 'ec';
+}
+
+export interface DevPki {
+  dir: string;
+  root: Issued;
+  sealCa: Issued;
+  ocsp: Issued;
+  tsa: Issued;
+  seals: Array<DevPkiSealSpec & { p12Path: string; chainDer: Buffer[] }>;
+  /** Password of every keystore under `dir`. */
+  keystorePassword: string;
+}
+
+function pem(der: Buffer): string {
+  return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+}
+
+function writeSecret(file: string, data: Buffer | string): void {
+  writeFileSync(`${file}.tmp`, data, { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
+}
+
+/**
+ * The development PKI of the embedded default, made on first use under `dir` and loaded from
+ * there afterwards. Private keys exist only inside PKCS#12 keystores (mode 600). Certificates
+ * keep the base URL they were issued with; a changed BASE_URL affects only seals added later.
+ */
+export async function ensureDevPki(opts: { dir: string; baseUrl: string; seals: DevPkiSealSpec[] }): Promise<DevPki> {
+  const { dir, baseUrl } = opts;
+  mkdirSync(path.join(dir, 'seals'), { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const passwordFile = path.join(dir, 'keystore-password');
+  if (!existsSync(passwordFile)) writeSecret(passwordFile, randomBytes(24).toString('base64url'));
+  const password = readFileSync(passwordFile, 'utf8').trim();
+
+  const loadOrIssue = async (name: string, make: () => Promise<Issued>, chain: () => Buffer[]): Promise<Issued> => {
+    const file = path.join(dir, `${name}.p12`);
+    if (existsSync(file)) {
+      const { privateKey, chainDer } = readPkcs12(readFileSync(file), password);
+      return { certDer: chainDer[0]!, privateKey };
+    }
+    const issued = await make();
+    writeSecret(file, writePkcs12({ privateKey: issued.privateKey, chainDer: [issued.certDer, ...chain()], password, friendlyName: name }));
+    return issued;
+  };
+
+  const root = await loadOrIssue(
+    'root',
+    () =>
+      issueCertificate({
+        subject: [['C', 'CN'], ['O', '开发测试电子印章根CA'], ['CN', 'E-Seal Development Root CA']],
+        keyKind: 'rsa',
+        ...validityYears(20),
+        ca: {},
+        keyUsage: KEY_USAGE.keyCertSign | KEY_USAGE.cRLSign,
+      }),
+    () => [],
+  );
+  const sealCa = await loadOrIssue(
+    'seal-ca',
+    () =>
+      issueCertificate(
+        {
+          subject: [['C', 'CN'], ['O', '开发测试电子印章根CA'], ['CN', 'E-Seal Development Seal CA']],
+          keyKind: 'rsa',
+          ...validityYears(10),
+          ca: { pathLength: 0 },
+          keyUsage: KEY_USAGE.keyCertSign | KEY_USAGE.cRLSign,
+          crlUrl: `${baseUrl}/pki/root.crl`,
+          caIssuersUrl: `${baseUrl}/pki/root.cer`,
+        },
+        root,
+      ),
+    () => [root.certDer],
+  );
+  const serviceCert = (name: string, cn: string, eku: string, extra: { ocspNoCheck?: boolean }) =>
+    loadOrIssue(
+      name,
+      () =>
+        issueCertificate(
+          {
+            subject: [['C', 'CN'], ['O', '开发测试电子印章根CA'], ['CN', cn]],
+            keyKind: 'ec',
+            ...validityYears(5),
+            keyUsage: KEY_USAGE.digitalSignature,
+            extendedKeyUsage: { usages: [eku], critical: true },
+            crlUrl: `${baseUrl}/pki/seal-ca.crl`,
+            ...extra,
+          },
+          sealCa,
+        ),
+      () => [sealCa.certDer, root.certDer],
+    );
+  const ocsp = await serviceCert('ocsp', 'E-Seal Development OCSP Responder', EXTENDED_KEY_USAGE.ocspSigning, { ocspNoCheck: true });
+  const tsa = await serviceCert('tsa', 'E-Seal Development TSA', EXTENDED_KEY_USAGE.timeStamping, {});
+
+  const seals: DevPki['seals'] = [];
+  for (const spec of opts.seals) {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(spec.id)) throw new Error(`bad seal id ${spec.id}`);
+    const p12Path = path.join(dir, 'seals', `${spec.id}.p12`);
+    const issued = await loadOrIssue(
+      path.join('seals', spec.id),
+      () => issueSealCertificate({ orgName: spec.orgName, uscc: spec.uscc, sealName: spec.sealName, keyKind: spec.keyKind, baseUrl }, sealCa),
+      () => [sealCa.certDer, root.certDer],
+    );
+    seals.push({ ...spec, p12Path, chainDer: [issued.certDer, sealCa.certDer, root.certDer] });
+  }
+  writeFileSync(path.join(dir, 'root.pem'), pem(root.certDer));
+  writeFileSync(path.join(dir, 'seal-ca.pem'), pem(sealCa.certDer));
+  return { dir, root, sealCa, ocsp, tsa, seals, keystorePassword: password };
+}

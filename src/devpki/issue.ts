@@ -1,0 +1,159 @@
+import 'reflect-metadata';
+import { createPrivateKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+
+export type KeyKind = 'rsa' | 'ec' | 'ec384';
+
+/** A certificate with its private key. */
+export interface Issued {
+  certDer: Buffer;
+  privateKey: KeyObject;
+}
+
+interface KeyPairWithCrypto {
+  cryptoKeys: CryptoKeyPair;
+  algorithm: RsaHashedKeyGenParams | EcKeyGenParams;
+}
+
+const EKU = {
+  emailProtection: '1.3.6.1.5.5.7.3.4',
+  documentSigning: '1.3.6.1.5.5.7.3.36',
+  ocspSigning: '1.3.6.1.5.5.7.3.9',
+  timeStamping: '1.3.6.1.5.5.7.3.8',
+} as const;
+
+export const EXTENDED_KEY_USAGE = EKU;
+
+async function generate(kind: KeyKind): Promise<KeyPairWithCrypto> {
+  const algorithm: RsaHashedKeyGenParams | EcKeyGenParams =
+    kind === 'rsa'
+      ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 }
+      : { name: 'ECDSA', namedCurve: kind === 'ec384' ? 'P-384' : 'P-256' };
+  const cryptoKeys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
+  return { cryptoKeys, algorithm };
+}
+
+async function toKeyObject(key: CryptoKey): Promise<KeyObject> {
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
+  return createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+}
+
+async function importSigningKey(issued: Issued): Promise<{ key: CryptoKey; algorithm: Algorithm & { hash?: string } }> {
+  const der = issued.privateKey.export({ format: 'der', type: 'pkcs8' });
+  if (issued.privateKey.asymmetricKeyType === 'rsa') {
+    const algorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+    return { key: await webcrypto.subtle.importKey('pkcs8', der, algorithm, false, ['sign']), algorithm };
+  }
+  const curve = issued.privateKey.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'P-384' : 'P-256';
+  const key = await webcrypto.subtle.importKey('pkcs8', der, { name: 'ECDSA', namedCurve: curve }, false, ['sign']);
+  return { key, algorithm: { name: 'ECDSA', hash: 'SHA-256' } };
+}
+
+export interface CertificateRequest {
+  /** RFC 4514-style subject, or a list of [attribute type or OID, value] pairs (UTF-8 text allowed). */
+  subject: Array<[string, string]>;
+  keyKind: KeyKind;
+  notBefore: Date;
+  notAfter: Date;
+  ca?: { pathLength?: number };
+  keyUsage: number;
+  extendedKeyUsage?: { usages: string[]; critical: boolean };
+  ocspUrl?: string;
+  caIssuersUrl?: string;
+  crlUrl?: string;
+  ocspNoCheck?: boolean;
+}
+
+function nameOf(subject: Array<[string, string]>): x509.Name {
+  return new x509.Name(subject.map(([type, value]) => ({ [type]: [value] })) as x509.JsonName);
+}
+
+/** Issues a certificate; without `issuer` it is self-signed. */
+export async function issueCertificate(request: CertificateRequest, issuer?: Issued): Promise<Issued> {
+  const { cryptoKeys } = await generate(request.keyKind);
+  const subjectName = nameOf(request.subject);
+  const issuerCert = issuer ? new x509.X509Certificate(new Uint8Array(issuer.certDer)) : undefined;
+  const signing = issuer
+    ? await importSigningKey(issuer)
+    : {
+        key: cryptoKeys.privateKey,
+        algorithm: request.keyKind === 'rsa' ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } : { name: 'ECDSA', hash: 'SHA-256' },
+      };
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(request.ca !== undefined, request.ca?.pathLength, request.ca !== undefined),
+    new x509.KeyUsagesExtension(request.keyUsage, true),
+    await x509.SubjectKeyIdentifierExtension.create(cryptoKeys.publicKey),
+  ];
+  if (issuerCert) extensions.push(await x509.AuthorityKeyIdentifierExtension.create(issuerCert, false));
+  else extensions.push(await x509.AuthorityKeyIdentifierExtension.create(cryptoKeys.publicKey, false));
+  if (request.extendedKeyUsage) extensions.push(new x509.ExtendedKeyUsageExtension(request.extendedKeyUsage.usages, request.extendedKeyUsage.critical));
+  if (request.ocspUrl || request.caIssuersUrl) {
+    extensions.push(
+      new x509.AuthorityInfoAccessExtension({
+        ...(request.ocspUrl ? { ocsp: [request.ocspUrl] } : {}),
+        ...(request.caIssuersUrl ? { caIssuers: [request.caIssuersUrl] } : {}),
+      }),
+    );
+  }
+  if (request.crlUrl) extensions.push(new x509.CRLDistributionPointsExtension([request.crlUrl]));
+  if (request.ocspNoCheck) extensions.push(new x509.Extension('1.3.6.1.5.5.7.48.1.5', false, new Uint8Array([0x05, 0x00])));
+  const serial = randomBytes(16);
+  serial[0] = (serial[0]! & 0x7f) | 0x10; // positive, 16 bytes
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial.toString('hex'),
+    subject: subjectName,
+    issuer: issuerCert ? issuerCert.subjectName : subjectName,
+    notBefore: request.notBefore,
+    notAfter: request.notAfter,
+    signingAlgorithm: signing.algorithm,
+    publicKey: cryptoKeys.publicKey,
+    signingKey: signing.key,
+    extensions,
+  });
+  return { certDer: Buffer.from(cert.rawData), privateKey: await toKeyObject(cryptoKeys.privateKey) };
+}
+
+export const KEY_USAGE = x509.KeyUsageFlags;
+
+const YEAR = 365 * 24 * 3600 * 1000;
+
+export function validityYears(years: number, from = new Date()): { notBefore: Date; notAfter: Date } {
+  const notBefore = new Date(from.getTime() - 60_000);
+  return { notBefore, notAfter: new Date(from.getTime() + years * YEAR) };
+}
+
+export interface SealCertificateRequest {
+  orgName: string;
+  uscc: string;
+  sealName: string;
+  keyKind: KeyKind;
+  baseUrl: string;
+  notBefore?: Date;
+  notAfter?: Date;
+}
+
+/** A seal certificate as NSS/pdfsig and ETSI validators expect of a signer. */
+export function issueSealCertificate(request: SealCertificateRequest, sealCa: Issued): Promise<Issued> {
+  const validity = validityYears(3);
+  return issueCertificate(
+    {
+      subject: [
+        ['C', 'CN'],
+        ['O', request.orgName],
+        ['2.5.4.97', request.uscc],
+        ['CN', `${request.orgName}${request.sealName}`],
+      ],
+      keyKind: request.keyKind,
+      notBefore: request.notBefore ?? validity.notBefore,
+      notAfter: request.notAfter ?? validity.notAfter,
+      keyUsage: KEY_USAGE.digitalSignature | KEY_USAGE.nonRepudiation,
+      extendedKeyUsage: { usages: [EKU.emailProtection, EKU.documentSigning], critical: false },
+      ocspUrl: `${request.baseUrl}/ocsp`,
+      caIssuersUrl: `${request.baseUrl}/pki/seal-ca.cer`,
+      crlUrl: `${request.baseUrl}/pki/seal-ca.crl`,
+    },
+    sealCa,
+  );
+}

@@ -1,0 +1,30 @@
+import { sign, type KeyObject } from 'node:crypto';
+import { readPkcs12 } from './pfx.js';
+import type { DigestName, Signer, SignerKeyInfo } from './signer.js';
+
+const CURVES: Record<string, 'P-256' | 'P-384' | 'P-521'> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
+
+/** A signer over a key held in this process (loaded from a PKCS#12 keystore). */
+export class KeyObjectSigner implements Signer {
+  readonly key: SignerKeyInfo;
+
+  constructor(private readonly privateKey: KeyObject) {
+    const details = privateKey.asymmetricKeyDetails ?? {};
+    if (privateKey.asymmetricKeyType === 'rsa') {
+      this.key = { kind: 'rsa', modulusBits: details.modulusLength ?? 2048 };
+    } else if (privateKey.asymmetricKeyType === 'ec' && details.namedCurve && CURVES[details.namedCurve]) {
+      this.key = { kind: 'ec', curve: CURVES[details.namedCurve]! };
+    } else {
+      throw new Error(`unsupported seal key type ${privateKey.asymmetricKeyType} ${details.namedCurve ?? ''}`.trim());
+    }
+  }
+
+  async sign(data: Buffer, digest: DigestName): Promise<Buffer> {
+    return sign(digest, data, this.privateKey);
+  }
+}
+
+export function loadPkcs12Signer(bytes: Buffer, password: string): { signer: Signer; chainDer: Buffer[] } {
+  const { privateKey, chainDer } = readPkcs12(bytes, password);
+  return { signer: new KeyObjectSigner(privateKey), chainDer };
+}
