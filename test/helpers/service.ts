@@ -1,0 +1,52 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pino } from 'pino';
+import { openService, type Service } from '../../src/bootstrap.js';
+import { loadConfig } from '../../src/config.js';
+import { tempDir } from './tools.js';
+
+export interface RunningService {
+  url: string;
+  token: string;
+  dataDir: string;
+  service: Service;
+  rootPem: string;
+  close(): Promise<void>;
+}
+
+/** Starts the service on its embedded default, on a random loopback port, in a fresh data dir. */
+export async function startService(env: Record<string, string> = {}, dataDir = tempDir('eseal-data')): Promise<RunningService> {
+  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', ...env });
+  const service = await openService({ ...config, host: '127.0.0.1' }, pino({ level: 'silent' }));
+  const server: Server = service.app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    token: readFileSync(path.join(dataDir, 'dev-api-token'), 'utf8').trim(),
+    dataDir,
+    service,
+    rootPem: readFileSync(path.join(dataDir, 'pki', 'root.pem'), 'utf8'),
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await service.close();
+    },
+  };
+}
+
+export async function sealRequest(svc: RunningService, pdf: Buffer, query: Record<string, string>, token = svc.token): Promise<Response> {
+  const qs = new URLSearchParams(query).toString();
+  return fetch(`${svc.url}/v1/seal?${qs}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/pdf' },
+    body: pdf,
+  });
+}
+
+export async function sealOk(svc: RunningService, pdf: Buffer, query: Record<string, string>): Promise<Buffer> {
+  const res = await sealRequest(svc, pdf, query);
+  if (res.status !== 200) throw new Error(`seal failed: ${res.status} ${await res.text()}`);
+  return Buffer.from(await res.arrayBuffer());
+}
