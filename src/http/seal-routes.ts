@@ -31,10 +31,10 @@ export const SealQuery = z
     certify: z.enum(['1', '2', '3']).optional(),
   })
   .strict()
-  .refine((q) => (q.x === undefined) === (q.y === undefined), { message: 'give both x and y, or neither', path: ['x'] })
+  .refine((q) => q.mode !== 'stamp' || (q.x === undefined) === (q.y === undefined), { message: 'give both x and y, or neither', path: ['x'] })
   .refine((q) => !(q.anchor && q.x !== undefined), { message: 'give either anchor or x/y, not both', path: ['anchor'] })
   .refine((q) => q.mode === 'stamp' || (q.anchor === undefined && q.x === undefined && q.page === undefined), {
-    message: 'page, x, y and anchor only apply to mode=stamp',
+    message: 'page, x and anchor only apply to mode=stamp (seam takes y)',
     path: ['mode'],
   });
 
