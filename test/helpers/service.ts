@@ -41,7 +41,7 @@ export async function sealRequest(svc: RunningService, pdf: Buffer, query: Recor
   return fetch(`${svc.url}/v1/seal?${qs}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/pdf' },
-    body: pdf,
+    body: new Uint8Array(pdf),
   });
 }
 

@@ -46,7 +46,7 @@ describe('bad sealing requests get a clear problem+json 4xx', () => {
     const wrongType = await fetch(`${svc.url}/v1/seal?sealId=scjg-official`, {
       method: 'POST',
       headers: { authorization: `Bearer ${svc.token}`, 'content-type': 'text/plain' },
-      body: pdf,
+      body: new Uint8Array(pdf),
     });
     await expectProblem(wrongType, 415, 'unsupported-media-type');
     const big = Buffer.concat([pdf, Buffer.alloc(2 * 1024 * 1024, 0x20)]);
