@@ -43,8 +43,9 @@ describe('PKCS#12 keystores', () => {
   });
 
   it('is readable by node-forge as @signpdf uses it (RSA)', async () => {
-    // forge cannot parse EC certificates, so the chain handed to it holds RSA ones only.
-    const p12 = writePkcs12({ privateKey: rsaSeal.privateKey, chainDer: [rsaSeal.certDer, root.certDer], password: 'pw' });
+    // forge parses only RSA keys and RSA-signed certificates, so this chain is RSA throughout.
+    const rsaOnly = await issueSealCertificate({ orgName: '测试局', uscc: '11370500MB0100001H', sealName: '', keyKind: 'rsa', baseUrl: 'http://127.0.0.1:1' }, root);
+    const p12 = writePkcs12({ privateKey: rsaOnly.privateKey, chainDer: [rsaOnly.certDer, root.certDer], password: 'pw' });
     const signer = new P12Signer(p12, { passphrase: 'pw' });
     const cms = await signer.sign(Buffer.from('hello'));
     expect(cms.length).toBeGreaterThan(1000);
