@@ -77,7 +77,6 @@ async function main(): Promise<void> {
     image: prepareImage(await decodePng(renderSealPng({ orgName: '某某市市场监督管理局', purpose: '审批专用章', diameterMm: 40 }))),
     signerName: '某某市市场监督管理局审批专用章',
   };
-  const p12Signer = new P12Signer(p12, { passphrase: pki.keystorePassword });
 
   const files: Array<[string, Buffer]> = [
     ['1-page', await makePdf(1)],
@@ -95,7 +94,8 @@ async function main(): Promise<void> {
       const pdfDoc = await PDFDocument.load(bytes);
       pdflibAddPlaceholder({ pdfDoc, reason: 'bench', contactInfo: '', name: 'bench', location: '' });
       const withPlaceholder = Buffer.from(await pdfDoc.save({ useObjectStreams: false }));
-      return new SignPdf().sign(withPlaceholder, p12Signer);
+      // A P12Signer consumes its buffer on first use, so each signature needs a new one.
+      return new SignPdf().sign(withPlaceholder, new P12Signer(p12, { passphrase: pki.keystorePassword }));
     });
     results[name] = {
       fileBytes: bytes.length,
