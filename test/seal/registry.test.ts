@@ -88,6 +88,39 @@ describe('seal registry', () => {
   });
 });
 
+describe('uploaded seal images', () => {
+  it('uses an uploaded transparent PNG and refuses an opaque one', async () => {
+    const { createCanvas } = await import('@napi-rs/canvas');
+    const draw = (transparent: boolean): string => {
+      const canvas = createCanvas(200, 200);
+      const ctx = canvas.getContext('2d');
+      if (!transparent) {
+        ctx.fillStyle = 'white';
+        ctx.fillRect(0, 0, 200, 200);
+      }
+      ctx.strokeStyle = 'rgb(230,0,18)';
+      ctx.lineWidth = 12;
+      ctx.beginPath();
+      ctx.arc(100, 100, 90, 0, Math.PI * 2);
+      ctx.stroke();
+      return canvas.toBuffer('image/png').toString('base64');
+    };
+    const post = async (id: string, image: string) =>
+      fetch(`${svc.url}/v1/seals`, {
+        method: 'POST',
+        headers: { ...auth(), 'content-type': 'application/json' },
+        body: JSON.stringify({ id, orgName: '某某市财政局', orgUscc: '11370500MB0100003P', sealType: 'finance', pkcs12: (await opensslPkcs12('pw')).toString('base64'), password: 'pw', image }),
+      });
+    const opaque = await post('finance-opaque', draw(false));
+    expect(opaque.status).toBe(422);
+    expect(((await opaque.json()) as { field: string }).field).toBe('image');
+    const ok = await post('finance-custom', draw(true));
+    expect(ok.status).toBe(201);
+    const image = await fetch(`${svc.url}/v1/seals/finance-custom/image.png`, { headers: auth() });
+    expect(Buffer.from(await image.arrayBuffer()).toString('base64')).toBe(draw(true));
+  });
+});
+
 describe('embedded default across restarts', () => {
   it('keeps the same PKI, seals and token, and keeps keys out of reach', async () => {
     const dataDir = tempDir('restart');
