@@ -6,6 +6,8 @@ import { pkiRouter, type PublishedPki } from './http/pki-routes.js';
 import { HttpProblem, problemHandler } from './http/problem.js';
 import { sealRouter } from './http/seal-routes.js';
 import { sealsRouter } from './http/seals-routes.js';
+import { verifyRouter } from './http/verify-routes.js';
+import type { ValidationContext } from './validation/engine.js';
 import type { SealRegistry } from './seals/registry.js';
 import type { ApiClientStore } from './store/api-clients.js';
 import type { Db } from './store/db.js';
@@ -18,6 +20,8 @@ export interface AppDeps {
   clients: ApiClientStore;
   /** The development PKI's published certificates and CRLs, when it runs. */
   pki?: PublishedPki;
+  /** What signature validation trusts and asks (anchors, intermediates, revocation, seal lookup). */
+  validation: Omit<ValidationContext, 'validationTime' | 'pdfLimits'>;
 }
 
 /** Builds the Express app from its parts; nothing global, everything injected. */
@@ -37,6 +41,7 @@ export function buildApp(deps: AppDeps): Express {
   if (deps.pki) app.use(pkiRouter(deps.pki));
   app.use(sealRouter({ seals: deps.seals, clients: deps.clients, maxBodyBytes: deps.config.maxBodyBytes, pdfLimits: deps.config.pdfLimits, logger: deps.logger }));
   app.use(sealsRouter({ seals: deps.seals, clients: deps.clients }));
+  app.use(verifyRouter({ maxBodyBytes: deps.config.maxBodyBytes, pdfLimits: deps.config.pdfLimits, context: () => deps.validation }));
   app.use((req, _res, next) => next(new HttpProblem(404, 'not-found', 'Not found', `no route for ${req.method} ${req.path}`)));
   app.use(problemHandler(deps.logger));
   return app;

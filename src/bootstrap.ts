@@ -10,6 +10,7 @@ import { ensureDevPki, type DevPki } from './devpki/index.js';
 import type { PublishedPki } from './http/pki-routes.js';
 import { SEAL_PURPOSE, type SealType } from './seals/seal-image.js';
 import { SealRegistry } from './seals/registry.js';
+import { CrlRevocationChecker } from './revocation/crl-checker.js';
 import { ApiClientStore, ROLES } from './store/api-clients.js';
 import { openSqlite, type Db } from './store/db.js';
 
@@ -30,6 +31,11 @@ export interface Service {
   /** Set when this start created the development API client: the token, shown once. */
   newDevToken?: string;
   close(): Promise<void>;
+}
+
+function pemCertificates(text: string): Buffer[] {
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  return blocks.map((b) => Buffer.from(b.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64'));
 }
 
 function secretFile(file: string, make: () => string): string {
@@ -99,7 +105,24 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       await installDevSeals(devPki, seals);
       newDevToken = await ensureDevClient(config.dataDir, clients);
     }
-    const app = buildApp({ config, logger, db, seals, clients, pki: devPki ? publishDevPki(devPki) : undefined });
+    const published = devPki ? publishDevPki(devPki) : undefined;
+    const trustAnchors = [...(config.trustAnchorsFile ? pemCertificates(readFileSync(config.trustAnchorsFile, 'utf8')) : []), ...(devPki ? [devPki.root.certDer] : [])];
+    const revocation = new CrlRevocationChecker({
+      // The service's own CA answers from memory rather than over HTTP to itself.
+      local: (url) => {
+        if (!published || !devPki) return undefined;
+        if (url === `${devPki.issuedBaseUrl}/pki/seal-ca.crl`) return published.sealCaCrl();
+        if (url === `${devPki.issuedBaseUrl}/pki/root.crl`) return published.rootCrl();
+        return undefined;
+      },
+    });
+    const validation = {
+      trustAnchors,
+      intermediates: devPki ? [devPki.sealCa.certDer] : [],
+      revocation,
+      lookupSeal: (certDer: Buffer) => seals.findByCertificate(certDer),
+    };
+    const app = buildApp({ config, logger, db, seals, clients, pki: published, validation });
     return { app, db, seals, clients, devPki, newDevToken, close: () => db.close() };
   } catch (err) {
     await db.close();

@@ -17,6 +17,8 @@ const EnvSchema = z.object({
   /** Set to "false" in production to skip generating the development PKI and sample seals. */
   DEV_PKI: z.enum(['true', 'false']).default('true'),
   DATABASE_URL: z.string().optional(),
+  /** PEM bundle of trust anchors for signature validation (the dev root is added in the embedded default). */
+  TRUST_ANCHORS: z.string().optional(),
 });
 
 export interface Config {
@@ -31,6 +33,7 @@ export interface Config {
   keystorePassword: string | undefined;
   devPki: boolean;
   databaseFile: string;
+  trustAnchorsFile: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -61,5 +64,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keystorePassword: e.KEYSTORE_PASSWORD,
     devPki: e.DEV_PKI === 'true',
     databaseFile,
+    trustAnchorsFile: e.TRUST_ANCHORS ? path.resolve(e.TRUST_ANCHORS) : undefined,
   };
 }

@@ -24,6 +24,8 @@ export interface DevPki {
   seals: Array<DevPkiSealSpec & { p12Path: string; chainDer: Buffer[] }>;
   /** Password of every keystore under `dir`. */
   keystorePassword: string;
+  /** The base URL written into the certificates when the PKI was made. */
+  issuedBaseUrl: string;
 }
 
 function pem(der: Buffer): string {
@@ -47,6 +49,9 @@ export async function ensureDevPki(opts: { dir: string; baseUrl: string; seals: 
   const passwordFile = path.join(dir, 'keystore-password');
   if (!existsSync(passwordFile)) writeSecret(passwordFile, randomBytes(24).toString('base64url'));
   const password = readFileSync(passwordFile, 'utf8').trim();
+  const baseUrlFile = path.join(dir, 'base-url');
+  if (!existsSync(baseUrlFile)) writeFileSync(baseUrlFile, `${baseUrl}\n`);
+  const issuedBaseUrl = readFileSync(baseUrlFile, 'utf8').trim();
 
   const loadOrIssue = async (name: string, make: () => Promise<Issued>, chain: () => Buffer[]): Promise<Issued> => {
     const file = path.join(dir, `${name}.p12`);
@@ -122,5 +127,5 @@ export async function ensureDevPki(opts: { dir: string; baseUrl: string; seals: 
   }
   writeFileSync(path.join(dir, 'root.pem'), pem(root.certDer));
   writeFileSync(path.join(dir, 'seal-ca.pem'), pem(sealCa.certDer));
-  return { dir, root, sealCa, ocsp, tsa, seals, keystorePassword: password };
+  return { dir, root, sealCa, ocsp, tsa, seals, keystorePassword: password, issuedBaseUrl };
 }

@@ -213,6 +213,12 @@ export class SealRegistry {
     return this.create({ ...input, id, chainDer, keyRef: { kind: 'pkcs12', file } });
   }
 
+  /** The registered seal whose certificate this is, if any. */
+  async findByCertificate(certDer: Buffer): Promise<{ id: string; name: string } | undefined> {
+    const seal = (await this.list()).find((s) => s.chainPem[0] !== undefined && pemToDer(s.chainPem[0]).equals(certDer));
+    return seal ? { id: seal.id, name: seal.name } : undefined;
+  }
+
   /** Signing material for a seal, loaded once per process. */
   material(record: SealRecord): Promise<SealMaterial> {
     let material = this.materials.get(record.id);

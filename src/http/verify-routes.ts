@@ -1,0 +1,37 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { PdfLimits } from '../pdf/document.js';
+import { validatePdf, type ValidationContext } from '../validation/engine.js';
+import { pdfBody } from './pdf-body.js';
+
+const VerifyQuery = z
+  .object({
+    validationTime: z
+      .string()
+      .datetime({ offset: true })
+      .transform((s) => new Date(s))
+      .optional(),
+  })
+  .strict();
+
+export interface VerifyRouteDeps {
+  maxBodyBytes: number;
+  pdfLimits: PdfLimits;
+  /** The trust anchors, intermediates, seal lookup and revocation checker of this service. */
+  context: () => Omit<ValidationContext, 'validationTime' | 'pdfLimits'>;
+}
+
+/** `POST /v1/verify`: anyone may ask; the answer is the validation report. */
+export function verifyRouter(deps: VerifyRouteDeps): Router {
+  const router = Router();
+  router.post('/v1/verify', ...pdfBody(deps.maxBodyBytes), async (req, res, next) => {
+    try {
+      const query = VerifyQuery.parse(req.query);
+      const report = await validatePdf(req.body as Buffer, { ...deps.context(), validationTime: query.validationTime, pdfLimits: deps.pdfLimits });
+      res.json(report);
+    } catch (err) {
+      next(err);
+    }
+  });
+  return router;
+}

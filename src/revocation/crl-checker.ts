@@ -1,0 +1,110 @@
+import { children, readNode } from '../pki/der.js';
+import { EXT, readCertFields } from '../pki/cert-fields.js';
+import type { RevocationEvidence } from '../validation/report.js';
+import type { RevocationChecker } from '../validation/engine.js';
+import { crlSignedBy, CrlError, parseCrl, type ParsedCrl } from './crl.js';
+
+const MAX_CRL_BYTES = 20 * 1024 * 1024;
+
+/** HTTP(S) URLs of a certificate's CRL distribution points. */
+export function crlUrls(certDer: Buffer): string[] {
+  const ext = readCertFields(certDer).extensions.get(EXT.crlDistributionPoints);
+  if (!ext) return [];
+  const urls: string[] = [];
+  for (const point of children(readNode(ext.value))) {
+    for (const part of children(point)) {
+      if (part.tag !== 0xa0) continue; // distributionPoint
+      for (const name of children(part)) {
+        if (name.tag !== 0xa0) continue; // fullName
+        for (const general of children(name)) {
+          if (general.tag === 0x86) urls.push(general.content.toString('latin1'));
+        }
+      }
+    }
+  }
+  return urls.filter((u) => /^https?:\/\//.test(u));
+}
+
+export interface CrlCheckerOptions {
+  timeoutMs?: number;
+  /** Answers for URLs this process can serve itself (its own CA), without HTTP. */
+  local?: (url: string) => Promise<Buffer> | undefined;
+  fetchImpl?: typeof fetch;
+}
+
+/**
+ * Revocation by CRL: each CRL is fetched once, its signature checked against the issuer, parsed
+ * and indexed, and kept until its nextUpdate. OCSP is not consulted in this version.
+ */
+export class CrlRevocationChecker implements RevocationChecker {
+  private readonly cache = new Map<string, { crl: ParsedCrl; fetchedAt: number }>();
+
+  constructor(private readonly options: CrlCheckerOptions = {}) {}
+
+  private async load(url: string): Promise<ParsedCrl> {
+    const cached = this.cache.get(url);
+    const now = Date.now();
+    if (cached && cached.crl.nextUpdate && cached.crl.nextUpdate.getTime() > now) return cached.crl;
+    let der: Buffer;
+    const local = this.options.local?.(url);
+    if (local) der = await local;
+    else {
+      const response = await (this.options.fetchImpl ?? fetch)(url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000) });
+      if (!response.ok) throw new CrlError(`${url} answered ${response.status}`);
+      const length = Number(response.headers.get('content-length') ?? 0);
+      if (length > MAX_CRL_BYTES) throw new CrlError(`${url} is larger than ${MAX_CRL_BYTES} bytes`);
+      der = Buffer.from(await response.arrayBuffer());
+      if (der.length > MAX_CRL_BYTES) throw new CrlError(`${url} is larger than ${MAX_CRL_BYTES} bytes`);
+    }
+    const crl = parseCrl(der);
+    this.cache.set(url, { crl, fetchedAt: now });
+    return crl;
+  }
+
+  private async checkOne(certDer: Buffer, issuerDer: Buffer, at: Date): Promise<RevocationEvidence> {
+    const urls = crlUrls(certDer);
+    if (urls.length === 0) return { checked: false, detail: 'the certificate names no CRL distribution point' };
+    const serial = readCertFields(certDer).serialHex;
+    const failures: string[] = [];
+    for (const url of urls) {
+      try {
+        const crl = await this.load(url);
+        if (!crlSignedBy(crl, issuerDer)) {
+          failures.push(`${url}: not signed by the certificate's issuer`);
+          continue;
+        }
+        const now = new Date();
+        if (crl.nextUpdate && crl.nextUpdate < now) {
+          failures.push(`${url}: stale (next update was ${crl.nextUpdate.toISOString()})`);
+          continue;
+        }
+        const entry = crl.revoked.get(serial);
+        if (entry) {
+          return {
+            checked: true,
+            status: 'revoked',
+            source: 'crl',
+            revokedAt: entry.revokedAt.toISOString(),
+            detail: `revoked at ${entry.revokedAt.toISOString()} per the CRL of ${crl.thisUpdate.toISOString()} from ${url}${entry.reason !== null ? ` (reason ${entry.reason})` : ''}`,
+          };
+        }
+        return { checked: true, status: 'good', source: 'crl', detail: `not revoked per the CRL of ${crl.thisUpdate.toISOString()} from ${url} (checked for ${at.toISOString()})` };
+      } catch (err) {
+        failures.push(`${url}: ${(err as Error).message}`);
+      }
+    }
+    return { checked: false, status: 'unknown', detail: `revocation status unavailable: ${failures.join('; ')}` };
+  }
+
+  /** Checks every certificate of the chain below the trust anchor; the worst answer wins. */
+  async check(chain: Buffer[], at: Date): Promise<RevocationEvidence> {
+    const results: RevocationEvidence[] = [];
+    for (let i = 0; i + 1 < chain.length; i++) results.push(await this.checkOne(chain[i]!, chain[i + 1]!, at));
+    if (results.length === 0) return { checked: false, detail: 'the signer certificate is itself a trust anchor' };
+    const revoked = results.find((r) => r.status === 'revoked');
+    if (revoked) return revoked;
+    const unknown = results.find((r) => !r.checked);
+    if (unknown) return { ...unknown, checked: false, status: 'unknown' };
+    return { ...results[0]!, detail: results.map((r) => r.detail).join('; ') };
+  }
+}

@@ -1,0 +1,397 @@
+import { createHash } from 'node:crypto';
+import { PdfDocument, type PdfLimits } from '../pdf/document.js';
+import { PdfError } from '../pdf/errors.js';
+import { PdfStream } from '../pdf/objects.js';
+import { findSignatures, parsePdfDate, type SignatureEntry } from '../pdf/signatures.js';
+import { CmsError, contentOf, parseSignedData, verifySignerInfo, type SignerVerification } from '../pki/signed-data.js';
+import { validatePath, type PathCertificate, type PathResult } from '../pki/path-validate.js';
+import { signatureValueDigest, verifyTimeStampToken } from '../pki/timestamp-token.js';
+import { changesAfter, revisionsOf, type RevisionInfo } from './changes.js';
+import type {
+  CertificateSummary,
+  ChangeReport,
+  Indication,
+  RevocationEvidence,
+  SignatureReport,
+  StatutoryConditions,
+  SubIndication,
+  TimestampReport,
+  ValidationReport,
+} from './report.js';
+
+/** Answers whether a certificate was revoked; filled in by the certificate-status service. */
+export interface RevocationChecker {
+  check(chain: Buffer[], at: Date): Promise<RevocationEvidence>;
+}
+
+export interface ValidationContext {
+  trustAnchors: Buffer[];
+  /** Extra intermediate certificates to build paths with. */
+  intermediates?: Buffer[];
+  validationTime?: Date;
+  pdfLimits?: PdfLimits;
+  revocation?: RevocationChecker;
+  /** Names the registered seal a signer certificate belongs to. */
+  lookupSeal?: (certDer: Buffer) => Promise<{ id: string; name: string } | undefined>;
+}
+
+const CMS_SUBFILTERS = new Set(['adbe.pkcs7.detached', 'ETSI.CAdES.detached', 'adbe.pkcs7.sha1']);
+
+function summary(cert: PathCertificate): CertificateSummary {
+  return {
+    subject: cert.subject,
+    issuer: cert.issuer,
+    serialNumber: cert.serialHex,
+    notBefore: cert.notBefore.toISOString(),
+    notAfter: cert.notAfter.toISOString(),
+  };
+}
+
+function rangeChunks(bytes: Buffer, byteRange: number[]): Buffer[] {
+  const chunks: Buffer[] = [];
+  for (let i = 0; i + 1 < byteRange.length; i += 2) chunks.push(bytes.subarray(byteRange[i]!, byteRange[i]! + byteRange[i + 1]!));
+  return chunks;
+}
+
+/** Checks /ByteRange: starts at 0, its one gap is exactly the /Contents hex string, inside the file. */
+function checkByteRange(bytes: Buffer, entry: SignatureEntry): string[] {
+  const br = entry.byteRange;
+  if (!br) return ['the signature has no /ByteRange'];
+  if (br.length !== 4 || !br.every((n) => Number.isInteger(n) && n >= 0)) return [`/ByteRange must be four non-negative integers, not [${br.join(' ')}]`];
+  const [a, b, c, d] = br as [number, number, number, number];
+  const problems: string[] = [];
+  if (a !== 0) problems.push('/ByteRange does not start at the beginning of the file');
+  if (c <= b) problems.push('/ByteRange ranges overlap or are out of order');
+  if (c + d > bytes.length) problems.push('/ByteRange reaches past the end of the file');
+  if (problems.length) return problems;
+  if (bytes[b] !== 0x3c || bytes[c - 1] !== 0x3e) return ['the gap in /ByteRange is not the /Contents string'];
+  const hex = bytes.toString('latin1', b + 1, c - 1).replace(/\s+/g, '');
+  if (!/^[0-9a-fA-F]*$/.test(hex) || !entry.contents || !Buffer.from(hex, 'hex').equals(entry.contents)) {
+    problems.push('the gap in /ByteRange is not exactly the /Contents string');
+  }
+  return problems;
+}
+
+function coverageOf(bytes: Buffer, entry: SignatureEntry, revisions: RevisionInfo[]): { revision: number | null; coverage: SignatureReport['coverage']; end: number } {
+  const br = entry.byteRange!;
+  const end = br[2]! + br[3]!;
+  const trimmedEnd = (n: number): number => {
+    let e = n;
+    while (e > 0 && (bytes[e - 1] === 0x0a || bytes[e - 1] === 0x0d)) e--;
+    return e;
+  };
+  const revision = revisions.find((r) => r.end === end || trimmedEnd(r.end) === trimmedEnd(end));
+  if (!revision) return { revision: null, coverage: 'partial', end };
+  const last = revisions[revisions.length - 1]!;
+  return { revision: revision.index, coverage: revision.index === last.index && trimmedEnd(end) === trimmedEnd(bytes.length) ? 'entire-file' : 'entire-revision', end };
+}
+
+function dssCertificates(doc: PdfDocument): Buffer[] {
+  try {
+    const dss = doc.resolveDict(doc.catalog().get('DSS'));
+    const certs = doc.resolve(dss?.get('Certs'));
+    if (!Array.isArray(certs)) return [];
+    return certs.map((c) => doc.resolve(c)).filter((s): s is PdfStream => s instanceof PdfStream).map((s) => s.raw);
+  } catch {
+    return [];
+  }
+}
+
+interface TimeAssessment {
+  poe: Date;
+  timestamps: TimestampReport[];
+}
+
+function assessTimestamps(tokens: Buffer[], imprintDigest: (alg: string) => Buffer, ctx: Required<Pick<ValidationContext, 'trustAnchors'>> & ValidationContext, pool: Buffer[], validationTime: Date): TimeAssessment {
+  const timestamps: TimestampReport[] = [];
+  let poe = validationTime;
+  for (const token of tokens) {
+    try {
+      const result = verifyTimeStampToken(token, imprintDigest, pool);
+      const problems = [...result.problems];
+      let tsaTrusted = false;
+      if (result.tsaCertificate) {
+        const path = validatePath(result.tsaCertificate, pool, ctx.trustAnchors, validationTime);
+        tsaTrusted = path.status === 'VALID';
+        if (!tsaTrusted) problems.push(`TSA certificate: ${path.problems.join('; ') || path.status}`);
+      }
+      const valid = result.imprintMatches && result.signature.signatureValid === true && result.signature.messageDigestMatches !== false && tsaTrusted && result.tsaCertHasTimeStampingEku;
+      if (valid && result.genTime < poe) poe = result.genTime;
+      timestamps.push({ kind: 'signature-timestamp', time: result.genTime.toISOString(), valid, tsa: result.tsaCertificate ? summaryOfDer(result.tsaCertificate) : null, problems });
+    } catch (err) {
+      timestamps.push({ kind: 'signature-timestamp', time: '', valid: false, tsa: null, problems: [`the timestamp token cannot be read: ${(err as Error).message}`] });
+    }
+  }
+  return { poe, timestamps };
+}
+
+function summaryOfDer(der: Buffer): string {
+  const path = validatePath(der, [], [], new Date());
+  return path.chain[0]?.subject ?? 'unknown';
+}
+
+function permittedChanges(changes: ReturnType<typeof changesAfter>, docMdp: 1 | 2 | 3 | undefined): ChangeReport[] {
+  return changes.map((change) => {
+    let permitted: boolean;
+    switch (change.category) {
+      case 'security':
+        permitted = true;
+        break;
+      case 'signing':
+        permitted = docMdp !== 1;
+        break;
+      case 'annotation':
+        permitted = docMdp === undefined || docMdp === 3;
+        break;
+      default:
+        permitted = false;
+    }
+    return { ...change, permitted };
+  });
+}
+
+/**
+ * Validates every signature and document timestamp of a PDF. Nothing in the file can make this
+ * throw anything but a PdfError for a file that cannot be read at all; each signature's problems
+ * end up in its report.
+ */
+export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promise<ValidationReport> {
+  const validationTime = ctx.validationTime ?? new Date();
+  const doc = PdfDocument.load(bytes, ctx.pdfLimits);
+  const revisions = revisionsOf(doc);
+  const entries = findSignatures(doc);
+  const dssCerts = dssCertificates(doc);
+  const certification = entries.find((e) => e.docMdpPermission !== undefined);
+  const reports: SignatureReport[] = [];
+  let maxCoveredEnd = 0;
+
+  for (const entry of entries) {
+    const problems: string[] = [];
+    const isDocTimestamp = entry.subFilter === 'ETSI.RFC3161';
+    const structure = checkByteRange(bytes, entry);
+    problems.push(...structure);
+    const byteRangeValid = structure.length === 0;
+    const cover = byteRangeValid ? coverageOf(bytes, entry, revisions) : { revision: null, coverage: 'invalid' as const, end: 0 };
+    if (byteRangeValid) maxCoveredEnd = Math.max(maxCoveredEnd, cover.end);
+    if (cover.coverage === 'partial') problems.push('the signed ranges do not end at the end of a revision: part of the signed revision is not covered');
+
+    const report: SignatureReport = {
+      fieldName: entry.fieldName,
+      kind: isDocTimestamp ? 'document-timestamp' : 'signature',
+      subFilter: entry.subFilter ?? null,
+      signer: null,
+      seal: null,
+      claimedSigningTime: parsePdfDate(entry.claimedTime)?.toISOString() ?? null,
+      timestampTime: null,
+      proofOfExistence: validationTime.toISOString(),
+      byteRange: entry.byteRange ?? null,
+      revision: cover.revision,
+      coverage: cover.coverage,
+      coversWholeFile: cover.coverage === 'entire-file',
+      certification: entry.docMdpPermission ? { permission: entry.docMdpPermission } : null,
+      integrity: { byteRangeValid, messageDigestMatches: null, signatureValid: null, signingCertificateReference: 'absent', signedAttributesOrder: 'der' },
+      algorithms: { digest: null, signature: null, weak: [] },
+      certificatePath: { status: 'NOT_CHECKED', trustAnchorReached: false, chain: [] },
+      revocation: { checked: false, detail: 'not checked' },
+      timestamps: [],
+      changesAfterSigning: { permitted: true, changes: [] },
+      indication: 'INDETERMINATE',
+      subIndication: null,
+      conditions: undefined as unknown as StatutoryConditions,
+      problems,
+    };
+
+    let verification: SignerVerification | undefined;
+    let signerDer: Buffer | null = null;
+    let pool: Buffer[] = [...dssCerts, ...(ctx.intermediates ?? [])];
+    let poe = validationTime;
+    let formatFailure = !byteRangeValid;
+
+    if (byteRangeValid && entry.contents) {
+      const content = contentOf(rangeChunks(bytes, entry.byteRange!));
+      try {
+        if (isDocTimestamp) {
+          const result = verifyTimeStampToken(entry.contents, (alg) => content.digest(alg), pool);
+          verification = result.signature;
+          pool = [...pool, ...parseSignedData(entry.contents).certificates];
+          signerDer = result.tsaCertificate;
+          report.integrity.messageDigestMatches = result.imprintMatches && result.signature.messageDigestMatches !== false;
+          report.timestampTime = result.genTime.toISOString();
+          poe = result.genTime < poe ? result.genTime : poe;
+          problems.push(...result.problems);
+        } else if (entry.subFilter && CMS_SUBFILTERS.has(entry.subFilter)) {
+          const parsed = parseSignedData(entry.contents);
+          const signer = parsed.signers[0]!;
+          if (parsed.signers.length > 1) problems.push(`the CMS has ${parsed.signers.length} signers; the first is validated`);
+          pool = [...pool, ...parsed.certificates];
+          verification = verifySignerInfo(parsed, signer, content, pool);
+          signerDer = verification.signerCertificate;
+          report.integrity.messageDigestMatches = verification.messageDigestMatches;
+          problems.push(...verification.problems);
+          const times = assessTimestamps(verification.timestampTokens, signatureValueDigest(signer.signature), { ...ctx, trustAnchors: ctx.trustAnchors }, pool, validationTime);
+          report.timestamps = times.timestamps;
+          poe = times.poe;
+          const best = times.timestamps.filter((t) => t.valid).map((t) => t.time).sort()[0];
+          report.timestampTime = best ?? null;
+          report.integrity.signedAttributesOrder = verification.signedAttrsReordered ? 'as-sent' : 'der';
+        } else {
+          formatFailure = true;
+          problems.push(`sub-filter ${entry.subFilter ?? '(none)'} is not supported`);
+        }
+      } catch (err) {
+        if (!(err instanceof CmsError) && !(err instanceof PdfError)) throw err;
+        formatFailure = true;
+        problems.push(`the signature cannot be decoded: ${err.message}`);
+      }
+    } else if (byteRangeValid) {
+      formatFailure = true;
+      problems.push('the signature has no /Contents');
+    }
+
+    if (verification) {
+      report.integrity.signatureValid = verification.signatureValid;
+      const ref = verification.signingCertificateAttribute;
+      report.integrity.signingCertificateReference = ref.version === null ? 'absent' : ref.matches === false ? 'mismatch' : 'matches';
+      report.algorithms = {
+        digest: verification.digestAlgorithm ?? null,
+        signature: `${verification.signatureAlgorithm.name}${verification.signatureAlgorithm.hash ? ` with ${verification.signatureAlgorithm.hash}` : ''}`,
+        weak: verification.weakAlgorithms,
+      };
+    }
+
+    let path: PathResult | undefined;
+    if (signerDer) {
+      path = validatePath(signerDer, pool, ctx.trustAnchors, validationTime);
+      if ((path.status === 'EXPIRED' || path.status === 'NOT_YET_VALID') && poe < validationTime) {
+        const atPoe = validatePath(signerDer, pool, ctx.trustAnchors, poe);
+        if (atPoe.status === 'VALID') path = { ...atPoe, problems: [...path.problems.map((p) => `${p} (accepted: proof of existence at ${poe.toISOString()})`)] };
+      }
+      report.signer = path.chain[0] ? summary(path.chain[0]) : null;
+      report.certificatePath = { status: path.status, trustAnchorReached: path.trustAnchorReached, chain: path.chain.map(summary) };
+      problems.push(...path.problems);
+      if (ctx.lookupSeal) report.seal = (await ctx.lookupSeal(signerDer)) ?? null;
+      if (path.trustAnchorReached) {
+        report.revocation = ctx.revocation
+          ? await ctx.revocation.check(path.chain.map((c) => c.der), poe)
+          : { checked: false, detail: 'revocation status was not checked: no certificate-status service is configured in this version' };
+      }
+    }
+    report.proofOfExistence = poe.toISOString();
+
+    if (cover.revision !== null) {
+      const changes = permittedChanges(changesAfter(doc, cover.revision), certification?.docMdpPermission);
+      const forbidden = changes.filter((c) => !c.permitted);
+      report.changesAfterSigning = { permitted: forbidden.length === 0, changes };
+      if (forbidden.length) {
+        const pages = [...new Set(forbidden.flatMap((c) => c.pages ?? []))];
+        problems.push(`the document was changed after signing in a way that is not permitted: ${forbidden.map((c) => c.description).slice(0, 5).join('; ')}${pages.length ? ` (pages ${pages.join(', ')})` : ''}`);
+      }
+    }
+
+    const [indication, subIndication] = decide(report, { formatFailure, verification, signerDer, path, poe, validationTime });
+    report.indication = indication;
+    report.subIndication = subIndication;
+    report.conditions = conditionsFor(report, verification, path);
+    reports.push(report);
+  }
+
+  let trimmedLength = bytes.length;
+  while (trimmedLength > 0 && [0x0a, 0x0d, 0x20, 0x00].includes(bytes[trimmedLength - 1]!)) trimmedLength--;
+  const lastRevisionEnd = revisions[revisions.length - 1]?.end ?? bytes.length;
+  const unsignedChangesAtEnd = entries.length > 0 && maxCoveredEnd < Math.min(trimmedLength, lastRevisionEnd) - 2;
+  const passed = reports.filter((r) => r.indication === 'TOTAL_PASSED').length;
+  return {
+    validationTime: validationTime.toISOString(),
+    document: {
+      bytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      revisions: revisions.length,
+      signatures: reports.length,
+      passed,
+      unsignedChangesAtEnd,
+      summary:
+        reports.length === 0
+          ? 'the document has no signatures'
+          : `${passed} of ${reports.length} signature(s) passed${unsignedChangesAtEnd ? '; the document has changes after its last signature' : ''}`,
+    },
+    signatures: reports,
+  };
+}
+
+interface DecisionInput {
+  formatFailure: boolean;
+  verification: SignerVerification | undefined;
+  signerDer: Buffer | null;
+  path: PathResult | undefined;
+  poe: Date;
+  validationTime: Date;
+}
+
+function decide(report: SignatureReport, input: DecisionInput): [Indication, SubIndication | null] {
+  const { verification, path } = input;
+  if (input.formatFailure || !verification) return ['TOTAL_FAILED', 'FORMAT_FAILURE'];
+  if (report.integrity.messageDigestMatches === false) return ['TOTAL_FAILED', 'HASH_FAILURE'];
+  if (!input.signerDer) return ['INDETERMINATE', 'NO_SIGNING_CERTIFICATE_FOUND'];
+  if (verification.signatureValid !== true) return ['TOTAL_FAILED', 'SIG_CRYPTO_FAILURE'];
+  if (report.integrity.signingCertificateReference === 'mismatch') return ['INDETERMINATE', 'NO_SIGNING_CERTIFICATE_FOUND'];
+  if (!path || !path.trustAnchorReached) return ['INDETERMINATE', 'NO_CERTIFICATE_CHAIN_FOUND'];
+  if (path.status === 'CHAIN_CONSTRAINTS_FAILURE') return ['INDETERMINATE', 'CHAIN_CONSTRAINTS_FAILURE'];
+  const leafWindow = path.outOfValidity.find((o) => o.index === 0);
+  if (path.status === 'NOT_YET_VALID' || leafWindow?.reason === 'not yet valid') return ['TOTAL_FAILED', 'NOT_YET_VALID'];
+  if (path.status === 'EXPIRED') {
+    const leaf = path.chain[0]!;
+    if (input.poe > leaf.notAfter) return ['TOTAL_FAILED', 'EXPIRED'];
+    return ['INDETERMINATE', 'OUT_OF_BOUNDS_NO_POE'];
+  }
+  if (verification.weakAlgorithms.length > 0 && verification.weakAlgorithms.includes('sha1')) {
+    return ['INDETERMINATE', 'CRYPTO_CONSTRAINTS_FAILURE'];
+  }
+  const revocation = report.revocation;
+  if (revocation.checked && revocation.status === 'revoked') {
+    const revokedAt = revocation.revokedAt ? new Date(revocation.revokedAt) : undefined;
+    if (!revokedAt || revokedAt <= input.poe) return input.poe < input.validationTime ? ['TOTAL_FAILED', 'REVOKED'] : ['INDETERMINATE', 'REVOKED_NO_POE'];
+  }
+  if (!revocation.checked || revocation.status === 'unknown') return ['INDETERMINATE', 'TRY_LATER'];
+  if (!report.changesAfterSigning.permitted) return ['INDETERMINATE', 'SIG_CONSTRAINTS_FAILURE'];
+  return ['TOTAL_PASSED', null];
+}
+
+function conditionsFor(report: SignatureReport, verification: SignerVerification | undefined, path: PathResult | undefined): StatutoryConditions {
+  const trusted = path?.trustAnchorReached === true && path.status !== 'CHAIN_CONSTRAINTS_FAILURE';
+  const revoked = report.revocation.checked && report.revocation.status === 'revoked';
+  const revocationKnown = report.revocation.checked && report.revocation.status === 'good';
+  const exclusive: StatutoryConditions['creationDataExclusiveToSigner'] = !verification || !report.signer
+    ? { status: 'unknown', reason: 'no signer certificate could be identified' }
+    : !trusted
+      ? { status: 'unknown', reason: 'the signer certificate does not chain to a trusted CA, so nothing vouches that the key belongs to the signer' }
+      : revoked
+        ? { status: 'not met', reason: 'the signer certificate was revoked before the signature existed' }
+        : revocationKnown
+          ? { status: 'met', reason: `a trusted CA certified the key to "${report.signer.subject}" and the certificate is not revoked` }
+          : { status: 'unknown', reason: `a trusted CA certified the key to "${report.signer.subject}", but its revocation status is not known` };
+  const soleControl: StatutoryConditions['creationDataUnderSoleControl'] = report.seal
+    ? { status: revoked ? 'not met' : 'met', reason: `the key of seal "${report.seal.name}" is held by this service's signer backend and used only for the clients allowed to apply it` }
+    : trusted && revocationKnown
+      ? { status: 'met', reason: 'presumed under the certificate policy of the trusted CA (the key is certified for this signer only and not revoked)' }
+      : { status: 'unknown', reason: 'sole control cannot be established from the file without a trusted, unrevoked certificate' };
+  const sigAlteration: StatutoryConditions['signatureAlterationDetectable'] = !verification
+    ? { status: 'not met', reason: 'the signature cannot be decoded' }
+    : verification.signatureValid !== true
+      ? { status: 'not met', reason: 'the signature value does not verify: the signature was altered or is broken' }
+      : report.integrity.signingCertificateReference === 'mismatch'
+        ? { status: 'not met', reason: 'the signed reference to the signing certificate does not match the certificate' }
+        : { status: 'met', reason: 'the signature value verifies over the signed attributes, which bind the signer certificate and the document digest' };
+  const docAlteration: StatutoryConditions['documentAlterationDetectable'] = !report.integrity.byteRangeValid || report.coverage === 'partial'
+    ? { status: 'not met', reason: 'the signed byte ranges leave part of the signed revision uncovered' }
+    : report.integrity.messageDigestMatches !== true
+      ? { status: 'not met', reason: 'the document digest does not match: the signed content was altered' }
+      : report.changesAfterSigning.permitted
+        ? { status: 'met', reason: report.coversWholeFile ? 'the signature covers the whole file and its digest matches' : 'the signed revision is intact; every later change was detected and is of a permitted kind' }
+        : { status: 'met', reason: 'the signed revision is intact and the changes made after signing were detected (and are not permitted: see changesAfterSigning)' };
+  return {
+    creationDataExclusiveToSigner: exclusive,
+    creationDataUnderSoleControl: soleControl,
+    signatureAlterationDetectable: sigAlteration,
+    documentAlterationDetectable: docAlteration,
+  };
+}

@@ -1,0 +1,119 @@
+/** The validation report: per signature an ETSI EN 319 102-1 style result and the art. 13 conditions. */
+
+export type Indication = 'TOTAL_PASSED' | 'TOTAL_FAILED' | 'INDETERMINATE';
+
+export type SubIndication =
+  | 'FORMAT_FAILURE'
+  | 'HASH_FAILURE'
+  | 'SIG_CRYPTO_FAILURE'
+  | 'REVOKED'
+  | 'EXPIRED'
+  | 'NOT_YET_VALID'
+  | 'SIG_CONSTRAINTS_FAILURE'
+  | 'CHAIN_CONSTRAINTS_FAILURE'
+  | 'CRYPTO_CONSTRAINTS_FAILURE'
+  | 'NO_SIGNING_CERTIFICATE_FOUND'
+  | 'NO_CERTIFICATE_CHAIN_FOUND'
+  | 'REVOKED_NO_POE'
+  | 'OUT_OF_BOUNDS_NO_POE'
+  | 'OUT_OF_BOUNDS_NOT_REVOKED'
+  | 'TRY_LATER'
+  | 'SIGNED_DATA_NOT_FOUND';
+
+export type ConditionStatus = 'met' | 'not met' | 'unknown';
+
+export interface Condition {
+  status: ConditionStatus;
+  reason: string;
+}
+
+/** The four conditions of a reliable electronic signature (PRC Electronic Signature Law, art. 13). */
+export interface StatutoryConditions {
+  creationDataExclusiveToSigner: Condition;
+  creationDataUnderSoleControl: Condition;
+  signatureAlterationDetectable: Condition;
+  documentAlterationDetectable: Condition;
+}
+
+export interface CertificateSummary {
+  subject: string;
+  issuer: string;
+  serialNumber: string;
+  notBefore: string;
+  notAfter: string;
+}
+
+export interface RevocationEvidence {
+  checked: boolean;
+  status?: 'good' | 'revoked' | 'unknown';
+  source?: 'ocsp' | 'crl' | 'embedded-ocsp' | 'embedded-crl';
+  revokedAt?: string;
+  detail: string;
+}
+
+export interface TimestampReport {
+  kind: 'signature-timestamp' | 'document-timestamp';
+  time: string;
+  valid: boolean;
+  tsa: string | null;
+  problems: string[];
+}
+
+export interface ChangeReport {
+  revision: number;
+  object: number;
+  kind: 'added' | 'modified' | 'deleted';
+  category: 'security' | 'signing' | 'annotation' | 'other';
+  description: string;
+  permitted: boolean;
+  pages?: number[];
+}
+
+export interface SignatureReport {
+  fieldName: string;
+  kind: 'signature' | 'document-timestamp';
+  subFilter: string | null;
+  signer: CertificateSummary | null;
+  seal: { id: string; name: string } | null;
+  claimedSigningTime: string | null;
+  timestampTime: string | null;
+  /** The best proof of existence used for time checks. */
+  proofOfExistence: string;
+  byteRange: number[] | null;
+  /** Which revision (0-based) the signature covers, and whether that is the whole file. */
+  revision: number | null;
+  coverage: 'entire-file' | 'entire-revision' | 'partial' | 'invalid';
+  coversWholeFile: boolean;
+  certification: { permission: 1 | 2 | 3 } | null;
+  integrity: {
+    byteRangeValid: boolean;
+    messageDigestMatches: boolean | null;
+    signatureValid: boolean | null;
+    signingCertificateReference: 'matches' | 'mismatch' | 'absent';
+    signedAttributesOrder: 'der' | 'as-sent';
+  };
+  algorithms: { digest: string | null; signature: string | null; weak: string[] };
+  certificatePath: { status: string; trustAnchorReached: boolean; chain: CertificateSummary[] };
+  revocation: RevocationEvidence;
+  timestamps: TimestampReport[];
+  changesAfterSigning: { permitted: boolean; changes: ChangeReport[] };
+  indication: Indication;
+  subIndication: SubIndication | null;
+  conditions: StatutoryConditions;
+  problems: string[];
+}
+
+export interface ValidationReport {
+  validationTime: string;
+  document: {
+    bytes: number;
+    sha256: string;
+    revisions: number;
+    signatures: number;
+    passed: number;
+    /** True when bytes after the last signature's coverage are not covered by any signature. */
+    unsignedChangesAtEnd: boolean;
+    summary: string;
+  };
+  signatures: SignatureReport[];
+}
