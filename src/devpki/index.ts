@@ -68,7 +68,7 @@ export async function ensureDevPki(opts: { dir: string; baseUrl: string; seals: 
     'root',
     () =>
       issueCertificate({
-        subject: [['C', 'CN'], ['O', '开发测试电子印章根CA'], ['CN', 'E-Seal Development Root CA']],
+        subject: [['C', 'CN'], ['O', 'E-Seal Development PKI'], ['CN', 'E-Seal Development Root CA']],
         keyKind: 'rsa',
         ...validityYears(20),
         ca: {},
@@ -81,7 +81,7 @@ export async function ensureDevPki(opts: { dir: string; baseUrl: string; seals: 
     () =>
       issueCertificate(
         {
-          subject: [['C', 'CN'], ['O', '开发测试电子印章根CA'], ['CN', 'E-Seal Development Seal CA']],
+          subject: [['C', 'CN'], ['O', 'E-Seal Development PKI'], ['CN', 'E-Seal Development Seal CA']],
           keyKind: 'rsa',
           ...validityYears(10),
           ca: { pathLength: 0 },
@@ -99,7 +99,7 @@ export async function ensureDevPki(opts: { dir: string; baseUrl: string; seals: 
       () =>
         issueCertificate(
           {
-            subject: [['C', 'CN'], ['O', '开发测试电子印章根CA'], ['CN', cn]],
+            subject: [['C', 'CN'], ['O', 'E-Seal Development PKI'], ['CN', cn]],
             keyKind: 'ec',
             ...validityYears(5),
             keyUsage: KEY_USAGE.digitalSignature,

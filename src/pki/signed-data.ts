@@ -276,6 +276,26 @@ export function verifySignerInfo(parsed: ParsedSignedData, signer: ParsedSignerI
     if (!ct) problems.push('the signed attributes have no content-type');
   }
 
+  const { oid, params } = signer.signatureAlgorithm;
+  if (!result.signerCertificate && signer.sid.kind === 'issuerSerial') {
+    // Some signers re-encode the issuer name (e.g. UTF-8 twice); accept a certificate with the
+    // same serial number only when the signature verifies with its key.
+    const serial = signer.sid.serialHex;
+    const candidates = [...parsed.certificates, ...extraCertificates].filter((c) => {
+      try {
+        return readCertFields(c).serialHex === serial;
+      } catch {
+        return false;
+      }
+    });
+    const data = signer.signedAttrsDer ? [signer.signedAttrsDer] : content.chunks();
+    const hashGuess = RSA_HASH[oid] ?? ECDSA_HASH[oid] ?? signer.digestAlgorithm;
+    const match = candidates.find((c) => verifySignature(data, new X509Certificate(c).publicKey, hashGuess, oid === RSA_PSS ? 'RSA-PSS' : 'other', signer.signature, oid === RSA_PSS ? { saltLength: pssParams(params).saltLength } : undefined));
+    if (match) {
+      result.signerCertificate = match;
+      problems.push("the signer identifier's issuer name does not match the certificate's byte for byte; the certificate was identified by its serial number and the signature");
+    }
+  }
   const certDer = result.signerCertificate;
   if (!certDer) {
     problems.push('the signer certificate is not in the signature');
@@ -284,7 +304,6 @@ export function verifySignerInfo(parsed: ParsedSignedData, signer: ParsedSignerI
   const cert = new X509Certificate(certDer);
   const key = cert.publicKey;
   const keyBits = key.asymmetricKeyDetails?.modulusLength;
-  const { oid, params } = signer.signatureAlgorithm;
   let name: SignerVerification['signatureAlgorithm']['name'] = 'unknown';
   let hash = signer.digestAlgorithm;
   let pss: { saltLength: number } | undefined;

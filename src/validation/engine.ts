@@ -329,7 +329,7 @@ interface DecisionInput {
 
 function decide(report: SignatureReport, input: DecisionInput): [Indication, SubIndication | null] {
   const { verification, path } = input;
-  if (input.formatFailure || !verification) return ['TOTAL_FAILED', 'FORMAT_FAILURE'];
+  if (input.formatFailure || !verification || report.coverage === 'partial') return ['TOTAL_FAILED', 'FORMAT_FAILURE'];
   if (report.integrity.messageDigestMatches === false) return ['TOTAL_FAILED', 'HASH_FAILURE'];
   if (!input.signerDer) return ['INDETERMINATE', 'NO_SIGNING_CERTIFICATE_FOUND'];
   if (verification.signatureValid !== true) return ['TOTAL_FAILED', 'SIG_CRYPTO_FAILURE'];
@@ -339,8 +339,11 @@ function decide(report: SignatureReport, input: DecisionInput): [Indication, Sub
   const leafWindow = path.outOfValidity.find((o) => o.index === 0);
   if (path.status === 'NOT_YET_VALID' || leafWindow?.reason === 'not yet valid') return ['TOTAL_FAILED', 'NOT_YET_VALID'];
   if (path.status === 'EXPIRED') {
+    // Proof of existence only bounds the signing time from above; the signer's own claim of a
+    // signing time after expiry is what makes this a failure rather than a missing proof.
     const leaf = path.chain[0]!;
-    if (input.poe > leaf.notAfter) return ['TOTAL_FAILED', 'EXPIRED'];
+    const claimed = report.claimedSigningTime ? new Date(report.claimedSigningTime) : undefined;
+    if (leafWindow?.reason === 'expired' && claimed && claimed > leaf.notAfter) return ['TOTAL_FAILED', 'EXPIRED'];
     return ['INDETERMINATE', 'OUT_OF_BOUNDS_NO_POE'];
   }
   if (verification.weakAlgorithms.length > 0 && verification.weakAlgorithms.includes('sha1')) {
