@@ -38,7 +38,7 @@ export async function sealWith(pdf: Buffer, m: SealMaterial, docMdp?: 1 | 2 | 3)
 export async function signWithCustomRanges(
   pdf: Buffer,
   contentsSize: number,
-  subFilter: 'adbe.pkcs7.detached' | 'ETSI.CAdES.detached',
+  subFilter: 'adbe.pkcs7.detached' | 'ETSI.CAdES.detached' | 'adbe.pkcs7.sha1',
   sign: (signedBytes: Buffer) => Promise<Buffer> | Buffer,
   alterRanges?: (ranges: [number, number, number, number]) => [number, number, number, number],
 ): Promise<Buffer> {
@@ -48,7 +48,7 @@ export async function signWithCustomRanges(
   const appended = update.write();
   if (subFilter !== 'ETSI.CAdES.detached') {
     const at = appended.indexOf('/ETSI.CAdES.detached');
-    appended.write('/adbe.pkcs7.detached', at, 'latin1');
+    appended.write(`/${subFilter}`.padEnd('/ETSI.CAdES.detached'.length, ' '), at, 'latin1');
   }
   let ranges = fillByteRange(appended, pdf.length, holes);
   const full = Buffer.concat([pdf, appended]);
