@@ -123,6 +123,10 @@ export function validatePath(leafDer: Buffer, pool: Buffer[], anchorsDer: Buffer
   }
 
   chain.forEach((cert, index) => {
+    const window = described[index]!;
+    if (Number.isNaN(window.notBefore.getTime()) || Number.isNaN(window.notAfter.getTime())) {
+      problems.push(`"${window.subject}" has a validity period that cannot be read`);
+    }
     for (const [oid, ext] of cert.fields.extensions) {
       if (ext.critical && !UNDERSTOOD.has(oid)) problems.push(`"${described[index]!.subject}" has an unsupported critical extension ${oid}`);
     }

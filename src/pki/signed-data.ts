@@ -290,7 +290,14 @@ export function verifySignerInfo(parsed: ParsedSignedData, signer: ParsedSignerI
     });
     const data = signer.signedAttrsDer ? [signer.signedAttrsDer] : content.chunks();
     const hashGuess = RSA_HASH[oid] ?? ECDSA_HASH[oid] ?? signer.digestAlgorithm;
-    const match = candidates.find((c) => verifySignature(data, new X509Certificate(c).publicKey, hashGuess, oid === RSA_PSS ? 'RSA-PSS' : 'other', signer.signature, oid === RSA_PSS ? { saltLength: pssParams(params).saltLength } : undefined));
+    const keyOf = (c: Buffer): KeyObject | undefined => {
+      try {
+        return new X509Certificate(c).publicKey;
+      } catch {
+        return undefined;
+      }
+    };
+    const match = candidates.find((c) => keyOf(c) !== undefined && verifySignature(data, keyOf(c)!, hashGuess, oid === RSA_PSS ? 'RSA-PSS' : 'other', signer.signature, oid === RSA_PSS ? { saltLength: pssParams(params).saltLength } : undefined));
     if (match) {
       result.signerCertificate = match;
       problems.push("the signer identifier's issuer name does not match the certificate's byte for byte; the certificate was identified by its serial number and the signature");
@@ -301,8 +308,13 @@ export function verifySignerInfo(parsed: ParsedSignedData, signer: ParsedSignerI
     problems.push('the signer certificate is not in the signature');
     return result;
   }
-  const cert = new X509Certificate(certDer);
-  const key = cert.publicKey;
+  let key: KeyObject;
+  try {
+    key = new X509Certificate(certDer).publicKey;
+  } catch {
+    problems.push('the signer certificate cannot be decoded');
+    return result;
+  }
   const keyBits = key.asymmetricKeyDetails?.modulusLength;
   let name: SignerVerification['signatureAlgorithm']['name'] = 'unknown';
   let hash = signer.digestAlgorithm;

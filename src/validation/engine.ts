@@ -37,13 +37,15 @@ export interface ValidationContext {
 
 const CMS_SUBFILTERS = new Set(['adbe.pkcs7.detached', 'ETSI.CAdES.detached', 'adbe.pkcs7.sha1']);
 
+const iso = (d: Date): string => (Number.isNaN(d.getTime()) ? 'unreadable' : d.toISOString());
+
 function summary(cert: PathCertificate): CertificateSummary {
   return {
     subject: cert.subject,
     issuer: cert.issuer,
     serialNumber: cert.serialHex,
-    notBefore: cert.notBefore.toISOString(),
-    notAfter: cert.notAfter.toISOString(),
+    notBefore: iso(cert.notBefore),
+    notAfter: iso(cert.notAfter),
   };
 }
 
@@ -117,7 +119,7 @@ function assessTimestamps(tokens: Buffer[], imprintDigest: (alg: string) => Buff
       }
       const valid = result.imprintMatches && result.signature.signatureValid === true && result.signature.messageDigestMatches !== false && tsaTrusted && result.tsaCertHasTimeStampingEku;
       if (valid && result.genTime < poe) poe = result.genTime;
-      timestamps.push({ kind: 'signature-timestamp', time: result.genTime.toISOString(), valid, tsa: result.tsaCertificate ? summaryOfDer(result.tsaCertificate) : null, problems });
+      timestamps.push({ kind: 'signature-timestamp', time: iso(result.genTime), valid, tsa: result.tsaCertificate ? summaryOfDer(result.tsaCertificate) : null, problems });
     } catch (err) {
       timestamps.push({ kind: 'signature-timestamp', time: '', valid: false, tsa: null, problems: [`the timestamp token cannot be read: ${(err as Error).message}`] });
     }
@@ -181,7 +183,7 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
       subFilter: entry.subFilter ?? null,
       signer: null,
       seal: null,
-      claimedSigningTime: parsePdfDate(entry.claimedTime)?.toISOString() ?? null,
+      claimedSigningTime: ((d) => (d && !Number.isNaN(d.getTime()) ? d.toISOString() : null))(parsePdfDate(entry.claimedTime)),
       timestampTime: null,
       proofOfExistence: validationTime.toISOString(),
       byteRange: entry.byteRange ?? null,
@@ -216,7 +218,7 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
           pool = [...pool, ...parseSignedData(entry.contents).certificates];
           signerDer = result.tsaCertificate;
           report.integrity.messageDigestMatches = result.imprintMatches && result.signature.messageDigestMatches !== false;
-          report.timestampTime = result.genTime.toISOString();
+          report.timestampTime = iso(result.genTime);
           poe = result.genTime < poe ? result.genTime : poe;
           problems.push(...result.problems);
         } else if (entry.subFilter && CMS_SUBFILTERS.has(entry.subFilter)) {
@@ -239,9 +241,11 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
           problems.push(`sub-filter ${entry.subFilter ?? '(none)'} is not supported`);
         }
       } catch (err) {
-        if (!(err instanceof CmsError) && !(err instanceof PdfError)) throw err;
+        // Whatever a hostile signature makes the decoders throw is a format failure of that
+        // signature, never a failure of the whole request.
         formatFailure = true;
-        problems.push(`the signature cannot be decoded: ${err.message}`);
+        const reason = err instanceof CmsError || err instanceof PdfError ? err.message : `${(err as Error).name}: ${(err as Error).message}`;
+        problems.push(`the signature cannot be decoded: ${reason}`);
       }
     } else if (byteRangeValid) {
       formatFailure = true;
