@@ -11,6 +11,7 @@ import type { PublishedPki } from './http/pki-routes.js';
 import { SEAL_PURPOSE, type SealType } from './seals/seal-image.js';
 import { SealRegistry } from './seals/registry.js';
 import { CrlRevocationChecker } from './revocation/crl-checker.js';
+import type { ValidationContext } from './validation/engine.js';
 import { ApiClientStore, ROLES } from './store/api-clients.js';
 import { openSqlite, type Db } from './store/db.js';
 
@@ -28,6 +29,8 @@ export interface Service {
   seals: SealRegistry;
   clients: ApiClientStore;
   devPki?: DevPki;
+  /** What signature validation trusts and asks, as POST /v1/verify uses it. */
+  validation: Omit<ValidationContext, 'validationTime' | 'pdfLimits'>;
   /** Set when this start created the development API client: the token, shown once. */
   newDevToken?: string;
   close(): Promise<void>;
@@ -116,14 +119,14 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
         return undefined;
       },
     });
-    const validation = {
+    const validation: Service['validation'] = {
       trustAnchors,
       intermediates: devPki ? [devPki.sealCa.certDer] : [],
       revocation,
       lookupSeal: (certDer: Buffer) => seals.findByCertificate(certDer),
     };
     const app = buildApp({ config, logger, db, seals, clients, pki: published, validation });
-    return { app, db, seals, clients, devPki, newDevToken, close: () => db.close() };
+    return { app, db, seals, clients, devPki, validation, newDevToken, close: () => db.close() };
   } catch (err) {
     await db.close();
     throw err;
