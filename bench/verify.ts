@@ -1,0 +1,60 @@
+/**
+ * Verification benchmark: validations per second of the whole engine (structure, CMS, path,
+ * revocation from a cached CRL, change analysis) for three documents. Prints one JSON object.
+ */
+import os from 'node:os';
+import { pino } from 'pino';
+import { openService } from '../src/bootstrap.js';
+import { loadConfig } from '../src/config.js';
+import { PdfDocument } from '../src/pdf/document.js';
+import { sealDocument } from '../src/signing/pades.js';
+import { validatePdf } from '../src/validation/engine.js';
+import { makeLargePdf, makePdf } from '../test/helpers/pdfs.js';
+import { tempDir } from '../test/helpers/tools.js';
+
+async function main(): Promise<void> {
+  process.stderr.write('preparing a service, its PKI and the documents...\n');
+  const service = await openService(loadConfig({ DATA_DIR: tempDir('bench-verify'), PORT: '0', LOG_LEVEL: 'silent' }), pino({ level: 'silent' }));
+  const seal = async (pdf: Buffer, id: string, pageIndex = 0): Promise<Buffer> => {
+    const material = await service.seals.material((await service.seals.get(id))!);
+    const out = await sealDocument(PdfDocument.load(pdf), material, { placement: { kind: 'stamp', pageIndex, centerX: 200, centerY: 300, size: 113 } });
+    return Buffer.concat([out.original, out.appended]);
+  };
+  let five = await makePdf(5);
+  for (const id of ['scjg-official', 'scjg-approval', 'xzsp-official', 'xzsp-approval', 'scjg-official']) five = await seal(five, id);
+  const docs: Array<[string, Buffer]> = [
+    ['1-signature-1-page', await seal(await makePdf(1), 'scjg-approval')],
+    ['5-signatures', five],
+    ['20MB', await seal(await makeLargePdf(20), 'xzsp-official')],
+  ];
+  const results: Record<string, unknown> = {};
+  for (const [name, pdf] of docs) {
+    const check = await validatePdf(pdf, service.validation);
+    if (check.document.passed !== check.document.signatures) throw new Error(`${name}: expected every signature to pass`);
+    const times: number[] = [];
+    const started = performance.now();
+    while (times.length < 3 || (performance.now() - started < 3000 && times.length < 1000)) {
+      const t0 = performance.now();
+      await validatePdf(pdf, service.validation);
+      times.push(performance.now() - t0);
+    }
+    const total = performance.now() - started;
+    times.sort((a, b) => a - b);
+    results[name] = {
+      fileBytes: pdf.length,
+      signatures: check.document.signatures,
+      runs: times.length,
+      perSecond: Math.round((times.length / total) * 1000 * 10) / 10,
+      medianMs: Math.round(times[Math.floor(times.length / 2)]! * 100) / 100,
+      p99Ms: Math.round(times[Math.min(times.length - 1, Math.floor(times.length * 0.99))]! * 100) / 100,
+    };
+    process.stderr.write(`  ${name}: ${times.length} runs\n`);
+  }
+  await service.close();
+  process.stdout.write(`${JSON.stringify({ benchmark: 'verify', node: process.version, cpus: os.cpus().length, results }, null, 2)}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
