@@ -101,7 +101,7 @@ export function changesAfter(doc: PdfDocument, fromRevision: number): ObjectChan
         continue;
       }
       if (before === undefined || before === null) {
-        changes.push(classifyAdded(current, num, after, dssNums, revision.index));
+        changes.push(classifyAdded(current, num, after, dssNums, revision.index, pageNumbers));
         continue;
       }
       if (sameValue(before, after)) continue;
@@ -112,7 +112,7 @@ export function changesAfter(doc: PdfDocument, fromRevision: number): ObjectChan
   return changes;
 }
 
-function classifyAdded(doc: PdfDocument, num: number, value: PdfValue, dssNums: Set<number>, revision: number): ObjectChange {
+function classifyAdded(doc: PdfDocument, num: number, value: PdfValue, dssNums: Set<number>, revision: number, pageNumbers: Map<number, number>): ObjectChange {
   const base = { object: num, revision, kind: 'added' as const };
   const type = typeName(value);
   if (dssNums.has(num) || type === 'DocTimeStamp') return { ...base, category: 'security', description: `validation data or document timestamp (object ${num})` };
@@ -126,7 +126,16 @@ function classifyAdded(doc: PdfDocument, num: number, value: PdfValue, dssNums: 
       : { ...base, category: 'signing', description: `form field widget (object ${num})` };
   }
   if (dict && isName(dict.get('FT'), 'Sig')) return { ...base, category: 'signing', description: `signature field (object ${num})` };
-  if (dict && type === 'Annot') return { ...base, category: 'annotation', description: `annotation ${(dict.get('Subtype') as { value?: string })?.value ?? ''} (object ${num})` };
+  if (dict && (type === 'Annot' || dict.has('Subtype') && dict.has('Rect'))) {
+    const page = dict.get('P') instanceof PdfRef ? pageNumbers.get((dict.get('P') as PdfRef).num) : undefined;
+    const subtype = isName(dict.get('Subtype')) ? (dict.get('Subtype') as { value: string }).value : 'unknown';
+    return {
+      ...base,
+      category: 'annotation',
+      description: `${subtype} annotation added${page ? ` on page ${page}` : ''}: it is drawn over the signed page and can hide or replace signed content (overlay)`,
+      ...(page ? { pages: [page] } : {}),
+    };
+  }
   // Any other new object is only reachable through a changed existing object, which is judged itself.
   return { ...base, category: 'signing', description: `new ${type ?? (value instanceof PdfStream ? 'stream' : 'object')} (object ${num}), reachable only through the changes listed` };
 }

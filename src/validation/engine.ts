@@ -286,6 +286,10 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
       const changes = permittedChanges(changesAfter(doc, cover.revision), certification?.docMdpPermission);
       const forbidden = changes.filter((c) => !c.permitted);
       report.changesAfterSigning = { permitted: forbidden.length === 0, changes };
+      const overlays = changes.filter((c) => c.category === 'annotation' && c.kind === 'added');
+      if (overlays.length) {
+        problems.push(`${overlays.length} annotation(s) were added after signing and are drawn over the signed content: what is seen may differ from what was signed (${overlays.map((c) => c.description).slice(0, 3).join('; ')})`);
+      }
       if (forbidden.length) {
         const pages = [...new Set(forbidden.flatMap((c) => c.pages ?? []))];
         problems.push(`the document was changed after signing in a way that is not permitted: ${forbidden.map((c) => c.description).slice(0, 5).join('; ')}${pages.length ? ` (pages ${pages.join(', ')})` : ''}`);

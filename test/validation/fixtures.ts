@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PdfDocument } from '../../src/pdf/document.js';
 import { IncrementalUpdate } from '../../src/pdf/incremental.js';
-import { PdfDict, PdfStream } from '../../src/pdf/objects.js';
+import { PdfDict, PdfName, PdfStream } from '../../src/pdf/objects.js';
 import { prepareImage } from '../../src/pdf/image.js';
 import { addSignatureField, fillByteRange, fillContents } from '../../src/pdf/signature-field.js';
 import { PadesCmsBuilder } from '../../src/pki/cms-signer.js';
@@ -71,6 +71,25 @@ export function changePageContent(pdf: Buffer): Buffer {
   const page = doc.pages()[0]!;
   const stream = update.add(new PdfStream(new PdfDict(), Buffer.from('BT /F1 24 Tf 100 500 Td (FORGED) Tj ET')));
   update.set(page.ref, page.dict.clone().set('Contents', stream));
+  return Buffer.concat([pdf, update.write()]);
+}
+
+/** Adds a white square annotation over page 1 by incremental update: the classic overlay. */
+export function addOverlayAnnotation(pdf: Buffer): Buffer {
+  const doc = PdfDocument.load(pdf);
+  const update = new IncrementalUpdate(doc);
+  const page = doc.pages()[0]!;
+  const annot = update.add(
+    new PdfDict([
+      ['Type', PdfName.of('Annot')],
+      ['Subtype', PdfName.of('Square')],
+      ['Rect', [50, 700, 400, 800]],
+      ['IC', [1, 1, 1]],
+      ['P', page.ref],
+    ]),
+  );
+  const annots = doc.resolve(page.dict.get('Annots'));
+  update.set(page.ref, page.dict.clone().set('Annots', [...(Array.isArray(annots) ? annots : []), annot]));
   return Buffer.concat([pdf, update.write()]);
 }
 

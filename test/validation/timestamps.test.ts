@@ -57,6 +57,29 @@ async function sealWithTimestamp(pdf: Buffer, corruptImprint = false): Promise<B
   return Buffer.concat([pdf, appended]);
 }
 
+describe('document timestamps (ETSI.RFC3161)', () => {
+  it('are verified over the byte ranges, and a changed byte is detected', async () => {
+    const pdf = await makePdf(1);
+    const doc = PdfDocument.load(pdf);
+    const update = new IncrementalUpdate(doc);
+    const holes = addSignatureField(update, { subFilter: 'ETSI.RFC3161', contentsSize: 8000, widgets: [] });
+    const appended = update.write();
+    fillByteRange(appended, pdf.length, holes);
+    const ranges = Buffer.concat([pdf, appended.subarray(0, holes.contents.offset), appended.subarray(holes.contents.offset + holes.contents.length)]);
+    fillContents(appended, holes, opensslTimestamp(ranges));
+    const stamped = Buffer.concat([pdf, appended]);
+    const sig = (await validatePdf(stamped, svcValidation())).signatures[0]!;
+    expect(sig.kind).toBe('document-timestamp');
+    expect(sig.integrity).toMatchObject({ messageDigestMatches: true, signatureValid: true });
+    expect(sig.signer?.subject).toContain('TSA');
+    expect(sig.indication, JSON.stringify(sig.problems)).toBe('TOTAL_PASSED');
+    const tampered = Buffer.from(stamped);
+    tampered[50] = tampered[50]! ^ 1;
+    const bad = (await validatePdf(tampered, svcValidation())).signatures[0]!;
+    expect([bad.indication, bad.subIndication]).toEqual(['TOTAL_FAILED', 'HASH_FAILURE']);
+  });
+});
+
 describe('signature timestamps', () => {
   it('are verified (openssl ts -verify agrees) and give proof of existence after the certificate expires', async () => {
     const pdf = await sealWithTimestamp(await makePdf(1));

@@ -11,7 +11,7 @@ import type { ValidationReport, SignatureReport } from '../../src/validation/rep
 import { makePdf } from '../helpers/pdfs.js';
 import { sealOk, startService, type RunningService } from '../helpers/service.js';
 import { pdfsig, tempDir, writeTemp } from '../helpers/tools.js';
-import { changePageContent, devSealCa, material, sealWith, signWithCustomRanges } from './fixtures.js';
+import { addOverlayAnnotation, changePageContent, devSealCa, material, sealWith, signWithCustomRanges } from './fixtures.js';
 
 let svc: RunningService;
 let base: Buffer;
@@ -165,6 +165,19 @@ describe('failures made on purpose', () => {
     expect([sig.indication, sig.subIndication]).toEqual(['INDETERMINATE', 'SIG_CONSTRAINTS_FAILURE']);
     expect(report.document.unsignedChangesAtEnd).toBe(true);
     agreesWithPdfsig(forged, report);
+  });
+
+  it('an annotation drawn over the page after signing is reported as an overlay', async () => {
+    const sealed = await sealOk(svc, base, { sealId: 'scjg-official' });
+    const overlay = addOverlayAnnotation(sealed);
+    const sig = only(await verify(overlay));
+    const added = sig.changesAfterSigning.changes.find((c) => c.category === 'annotation' && c.kind === 'added');
+    expect(added?.description).toMatch(/overlay/);
+    expect(added?.pages).toEqual([1]);
+    expect(sig.problems.join(' ')).toMatch(/drawn over the signed content/);
+    // Under a certification with P=2, annotations are not permitted at all.
+    const certified = addOverlayAnnotation(await sealOk(svc, base, { sealId: 'scjg-official', certify: '2' }));
+    expect(only(await verify(certified)).subIndication).toBe('SIG_CONSTRAINTS_FAILURE');
   });
 
   it('a seal added after a DocMDP P=1 certification violates it; P=2 allows it', async () => {
