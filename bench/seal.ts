@@ -14,8 +14,8 @@ import { PdfDocument } from '../src/pdf/document.js';
 import { prepareImage } from '../src/pdf/image.js';
 import { PadesCmsBuilder } from '../src/pki/cms-signer.js';
 import { loadPkcs12Signer } from '../src/pki/key-object-signer.js';
-import { decodePng } from '../src/seals/raster.js';
-import { renderSealPng } from '../src/seals/seal-image.js';
+import { renderSealPng } from '../src/seals/image.js';
+import { decodePng } from '../src/seals/png.js';
 import { sealDocument, type SealMaterial } from '../src/signing/pades.js';
 import { makeLargePdf, makePdf } from '../test/helpers/pdfs.js';
 
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   const { signer, chainDer } = loadPkcs12Signer(p12, pki.keystorePassword);
   const material: SealMaterial = {
     cms: new PadesCmsBuilder(chainDer, signer),
-    image: prepareImage(await decodePng(renderSealPng({ orgName: '某某市市场监督管理局', purpose: '审批专用章', diameterMm: 40 }))),
+    image: prepareImage(decodePng(renderSealPng({ orgName: '某某市市场监督管理局', purpose: '审批专用章', diameterMm: 40 }))),
     signerName: '某某市市场监督管理局审批专用章',
   };
 

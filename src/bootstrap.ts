@@ -8,7 +8,7 @@ import type { Config } from './config.js';
 import { buildCrl } from './devpki/crl.js';
 import { ensureDevPki, type DevPki } from './devpki/index.js';
 import type { PublishedPki } from './http/pki-routes.js';
-import { SEAL_PURPOSE, type SealType } from './seals/seal-image.js';
+import { SEAL_PURPOSE, type SealType } from './seals/image.js';
 import { SealRegistry } from './seals/registry.js';
 import { CrlRevocationChecker } from './revocation/crl-checker.js';
 import type { ValidationContext } from './validation/engine.js';

@@ -1,6 +1,6 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
-import { SEAL_TYPES } from '../seals/seal-image.js';
+import { SEAL_TYPES } from '../seals/image.js';
 import type { SealRecord, SealRegistry } from '../seals/registry.js';
 import type { ApiClientStore } from '../store/api-clients.js';
 import { requireRole } from './auth.js';

@@ -60,10 +60,15 @@ export class PadesCmsBuilder {
   private readonly signatureAlgorithm: Buffer;
   private readonly maxSignatureLength: number;
 
+  private readonly contentType: string;
+
   constructor(
     readonly chainDer: readonly Buffer[],
     readonly signer: Signer,
+    /** The content type signed for; a TSA signs TSTInfo. */
+    options: { contentType?: string } = {},
   ) {
+    this.contentType = options.contentType ?? OID.data;
     const leaf = chainDer[0];
     if (!leaf) throw new Error('a signer needs a certificate chain');
     const { issuer, serial } = issuerAndSerial(leaf);
@@ -88,13 +93,13 @@ export class PadesCmsBuilder {
   /** The DER of the signed attributes as a SET (what is signed). */
   signedAttributes(messageDigest: Buffer): Buffer {
     return setOf(
-      attribute(OID.contentType, oid(OID.data)),
+      attribute(OID.contentType, oid(this.contentType)),
       attribute(OID.messageDigest, octetString(messageDigest)),
       this.signingCertificateV2,
     );
   }
 
-  private assemble(signedAttrs: Buffer, signature: Buffer, unsigned: UnsignedAttribute[]): Buffer {
+  private assemble(signedAttrs: Buffer, signature: Buffer, unsigned: UnsignedAttribute[], eContent?: Buffer): Buffer {
     const signedAttrsImplicit = Buffer.from(signedAttrs);
     signedAttrsImplicit[0] = 0xa0; // [0] IMPLICIT SET OF Attribute
     const unsignedAttrs = unsigned.length
@@ -112,7 +117,7 @@ export class PadesCmsBuilder {
     const signedData = sequence(
       integer(1),
       setOf(this.digestAlgorithm),
-      sequence(oid(OID.data)),
+      eContent ? sequence(oid(this.contentType), contextTag(0, true, octetString(eContent))) : sequence(oid(this.contentType)),
       this.certificates,
       tlv(0x31, signerInfo),
     );
@@ -128,10 +133,13 @@ export class PadesCmsBuilder {
     return probe.length + (extraUnsignedBytes > 0 ? extraUnsignedBytes + 16 : 0);
   }
 
-  /** Signs: returns the signature value and a function that wraps it with unsigned attributes. */
-  async sign(messageDigest: Buffer): Promise<{ signature: Buffer; encode: (unsigned?: UnsignedAttribute[]) => Buffer }> {
+  /**
+   * Signs: returns the signature value and a function that wraps it with unsigned attributes.
+   * With `eContent` the content is encapsulated (as in a timestamp token) instead of detached.
+   */
+  async sign(messageDigest: Buffer, eContent?: Buffer): Promise<{ signature: Buffer; encode: (unsigned?: UnsignedAttribute[]) => Buffer }> {
     const signedAttrs = this.signedAttributes(messageDigest);
     const signature = await this.signer.sign(signedAttrs, this.digest);
-    return { signature, encode: (unsigned = []) => this.assemble(signedAttrs, signature, unsigned) };
+    return { signature, encode: (unsigned = []) => this.assemble(signedAttrs, signature, unsigned, eContent) };
   }
 }

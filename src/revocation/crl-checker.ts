@@ -37,18 +37,23 @@ export interface CrlCheckerOptions {
  * and indexed, and kept until its nextUpdate. OCSP is not consulted in this version.
  */
 export class CrlRevocationChecker implements RevocationChecker {
-  private readonly cache = new Map<string, { crl: ParsedCrl; fetchedAt: number }>();
+  private readonly cache = new Map<string, { crl: ParsedCrl; der: Buffer; fetchedAt: number }>();
 
   constructor(private readonly options: CrlCheckerOptions = {}) {}
 
   private async load(url: string): Promise<ParsedCrl> {
+    return (await this.loadWithDer(url)).crl;
+  }
+
+  private async loadWithDer(url: string): Promise<{ crl: ParsedCrl; der: Buffer }> {
     const cached = this.cache.get(url);
     const now = Date.now();
-    if (cached && cached.crl.nextUpdate && cached.crl.nextUpdate.getTime() > now) return cached.crl;
+    if (cached && cached.crl.nextUpdate && cached.crl.nextUpdate.getTime() > now) return cached;
     let der: Buffer;
     const local = this.options.local?.(url);
-    if (local) der = await local;
-    else {
+    // The service's own CA is asked every time (cheap, and revocations show at once).
+    if (local) return { crl: parseCrl(await local), der: await local };
+    {
       const response = await (this.options.fetchImpl ?? fetch)(url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000) });
       if (!response.ok) throw new CrlError(`${url} answered ${response.status}`);
       const length = Number(response.headers.get('content-length') ?? 0);
@@ -57,8 +62,27 @@ export class CrlRevocationChecker implements RevocationChecker {
       if (der.length > MAX_CRL_BYTES) throw new CrlError(`${url} is larger than ${MAX_CRL_BYTES} bytes`);
     }
     const crl = parseCrl(der);
-    this.cache.set(url, { crl, fetchedAt: now });
-    return crl;
+    this.cache.set(url, { crl, der, fetchedAt: now });
+    return { crl, der };
+  }
+
+  /** The CRLs (DER) that cover each certificate of the chain below its anchor, for embedding. */
+  async crlsFor(chain: Buffer[]): Promise<Buffer[]> {
+    const found: Buffer[] = [];
+    for (let i = 0; i + 1 < chain.length; i++) {
+      for (const url of crlUrls(chain[i]!)) {
+        try {
+          const { crl, der } = await this.loadWithDer(url);
+          if (crlSignedBy(crl, chain[i + 1]!)) {
+            if (!found.some((f) => f.equals(der))) found.push(der);
+            break;
+          }
+        } catch {
+          // an unreachable distribution point only means less embedded evidence
+        }
+      }
+    }
+    return found;
   }
 
   private async checkOne(certDer: Buffer, issuerDer: Buffer, at: Date): Promise<RevocationEvidence> {

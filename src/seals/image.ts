@@ -11,8 +11,9 @@ import { loadSongFontSync } from '../render/fonts.js';
  *     (14 mm on a 42 mm seal);
  *   - the organisation name along the upper rim, left to right (clockwise), each character
  *     upright relative to the centre (its foot towards the centre), evenly spread over an arc
- *     of 210 to 250 degrees that grows with the length of the name; long names keep their
- *     height and are narrowed, as seal engravers do;
+ *     of 210 to 250 degrees that grows with the length of the name; long names are narrowed,
+ *     as seal engravers do, and very long ones (over 14 characters) also set smaller; names of
+ *     four characters or fewer keep a natural spacing instead of being scattered over 210°;
  *   - for special-purpose seals the purpose (审批专用章 and so on) written horizontally under
  *     the star;
  *   - the 13-digit public-security seal code, when given, in small digits along the lower rim,
@@ -85,9 +86,9 @@ export function sealSizePx(diameterMm: number, pixelsPerMm: number = SEAL_PIXELS
   return Math.round(diameterMm * pixelsPerMm);
 }
 
-const MAX_NAME_CHARS = 40;
+const MAX_NAME_CHARS = 32;
 const MAX_PURPOSE_CHARS = 12;
-const MAX_SIZE_PX = 4000;
+const MAX_SIZE_PX = 3000;
 const FAMILY = 'EsealSongCN';
 let fontReady = false;
 
@@ -103,7 +104,7 @@ function validate(spec: SealImageSpec): { name: string[]; purpose: string | null
   if (name.length > MAX_NAME_CHARS) throw new SealImageError(`the organisation name has ${name.length} characters; at most ${MAX_NAME_CHARS} fit on a seal`);
   const purpose = spec.purpose?.replace(/\s+/gu, '') || null;
   if (purpose && [...purpose].length > MAX_PURPOSE_CHARS) throw new SealImageError(`the purpose has more than ${MAX_PURPOSE_CHARS} characters`);
-  const code = spec.sealCode ?? null;
+  const code = spec.sealCode || null;
   if (code !== null && !/^[0-9]{13}$/.test(code)) throw new SealImageError('the seal code must be 13 digits (GA 241)');
   if (!Number.isFinite(spec.diameterMm) || spec.diameterMm < 20 || spec.diameterMm > 80) {
     throw new SealImageError(`a seal diameter of ${spec.diameterMm} mm is outside 20 to 80 mm`);
@@ -159,6 +160,8 @@ export interface SealLayout {
     step: number;
     /** Horizontal scale of each character (1 = the font's own width). */
     squeeze: number;
+    /** Width of the stroke that emboldens the characters. */
+    weight: number;
     /** The angle of each character's centre, left to right. */
     angles: number[];
   };
@@ -167,7 +170,7 @@ export interface SealLayout {
 }
 
 interface Metrics {
-  /** Ink ascent and descent of a full-height ideograph, per em. */
+  /** Ink ascent and descent of the ideographs, per em. */
   ascent: number;
   descent: number;
   /** Ink ascent of the digit 0, per em. */
@@ -181,8 +184,17 @@ function fontMetrics(): Metrics {
   if (!metrics) {
     const ctx = createCanvas(8, 8).getContext('2d');
     ctx.font = `100px ${FAMILY}`;
-    const ref = ctx.measureText('国');
-    metrics = { ascent: ref.actualBoundingBoxAscent / 100, descent: ref.actualBoundingBoxDescent / 100, digit: ctx.measureText('0').actualBoundingBoxAscent / 100 };
+    // The ink box the ideographs fit in, from one measurement of a sample of 565 characters
+    // spread over the CJK Unified Ideographs block (the whole block takes half a second),
+    // plus 0.01 em. For AR PL UMing: 0.88 em above the baseline, 0.12 below.
+    let sample = '';
+    for (let cp = 0x4e00; cp <= 0x9fa5; cp += 37) sample += String.fromCodePoint(cp);
+    const box = ctx.measureText(sample);
+    metrics = {
+      ascent: box.actualBoundingBoxAscent / 100 + 0.01,
+      descent: box.actualBoundingBoxDescent / 100 + 0.01,
+      digit: ctx.measureText('0').actualBoundingBoxAscent / 100,
+    };
   }
   return metrics;
 }
@@ -197,18 +209,23 @@ function layout(spec: SealImageSpec, m: Metrics): SealLayout {
   const starOuter = 0.165 * D; // 14 mm across on a 42 mm seal
   const em = m.ascent + m.descent;
 
-  // The name: the arc grows with the length, 210 to 250 degrees; characters keep their height
-  // (long names a little smaller) and are narrowed to fit, measured a quarter up from their
-  // foot, where neighbours come closest.
+  // The name: the arc grows with the length, 210 to 250 degrees. Characters are narrowed to
+  // fit, measured a quarter up from their foot where neighbours come closest; a name so long
+  // that they would get narrower than about half their width is set smaller, down to 70 %.
   const n = chars.length;
-  const fontPx = 0.15 * D * (n > 12 ? Math.max(0.84, 1 - (n - 12) * 0.025) : 1);
-  const nameWeight = fontPx * 0.045;
-  const charHeight = em * fontPx + nameWeight;
-  const radius = ringInner - 0.022 * D - charHeight / 2;
-  const fullAngle = fontPx / (radius - charHeight / 4);
   const spanDeg = Math.min(250, Math.max(210, 190 + 5 * n));
-  const step = Math.min((spanDeg * Math.PI) / 180 / n, fullAngle * 1.7); // short names not too sparse
-  const squeeze = Math.min(0.92, (step * 0.84) / fullAngle);
+  const fit = (fontPx: number) => {
+    const charHeight = em * fontPx + 0.045 * fontPx; // with the thickest emboldening stroke
+    const radius = ringInner - 0.022 * D - charHeight / 2;
+    const fullAngle = fontPx / (radius - charHeight / 4); // one full-width character, in radians
+    const step = Math.min((spanDeg * Math.PI) / 180 / n, fullAngle * 1.7); // short names not too sparse
+    const squeeze = Math.min(0.92, (step * 0.84) / fullAngle);
+    // narrowed characters get a thinner stroke, or their dense horizontals run together
+    return { fontPx, weight: fontPx * (0.02 + 0.025 * squeeze), charHeight, radius, step, squeeze };
+  };
+  let nameFit = fit(0.15 * D);
+  while (nameFit.squeeze < 0.55 && nameFit.fontPx > 0.106 * D) nameFit = fit(nameFit.fontPx * 0.97);
+  const { fontPx, weight: nameWeight, charHeight, radius, step, squeeze } = nameFit;
   const angles = chars.map((_, i) => (i - (n - 1) / 2) * step);
 
   let purposeLayout: SealLayout['purpose'] = null;
@@ -225,7 +242,7 @@ function layout(spec: SealImageSpec, m: Metrics): SealLayout {
     const codeRadius = ringInner - 0.018 * D - digitHeight / 2;
     const codeStep = (0.55 * cPx) / codeRadius;
     const digits = [...code];
-    // left to right along the bottom: from beyond 6 o'clock (clockwise) back towards 5 o'clock
+    // left to right along the bottom: from the 7 o'clock side of 6 o'clock to the 5 o'clock side
     codeLayout = { digits, fontPx: cPx, radius: codeRadius, digitHeight, step: codeStep, angles: digits.map((_, i) => Math.PI + ((digits.length - 1) / 2 - i) * codeStep) };
   }
 
@@ -234,7 +251,7 @@ function layout(spec: SealImageSpec, m: Metrics): SealLayout {
     centre: c,
     ring: { outer: ringOuter, inner: ringInner },
     star: { outer: starOuter },
-    name: { chars, fontPx, radius, charHeight, step, squeeze, angles },
+    name: { chars, fontPx, radius, charHeight, step, squeeze, weight: nameWeight, angles },
     purpose: purposeLayout,
     code: codeLayout,
   };
@@ -280,7 +297,7 @@ export function renderSealPng(spec: SealImageSpec): Buffer {
     ctx.rotate(name.angles[i]!); // foot towards the centre
     ctx.translate(0, -name.radius);
     ctx.scale(name.squeeze, 1);
-    drawText(ctx, ch, middle * name.fontPx, name.fontPx * 0.045);
+    drawText(ctx, ch, middle * name.fontPx, name.weight);
     ctx.restore();
   });
 
@@ -308,6 +325,11 @@ export function renderSealPng(spec: SealImageSpec): Buffer {
       ctx.restore();
     });
   }
+
+  // Overlapping anti-aliased edges, composited in 8-bit premultiplied steps, drift from the
+  // red by a few levels; repaint every pixel in the exact red, keeping its coverage.
+  ctx.globalCompositeOperation = 'source-in';
+  ctx.fillRect(0, 0, L.size, L.size);
 
   return canvas.toBuffer('image/png');
 }

@@ -7,10 +7,10 @@ import { inflateSync } from 'node:zlib';
  * header, the image size (before inflating anything) and the inflated size.
  *
  * Supported: colour types 0 (grey), 2 (RGB), 3 (palette), 4 (grey + alpha), 6 (RGBA) at bit
- * depth 8; 16-bit samples are scaled to 8 bits; grey and palette images at 1, 2 and 4 bits are
- * expanded. Transparency from tRNS (palette alpha, or a grey/RGB colour key) becomes the soft
- * mask. Interlaced (Adam7) images are rejected. Gamma and colour-profile chunks are ignored: the
- * samples are taken as stored.
+ * depth 8; 16-bit samples are cut to 8 bits (the high byte, as libpng's strip_16 and browsers
+ * do); grey and palette images at 1, 2 and 4 bits are expanded. Transparency from tRNS (palette
+ * alpha, or a grey/RGB colour key) becomes the soft mask. Interlaced (Adam7) images are
+ * rejected. Gamma and colour-profile chunks are ignored: the samples are taken as stored.
  */
 
 export class PngError extends Error {
@@ -123,9 +123,9 @@ function unfilter(raw: Buffer, height: number, rowBytes: number, bpp: number): v
   }
 }
 
-/** A 16-bit sample scaled to 8 bits, rounded: v * 255 / 65535. */
+/** A 16-bit sample to 8 bits: the high byte, as libpng's strip_16 and browsers do. */
 function to8(v: number): number {
-  return (v * 255 + 32767) / 65535 | 0;
+  return v >> 8;
 }
 
 interface Extras {

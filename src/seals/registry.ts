@@ -8,8 +8,8 @@ import { loadPkcs12Signer } from '../pki/key-object-signer.js';
 import { readPkcs12, writePkcs12 } from '../pki/pfx.js';
 import type { Db } from '../store/db.js';
 import type { SealMaterial } from '../signing/pades.js';
-import { decodePng, ImageError } from './raster.js';
-import { renderSealPng, SEAL_DIAMETER_MM, SEAL_PURPOSE, SEAL_TYPES, type SealType } from './seal-image.js';
+import { decodePng, PngError } from './png.js';
+import { renderSealPng, SEAL_DIAMETER_MM, SEAL_PURPOSE, SEAL_TYPES, type SealType } from './image.js';
 
 export type SealStatus = 'active' | 'revoked';
 
@@ -146,11 +146,11 @@ export class SealRegistry {
     let imagePng = input.imagePng;
     if (imagePng) {
       try {
-        const decoded = await decodePng(imagePng);
+        const decoded = decodePng(imagePng);
         if (!decoded.alpha) throw new SealInputError('the seal image must have a transparent background', 'image');
         if (decoded.width < 64 || decoded.height < 64) throw new SealInputError('the seal image must be at least 64x64 pixels', 'image');
       } catch (err) {
-        if (err instanceof ImageError) throw new SealInputError(`seal image: ${err.message}`, 'image');
+        if (err instanceof PngError) throw new SealInputError(`seal image: ${err.message}`, 'image');
         throw err;
       }
     } else {
@@ -235,7 +235,7 @@ export class SealRegistry {
     const { signer, chainDer } = loadPkcs12Signer(keystore, this.keystorePassword);
     const registeredChain = record.chainPem.map(pemToDer);
     if (!chainDer[0]?.equals(registeredChain[0]!)) throw new Error(`keystore of seal ${record.id} holds another certificate`);
-    const decoded = await decodePng(record.imagePng);
+    const decoded = decodePng(record.imagePng);
     const image: PreparedImage = prepareImage(decoded);
     return { cms: new PadesCmsBuilder(registeredChain, signer), image, signerName: record.name };
   }

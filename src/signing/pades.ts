@@ -11,6 +11,9 @@ import {
 } from '../pdf/signature-field.js';
 import { PdfError } from '../pdf/errors.js';
 import type { PadesCmsBuilder } from '../pki/cms-signer.js';
+import { OID } from '../pki/oids.js';
+import type { Timestamper } from '../pki/timestamper.js';
+import { tokenSizeHint } from './token-size.js';
 
 /** What sealing needs of a seal: its CMS builder (certificate + key) and its prepared image. */
 export interface SealMaterial {
@@ -32,6 +35,8 @@ export interface SealOptions {
   location?: string;
   docMdp?: 1 | 2 | 3;
   signingTime?: Date;
+  /** With a timestamper the signature gets a signature-time-stamp (PAdES B-T). */
+  timestamper?: Timestamper;
 }
 
 export interface SealedPdf {
@@ -78,9 +83,10 @@ export function widgetsFor(doc: PdfDocument, placement: Placement): SealWidget[]
  */
 export async function sealDocument(doc: PdfDocument, seal: SealMaterial, options: SealOptions): Promise<SealedPdf> {
   const update = new IncrementalUpdate(doc);
+  const tokenRoom = options.timestamper ? await tokenSizeHint(options.timestamper) : 0;
   const holes = addSignatureField(update, {
     subFilter: 'ETSI.CAdES.detached',
-    contentsSize: seal.cms.maxLength(),
+    contentsSize: seal.cms.maxLength(tokenRoom),
     signingTime: options.signingTime ?? new Date(),
     reason: options.reason,
     location: options.location,
@@ -99,7 +105,12 @@ export async function sealDocument(doc: PdfDocument, seal: SealMaterial, options
     .update(appended.subarray(0, gapStart))
     .update(appended.subarray(gapEnd))
     .digest();
-  const { encode } = await seal.cms.sign(digest);
-  fillContents(appended, holes, encode());
+  const { signature, encode } = await seal.cms.sign(digest);
+  if (options.timestamper) {
+    const token = await options.timestamper.timestamp(createHash('sha256').update(signature).digest(), 'sha256');
+    fillContents(appended, holes, encode([{ type: OID.signatureTimeStampToken, values: [token] }]));
+  } else {
+    fillContents(appended, holes, encode());
+  }
   return { original, appended, fieldName: holes.fieldName, byteRange, digest };
 }

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodePng } from '../../src/seals/raster.js';
+import { decodePng } from '../../src/seals/png.js';
 import { makePdf } from '../helpers/pdfs.js';
 import { sealOk, startService, type RunningService } from '../helpers/service.js';
 import { tempDir, writeTemp } from '../helpers/tools.js';
@@ -28,7 +28,7 @@ interface RedBox {
 async function redPixels(pdf: Buffer, page: number): Promise<RedBox & { width: number; height: number }> {
   const dir = tempDir('render');
   execFileSync('pdftoppm', ['-r', String(DPI), '-f', String(page), '-l', String(page), '-png', '-singlefile', writeTemp('in.pdf', pdf), path.join(dir, 'page')]);
-  const image = await decodePng(readFileSync(path.join(dir, 'page.png')));
+  const image = decodePng(readFileSync(path.join(dir, 'page.png')));
   const box: RedBox = { count: 0, minX: Infinity, maxX: -Infinity, minY: Infinity, maxY: -Infinity };
   for (let y = 0; y < image.height; y++) {
     for (let x = 0; x < image.width; x++) {
