@@ -8,6 +8,10 @@ import { sealRouter } from './http/seal-routes.js';
 import { sealsRouter } from './http/seals-routes.js';
 import { verifyRouter } from './http/verify-routes.js';
 import type { ValidationContext } from './validation/engine.js';
+import type { DevTimeStampAuthority } from './devpki/tsa.js';
+import type { Timestamper } from './pki/timestamper.js';
+import type { EvidenceSource } from './signing/levels.js';
+import { tsaRouter } from './http/tsa-routes.js';
 import type { SealRegistry } from './seals/registry.js';
 import type { ApiClientStore } from './store/api-clients.js';
 import type { Db } from './store/db.js';
@@ -20,6 +24,10 @@ export interface AppDeps {
   clients: ApiClientStore;
   /** The development PKI's published certificates and CRLs, when it runs. */
   pki?: PublishedPki;
+  timestamper?: Timestamper;
+  evidence?: EvidenceSource;
+  /** The development TSA served at POST /tsa, in the embedded default. */
+  tsa?: DevTimeStampAuthority;
   /** What signature validation trusts and asks (anchors, intermediates, revocation, seal lookup). */
   validation: Omit<ValidationContext, 'validationTime' | 'pdfLimits'>;
 }
@@ -39,7 +47,8 @@ export function buildApp(deps: AppDeps): Express {
   });
   app.use(healthRouter({ db: deps.db, startedAt: new Date() }));
   if (deps.pki) app.use(pkiRouter(deps.pki));
-  app.use(sealRouter({ seals: deps.seals, clients: deps.clients, maxBodyBytes: deps.config.maxBodyBytes, pdfLimits: deps.config.pdfLimits, logger: deps.logger }));
+  if (deps.tsa) app.use(tsaRouter(deps.tsa));
+  app.use(sealRouter({ seals: deps.seals, clients: deps.clients, maxBodyBytes: deps.config.maxBodyBytes, pdfLimits: deps.config.pdfLimits, logger: deps.logger, timestamper: deps.timestamper, evidence: deps.evidence }));
   app.use(sealsRouter({ seals: deps.seals, clients: deps.clients }));
   app.use(verifyRouter({ maxBodyBytes: deps.config.maxBodyBytes, pdfLimits: deps.config.pdfLimits, context: () => deps.validation }));
   app.use((req, _res, next) => next(new HttpProblem(404, 'not-found', 'Not found', `no route for ${req.method} ${req.path}`)));

@@ -11,6 +11,9 @@ import type { PublishedPki } from './http/pki-routes.js';
 import { SEAL_PURPOSE, type SealType } from './seals/image.js';
 import { SealRegistry } from './seals/registry.js';
 import { CrlRevocationChecker } from './revocation/crl-checker.js';
+import { readCertFields } from './pki/cert-fields.js';
+import { DevTimeStampAuthority } from './devpki/tsa.js';
+import { HttpTimestamper } from './pki/timestamper.js';
 import type { ValidationContext } from './validation/engine.js';
 import { ApiClientStore, ROLES } from './store/api-clients.js';
 import { openSqlite, type Db } from './store/db.js';
@@ -48,12 +51,16 @@ function secretFile(file: string, make: () => string): string {
   return value;
 }
 
-function publishDevPki(pki: DevPki): PublishedPki {
+function publishDevPki(pki: DevPki, seals: SealRegistry): PublishedPki {
   const crlFor = (issuer: DevPki['root']) => async () => {
     const now = new Date();
+    const revoked = (await seals.revokedCertificates())
+      .map((r) => ({ fields: readCertFields(r.certDer), ...r }))
+      .filter((r) => r.fields.issuerDer.equals(readCertFields(issuer.certDer).subjectDer))
+      .map((r) => ({ serialHex: r.fields.serialHex, revokedAt: r.revokedAt, reason: r.reason || undefined }));
     return buildCrl({
       issuer,
-      revoked: [],
+      revoked,
       thisUpdate: now,
       nextUpdate: new Date(now.getTime() + 24 * 3600 * 1000),
       crlNumber: BigInt(Math.floor(now.getTime() / 1000)),
@@ -108,7 +115,7 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       await installDevSeals(devPki, seals);
       newDevToken = await ensureDevClient(config.dataDir, clients);
     }
-    const published = devPki ? publishDevPki(devPki) : undefined;
+    const published = devPki ? publishDevPki(devPki, seals) : undefined;
     const trustAnchors = [...(config.trustAnchorsFile ? pemCertificates(readFileSync(config.trustAnchorsFile, 'utf8')) : []), ...(devPki ? [devPki.root.certDer] : [])];
     const revocation = new CrlRevocationChecker({
       // The service's own CA answers from memory rather than over HTTP to itself.
@@ -125,7 +132,10 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       revocation,
       lookupSeal: (certDer: Buffer) => seals.findByCertificate(certDer),
     };
-    const app = buildApp({ config, logger, db, seals, clients, pki: published, validation });
+    const tsa = devPki ? new DevTimeStampAuthority(devPki.tsa, [devPki.sealCa.certDer, devPki.root.certDer]) : undefined;
+    const timestamper = config.tsa ? new HttpTimestamper(config.tsa.url, { username: config.tsa.username, password: config.tsa.password }) : tsa;
+    const evidence = { crlsFor: (chain: Buffer[]) => revocation.crlsFor(chain), trustAnchors, intermediates: validation.intermediates ?? [] };
+    const app = buildApp({ config, logger, db, seals, clients, pki: published, validation, tsa, timestamper, evidence });
     return { app, db, seals, clients, devPki, validation, newDevToken, close: () => db.close() };
   } catch (err) {
     await db.close();

@@ -19,6 +19,10 @@ const EnvSchema = z.object({
   DATABASE_URL: z.string().optional(),
   /** PEM bundle of trust anchors for signature validation (the dev root is added in the embedded default). */
   TRUST_ANCHORS: z.string().optional(),
+  /** RFC 3161 TSA for levels B-T and above; the embedded default uses its own development TSA. */
+  TSA_URL: z.string().url().optional(),
+  TSA_USERNAME: z.string().optional(),
+  TSA_PASSWORD: z.string().optional(),
 });
 
 export interface Config {
@@ -34,6 +38,7 @@ export interface Config {
   devPki: boolean;
   databaseFile: string;
   trustAnchorsFile: string | undefined;
+  tsa: { url: string; username?: string; password?: string } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -65,5 +70,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devPki: e.DEV_PKI === 'true',
     databaseFile,
     trustAnchorsFile: e.TRUST_ANCHORS ? path.resolve(e.TRUST_ANCHORS) : undefined,
+    tsa: e.TSA_URL ? { url: e.TSA_URL, username: e.TSA_USERNAME, password: e.TSA_PASSWORD } : undefined,
   };
 }

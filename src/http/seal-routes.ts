@@ -5,7 +5,9 @@ import { PdfDocument, type PdfLimits } from '../pdf/document.js';
 import { displayedSize } from '../pdf/signature-field.js';
 import { findText } from '../pdf/text-locate.js';
 import type { SealRegistry, SealRecord } from '../seals/registry.js';
-import { sealDocument, type Placement } from '../signing/pades.js';
+import { LevelUnavailableError, sealAtLevel, type EvidenceSource } from '../signing/levels.js';
+import type { Placement } from '../signing/pades.js';
+import type { Timestamper } from '../pki/timestamper.js';
 import type { ApiClientStore } from '../store/api-clients.js';
 import { requireRole } from './auth.js';
 import { pdfBody } from './pdf-body.js';
@@ -85,6 +87,10 @@ export interface SealRouteDeps {
   maxBodyBytes: number;
   pdfLimits: PdfLimits;
   logger: Logger;
+  /** Enables levels B-T and above. */
+  timestamper?: Timestamper;
+  /** Enables levels B-LT and B-LTA. */
+  evidence?: EvidenceSource;
 }
 
 export function sealRouter(deps: SealRouteDeps): Router {
@@ -98,8 +104,8 @@ export function sealRouter(deps: SealRouteDeps): Router {
         throw new HttpProblem(403, 'seal-not-permitted', 'This client may not use this seal', `seal "${seal.id}" is not in this API key's list`);
       }
       assertUsable(seal);
-      if (query.level !== 'B-B') {
-        throw new HttpProblem(422, 'level-not-available', 'This signature level is not available yet', `level ${query.level} needs the timestamp and revocation services, which this version does not have; use B-B`);
+      if (query.level !== 'B-B' && !deps.timestamper) {
+        throw new HttpProblem(422, 'level-not-available', 'This signature level is not available', `level ${query.level} needs a time-stamping authority (TSA_URL), and none is configured`);
       }
       next();
     } catch (err) {
@@ -113,23 +119,31 @@ export function sealRouter(deps: SealRouteDeps): Router {
       const doc = PdfDocument.load(req.body as Buffer, deps.pdfLimits);
       const placement = placementFor(doc, query, seal);
       const material = await deps.seals.material(seal);
-      const sealed = await sealDocument(doc, material, {
-        placement,
-        reason: query.reason,
-        location: query.location,
-        docMdp: query.certify ? (Number(query.certify) as 1 | 2 | 3) : undefined,
-      });
-      deps.logger.info(
-        { client: req.client!.id, sealId: seal.id, field: sealed.fieldName, bytes: sealed.original.length + sealed.appended.length, digest: sealed.digest.toString('hex') },
-        'sealed a document',
-      );
+      let sealed: Awaited<ReturnType<typeof sealAtLevel>>;
+      try {
+        sealed = await sealAtLevel(doc, material, {
+          level: query.level,
+          placement,
+          reason: query.reason,
+          location: query.location,
+          docMdp: query.certify ? (Number(query.certify) as 1 | 2 | 3) : undefined,
+          timestamper: deps.timestamper,
+          evidence: deps.evidence,
+          limits: deps.pdfLimits,
+        });
+      } catch (err) {
+        if (err instanceof LevelUnavailableError) throw new HttpProblem(422, 'level-not-available', 'This signature level is not available', err.message);
+        throw err;
+      }
+      const length = sealed.parts.reduce((n, p) => n + p.length, 0);
+      deps.logger.info({ client: req.client!.id, sealId: seal.id, field: sealed.fieldName, level: query.level, bytes: length }, 'sealed a document');
       res.status(200);
       res.setHeader('Content-Type', 'application/pdf');
-      res.setHeader('Content-Length', String(sealed.original.length + sealed.appended.length));
+      res.setHeader('Content-Length', String(length));
       res.setHeader('Content-Disposition', 'attachment; filename="sealed.pdf"');
       res.setHeader('X-Signature-Field', sealed.fieldName);
-      res.write(sealed.original);
-      res.end(sealed.appended);
+      for (const part of sealed.parts.slice(0, -1)) res.write(part);
+      res.end(sealed.parts[sealed.parts.length - 1]);
     } catch (err) {
       next(err);
     }

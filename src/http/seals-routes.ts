@@ -93,5 +93,16 @@ export function sealsRouter(deps: { seals: SealRegistry; clients: ApiClientStore
       next(err);
     }
   });
+  router.post('/v1/seals/:id/revoke', requireRole(deps.clients, 'admin'), express.json({ limit: 16 * 1024 }), async (req, res, next) => {
+    try {
+      const body = z.object({ reason: z.number().int().min(0).max(10).default(0) }).strict().parse(req.body ?? {});
+      const seal = await getSeal(String(req.params.id));
+      if (seal.status === 'revoked') throw new HttpProblem(409, 'seal-already-revoked', 'The seal is revoked already', `seal ${seal.id} was revoked before`);
+      await deps.seals.revoke(seal.id, body.reason);
+      res.json(sealJson((await deps.seals.get(seal.id))!));
+    } catch (err) {
+      next(err);
+    }
+  });
   return router;
 }

@@ -11,6 +11,7 @@ const VerifyQuery = z
       .datetime({ offset: true })
       .transform((s) => new Date(s))
       .optional(),
+    offline: z.enum(['true', 'false']).optional(),
   })
   .strict();
 
@@ -27,7 +28,7 @@ export function verifyRouter(deps: VerifyRouteDeps): Router {
   router.post('/v1/verify', ...pdfBody(deps.maxBodyBytes), async (req, res, next) => {
     try {
       const query = VerifyQuery.parse(req.query);
-      const report = await validatePdf(req.body as Buffer, { ...deps.context(), validationTime: query.validationTime, pdfLimits: deps.pdfLimits });
+      const report = await validatePdf(req.body as Buffer, { ...deps.context(), validationTime: query.validationTime, offline: query.offline === 'true', pdfLimits: deps.pdfLimits });
       res.json(report);
     } catch (err) {
       next(err);

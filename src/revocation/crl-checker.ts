@@ -85,7 +85,32 @@ export class CrlRevocationChecker implements RevocationChecker {
     return found;
   }
 
-  private async checkOne(certDer: Buffer, issuerDer: Buffer, at: Date): Promise<RevocationEvidence> {
+  /** A CRL from the file's own evidence that speaks for `at`: issued after it, or current at it. */
+  private fromEmbedded(certDer: Buffer, issuerDer: Buffer, at: Date, embedded: Buffer[]): RevocationEvidence | undefined {
+    const serial = readCertFields(certDer).serialHex;
+    for (const der of embedded) {
+      let crl: ParsedCrl;
+      try {
+        crl = parseCrl(der);
+      } catch {
+        continue;
+      }
+      if (!crl.issuerDer.equals(readCertFields(certDer).issuerDer) || !crlSignedBy(crl, issuerDer)) continue;
+      const speaksForAt = crl.thisUpdate >= at || (crl.thisUpdate <= at && (crl.nextUpdate === null || at <= crl.nextUpdate));
+      if (!speaksForAt) continue;
+      const entry = crl.revoked.get(serial);
+      if (entry) {
+        return { checked: true, status: 'revoked', source: 'embedded-crl', revokedAt: entry.revokedAt.toISOString(), detail: `revoked at ${entry.revokedAt.toISOString()} per the embedded CRL of ${crl.thisUpdate.toISOString()}` };
+      }
+      return { checked: true, status: 'good', source: 'embedded-crl', detail: `not revoked per the CRL of ${crl.thisUpdate.toISOString()} embedded in the document` };
+    }
+    return undefined;
+  }
+
+  private async checkOne(certDer: Buffer, issuerDer: Buffer, at: Date, options: { embeddedCrls?: Buffer[]; offline?: boolean }): Promise<RevocationEvidence> {
+    const embedded = this.fromEmbedded(certDer, issuerDer, at, options.embeddedCrls ?? []);
+    if (embedded) return embedded;
+    if (options.offline) return { checked: false, status: 'unknown', detail: 'offline validation: the document embeds no CRL that covers this certificate at the time of signing' };
     const urls = crlUrls(certDer);
     if (urls.length === 0) return { checked: false, detail: 'the certificate names no CRL distribution point' };
     const serial = readCertFields(certDer).serialHex;
@@ -121,9 +146,9 @@ export class CrlRevocationChecker implements RevocationChecker {
   }
 
   /** Checks every certificate of the chain below the trust anchor; the worst answer wins. */
-  async check(chain: Buffer[], at: Date): Promise<RevocationEvidence> {
+  async check(chain: Buffer[], at: Date, options: { embeddedCrls?: Buffer[]; offline?: boolean } = {}): Promise<RevocationEvidence> {
     const results: RevocationEvidence[] = [];
-    for (let i = 0; i + 1 < chain.length; i++) results.push(await this.checkOne(chain[i]!, chain[i + 1]!, at));
+    for (let i = 0; i + 1 < chain.length; i++) results.push(await this.checkOne(chain[i]!, chain[i + 1]!, at, options));
     if (results.length === 0) return { checked: false, detail: 'the signer certificate is itself a trust anchor' };
     const revoked = results.find((r) => r.status === 'revoked');
     if (revoked) return revoked;

@@ -213,6 +213,24 @@ export class SealRegistry {
     return this.create({ ...input, id, chainDer, keyRef: { kind: 'pkcs12', file } });
   }
 
+  /**
+   * Revokes a seal: it can no longer be applied, and its certificate appears on the CRL the
+   * development CA publishes. `reason` is an RFC 5280 CRLReason code.
+   */
+  async revoke(id: string, reason = 0, at = new Date()): Promise<boolean> {
+    const result = await this.db.run("UPDATE seals SET status = 'revoked', revoked_at = ?, revocation_reason = ? WHERE id = ? AND status <> 'revoked'", [at.toISOString(), reason, id]);
+    this.materials.delete(id);
+    return result.changes > 0;
+  }
+
+  /** Certificates of revoked seals, for the CRL. */
+  async revokedCertificates(): Promise<Array<{ certDer: Buffer; revokedAt: Date; reason: number }>> {
+    const rows = await this.db.all<{ cert_chain_pem: string; revoked_at: string; revocation_reason: number | null }>(
+      "SELECT cert_chain_pem, revoked_at, revocation_reason FROM seals WHERE status = 'revoked' AND revoked_at IS NOT NULL",
+    );
+    return rows.map((r) => ({ certDer: pemToDer((JSON.parse(r.cert_chain_pem) as string[])[0]!), revokedAt: new Date(r.revoked_at), reason: r.revocation_reason ?? 0 }));
+  }
+
   /** The registered seal whose certificate this is, if any. */
   async findByCertificate(certDer: Buffer): Promise<{ id: string; name: string } | undefined> {
     const seal = (await this.list()).find((s) => s.chainPem[0] !== undefined && pemToDer(s.chainPem[0]).equals(certDer));

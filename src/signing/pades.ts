@@ -46,6 +46,8 @@ export interface SealedPdf {
   readonly fieldName: string;
   readonly byteRange: [number, number, number, number];
   readonly digest: Buffer;
+  /** The signature-time-stamp token, at level B-T and above. */
+  readonly timestampToken?: Buffer;
 }
 
 export function widgetsFor(doc: PdfDocument, placement: Placement): SealWidget[] {
@@ -106,11 +108,12 @@ export async function sealDocument(doc: PdfDocument, seal: SealMaterial, options
     .update(appended.subarray(gapEnd))
     .digest();
   const { signature, encode } = await seal.cms.sign(digest);
+  let timestampToken: Buffer | undefined;
   if (options.timestamper) {
-    const token = await options.timestamper.timestamp(createHash('sha256').update(signature).digest(), 'sha256');
-    fillContents(appended, holes, encode([{ type: OID.signatureTimeStampToken, values: [token] }]));
+    timestampToken = await options.timestamper.timestamp(createHash('sha256').update(signature).digest(), 'sha256');
+    fillContents(appended, holes, encode([{ type: OID.signatureTimeStampToken, values: [timestampToken] }]));
   } else {
     fillContents(appended, holes, encode());
   }
-  return { original, appended, fieldName: holes.fieldName, byteRange, digest };
+  return { original, appended, fieldName: holes.fieldName, byteRange, digest, timestampToken };
 }

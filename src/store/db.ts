@@ -55,6 +55,13 @@ const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    sql: `
+      ALTER TABLE seals ADD COLUMN revoked_at TEXT;
+      ALTER TABLE seals ADD COLUMN revocation_reason INTEGER;
+    `,
+  },
 ];
 
 class SqliteDb implements Db {

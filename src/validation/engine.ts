@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PdfDocument, type PdfLimits } from '../pdf/document.js';
 import { PdfError } from '../pdf/errors.js';
+import { decodeStream } from '../pdf/filters.js';
 import { PdfStream } from '../pdf/objects.js';
 import { findSignatures, parsePdfDate, type SignatureEntry } from '../pdf/signatures.js';
 import { CmsError, contentOf, parseSignedData, verifySignerInfo, type SignerVerification } from '../pki/signed-data.js';
@@ -21,7 +22,11 @@ import type {
 
 /** Answers whether a certificate was revoked; filled in by the certificate-status service. */
 export interface RevocationChecker {
-  check(chain: Buffer[], at: Date): Promise<RevocationEvidence>;
+  /**
+   * `at` is the time the status must hold for (the proof of existence). Embedded evidence (the
+   * file's /DSS) is used first; `offline` forbids fetching anything.
+   */
+  check(chain: Buffer[], at: Date, options?: { embeddedCrls?: Buffer[]; offline?: boolean }): Promise<RevocationEvidence>;
 }
 
 export interface ValidationContext {
@@ -31,6 +36,8 @@ export interface ValidationContext {
   validationTime?: Date;
   pdfLimits?: PdfLimits;
   revocation?: RevocationChecker;
+  /** Validate from the evidence in the file only: no CRL or OCSP is fetched. */
+  offline?: boolean;
   /** Names the registered seal a signer certificate belongs to. */
   lookupSeal?: (certDer: Buffer) => Promise<{ id: string; name: string } | undefined>;
 }
@@ -88,12 +95,16 @@ function coverageOf(bytes: Buffer, entry: SignatureEntry, revisions: RevisionInf
   return { revision: revision.index, coverage: revision.index === last.index && trimmedEnd(end) === trimmedEnd(bytes.length) ? 'entire-file' : 'entire-revision', end };
 }
 
-function dssCertificates(doc: PdfDocument): Buffer[] {
+/** Decoded streams listed under a key of the /DSS dictionary (certificates, CRLs). */
+function dssStreams(doc: PdfDocument, key: 'Certs' | 'CRLs' | 'OCSPs'): Buffer[] {
   try {
     const dss = doc.resolveDict(doc.catalog().get('DSS'));
-    const certs = doc.resolve(dss?.get('Certs'));
-    if (!Array.isArray(certs)) return [];
-    return certs.map((c) => doc.resolve(c)).filter((s): s is PdfStream => s instanceof PdfStream).map((s) => s.raw);
+    const items = doc.resolve(dss?.get(key));
+    if (!Array.isArray(items)) return [];
+    return items
+      .map((c) => doc.resolve(c))
+      .filter((s): s is PdfStream => s instanceof PdfStream)
+      .map((s) => decodeStream(s, 32 * 1024 * 1024));
   } catch {
     return [];
   }
@@ -162,7 +173,8 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
   const doc = PdfDocument.load(bytes, ctx.pdfLimits);
   const revisions = revisionsOf(doc);
   const entries = findSignatures(doc);
-  const dssCerts = dssCertificates(doc);
+  const dssCerts = dssStreams(doc, 'Certs');
+  const dssCrls = dssStreams(doc, 'CRLs');
   const certification = entries.find((e) => e.docMdpPermission !== undefined);
   const reports: SignatureReport[] = [];
   let maxCoveredEnd = 0;
@@ -276,8 +288,8 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
       if (ctx.lookupSeal) report.seal = (await ctx.lookupSeal(signerDer)) ?? null;
       if (path.trustAnchorReached) {
         report.revocation = ctx.revocation
-          ? await ctx.revocation.check(path.chain.map((c) => c.der), poe)
-          : { checked: false, detail: 'revocation status was not checked: no certificate-status service is configured in this version' };
+          ? await ctx.revocation.check(path.chain.map((c) => c.der), poe, { embeddedCrls: dssCrls, offline: ctx.offline })
+          : { checked: false, detail: 'revocation status was not checked: no certificate-status service is configured' };
       }
     }
     report.proofOfExistence = poe.toISOString();

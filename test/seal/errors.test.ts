@@ -60,7 +60,7 @@ describe('bad sealing requests get a clear problem+json 4xx', () => {
     await expectProblem(await sealRequest(svc, pdf, { sealId: 'scjg-official', anchor: '不存在的文字' }), 422, 'anchor-not-found');
     await expectProblem(await sealRequest(svc, pdf, { sealId: 'scjg-official', mode: 'seam' }), 422, 'invalid-placement');
     await expectProblem(await sealRequest(svc, pdf, { sealId: 'scjg-official', colour: 'blue' }), 400, 'invalid-request');
-    await expectProblem(await sealRequest(svc, pdf, { sealId: 'scjg-official', level: 'B-T' }), 422, 'level-not-available');
+    await expectProblem(await sealRequest(svc, pdf, { sealId: 'scjg-official', level: 'B-X' }), 400, 'invalid-request');
     await expectProblem(await sealRequest(svc, pdf, { sealId: 'scjg-official', width: '-3' }), 400, 'invalid-request');
   });
 

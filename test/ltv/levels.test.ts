@@ -1,0 +1,135 @@
+import { execFileSync } from 'node:child_process';
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PdfDocument } from '../../src/pdf/document.js';
+import { findSignatures } from '../../src/pdf/signatures.js';
+import { OID } from '../../src/pki/oids.js';
+import { parseSignedData } from '../../src/pki/signed-data.js';
+import { sealAtLevel } from '../../src/signing/levels.js';
+import type { ValidationReport } from '../../src/validation/report.js';
+import { makePdf } from '../helpers/pdfs.js';
+import { sealOk, startService, type RunningService } from '../helpers/service.js';
+import { nssDbWithRoot, pdfsig, qpdfCheck, tempDir, writeTemp } from '../helpers/tools.js';
+
+let svc: RunningService;
+let base: Buffer;
+const YEARS_4 = 4 * 365 * 86_400_000;
+
+beforeAll(async () => {
+  svc = await startService();
+  base = await makePdf(2);
+});
+afterAll(async () => svc?.close());
+
+async function verify(pdf: Buffer, query: Record<string, string> = {}): Promise<ValidationReport> {
+  const res = await fetch(`${svc.url}/v1/verify?${new URLSearchParams(query)}`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: new Uint8Array(pdf) });
+  expect(res.status).toBe(200);
+  return (await res.json()) as ValidationReport;
+}
+
+describe('the development TSA', () => {
+  it('answers RFC 3161 requests that openssl ts makes and verifies', async () => {
+    const dir = tempDir('tsq');
+    writeFileSync(path.join(dir, 'data.txt'), 'some data to timestamp');
+    execFileSync('openssl', ['ts', '-query', '-data', path.join(dir, 'data.txt'), '-sha256', '-cert', '-out', path.join(dir, 'q.tsq')]);
+    const res = await fetch(`${svc.url}/tsa`, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: new Uint8Array(readFileSync(path.join(dir, 'q.tsq'))) });
+    expect(res.headers.get('content-type')).toBe('application/timestamp-reply');
+    writeFileSync(path.join(dir, 'r.tsr'), Buffer.from(await res.arrayBuffer()));
+    const pki = path.join(svc.dataDir, 'pki');
+    const out = execFileSync('openssl', ['ts', '-verify', '-in', path.join(dir, 'r.tsr'), '-queryfile', path.join(dir, 'q.tsq'), '-CAfile', path.join(pki, 'root.pem'), '-untrusted', path.join(pki, 'seal-ca.pem')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(out).toMatch(/Verification: OK/);
+    const garbage = await fetch(`${svc.url}/tsa`, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: 'garbage' });
+    writeFileSync(path.join(dir, 'bad.tsr'), Buffer.from(await garbage.arrayBuffer()));
+    expect(execFileSync('openssl', ['ts', '-reply', '-in', path.join(dir, 'bad.tsr'), '-text'], { encoding: 'utf8' })).toMatch(/Status: Rejected/);
+  });
+});
+
+describe('PAdES levels', () => {
+  it('B-T: a signature timestamp that openssl ts verifies and pdfsig accepts', async () => {
+    const sealed = await sealOk(svc, base, { sealId: 'scjg-approval', level: 'B-T' });
+    const sig = findSignatures(PdfDocument.load(sealed))[0]!;
+    const signer = parseSignedData(sig.contents!).signers[0]!;
+    const token = signer.unsignedAttrs.get(OID.signatureTimeStampToken)![0]!.raw;
+    const dir = tempDir('bt');
+    writeFileSync(path.join(dir, 'token.der'), token);
+    writeFileSync(path.join(dir, 'sigvalue.bin'), signer.signature);
+    const pki = path.join(svc.dataDir, 'pki');
+    const out = execFileSync('openssl', ['ts', '-verify', '-in', path.join(dir, 'token.der'), '-token_in', '-data', path.join(dir, 'sigvalue.bin'), '-CAfile', path.join(pki, 'root.pem'), '-untrusted', path.join(pki, 'seal-ca.pem')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(out).toMatch(/Verification: OK/);
+    const theirs = pdfsig(writeTemp('bt.pdf', sealed), nssDbWithRoot(svc.rootPem))[0]!;
+    expect(theirs.signatureValid && theirs.certificateTrusted, theirs.raw).toBe(true);
+    const report = await verify(sealed);
+    expect(report.signatures[0]!.timestamps[0]!.valid).toBe(true);
+    expect(report.signatures[0]!.indication).toBe('TOTAL_PASSED');
+  });
+
+  it('B-LT embeds certificates and CRLs; validation then needs no network', async () => {
+    const sealed = await sealOk(svc, base, { sealId: 'xzsp-official', level: 'B-LT' });
+    const doc = PdfDocument.load(sealed);
+    const dss = doc.resolveDict(doc.catalog().get('DSS'))!;
+    expect((doc.resolve(dss.get('Certs')) as unknown[]).length).toBeGreaterThanOrEqual(4);
+    expect((doc.resolve(dss.get('CRLs')) as unknown[]).length).toBeGreaterThanOrEqual(1);
+    expect(qpdfCheck(writeTemp('lt.pdf', sealed)).ok).toBe(true);
+    const offline = (await verify(sealed, { offline: 'true' })).signatures[0]!;
+    expect(offline.revocation).toMatchObject({ checked: true, status: 'good', source: 'embedded-crl' });
+    expect(offline.indication).toBe('TOTAL_PASSED');
+    const bOnly = (await verify(await sealOk(svc, base, { sealId: 'xzsp-official' }), { offline: 'true' })).signatures[0]!;
+    expect([bOnly.indication, bOnly.subIndication]).toEqual(['INDETERMINATE', 'TRY_LATER']);
+    const theirs = pdfsig(writeTemp('lt2.pdf', sealed), nssDbWithRoot(svc.rootPem))[0]!;
+    expect(theirs.signatureValid && theirs.certificateTrusted && theirs.totalDocument === false, theirs.raw).toBe(true);
+  });
+
+  it('B-LTA: archival validation years later, offline, from the embedded evidence', async () => {
+    const sealed = await sealOk(svc, base, { sealId: 'scjg-official', level: 'B-LTA' });
+    const sigs = pdfsig(writeTemp('lta.pdf', sealed), nssDbWithRoot(svc.rootPem));
+    expect(sigs[0]!.signatureValid).toBe(true);
+    expect(sigs.length).toBe(2); // pdfsig lists the document timestamp too
+    const later = new Date(Date.now() + YEARS_4).toISOString();
+    const report = await verify(sealed, { offline: 'true', validationTime: later });
+    expect(report.signatures.map((s) => s.kind)).toEqual(['signature', 'document-timestamp']);
+    const sig = report.signatures[0]!;
+    expect(sig.problems.join(' ')).toMatch(/expired/);
+    expect(sig.indication, JSON.stringify(sig.problems)).toBe('TOTAL_PASSED');
+    expect(report.signatures[1]!.integrity).toMatchObject({ messageDigestMatches: true, signatureValid: true });
+    expect(report.signatures[1]!.coversWholeFile).toBe(true);
+    // The same document sealed at B-B only cannot be trusted then.
+    const bb = (await verify(await sealOk(svc, base, { sealId: 'scjg-official' }), { offline: 'true', validationTime: later })).signatures[0]!;
+    expect(bb.indication).not.toBe('TOTAL_PASSED');
+    expect(bb.subIndication).toBe('OUT_OF_BOUNDS_NO_POE');
+  });
+});
+
+describe('revocation and proof of existence', () => {
+  it('a certificate revoked after the timestamp: still passed; revoked before it: REVOKED', async () => {
+    const sealedBefore = await sealOk(svc, base, { sealId: 'xzsp-approval', level: 'B-T' });
+    const record = (await svc.service.seals.get('xzsp-approval'))!;
+    const material = await svc.service.seals.material(record);
+    await new Promise((r) => setTimeout(r, 1100)); // revocation strictly after the timestamp's second
+    expect(await svc.service.seals.revoke('xzsp-approval', 1)).toBe(true);
+    const after = (await verify(sealedBefore)).signatures[0]!;
+    expect(after.revocation.status).toBe('revoked');
+    expect(after.indication, JSON.stringify(after.problems)).toBe('TOTAL_PASSED');
+    await new Promise((r) => setTimeout(r, 1100));
+    // A signature made with the revoked key (outside the service, which refuses revoked seals).
+    const tsa = svc.service.devPki!;
+    const { DevTimeStampAuthority } = await import('../../src/devpki/tsa.js');
+    const made = await sealAtLevel(PdfDocument.load(base), material, {
+      level: 'B-T',
+      placement: { kind: 'invisible' },
+      timestamper: new DevTimeStampAuthority(tsa.tsa, [tsa.sealCa.certDer]),
+    });
+    const revoked = (await verify(Buffer.concat(made.parts))).signatures[0]!;
+    expect([revoked.indication, revoked.subIndication]).toEqual(['TOTAL_FAILED', 'REVOKED']);
+    expect(revoked.conditions.creationDataExclusiveToSigner.status).toBe('not met');
+    const res = await sealOkOrStatus(base);
+    expect(res).toBe(409);
+  });
+});
+
+async function sealOkOrStatus(pdf: Buffer): Promise<number> {
+  const res = await fetch(`${svc.url}/v1/seal?sealId=xzsp-approval`, { method: 'POST', headers: { authorization: `Bearer ${svc.token}`, 'content-type': 'application/pdf' }, body: new Uint8Array(pdf) });
+  return res.status;
+}
+
