@@ -5,6 +5,7 @@ import { PdfDocument, type PdfLimits } from '../pdf/document.js';
 import { displayedSize } from '../pdf/signature-field.js';
 import { findText } from '../pdf/text-locate.js';
 import type { SealRegistry, SealRecord } from '../seals/registry.js';
+import { extendDocument, NothingToExtendError } from '../signing/extend.js';
 import { LevelUnavailableError, sealAtLevel, type EvidenceSource } from '../signing/levels.js';
 import type { Placement } from '../signing/pades.js';
 import type { Timestamper } from '../pki/timestamper.js';
@@ -144,6 +145,26 @@ export function sealRouter(deps: SealRouteDeps): Router {
       res.setHeader('X-Signature-Field', sealed.fieldName);
       for (const part of sealed.parts.slice(0, -1)) res.write(part);
       res.end(sealed.parts[sealed.parts.length - 1]);
+    } catch (err) {
+      next(err);
+    }
+  });
+  router.post('/v1/extend', requireRole(deps.clients, 'seal'), ...pdfBody(deps.maxBodyBytes), async (req, res, next) => {
+    try {
+      const { level } = z.object({ level: z.enum(['B-LT', 'B-LTA']) }).strict().parse(req.query);
+      if (!deps.timestamper || !deps.evidence) {
+        throw new HttpProblem(422, 'level-not-available', 'This signature level is not available', 'extending needs a time-stamping authority and revocation data, and none is configured');
+      }
+      let extended: Buffer;
+      try {
+        extended = await extendDocument(req.body as Buffer, level, { timestamper: deps.timestamper, evidence: deps.evidence, limits: deps.pdfLimits });
+      } catch (err) {
+        if (err instanceof NothingToExtendError) throw new HttpProblem(422, 'not-signed', 'The document has no signature to extend', err.message);
+        throw err;
+      }
+      deps.logger.info({ client: req.client!.id, level, bytes: extended.length }, 'extended a document');
+      res.status(200).type('application/pdf').setHeader('Content-Disposition', 'attachment; filename="extended.pdf"');
+      res.end(extended);
     } catch (err) {
       next(err);
     }

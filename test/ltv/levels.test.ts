@@ -133,3 +133,61 @@ async function sealOkOrStatus(pdf: Buffer): Promise<number> {
   return res.status;
 }
 
+
+describe('POST /v1/extend', () => {
+  async function extend(pdf: Buffer, level: string): Promise<Response> {
+    return fetch(`${svc.url}/v1/extend?level=${level}`, { method: 'POST', headers: { authorization: `Bearer ${svc.token}`, 'content-type': 'application/pdf' }, body: new Uint8Array(pdf) });
+  }
+
+  it('raises a PDF signed by @signpdf to B-LTA, keeping its signature valid in pdfsig, and renews it', async () => {
+    const { PDFDocument } = await import('pdf-lib');
+    const { SignPdf } = await import('@signpdf/signpdf');
+    const { P12Signer } = await import('@signpdf/signer-p12');
+    const { pdflibAddPlaceholder } = await import('@signpdf/placeholder-pdf-lib');
+    const pki = path.join(svc.dataDir, 'pki');
+    const pdfDoc = await PDFDocument.load(base);
+    pdflibAddPlaceholder({ pdfDoc, reason: 'other product', contactInfo: '', name: 'other', location: '' });
+    const placeholder = Buffer.from(await pdfDoc.save({ useObjectStreams: false }));
+    const signed = await new SignPdf().sign(placeholder, new P12Signer(readFileSync(path.join(pki, 'seals', 'scjg-official.p12')), { passphrase: readFileSync(path.join(pki, 'keystore-password'), 'utf8').trim() }));
+    const res = await extend(signed, 'B-LTA');
+    expect(res.status, await res.clone().text()).toBe(200);
+    const extended = Buffer.from(await res.arrayBuffer());
+    expect(extended.subarray(0, signed.length).equals(signed)).toBe(true);
+    const nss = nssDbWithRoot(svc.rootPem);
+    const theirs = pdfsig(writeTemp('ext.pdf', extended), nss);
+    expect(theirs[0]!.signatureValid && theirs[0]!.certificateTrusted, theirs[0]!.raw).toBe(true);
+    const report = await verify(extended, { offline: 'true' });
+    expect(report.signatures.map((s) => s.kind)).toEqual(['signature', 'document-timestamp']);
+    expect(report.signatures[0]!.revocation.source).toBe('embedded-crl');
+    expect(report.signatures.map((s) => s.indication)).toEqual(['TOTAL_PASSED', 'TOTAL_PASSED']);
+    // Archive renewal: a second document timestamp over the first.
+    const renewed = Buffer.from(await (await extend(extended, 'B-LTA')).arrayBuffer());
+    const again = await verify(renewed, { offline: 'true' });
+    expect(again.signatures.map((s) => s.kind)).toEqual(['signature', 'document-timestamp', 'document-timestamp']);
+    expect(again.signatures.every((s) => s.integrity.signatureValid)).toBe(true);
+    expect(again.signatures[1]!.changesAfterSigning.permitted).toBe(true);
+  });
+
+  it('refuses unsigned documents and bad levels', async () => {
+    const unsigned = await extend(base, 'B-LT');
+    expect(unsigned.status).toBe(422);
+    expect(((await unsigned.json()) as { type: string }).type).toBe('/problems/not-signed');
+    expect((await extend(base, 'B-B')).status).toBe(400);
+  });
+});
+
+describe('TSA client', () => {
+  it('gets tokens over HTTP with a nonce, and rejects answers for another request', async () => {
+    const { HttpTimestamper, readTimeStampResponse, timeStampRequest, TimestampError } = await import('../../src/pki/timestamper.js');
+    const { createHash } = await import('node:crypto');
+    const digest = createHash('sha256').update('x').digest();
+    const token = await new HttpTimestamper(`${svc.url}/tsa`).timestamp(digest, 'sha256');
+    expect(token.length).toBeGreaterThan(500);
+    const { der, nonce } = timeStampRequest(digest, 'sha256');
+    const answer = Buffer.from(await (await fetch(`${svc.url}/tsa`, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: new Uint8Array(der) })).arrayBuffer());
+    expect(readTimeStampResponse(answer, digest, nonce).length).toBeGreaterThan(500);
+    expect(() => readTimeStampResponse(answer, digest, Buffer.from([1, 2, 3]))).toThrow(TimestampError);
+    expect(() => readTimeStampResponse(answer, createHash('sha256').update('y').digest(), nonce)).toThrow(/another imprint/);
+    await expect(new HttpTimestamper('http://127.0.0.1:9/tsa', { timeoutMs: 500 }).timestamp(digest, 'sha256')).rejects.toThrow(TimestampError);
+  });
+});
