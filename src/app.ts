@@ -12,6 +12,7 @@ import type { DevTimeStampAuthority } from './devpki/tsa.js';
 import type { Timestamper } from './pki/timestamper.js';
 import type { EvidenceSource } from './signing/levels.js';
 import { tsaRouter } from './http/tsa-routes.js';
+import { ocspRouter, type OcspAnswerer } from './http/ocsp-routes.js';
 import type { SealRegistry } from './seals/registry.js';
 import type { ApiClientStore } from './store/api-clients.js';
 import type { Db } from './store/db.js';
@@ -28,6 +29,8 @@ export interface AppDeps {
   evidence?: EvidenceSource;
   /** The development TSA served at POST /tsa, in the embedded default. */
   tsa?: DevTimeStampAuthority;
+  /** The development OCSP responder served at /ocsp, in the embedded default. */
+  ocsp?: OcspAnswerer;
   /** What signature validation trusts and asks (anchors, intermediates, revocation, seal lookup). */
   validation: Omit<ValidationContext, 'validationTime' | 'pdfLimits'>;
 }
@@ -48,6 +51,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(healthRouter({ db: deps.db, startedAt: new Date() }));
   if (deps.pki) app.use(pkiRouter(deps.pki));
   if (deps.tsa) app.use(tsaRouter(deps.tsa));
+  if (deps.ocsp) app.use(ocspRouter(deps.ocsp));
   app.use(sealRouter({ seals: deps.seals, clients: deps.clients, maxBodyBytes: deps.config.maxBodyBytes, pdfLimits: deps.config.pdfLimits, logger: deps.logger, timestamper: deps.timestamper, evidence: deps.evidence }));
   app.use(sealsRouter({ seals: deps.seals, clients: deps.clients }));
   app.use(verifyRouter({ maxBodyBytes: deps.config.maxBodyBytes, pdfLimits: deps.config.pdfLimits, context: () => deps.validation }));

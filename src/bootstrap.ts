@@ -10,9 +10,10 @@ import { ensureDevPki, type DevPki } from './devpki/index.js';
 import type { PublishedPki } from './http/pki-routes.js';
 import { SEAL_PURPOSE, type SealType } from './seals/image.js';
 import { SealRegistry } from './seals/registry.js';
-import { CrlRevocationChecker } from './revocation/crl-checker.js';
+import { StatusChecker } from './revocation/status-checker.js';
 import { readCertFields } from './pki/cert-fields.js';
 import { DevTimeStampAuthority } from './devpki/tsa.js';
+import { DevOcspResponder } from './devpki/ocsp-responder.js';
 import { HttpTimestamper } from './pki/timestamper.js';
 import type { ValidationContext } from './validation/engine.js';
 import { ApiClientStore, ROLES } from './store/api-clients.js';
@@ -69,6 +70,25 @@ function publishDevPki(pki: DevPki, seals: SealRegistry): PublishedPki {
   return { rootCertDer: pki.root.certDer, sealCaCertDer: pki.sealCa.certDer, rootCrl: crlFor(pki.root), sealCaCrl: crlFor(pki.sealCa) };
 }
 
+/** The dev CA's OCSP responder: good for certificates it issued and knows, revoked per the registry. */
+function devOcspResponder(pki: DevPki, seals: SealRegistry): DevOcspResponder {
+  const own = [pki.sealCa, pki.ocsp, pki.tsa].map((i) => ({ der: i.certDer, fields: readCertFields(i.certDer) }));
+  return new DevOcspResponder(pki.ocsp, [pki.sealCa.certDer, pki.root.certDer], async (issuerDer, serialHex) => {
+    const issuerSubject = readCertFields(issuerDer).subjectDer;
+    const revoked = (await seals.revokedCertificates()).find((r) => {
+      const f = readCertFields(r.certDer);
+      return f.serialHex === serialHex && f.issuerDer.equals(issuerSubject);
+    });
+    if (revoked) return { status: 'revoked', revokedAt: revoked.revokedAt, reason: revoked.reason || undefined };
+    const known = [...own, ...(await seals.list()).map((s) => ({ der: Buffer.alloc(0), fields: readCertFields(pemDer(s.chainPem[0]!)) }))];
+    return known.some((k) => k.fields.serialHex === serialHex && k.fields.issuerDer.equals(issuerSubject)) ? { status: 'good' } : { status: 'unknown' };
+  });
+}
+
+function pemDer(pem: string): Buffer {
+  return Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+}
+
 async function installDevSeals(pki: DevPki, seals: SealRegistry): Promise<void> {
   for (const sample of SAMPLE_SEALS) {
     if (await seals.get(sample.id)) continue;
@@ -117,7 +137,9 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
     }
     const published = devPki ? publishDevPki(devPki, seals) : undefined;
     const trustAnchors = [...(config.trustAnchorsFile ? pemCertificates(readFileSync(config.trustAnchorsFile, 'utf8')) : []), ...(devPki ? [devPki.root.certDer] : [])];
-    const revocation = new CrlRevocationChecker({
+    const responder = devPki ? devOcspResponder(devPki, seals) : undefined;
+    const revocation = new StatusChecker({
+      localOcsp: (url, request) => (responder && devPki && url === `${devPki.issuedBaseUrl}/ocsp` ? responder.respond(request) : undefined),
       // The service's own CA answers from memory rather than over HTTP to itself.
       local: (url) => {
         if (!published || !devPki) return undefined;
@@ -134,8 +156,8 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
     };
     const tsa = devPki ? new DevTimeStampAuthority(devPki.tsa, [devPki.sealCa.certDer, devPki.root.certDer]) : undefined;
     const timestamper = config.tsa ? new HttpTimestamper(config.tsa.url, { username: config.tsa.username, password: config.tsa.password }) : tsa;
-    const evidence = { crlsFor: (chain: Buffer[]) => revocation.crlsFor(chain), trustAnchors, intermediates: validation.intermediates ?? [] };
-    const app = buildApp({ config, logger, db, seals, clients, pki: published, validation, tsa, timestamper, evidence });
+    const evidence = { crlsFor: (chain: Buffer[]) => revocation.crlsFor(chain), ocspsFor: (chain: Buffer[]) => revocation.ocspsFor(chain), trustAnchors, intermediates: validation.intermediates ?? [] };
+    const app = buildApp({ config, logger, db, seals, clients, pki: published, validation, tsa, timestamper, evidence, ocsp: responder });
     return { app, db, seals, clients, devPki, validation, newDevToken, close: () => db.close() };
   } catch (err) {
     await db.close();

@@ -47,15 +47,17 @@ export async function extendDocument(bytes: Buffer, level: 'B-LT' | 'B-LTA', dep
   if (groups.length === 0) throw new NothingToExtendError('the document has no signature to extend');
   const certificates: Buffer[] = [];
   const crls: Buffer[] = [];
+  const ocspResponses: Buffer[] = [];
   for (const group of groups) {
     for (const cert of group) {
       const path = validatePath(cert, [...group, ...deps.evidence.intermediates], deps.evidence.trustAnchors, new Date());
       const chain = path.chain.map((c) => c.der);
       certificates.push(...chain);
       crls.push(...(await deps.evidence.crlsFor(chain)));
+      ocspResponses.push(...(await deps.evidence.ocspsFor(chain)));
     }
   }
-  let out = addValidationData(bytes, { certificates, crls }, deps.limits);
+  let out = addValidationData(bytes, { certificates, crls, ocspResponses }, deps.limits);
   if (level === 'B-LTA') out = await addDocumentTimestamp(out, deps.timestamper, deps.limits);
   return out;
 }

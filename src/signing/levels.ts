@@ -14,6 +14,8 @@ export type PadesLevel = 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
 export interface EvidenceSource {
   /** CRLs (DER) covering each certificate of a chain below its anchor. */
   crlsFor(chain: Buffer[]): Promise<Buffer[]>;
+  /** OCSP responses (DER) for each certificate of a chain below its anchor. */
+  ocspsFor(chain: Buffer[]): Promise<Buffer[]>;
   trustAnchors: Buffer[];
   intermediates: Buffer[];
 }
@@ -53,7 +55,8 @@ export async function sealAtLevel(doc: PdfDocument, seal: SealMaterial, options:
   const tsaCert = tokenCerts.find((c) => extendedKeyUsage(readCertFields(c))?.includes(TIME_STAMPING));
   const tsaChain = tsaCert ? pathOf(tsaCert, tokenCerts, evidence) : [];
   const crls = [...(await evidence.crlsFor(signerChain)), ...(await evidence.crlsFor(tsaChain))];
-  let bytes = addValidationData(Buffer.concat([sealed.original, sealed.appended]), { certificates: [...signerChain, ...tsaChain], crls }, options.limits);
+  const ocspResponses = [...(await evidence.ocspsFor(signerChain)), ...(await evidence.ocspsFor(tsaChain))];
+  let bytes = addValidationData(Buffer.concat([sealed.original, sealed.appended]), { certificates: [...signerChain, ...tsaChain], crls, ocspResponses }, options.limits);
   if (options.level === 'B-LTA') bytes = await addDocumentTimestamp(bytes, options.timestamper!, options.limits);
   return { parts: [bytes], fieldName: sealed.fieldName };
 }

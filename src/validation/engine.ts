@@ -26,7 +26,7 @@ export interface RevocationChecker {
    * `at` is the time the status must hold for (the proof of existence). Embedded evidence (the
    * file's /DSS) is used first; `offline` forbids fetching anything.
    */
-  check(chain: Buffer[], at: Date, options?: { embeddedCrls?: Buffer[]; offline?: boolean }): Promise<RevocationEvidence>;
+  check(chain: Buffer[], at: Date, options?: { embeddedCrls?: Buffer[]; embeddedOcsps?: Buffer[]; offline?: boolean }): Promise<RevocationEvidence>;
 }
 
 export interface ValidationContext {
@@ -175,6 +175,7 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
   const entries = findSignatures(doc);
   const dssCerts = dssStreams(doc, 'Certs');
   const dssCrls = dssStreams(doc, 'CRLs');
+  const dssOcsps = dssStreams(doc, 'OCSPs');
   const certification = entries.find((e) => e.docMdpPermission !== undefined);
   const reports: SignatureReport[] = [];
   let maxCoveredEnd = 0;
@@ -288,7 +289,7 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
       if (ctx.lookupSeal) report.seal = (await ctx.lookupSeal(signerDer)) ?? null;
       if (path.trustAnchorReached) {
         report.revocation = ctx.revocation
-          ? await ctx.revocation.check(path.chain.map((c) => c.der), poe, { embeddedCrls: dssCrls, offline: ctx.offline })
+          ? await ctx.revocation.check(path.chain.map((c) => c.der), poe, { embeddedCrls: dssCrls, embeddedOcsps: dssOcsps, offline: ctx.offline })
           : { checked: false, detail: 'revocation status was not checked: no certificate-status service is configured' };
       }
     }

@@ -65,15 +65,16 @@ describe('PAdES levels', () => {
     expect(report.signatures[0]!.indication).toBe('TOTAL_PASSED');
   });
 
-  it('B-LT embeds certificates and CRLs; validation then needs no network', async () => {
+  it('B-LT embeds certificates, OCSP responses and CRLs; validation then needs no network', async () => {
     const sealed = await sealOk(svc, base, { sealId: 'xzsp-official', level: 'B-LT' });
     const doc = PdfDocument.load(sealed);
     const dss = doc.resolveDict(doc.catalog().get('DSS'))!;
     expect((doc.resolve(dss.get('Certs')) as unknown[]).length).toBeGreaterThanOrEqual(4);
     expect((doc.resolve(dss.get('CRLs')) as unknown[]).length).toBeGreaterThanOrEqual(1);
+    expect((doc.resolve(dss.get('OCSPs')) as unknown[]).length).toBeGreaterThanOrEqual(1); // the seal certificate; the TSA's status comes from the CRL
     expect(qpdfCheck(writeTemp('lt.pdf', sealed)).ok).toBe(true);
     const offline = (await verify(sealed, { offline: 'true' })).signatures[0]!;
-    expect(offline.revocation).toMatchObject({ checked: true, status: 'good', source: 'embedded-crl' });
+    expect(offline.revocation).toMatchObject({ checked: true, status: 'good', source: 'embedded-ocsp' });
     expect(offline.indication).toBe('TOTAL_PASSED');
     const bOnly = (await verify(await sealOk(svc, base, { sealId: 'xzsp-official' }), { offline: 'true' })).signatures[0]!;
     expect([bOnly.indication, bOnly.subIndication]).toEqual(['INDETERMINATE', 'TRY_LATER']);
@@ -158,7 +159,7 @@ describe('POST /v1/extend', () => {
     expect(theirs[0]!.signatureValid && theirs[0]!.certificateTrusted, theirs[0]!.raw).toBe(true);
     const report = await verify(extended, { offline: 'true' });
     expect(report.signatures.map((s) => s.kind)).toEqual(['signature', 'document-timestamp']);
-    expect(report.signatures[0]!.revocation.source).toBe('embedded-crl');
+    expect(report.signatures[0]!.revocation.source).toBe('embedded-ocsp');
     expect(report.signatures.map((s) => s.indication)).toEqual(['TOTAL_PASSED', 'TOTAL_PASSED']);
     // Archive renewal: a second document timestamp over the first.
     const renewed = Buffer.from(await (await extend(extended, 'B-LTA')).arrayBuffer());

@@ -53,7 +53,7 @@ describe('our own seals', () => {
     expect(sig.subIndication).toBeNull();
     expect(sig.seal).toEqual({ id: 'scjg-approval', name: '某某市市场监督管理局审批专用章' });
     expect(sig.coversWholeFile).toBe(true);
-    expect(sig.revocation).toMatchObject({ checked: true, status: 'good', source: 'crl' });
+    expect(sig.revocation).toMatchObject({ checked: true, status: 'good', source: 'ocsp' });
     for (const condition of Object.values(sig.conditions)) expect(condition.status, condition.reason).toBe('met');
     expect(report.document).toMatchObject({ signatures: 1, passed: 1, unsignedChangesAtEnd: false });
     agreesWithPdfsig(sealed, report);

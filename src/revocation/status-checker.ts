@@ -3,6 +3,7 @@ import { EXT, readCertFields } from '../pki/cert-fields.js';
 import type { RevocationEvidence } from '../validation/report.js';
 import type { RevocationChecker } from '../validation/engine.js';
 import { crlSignedBy, CrlError, parseCrl, type ParsedCrl } from './crl.js';
+import { buildOcspRequest, certIdFor, checkOcspSigner, ocspUrls, OcspError, parseOcspResponse, sameCertId } from './ocsp.js';
 
 const MAX_CRL_BYTES = 20 * 1024 * 1024;
 
@@ -25,21 +26,27 @@ export function crlUrls(certDer: Buffer): string[] {
   return urls.filter((u) => /^https?:\/\//.test(u));
 }
 
-export interface CrlCheckerOptions {
+export interface StatusCheckerOptions {
   timeoutMs?: number;
   /** Answers for URLs this process can serve itself (its own CA), without HTTP. */
   local?: (url: string) => Promise<Buffer> | undefined;
+  /** OCSP answers this process can give itself (its own responder), without HTTP. */
+  localOcsp?: (url: string, request: Buffer) => Promise<Buffer> | undefined;
   fetchImpl?: typeof fetch;
 }
 
+type Options = { embeddedCrls?: Buffer[]; embeddedOcsps?: Buffer[]; offline?: boolean };
+
 /**
- * Revocation by CRL: each CRL is fetched once, its signature checked against the issuer, parsed
- * and indexed, and kept until its nextUpdate. OCSP is not consulted in this version.
+ * Certificate status: OCSP first (responder from the certificate's AIA, response signed by the
+ * CA or its delegated responder, matching CertID and nonce, fresh), then CRL (fetched once,
+ * signature checked, parsed and indexed, kept until its nextUpdate). Evidence embedded in the
+ * document is used before anything is fetched.
  */
-export class CrlRevocationChecker implements RevocationChecker {
+export class StatusChecker implements RevocationChecker {
   private readonly cache = new Map<string, { crl: ParsedCrl; der: Buffer; fetchedAt: number }>();
 
-  constructor(private readonly options: CrlCheckerOptions = {}) {}
+  constructor(private readonly options: StatusCheckerOptions = {}) {}
 
   private async load(url: string): Promise<ParsedCrl> {
     return (await this.loadWithDer(url)).crl;
@@ -107,12 +114,84 @@ export class CrlRevocationChecker implements RevocationChecker {
     return undefined;
   }
 
-  private async checkOne(certDer: Buffer, issuerDer: Buffer, at: Date, options: { embeddedCrls?: Buffer[]; offline?: boolean }): Promise<RevocationEvidence> {
+  /** An OCSP response (DER) for the certificate, verified, or undefined. */
+  async fetchOcsp(certDer: Buffer, issuerDer: Buffer): Promise<{ der: Buffer; evidence: RevocationEvidence } | undefined> {
+    for (const url of ocspUrls(certDer)) {
+      try {
+        const { der: request, nonce, certId } = buildOcspRequest(certDer, issuerDer);
+        const local = this.options.localOcsp?.(url, request);
+        let der: Buffer;
+        if (local) der = await local;
+        else {
+          const response = await (this.options.fetchImpl ?? fetch)(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/ocsp-request' },
+            body: new Uint8Array(request),
+            signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
+          });
+          if (!response.ok) continue;
+          der = Buffer.from(await response.arrayBuffer());
+          if (der.length > 1024 * 1024) continue;
+        }
+        const evidence = this.ocspEvidence(der, certDer, issuerDer, new Date(), { nonce, certId, source: 'ocsp', url });
+        if (evidence) return { der, evidence };
+      } catch {
+        // next responder, then CRLs
+      }
+    }
+    return undefined;
+  }
+
+  private ocspEvidence(
+    der: Buffer,
+    certDer: Buffer,
+    issuerDer: Buffer,
+    at: Date,
+    context: { nonce?: Buffer; certId?: ReturnType<typeof certIdFor>; source: 'ocsp' | 'embedded-ocsp'; url?: string },
+  ): RevocationEvidence | undefined {
+    let parsed;
+    try {
+      parsed = parseOcspResponse(der);
+    } catch (err) {
+      if (err instanceof OcspError) return undefined;
+      throw err;
+    }
+    if (parsed.responseStatus !== 0) return undefined;
+    if (checkOcspSigner(parsed, issuerDer) !== null) return undefined;
+    if (context.nonce && parsed.nonce && !parsed.nonce.equals(context.nonce)) return undefined;
+    const single = parsed.responses.find((r) => {
+      if (r.certId.hashAlgorithm === 'unknown') return false;
+      return sameCertId(r.certId, certIdFor(certDer, issuerDer, r.certId.hashAlgorithm));
+    });
+    if (!single) return undefined;
+    const now = new Date();
+    if (context.source === 'ocsp') {
+      if (single.thisUpdate.getTime() > now.getTime() + 5 * 60_000) return undefined;
+      if (single.nextUpdate && single.nextUpdate < now) return undefined;
+    } else {
+      const speaksForAt = single.thisUpdate >= at || (single.thisUpdate <= at && (!single.nextUpdate || at <= single.nextUpdate));
+      if (!speaksForAt) return undefined;
+    }
+    const where = context.url ? ` from ${context.url}` : ' embedded in the document';
+    if (single.status === 'revoked') {
+      return { checked: true, status: 'revoked', source: context.source, revokedAt: single.revokedAt?.toISOString(), detail: `revoked at ${single.revokedAt?.toISOString()} per the OCSP response of ${single.thisUpdate.toISOString()}${where}` };
+    }
+    if (single.status === 'unknown') return { checked: false, status: 'unknown', source: context.source, detail: `the OCSP responder does not know the certificate${where}` };
+    return { checked: true, status: 'good', source: context.source, detail: `good per the OCSP response of ${single.thisUpdate.toISOString()}${where}` };
+  }
+
+  private async checkOne(certDer: Buffer, issuerDer: Buffer, at: Date, options: Options): Promise<RevocationEvidence> {
+    for (const der of options.embeddedOcsps ?? []) {
+      const evidence = this.ocspEvidence(der, certDer, issuerDer, at, { source: 'embedded-ocsp' });
+      if (evidence?.checked) return evidence;
+    }
     const embedded = this.fromEmbedded(certDer, issuerDer, at, options.embeddedCrls ?? []);
     if (embedded) return embedded;
-    if (options.offline) return { checked: false, status: 'unknown', detail: 'offline validation: the document embeds no CRL that covers this certificate at the time of signing' };
+    if (options.offline) return { checked: false, status: 'unknown', detail: 'offline validation: the document embeds no OCSP response or CRL that covers this certificate at the time of signing' };
+    const ocsp = await this.fetchOcsp(certDer, issuerDer);
+    if (ocsp?.evidence.checked) return ocsp.evidence;
     const urls = crlUrls(certDer);
-    if (urls.length === 0) return { checked: false, detail: 'the certificate names no CRL distribution point' };
+    if (urls.length === 0) return { checked: false, detail: 'no OCSP answer and no CRL distribution point' };
     const serial = readCertFields(certDer).serialHex;
     const failures: string[] = [];
     for (const url of urls) {
@@ -146,7 +225,17 @@ export class CrlRevocationChecker implements RevocationChecker {
   }
 
   /** Checks every certificate of the chain below the trust anchor; the worst answer wins. */
-  async check(chain: Buffer[], at: Date, options: { embeddedCrls?: Buffer[]; offline?: boolean } = {}): Promise<RevocationEvidence> {
+  /** OCSP responses (DER) for each certificate of the chain below its anchor, for embedding. */
+  async ocspsFor(chain: Buffer[]): Promise<Buffer[]> {
+    const found: Buffer[] = [];
+    for (let i = 0; i + 1 < chain.length; i++) {
+      const answer = await this.fetchOcsp(chain[i]!, chain[i + 1]!);
+      if (answer?.evidence.checked) found.push(answer.der);
+    }
+    return found;
+  }
+
+  async check(chain: Buffer[], at: Date, options: Options = {}): Promise<RevocationEvidence> {
     const results: RevocationEvidence[] = [];
     for (let i = 0; i + 1 < chain.length; i++) results.push(await this.checkOne(chain[i]!, chain[i + 1]!, at, options));
     if (results.length === 0) return { checked: false, detail: 'the signer certificate is itself a trust anchor' };
