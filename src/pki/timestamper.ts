@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { algorithmId, children, integer, octetString, readNode, sequence, tlv } from './der.js';
 import { DIGEST_OID } from './oids.js';
-import { parseTimeStampToken } from './timestamp-token.js';
+import { parseTimeStampToken, verifyTimeStampToken } from './timestamp-token.js';
 
 /** Obtains RFC 3161 timestamp tokens over digests. */
 export interface Timestamper {
@@ -38,6 +38,10 @@ export function readTimeStampResponse(response: Buffer, digest: Buffer, nonce: B
   if (!token) throw new TimestampError('the TSA granted the request but sent no token');
   const { tstInfo } = parseTimeStampToken(token.raw);
   if (!tstInfo.imprint.equals(digest)) throw new TimestampError('the TSA timestamped another imprint');
+  const check = verifyTimeStampToken(token.raw, () => digest);
+  if (check.signature.signatureValid !== true || check.signature.messageDigestMatches === false) {
+    throw new TimestampError(`the TSA token does not verify: ${check.problems.join('; ')}`);
+  }
   const tokenNonce = tstInfoNonce(token.raw);
   if (!tokenNonce || BigInt(`0x${tokenNonce.toString('hex')}`) !== BigInt(`0x${nonce.toString('hex')}`)) {
     throw new TimestampError('the TSA answer does not carry our nonce');

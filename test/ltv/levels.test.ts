@@ -189,6 +189,9 @@ describe('TSA client', () => {
     expect(readTimeStampResponse(answer, digest, nonce).length).toBeGreaterThan(500);
     expect(() => readTimeStampResponse(answer, digest, Buffer.from([1, 2, 3]))).toThrow(TimestampError);
     expect(() => readTimeStampResponse(answer, createHash('sha256').update('y').digest(), nonce)).toThrow(/another imprint/);
+    const forged = Buffer.from(answer);
+    forged[forged.length - 5] = forged[forged.length - 5]! ^ 0x01; // inside the TSA's signature value
+    expect(() => readTimeStampResponse(forged, digest, nonce)).toThrow(TimestampError);
     await expect(new HttpTimestamper('http://127.0.0.1:9/tsa', { timeoutMs: 500 }).timestamp(digest, 'sha256')).rejects.toThrow(TimestampError);
   });
 });
