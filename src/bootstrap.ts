@@ -16,6 +16,7 @@ import { DevTimeStampAuthority } from './devpki/tsa.js';
 import { DevOcspResponder } from './devpki/ocsp-responder.js';
 import { HttpTimestamper } from './pki/timestamper.js';
 import type { ValidationContext } from './validation/engine.js';
+import type { EvidenceSource } from './signing/levels.js';
 import { ApiClientStore, ROLES } from './store/api-clients.js';
 import { openSqlite, type Db } from './store/db.js';
 
@@ -35,6 +36,8 @@ export interface Service {
   devPki?: DevPki;
   /** What signature validation trusts and asks, as POST /v1/verify uses it. */
   validation: Omit<ValidationContext, 'validationTime' | 'pdfLimits'>;
+  /** Where B-LT evidence comes from (CRLs and OCSP responses). */
+  evidence: EvidenceSource;
   /** Set when this start created the development API client: the token, shown once. */
   newDevToken?: string;
   close(): Promise<void>;
@@ -156,9 +159,9 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
     };
     const tsa = devPki ? new DevTimeStampAuthority(devPki.tsa, [devPki.sealCa.certDer, devPki.root.certDer]) : undefined;
     const timestamper = config.tsa ? new HttpTimestamper(config.tsa.url, { username: config.tsa.username, password: config.tsa.password }) : tsa;
-    const evidence = { crlsFor: (chain: Buffer[]) => revocation.crlsFor(chain), ocspsFor: (chain: Buffer[]) => revocation.ocspsFor(chain), trustAnchors, intermediates: validation.intermediates ?? [] };
+    const evidence: EvidenceSource = { crlsFor: (chain: Buffer[]) => revocation.crlsFor(chain), ocspsFor: (chain: Buffer[]) => revocation.ocspsFor(chain), trustAnchors, intermediates: validation.intermediates ?? [] };
     const app = buildApp({ config, logger, db, seals, clients, pki: published, validation, tsa, timestamper, evidence, ocsp: responder });
-    return { app, db, seals, clients, devPki, validation, newDevToken, close: () => db.close() };
+    return { app, db, seals, clients, devPki, validation, evidence, newDevToken, close: () => db.close() };
   } catch (err) {
     await db.close();
     throw err;

@@ -115,7 +115,56 @@ interface TimeAssessment {
   timestamps: TimestampReport[];
 }
 
-function assessTimestamps(tokens: Buffer[], imprintDigest: (alg: string) => Buffer, ctx: Required<Pick<ValidationContext, 'trustAnchors'>> & ValidationContext, pool: Buffer[], validationTime: Date): TimeAssessment {
+interface ArchiveStamp {
+  revision: number;
+  genTime: Date;
+}
+
+/** The earliest valid document timestamp made after `revision`: proof that it existed then. */
+function archivePoe(stamps: ArchiveStamp[], revision: number | null): Date | undefined {
+  if (revision === null) return undefined;
+  const later = stamps.filter((s) => s.revision > revision).map((s) => s.genTime.getTime());
+  return later.length ? new Date(Math.min(...later)) : undefined;
+}
+
+/**
+ * Decides which document timestamps are valid, newest first: a timestamp whose TSA certificate
+ * has expired (or been revoked) since is still valid when a later valid document timestamp
+ * proves it existed while the certificate was valid. This is what keeps B-LTA documents
+ * verifiable for decades, renewal after renewal.
+ */
+function archiveTimestamps(bytes: Buffer, entries: SignatureEntry[], revisions: RevisionInfo[], anchors: Buffer[], pool: Buffer[], validationTime: Date): ArchiveStamp[] {
+  const stamps: ArchiveStamp[] = [];
+  const candidates = entries
+    .filter((e) => e.subFilter === 'ETSI.RFC3161' && e.contents && checkByteRange(bytes, e).length === 0)
+    .map((e) => ({ entry: e, revision: coverageOf(bytes, e, revisions).revision }))
+    .filter((c): c is { entry: SignatureEntry; revision: number } => c.revision !== null)
+    .sort((a, b) => b.revision - a.revision);
+  for (const { entry, revision } of candidates) {
+    try {
+      const content = contentOf(rangeChunks(bytes, entry.byteRange!));
+      const tokenCerts = parseSignedData(entry.contents!).certificates;
+      const result = verifyTimeStampToken(entry.contents!, (alg) => content.digest(alg), [...pool, ...tokenCerts]);
+      if (!result.imprintMatches || result.signature.signatureValid !== true || !result.tsaCertificate || !result.tsaCertHasTimeStampingEku) continue;
+      const later = archivePoe(stamps, revision);
+      const validNow = validatePath(result.tsaCertificate, [...pool, ...tokenCerts], anchors, validationTime).status === 'VALID';
+      const validThen = later !== undefined && validatePath(result.tsaCertificate, [...pool, ...tokenCerts], anchors, later).status === 'VALID';
+      if (validNow || validThen) stamps.push({ revision, genTime: result.genTime });
+    } catch {
+      // an unreadable timestamp proves nothing
+    }
+  }
+  return stamps;
+}
+
+function assessTimestamps(
+  tokens: Buffer[],
+  imprintDigest: (alg: string) => Buffer,
+  ctx: Required<Pick<ValidationContext, 'trustAnchors'>> & ValidationContext,
+  pool: Buffer[],
+  validationTime: Date,
+  fallbackPoe: Date | undefined,
+): TimeAssessment {
   const timestamps: TimestampReport[] = [];
   let poe = validationTime;
   for (const token of tokens) {
@@ -126,6 +175,10 @@ function assessTimestamps(tokens: Buffer[], imprintDigest: (alg: string) => Buff
       if (result.tsaCertificate) {
         const path = validatePath(result.tsaCertificate, pool, ctx.trustAnchors, validationTime);
         tsaTrusted = path.status === 'VALID';
+        if (!tsaTrusted && fallbackPoe && validatePath(result.tsaCertificate, pool, ctx.trustAnchors, fallbackPoe).status === 'VALID') {
+          tsaTrusted = true;
+          problems.push(`TSA certificate not valid now, but valid at ${fallbackPoe.toISOString()}, when a later document timestamp proves this token existed`);
+        }
         if (!tsaTrusted) problems.push(`TSA certificate: ${path.problems.join('; ') || path.status}`);
       }
       const valid = result.imprintMatches && result.signature.signatureValid === true && result.signature.messageDigestMatches !== false && tsaTrusted && result.tsaCertHasTimeStampingEku;
@@ -177,6 +230,7 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
   const dssCrls = dssStreams(doc, 'CRLs');
   const dssOcsps = dssStreams(doc, 'OCSPs');
   const certification = entries.find((e) => e.docMdpPermission !== undefined);
+  const stamps = archiveTimestamps(bytes, entries, revisions, ctx.trustAnchors, [...dssCerts, ...(ctx.intermediates ?? [])], validationTime);
   const reports: SignatureReport[] = [];
   let maxCoveredEnd = 0;
 
@@ -219,7 +273,8 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
     let verification: SignerVerification | undefined;
     let signerDer: Buffer | null = null;
     let pool: Buffer[] = [...dssCerts, ...(ctx.intermediates ?? [])];
-    let poe = validationTime;
+    const laterProof = archivePoe(stamps, cover.revision);
+    let poe = laterProof && laterProof < validationTime ? laterProof : validationTime;
     let formatFailure = !byteRangeValid;
 
     if (byteRangeValid && entry.contents) {
@@ -232,7 +287,6 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
           signerDer = result.tsaCertificate;
           report.integrity.messageDigestMatches = result.imprintMatches && result.signature.messageDigestMatches !== false;
           report.timestampTime = iso(result.genTime);
-          poe = result.genTime < poe ? result.genTime : poe;
           problems.push(...result.problems);
         } else if (entry.subFilter && CMS_SUBFILTERS.has(entry.subFilter)) {
           const parsed = parseSignedData(entry.contents);
@@ -243,9 +297,9 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
           signerDer = verification.signerCertificate;
           report.integrity.messageDigestMatches = verification.messageDigestMatches;
           problems.push(...verification.problems);
-          const times = assessTimestamps(verification.timestampTokens, signatureValueDigest(signer.signature), { ...ctx, trustAnchors: ctx.trustAnchors }, pool, validationTime);
+          const times = assessTimestamps(verification.timestampTokens, signatureValueDigest(signer.signature), { ...ctx, trustAnchors: ctx.trustAnchors }, pool, validationTime, laterProof);
           report.timestamps = times.timestamps;
-          poe = times.poe;
+          if (times.poe < poe) poe = times.poe;
           const best = times.timestamps.filter((t) => t.valid).map((t) => t.time).sort()[0];
           report.timestampTime = best ?? null;
           report.integrity.signedAttributesOrder = verification.signedAttrsReordered ? 'as-sent' : 'der';

@@ -195,3 +195,39 @@ describe('TSA client', () => {
     await expect(new HttpTimestamper('http://127.0.0.1:9/tsa', { timeoutMs: 500 }).timestamp(digest, 'sha256')).rejects.toThrow(TimestampError);
   });
 });
+
+describe('archive renewal across TSA certificate lifetimes', () => {
+  it('a B-LTA seal renewed with a longer-lived TSA validates offline after the first TSA certificate expired', async () => {
+    const { DevTimeStampAuthority } = await import('../../src/devpki/tsa.js');
+    const { issueCertificate, KEY_USAGE, EXTENDED_KEY_USAGE } = await import('../../src/devpki/issue.js');
+    const { extendDocument } = await import('../../src/signing/extend.js');
+    const pki = svc.service.devPki!;
+    const year = 365 * 86_400_000;
+    // A second TSA whose certificate outlives the development TSA's (5 years).
+    const longTsa = await issueCertificate(
+      {
+        subject: [['CN', 'Archive TSA']],
+        keyKind: 'ec',
+        notBefore: new Date(Date.now() - 60_000),
+        notAfter: new Date(Date.now() + 9 * year),
+        keyUsage: KEY_USAGE.digitalSignature,
+        extendedKeyUsage: { usages: [EXTENDED_KEY_USAGE.timeStamping], critical: true },
+        crlUrl: `${pki.issuedBaseUrl}/pki/seal-ca.crl`,
+      },
+      pki.sealCa,
+    );
+    const sealed = await sealOk(svc, base, { sealId: 'scjg-approval', level: 'B-LTA' });
+    // Renewal: the first document timestamp's TSA chain goes into the DSS, then a new timestamp.
+    const renewed = await extendDocument(sealed, 'B-LTA', { timestamper: new DevTimeStampAuthority(longTsa, [pki.sealCa.certDer]), evidence: svc.service.evidence });
+    const sixYearsOn = new Date(Date.now() + 6 * year).toISOString();
+    const report = await verify(renewed, { offline: 'true', validationTime: sixYearsOn });
+    expect(report.signatures.map((s) => s.kind)).toEqual(['signature', 'document-timestamp', 'document-timestamp']);
+    const [sig, firstStamp] = report.signatures;
+    expect(sig!.timestamps[0]!.valid, JSON.stringify(sig!.timestamps[0]!.problems)).toBe(true);
+    expect(sig!.indication, JSON.stringify(sig!.problems)).toBe('TOTAL_PASSED');
+    expect(firstStamp!.certificatePath.status).toBe('VALID');
+    // Without the renewal, six years on nothing proves when the seal was made.
+    const unrenewed = (await verify(sealed, { offline: 'true', validationTime: sixYearsOn })).signatures[0]!;
+    expect(unrenewed.indication).not.toBe('TOTAL_PASSED');
+  });
+});
