@@ -12,6 +12,7 @@ import { SEAL_PURPOSE, type SealType } from './seals/image.js';
 import { SealRegistry } from './seals/registry.js';
 import { StatusChecker } from './revocation/status-checker.js';
 import { readCertFields } from './pki/cert-fields.js';
+import { pemToDer, pemToDerList } from './pki/pem.js';
 import { DevTimeStampAuthority } from './devpki/tsa.js';
 import { DevOcspResponder } from './devpki/ocsp-responder.js';
 import { HttpTimestamper } from './pki/timestamper.js';
@@ -41,11 +42,6 @@ export interface Service {
   /** Set when this start created the development API client: the token, shown once. */
   newDevToken?: string;
   close(): Promise<void>;
-}
-
-function pemCertificates(text: string): Buffer[] {
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  return blocks.map((b) => Buffer.from(b.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64'));
 }
 
 function secretFile(file: string, make: () => string): string {
@@ -83,13 +79,9 @@ function devOcspResponder(pki: DevPki, seals: SealRegistry): DevOcspResponder {
       return f.serialHex === serialHex && f.issuerDer.equals(issuerSubject);
     });
     if (revoked) return { status: 'revoked', revokedAt: revoked.revokedAt, reason: revoked.reason || undefined };
-    const known = [...own, ...(await seals.list()).map((s) => ({ der: Buffer.alloc(0), fields: readCertFields(pemDer(s.chainPem[0]!)) }))];
+    const known = [...own, ...(await seals.list()).map((s) => ({ der: Buffer.alloc(0), fields: readCertFields(pemToDer(s.chainPem[0]!)) }))];
     return known.some((k) => k.fields.serialHex === serialHex && k.fields.issuerDer.equals(issuerSubject)) ? { status: 'good' } : { status: 'unknown' };
   });
-}
-
-function pemDer(pem: string): Buffer {
-  return Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
 }
 
 async function installDevSeals(pki: DevPki, seals: SealRegistry): Promise<void> {
@@ -139,7 +131,7 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       newDevToken = await ensureDevClient(config.dataDir, clients);
     }
     const published = devPki ? publishDevPki(devPki, seals) : undefined;
-    const trustAnchors = [...(config.trustAnchorsFile ? pemCertificates(readFileSync(config.trustAnchorsFile, 'utf8')) : []), ...(devPki ? [devPki.root.certDer] : [])];
+    const trustAnchors = [...(config.trustAnchorsFile ? pemToDerList(readFileSync(config.trustAnchorsFile, 'utf8')) : []), ...(devPki ? [devPki.root.certDer] : [])];
     const responder = devPki ? devOcspResponder(devPki, seals) : undefined;
     const revocation = new StatusChecker({
       localOcsp: (url, request) => (responder && devPki && url === `${devPki.issuedBaseUrl}/ocsp` ? responder.respond(request) : undefined),

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PdfError } from '../pdf/errors.js';
+import { pemToDerList } from '../pki/pem.js';
 import { validatePdf } from '../validation/engine.js';
 import type { ValidationReport } from '../validation/report.js';
 
 function pemBundle(file: string): Buffer[] {
-  const text = readFileSync(file, 'utf8');
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) throw new Error(`${file} holds no PEM certificate`);
-  return blocks.map((b) => Buffer.from(b.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64'));
+  const certificates = pemToDerList(readFileSync(file, 'utf8'));
+  if (certificates.length === 0) throw new Error(`${file} holds no PEM certificate`);
+  return certificates;
 }
 
 function printSummary(file: string, report: ValidationReport): void {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { derToPem } from '../pki/pem.js';
 import { readPkcs12, writePkcs12 } from '../pki/pfx.js';
 import { EXTENDED_KEY_USAGE, issueCertificate, issueSealCertificate, KEY_USAGE, validityYears, type Issued } from './issue.js';
 
@@ -26,10 +27,6 @@ export interface DevPki {
   keystorePassword: string;
   /** The base URL written into the certificates when the PKI was made. */
   issuedBaseUrl: string;
-}
-
-function pem(der: Buffer): string {
-  return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
 }
 
 function writeSecret(file: string, data: Buffer | string): void {
@@ -125,7 +122,7 @@ export async function ensureDevPki(opts: { dir: string; baseUrl: string; seals: 
     );
     seals.push({ ...spec, p12Path, chainDer: [issued.certDer, sealCa.certDer, root.certDer] });
   }
-  writeFileSync(path.join(dir, 'root.pem'), pem(root.certDer));
-  writeFileSync(path.join(dir, 'seal-ca.pem'), pem(sealCa.certDer));
+  writeFileSync(path.join(dir, 'root.pem'), derToPem(root.certDer));
+  writeFileSync(path.join(dir, 'seal-ca.pem'), derToPem(sealCa.certDer));
   return { dir, root, sealCa, ocsp, tsa, seals, keystorePassword: password, issuedBaseUrl };
 }

@@ -5,6 +5,7 @@ import { isValidUscc } from '../codes/check-characters.js';
 import { prepareImage, type PreparedImage } from '../pdf/image.js';
 import { PadesCmsBuilder } from '../pki/cms-signer.js';
 import { loadPkcs12Signer } from '../pki/key-object-signer.js';
+import { derToPem, pemToDer } from '../pki/pem.js';
 import { readPkcs12, writePkcs12 } from '../pki/pfx.js';
 import type { Db } from '../store/db.js';
 import type { SealMaterial } from '../signing/pades.js';
@@ -70,15 +71,6 @@ interface SealRow {
   not_after: string;
   status: string;
   created_at: string;
-}
-
-function toPem(der: Buffer): string {
-  const body = der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
-  return `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`;
-}
-
-function pemToDer(pem: string): Buffer {
-  return Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
 }
 
 function fromRow(row: SealRow): SealRecord {
@@ -164,7 +156,7 @@ export class SealRegistry {
       name,
       diameterMm,
       imagePng,
-      chainPem: input.chainDer.map(toPem),
+      chainPem: input.chainDer.map(derToPem),
       keyRef: input.keyRef,
       notBefore: new Date(certificate.validFrom).toISOString(),
       notAfter: new Date(certificate.validTo).toISOString(),
