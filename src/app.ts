@@ -13,6 +13,9 @@ import type { Timestamper } from './pki/timestamper.js';
 import type { EvidenceSource } from './signing/levels.js';
 import { tsaRouter } from './http/tsa-routes.js';
 import { ocspRouter, type OcspAnswerer } from './http/ocsp-routes.js';
+import { statusRouter } from './http/status-routes.js';
+import type { StatusCache } from './revocation/cache.js';
+import type { StatusService } from './revocation/status-service.js';
 import type { SealRegistry } from './seals/registry.js';
 import type { ApiClientStore } from './store/api-clients.js';
 import type { Db } from './store/db.js';
@@ -31,6 +34,11 @@ export interface AppDeps {
   tsa?: DevTimeStampAuthority;
   /** The development OCSP responder served at /ocsp, in the embedded default. */
   ocsp?: OcspAnswerer;
+  status: StatusService;
+  statusCache: StatusCache;
+  /** Called after this service revokes a seal certificate. */
+  onRevoked: (certDer: Buffer) => Promise<void>;
+  knownIssuers: () => Buffer[];
   /** What signature validation trusts and asks (anchors, intermediates, revocation, seal lookup). */
   validation: Omit<ValidationContext, 'validationTime' | 'pdfLimits'>;
 }
@@ -48,12 +56,13 @@ export function buildApp(deps: AppDeps): Express {
     });
     next();
   });
-  app.use(healthRouter({ db: deps.db, startedAt: new Date() }));
+  app.use(healthRouter({ db: deps.db, startedAt: new Date(), statusCache: deps.statusCache }));
+  app.use(statusRouter({ status: deps.status, knownIssuers: deps.knownIssuers }));
   if (deps.pki) app.use(pkiRouter(deps.pki));
   if (deps.tsa) app.use(tsaRouter(deps.tsa));
   if (deps.ocsp) app.use(ocspRouter(deps.ocsp));
   app.use(sealRouter({ seals: deps.seals, clients: deps.clients, maxBodyBytes: deps.config.maxBodyBytes, pdfLimits: deps.config.pdfLimits, logger: deps.logger, timestamper: deps.timestamper, evidence: deps.evidence }));
-  app.use(sealsRouter({ seals: deps.seals, clients: deps.clients }));
+  app.use(sealsRouter({ seals: deps.seals, clients: deps.clients, onRevoked: deps.onRevoked }));
   app.use(verifyRouter({ maxBodyBytes: deps.config.maxBodyBytes, pdfLimits: deps.config.pdfLimits, context: () => deps.validation }));
   app.use((req, _res, next) => next(new HttpProblem(404, 'not-found', 'Not found', `no route for ${req.method} ${req.path}`)));
   app.use(problemHandler(deps.logger));

@@ -15,6 +15,8 @@ import { readCertFields } from './pki/cert-fields.js';
 import { pemToDer, pemToDerList } from './pki/pem.js';
 import { DevTimeStampAuthority } from './devpki/tsa.js';
 import { DevOcspResponder } from './devpki/ocsp-responder.js';
+import { MemoryStatusCache, RedisStatusCache, type StatusCache } from './revocation/cache.js';
+import { StatusService } from './revocation/status-service.js';
 import { HttpTimestamper } from './pki/timestamper.js';
 import type { ValidationContext } from './validation/engine.js';
 import type { EvidenceSource } from './signing/levels.js';
@@ -37,6 +39,8 @@ export interface Service {
   devPki?: DevPki;
   /** What signature validation trusts and asks, as POST /v1/verify uses it. */
   validation: Omit<ValidationContext, 'validationTime' | 'pdfLimits'>;
+  /** Cached certificate status for the platform. */
+  status: StatusService;
   /** Where B-LT evidence comes from (CRLs and OCSP responses). */
   evidence: EvidenceSource;
   /** Set when this start created the development API client: the token, shown once. */
@@ -152,8 +156,28 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
     const tsa = devPki ? new DevTimeStampAuthority(devPki.tsa, [devPki.sealCa.certDer, devPki.root.certDer]) : undefined;
     const timestamper = config.tsa ? new HttpTimestamper(config.tsa.url, { username: config.tsa.username, password: config.tsa.password }) : tsa;
     const evidence: EvidenceSource = { crlsFor: (chain: Buffer[]) => revocation.crlsFor(chain), ocspsFor: (chain: Buffer[]) => revocation.ocspsFor(chain), trustAnchors, intermediates: validation.intermediates ?? [] };
-    const app = buildApp({ config, logger, db, seals, clients, pki: published, validation, tsa, timestamper, evidence, ocsp: responder });
-    return { app, db, seals, clients, devPki, validation, evidence, newDevToken, close: () => db.close() };
+    const cache: StatusCache = config.redisUrl ? new RedisStatusCache(config.redisUrl) : new MemoryStatusCache();
+    const status = new StatusService(revocation, cache);
+    const onRevoked = async (certDer: Buffer): Promise<void> => {
+      const issuer = StatusService.issuerOf(certDer, [...(validation.intermediates ?? []), ...trustAnchors]);
+      if (issuer) await status.invalidate(certDer, issuer);
+    };
+    const app = buildApp({ config, logger, db, seals, clients, pki: published, validation, tsa, timestamper, evidence, ocsp: responder, status, statusCache: cache, onRevoked, knownIssuers: () => [...(validation.intermediates ?? []), ...trustAnchors] });
+    return {
+      app,
+      db,
+      seals,
+      clients,
+      devPki,
+      validation,
+      evidence,
+      status,
+      newDevToken,
+      close: async () => {
+        await cache.close();
+        await db.close();
+      },
+    };
   } catch (err) {
     await db.close();
     throw err;

@@ -21,6 +21,8 @@ const EnvSchema = z.object({
   TRUST_ANCHORS: z.string().optional(),
   /** RFC 3161 TSA for levels B-T and above; the embedded default uses its own development TSA. */
   TSA_URL: z.string().url().optional(),
+  /** Shared certificate-status cache (redis://, rediss://); without it an in-process cache. */
+  REDIS_URL: z.string().regex(/^rediss?:\/\//).optional(),
   TSA_USERNAME: z.string().optional(),
   TSA_PASSWORD: z.string().optional(),
 });
@@ -39,6 +41,7 @@ export interface Config {
   databaseFile: string;
   trustAnchorsFile: string | undefined;
   tsa: { url: string; username?: string; password?: string } | undefined;
+  redisUrl: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -70,6 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devPki: e.DEV_PKI === 'true',
     databaseFile,
     trustAnchorsFile: e.TRUST_ANCHORS ? path.resolve(e.TRUST_ANCHORS) : undefined,
+    redisUrl: e.REDIS_URL,
     tsa: e.TSA_URL ? { url: e.TSA_URL, username: e.TSA_USERNAME, password: e.TSA_PASSWORD } : undefined,
   };
 }

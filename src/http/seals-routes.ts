@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { SEAL_TYPES } from '../seals/image.js';
 import type { SealRecord, SealRegistry } from '../seals/registry.js';
 import type { ApiClientStore } from '../store/api-clients.js';
+import { pemToDer } from '../pki/pem.js';
 import { requireRole } from './auth.js';
 import { HttpProblem } from './problem.js';
 
@@ -43,7 +44,7 @@ export function sealJson(seal: SealRecord) {
   };
 }
 
-export function sealsRouter(deps: { seals: SealRegistry; clients: ApiClientStore }): Router {
+export function sealsRouter(deps: { seals: SealRegistry; clients: ApiClientStore; onRevoked?: (certDer: Buffer) => Promise<void> }): Router {
   const router = Router();
   router.get('/v1/seals', requireRole(deps.clients, 'seal'), async (req, res, next) => {
     try {
@@ -99,6 +100,7 @@ export function sealsRouter(deps: { seals: SealRegistry; clients: ApiClientStore
       const seal = await getSeal(String(req.params.id));
       if (seal.status === 'revoked') throw new HttpProblem(409, 'seal-already-revoked', 'The seal is revoked already', `seal ${seal.id} was revoked before`);
       await deps.seals.revoke(seal.id, body.reason);
+      await deps.onRevoked?.(pemToDer(seal.chainPem[0]!));
       res.json(sealJson((await deps.seals.get(seal.id))!));
     } catch (err) {
       next(err);

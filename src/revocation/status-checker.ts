@@ -173,11 +173,12 @@ export class StatusChecker implements RevocationChecker {
       if (!speaksForAt) return undefined;
     }
     const where = context.url ? ` from ${context.url}` : ' embedded in the document';
+    const window = { thisUpdate: single.thisUpdate.toISOString(), ...(single.nextUpdate ? { nextUpdate: single.nextUpdate.toISOString() } : {}) };
     if (single.status === 'revoked') {
-      return { checked: true, status: 'revoked', source: context.source, revokedAt: single.revokedAt?.toISOString(), detail: `revoked at ${single.revokedAt?.toISOString()} per the OCSP response of ${single.thisUpdate.toISOString()}${where}` };
+      return { checked: true, status: 'revoked', source: context.source, ...window, revokedAt: single.revokedAt?.toISOString(), detail: `revoked at ${single.revokedAt?.toISOString()} per the OCSP response of ${single.thisUpdate.toISOString()}${where}` };
     }
     if (single.status === 'unknown') return { checked: false, status: 'unknown', source: context.source, detail: `the OCSP responder does not know the certificate${where}` };
-    return { checked: true, status: 'good', source: context.source, detail: `good per the OCSP response of ${single.thisUpdate.toISOString()}${where}` };
+    return { checked: true, status: 'good', source: context.source, ...window, detail: `good per the OCSP response of ${single.thisUpdate.toISOString()}${where}` };
   }
 
   private async checkOne(certDer: Buffer, issuerDer: Buffer, at: Date, options: Options): Promise<RevocationEvidence> {
@@ -207,16 +208,18 @@ export class StatusChecker implements RevocationChecker {
           continue;
         }
         const entry = crl.revoked.get(serial);
+        const window = { thisUpdate: crl.thisUpdate.toISOString(), ...(crl.nextUpdate ? { nextUpdate: crl.nextUpdate.toISOString() } : {}) };
         if (entry) {
           return {
             checked: true,
             status: 'revoked',
             source: 'crl',
+            ...window,
             revokedAt: entry.revokedAt.toISOString(),
             detail: `revoked at ${entry.revokedAt.toISOString()} per the CRL of ${crl.thisUpdate.toISOString()} from ${url}${entry.reason !== null ? ` (reason ${entry.reason})` : ''}`,
           };
         }
-        return { checked: true, status: 'good', source: 'crl', detail: `not revoked per the CRL of ${crl.thisUpdate.toISOString()} from ${url} (checked for ${at.toISOString()})` };
+        return { checked: true, status: 'good', source: 'crl', ...window, detail: `not revoked per the CRL of ${crl.thisUpdate.toISOString()} from ${url} (checked for ${at.toISOString()})` };
       } catch (err) {
         failures.push(`${url}: ${(err as Error).message}`);
       }

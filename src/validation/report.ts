@@ -48,6 +48,9 @@ export interface RevocationEvidence {
   status?: 'good' | 'revoked' | 'unknown';
   source?: 'ocsp' | 'crl' | 'embedded-ocsp' | 'embedded-crl';
   revokedAt?: string;
+  /** The validity window of the answer (OCSP thisUpdate/nextUpdate, CRL thisUpdate/nextUpdate). */
+  thisUpdate?: string;
+  nextUpdate?: string;
   detail: string;
 }
 

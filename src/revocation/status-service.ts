@@ -1,0 +1,103 @@
+import { createHash, X509Certificate } from 'node:crypto';
+import { readCertFields } from '../pki/cert-fields.js';
+import type { RevocationEvidence } from '../validation/report.js';
+import type { CachedStatus, StatusCache } from './cache.js';
+import { publicKeyBits } from './ocsp.js';
+import type { StatusChecker } from './status-checker.js';
+
+export interface StatusAnswer extends RevocationEvidence {
+  cached: boolean;
+  stale: boolean;
+}
+
+export interface StatusServiceOptions {
+  /** Upper bound on how long an answer is fresh, whatever its nextUpdate says. */
+  maxTtlMs: number;
+  /** How long a failed fetch is remembered, so a dead responder is not hammered. */
+  errorTtlMs: number;
+  /** How long past its freshness an answer may still be served, marked stale, when fetching fails. */
+  staleGraceMs: number;
+}
+
+export const DEFAULT_STATUS_OPTIONS: StatusServiceOptions = { maxTtlMs: 60 * 60_000, errorTtlMs: 30_000, staleGraceMs: 24 * 60 * 60_000 };
+
+/** Cache key of a certificate: its issuer's key and its serial number (what OCSP identifies it by). */
+export function statusKey(certDer: Buffer, issuerDer: Buffer): string {
+  return `${createHash('sha256').update(publicKeyBits(issuerDer)).digest('hex').slice(0, 32)}:${readCertFields(certDer).serialHex}`;
+}
+
+/**
+ * Certificate status for the platform: answers from the shared cache while fresh, one fetch
+ * per certificate however many ask at once, errors remembered briefly, stale answers served
+ * within a grace period when the responder is down, and invalidation broadcast on revocation.
+ */
+export class StatusService {
+  private readonly inflight = new Map<string, Promise<CachedStatus>>();
+
+  constructor(
+    private readonly checker: StatusChecker,
+    private readonly cache: StatusCache,
+    private readonly options: StatusServiceOptions = DEFAULT_STATUS_OPTIONS,
+  ) {}
+
+  async status(certDer: Buffer, issuerDer: Buffer): Promise<StatusAnswer> {
+    const key = statusKey(certDer, issuerDer);
+    const now = Date.now();
+    const hit = await this.cache.get(key);
+    if (hit && hit.freshUntil > now) return { ...hit.evidence, cached: true, stale: false };
+    const recentError = await this.cache.get(`${key}:error`);
+    const fresh = recentError && recentError.freshUntil > now ? recentError : await this.fetch(key, certDer, issuerDer);
+    if (fresh.evidence.checked) return { ...fresh.evidence, cached: fresh === recentError, stale: false };
+    if (hit && hit.evidence.checked && now - hit.freshUntil < this.options.staleGraceMs) return { ...hit.evidence, cached: true, stale: true };
+    return { ...fresh.evidence, cached: fresh === recentError, stale: false };
+  }
+
+  private fetch(key: string, certDer: Buffer, issuerDer: Buffer): Promise<CachedStatus> {
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      pending = this.load(key, certDer, issuerDer).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async load(key: string, certDer: Buffer, issuerDer: Buffer): Promise<CachedStatus> {
+    const now = Date.now();
+    const evidence = await this.checker.check([certDer, issuerDer], new Date(now));
+    if (!evidence.checked) {
+      const failed: CachedStatus = { evidence, fetchedAt: now, freshUntil: now + this.options.errorTtlMs };
+      await this.cache.set(`${key}:error`, failed, this.options.errorTtlMs);
+      return failed;
+    }
+    const nextUpdate = evidence.nextUpdate ? new Date(evidence.nextUpdate).getTime() : now + this.options.maxTtlMs;
+    const freshUntil = Math.max(now, Math.min(nextUpdate, now + this.options.maxTtlMs));
+    const value: CachedStatus = { evidence, fetchedAt: now, freshUntil };
+    await this.cache.set(key, value, freshUntil - now + this.options.staleGraceMs);
+    await this.cache.delete(`${key}:error`);
+    return value;
+  }
+
+  /** Forgets a certificate's status everywhere, at once (after this service revokes it). */
+  async invalidate(certDer: Buffer, issuerDer: Buffer): Promise<void> {
+    const key = statusKey(certDer, issuerDer);
+    await this.cache.broadcastInvalidation(key);
+    await this.cache.delete(`${key}:error`);
+  }
+
+  /** Finds the issuer of `certDer` among `candidates`. */
+  static issuerOf(certDer: Buffer, candidates: Buffer[]): Buffer | undefined {
+    try {
+      const cert = new X509Certificate(certDer);
+      return candidates.find((c) => {
+        try {
+          const issuer = new X509Certificate(c);
+          return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+        } catch {
+          return false;
+        }
+      });
+    } catch {
+      return undefined;
+    }
+  }
+}
