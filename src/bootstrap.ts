@@ -147,17 +147,17 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
         return undefined;
       },
     });
+    const cache: StatusCache = config.redisUrl ? new RedisStatusCache(config.redisUrl) : new MemoryStatusCache();
+    const status = new StatusService(revocation, cache);
     const validation: Service['validation'] = {
       trustAnchors,
       intermediates: devPki ? [devPki.sealCa.certDer] : [],
-      revocation,
+      revocation: status,
       lookupSeal: (certDer: Buffer) => seals.findByCertificate(certDer),
     };
     const tsa = devPki ? new DevTimeStampAuthority(devPki.tsa, [devPki.sealCa.certDer, devPki.root.certDer]) : undefined;
     const timestamper = config.tsa ? new HttpTimestamper(config.tsa.url, { username: config.tsa.username, password: config.tsa.password }) : tsa;
     const evidence: EvidenceSource = { crlsFor: (chain: Buffer[]) => revocation.crlsFor(chain), ocspsFor: (chain: Buffer[]) => revocation.ocspsFor(chain), trustAnchors, intermediates: validation.intermediates ?? [] };
-    const cache: StatusCache = config.redisUrl ? new RedisStatusCache(config.redisUrl) : new MemoryStatusCache();
-    const status = new StatusService(revocation, cache);
     const onRevoked = async (certDer: Buffer): Promise<void> => {
       const issuer = StatusService.issuerOf(certDer, [...(validation.intermediates ?? []), ...trustAnchors]);
       if (issuer) await status.invalidate(certDer, issuer);

@@ -1,5 +1,6 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { readCertFields } from '../pki/cert-fields.js';
+import type { RevocationChecker } from '../validation/engine.js';
 import type { RevocationEvidence } from '../validation/report.js';
 import type { CachedStatus, StatusCache } from './cache.js';
 import { publicKeyBits } from './ocsp.js';
@@ -31,7 +32,7 @@ export function statusKey(certDer: Buffer, issuerDer: Buffer): string {
  * per certificate however many ask at once, errors remembered briefly, stale answers served
  * within a grace period when the responder is down, and invalidation broadcast on revocation.
  */
-export class StatusService {
+export class StatusService implements RevocationChecker {
   private readonly inflight = new Map<string, Promise<CachedStatus>>();
 
   constructor(
@@ -75,6 +76,26 @@ export class StatusService {
     await this.cache.set(key, value, freshUntil - now + this.options.staleGraceMs);
     await this.cache.delete(`${key}:error`);
     return value;
+  }
+
+  /**
+   * The validation engine's revocation interface: evidence embedded in the document first; then,
+   * unless offline, the cached (or freshly fetched) status of each certificate below the anchor.
+   */
+  async check(chain: Buffer[], at: Date, options: { embeddedCrls?: Buffer[]; embeddedOcsps?: Buffer[]; offline?: boolean } = {}): Promise<RevocationEvidence> {
+    const embedded = await this.checker.check(chain, at, { ...options, offline: true });
+    if (embedded.checked || options.offline) return embedded;
+    const results: RevocationEvidence[] = [];
+    for (let i = 0; i + 1 < chain.length; i++) {
+      const { cached, stale, ...evidence } = await this.status(chain[i]!, chain[i + 1]!);
+      results.push(stale ? { ...evidence, detail: `${evidence.detail} (stale: the responder could not be reached)` } : { ...evidence, detail: cached ? `${evidence.detail} (cached)` : evidence.detail });
+    }
+    if (results.length === 0) return { checked: false, detail: 'the signer certificate is itself a trust anchor' };
+    const revoked = results.find((r) => r.status === 'revoked');
+    if (revoked) return revoked;
+    const unknown = results.find((r) => !r.checked);
+    if (unknown) return { ...unknown, checked: false, status: 'unknown' };
+    return { ...results[0]!, detail: results.map((r) => r.detail).join('; ') };
   }
 
   /** Forgets a certificate's status everywhere, at once (after this service revokes it). */
