@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { PadesCmsBuilder } from '../pki/cms-signer.js';
 import { children, decodeOid, generalizedTime, integer, oid, readNode, sequence, tlv, algorithmId, octetString } from '../pki/der.js';
 import { KeyObjectSigner } from '../pki/key-object-signer.js';
@@ -75,11 +75,5 @@ export class DevTimeStampAuthority implements Timestamper {
     return sequence(sequence(integer(0)), token);
   }
 
-  /** Random nonce helper for clients of this TSA in tests. */
-  static nonce(): Buffer {
-    const n = randomBytes(8);
-    n[0] = n[0]! & 0x7f;
-    return n;
-  }
 }
 

@@ -1,6 +1,6 @@
 import { createHash, createHmac, createPrivateKey, createPublicKey, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
-import { contextTag, integer, octetString, oid, readNode, children, sequence, setOf, tlv, algorithmId, nullValue } from './der.js';
+import { contextTag, integer, octetString, oid, readNode, sequence, setOf, tlv, algorithmId, nullValue } from './der.js';
 
 export type Pkcs12ErrorCode = 'BAD_PASSWORD' | 'MALFORMED' | 'NO_KEY' | 'NO_CERT' | 'KEY_CERT_MISMATCH';
 
@@ -153,6 +153,3 @@ export function readPkcs12(bytes: Buffer, password: string): { privateKey: KeyOb
   if (!leaf) throw new Pkcs12Error('KEY_CERT_MISMATCH', 'no certificate in the PKCS#12 file matches its private key');
   return { privateKey, chainDer: orderChain(leaf, certs.filter((c) => c !== leaf)) };
 }
-
-/** Exposed for tests: the DER structure check used before parsing. */
-export const _internal = { pkcs12Kdf, children };

@@ -24,7 +24,7 @@ import { glyphNameToUnicode, standardMetrics } from '../../src/pdf/font-encoding
 import { decodeStream } from '../../src/pdf/filters.js';
 import { PdfDict, PdfName, PdfString, type PdfRef, type PdfStream, type PdfValue } from '../../src/pdf/objects.js';
 import { ByteSink, writeValue } from '../../src/pdf/serialize.js';
-import { userToDisplayed } from '../../src/pdf/signature-field.js';
+
 import { findText, type TextHit, type TextLocateLimits } from '../../src/pdf/text-locate.js';
 
 // ---------------------------------------------------------------------------------------------

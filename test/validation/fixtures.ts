@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PdfDocument } from '../../src/pdf/document.js';
@@ -92,5 +91,3 @@ export function addOverlayAnnotation(pdf: Buffer): Buffer {
   update.set(page.ref, page.dict.clone().set('Annots', [...(Array.isArray(annots) ? annots : []), annot]));
   return Buffer.concat([pdf, update.write()]);
 }
-
-export const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
