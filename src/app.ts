@@ -32,8 +32,8 @@ export interface AppDeps {
   evidence?: EvidenceSource;
   /** The development TSA served at POST /tsa, in the embedded default. */
   tsa?: DevTimeStampAuthority;
-  /** The development OCSP responder served at /ocsp, in the embedded default. */
-  ocsp?: OcspAnswerer;
+  /** The development OCSP responder, answering at /ocsp for its own CA in the embedded default. */
+  ocsp?: OcspAnswerer & { answersFor(request: Buffer): boolean };
   status: StatusService;
   statusCache: StatusCache;
   /** Called after this service revokes a seal certificate. */
@@ -60,7 +60,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(statusRouter({ status: deps.status, knownIssuers: deps.knownIssuers }));
   if (deps.pki) app.use(pkiRouter(deps.pki));
   if (deps.tsa) app.use(tsaRouter(deps.tsa));
-  if (deps.ocsp) app.use(ocspRouter(deps.ocsp));
+  app.use(ocspRouter({ responder: deps.ocsp, cached: (request) => deps.status.cachedOcspResponse(request) }));
   app.use(sealRouter({ seals: deps.seals, clients: deps.clients, maxBodyBytes: deps.config.maxBodyBytes, pdfLimits: deps.config.pdfLimits, logger: deps.logger, timestamper: deps.timestamper, evidence: deps.evidence }));
   app.use(sealsRouter({ seals: deps.seals, clients: deps.clients, onRevoked: deps.onRevoked }));
   app.use(verifyRouter({ maxBodyBytes: deps.config.maxBodyBytes, pdfLimits: deps.config.pdfLimits, context: () => deps.validation }));

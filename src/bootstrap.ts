@@ -138,6 +138,7 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
     const trustAnchors = [...(config.trustAnchorsFile ? pemToDerList(readFileSync(config.trustAnchorsFile, 'utf8')) : []), ...(devPki ? [devPki.root.certDer] : [])];
     const responder = devPki ? devOcspResponder(devPki, seals) : undefined;
     const revocation = new StatusChecker({
+      timeoutMs: config.revocationTimeoutMs,
       localOcsp: (url, request) => (responder && devPki && url === `${devPki.issuedBaseUrl}/ocsp` ? responder.respond(request) : undefined),
       // The service's own CA answers from memory rather than over HTTP to itself.
       local: (url) => {

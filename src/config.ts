@@ -23,6 +23,8 @@ const EnvSchema = z.object({
   TSA_URL: z.string().url().optional(),
   /** Shared certificate-status cache (redis://, rediss://); without it an in-process cache. */
   REDIS_URL: z.string().regex(/^rediss?:\/\//).optional(),
+  /** Time limit for one OCSP or CRL fetch. */
+  REVOCATION_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   TSA_USERNAME: z.string().optional(),
   TSA_PASSWORD: z.string().optional(),
 });
@@ -42,6 +44,7 @@ export interface Config {
   trustAnchorsFile: string | undefined;
   tsa: { url: string; username?: string; password?: string } | undefined;
   redisUrl: string | undefined;
+  revocationTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -74,6 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseFile,
     trustAnchorsFile: e.TRUST_ANCHORS ? path.resolve(e.TRUST_ANCHORS) : undefined,
     redisUrl: e.REDIS_URL,
+    revocationTimeoutMs: e.REVOCATION_TIMEOUT_MS,
     tsa: e.TSA_URL ? { url: e.TSA_URL, username: e.TSA_USERNAME, password: e.TSA_PASSWORD } : undefined,
   };
 }

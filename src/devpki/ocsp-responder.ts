@@ -31,6 +31,18 @@ export class DevOcspResponder {
     });
   }
 
+  /** Whether every certificate of the request was issued by one of this responder's CAs. */
+  answersFor(request: Buffer): boolean {
+    try {
+      const tbs = children(children(readNode(request))[0]!);
+      const list = tbs.find((n) => n.tag === 0x30)!;
+      const ids = children(list).map((req) => decodeCertId(children(req)[0]!));
+      return ids.length > 0 && ids.every((id) => this.issuerFor(id) !== undefined);
+    } catch {
+      return false;
+    }
+  }
+
   async respond(request: Buffer): Promise<Buffer> {
     let ids: CertId[];
     let nonce: Buffer | undefined;

@@ -1,16 +1,37 @@
 import express, { Router } from 'express';
+import { readNode } from '../pki/der.js';
 import { HttpProblem } from './problem.js';
+
+function isMalformed(request: Buffer): boolean {
+  try {
+    const node = readNode(request);
+    return node.tag !== 0x30 || node.raw.length !== request.length;
+  } catch {
+    return true;
+  }
+}
 
 /** A responder: DER OCSPRequest in, DER OCSPResponse out. */
 export interface OcspAnswerer {
   respond(request: Buffer): Promise<Buffer>;
 }
 
-/** RFC 6960 appendix A: `POST /ocsp` and `GET /ocsp/{url-encoded base64 request}`. */
-export function ocspRouter(responder: OcspAnswerer): Router {
+const MALFORMED = Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x01]);
+const UNAUTHORIZED = Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x06]);
+
+/**
+ * RFC 6960 appendix A: `POST /ocsp` and `GET /ocsp/{url-encoded base64 request}`. The
+ * development CA's responder answers for its own certificates (fresh, with the client's nonce);
+ * for any other CA the responder's original signed response is served from the status cache,
+ * and a certificate nobody has asked about yet gets `unauthorized`.
+ */
+export function ocspRouter(deps: { responder?: OcspAnswerer & { answersFor(request: Buffer): boolean }; cached: (request: Buffer) => Promise<Buffer | undefined> }): Router {
   const router = Router();
   const answer = async (request: Buffer, res: express.Response): Promise<void> => {
-    const response = await responder.respond(request);
+    let response: Buffer;
+    if (isMalformed(request)) response = MALFORMED;
+    else if (deps.responder?.answersFor(request)) response = await deps.responder.respond(request);
+    else response = (await deps.cached(request)) ?? UNAUTHORIZED;
     res.type('application/ocsp-response').setHeader('Cache-Control', 'max-age=60, public');
     res.send(response);
   };

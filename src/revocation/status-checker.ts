@@ -35,7 +35,7 @@ export interface StatusCheckerOptions {
   fetchImpl?: typeof fetch;
 }
 
-type Options = { embeddedCrls?: Buffer[]; embeddedOcsps?: Buffer[]; offline?: boolean };
+type Options = { embeddedCrls?: Buffer[]; embeddedOcsps?: Buffer[]; offline?: boolean; /** the caller asked OCSP already */ skipOnlineOcsp?: boolean };
 
 /**
  * Certificate status: OCSP first (responder from the certificate's AIA, response signed by the
@@ -189,7 +189,7 @@ export class StatusChecker implements RevocationChecker {
     const embedded = this.fromEmbedded(certDer, issuerDer, at, options.embeddedCrls ?? []);
     if (embedded) return embedded;
     if (options.offline) return { checked: false, status: 'unknown', detail: 'offline validation: the document embeds no OCSP response or CRL that covers this certificate at the time of signing' };
-    const ocsp = await this.fetchOcsp(certDer, issuerDer);
+    const ocsp = options.skipOnlineOcsp ? undefined : await this.fetchOcsp(certDer, issuerDer);
     if (ocsp?.evidence.checked) return ocsp.evidence;
     const urls = crlUrls(certDer);
     if (urls.length === 0) return { checked: false, detail: 'no OCSP answer and no CRL distribution point' };

@@ -3,7 +3,10 @@ import { readCertFields } from '../pki/cert-fields.js';
 import type { RevocationChecker } from '../validation/engine.js';
 import type { RevocationEvidence } from '../validation/report.js';
 import type { CachedStatus, StatusCache } from './cache.js';
-import { publicKeyBits } from './ocsp.js';
+import { children, readNode } from '../pki/der.js';
+import { certIdFor, decodeCertId, publicKeyBits, type CertId } from './ocsp.js';
+
+const ocspKey = (id: CertId): string => `${id.hashAlgorithm}:${id.issuerNameHash.toString('hex')}:${id.issuerKeyHash.toString('hex')}:${id.serialHex}`;
 import type { StatusChecker } from './status-checker.js';
 
 export interface StatusAnswer extends RevocationEvidence {
@@ -64,7 +67,8 @@ export class StatusService implements RevocationChecker {
 
   private async load(key: string, certDer: Buffer, issuerDer: Buffer): Promise<CachedStatus> {
     const now = Date.now();
-    const evidence = await this.checker.check([certDer, issuerDer], new Date(now));
+    const ocsp = await this.checker.fetchOcsp(certDer, issuerDer);
+    const evidence = ocsp?.evidence.checked ? ocsp.evidence : await this.checker.check([certDer, issuerDer], new Date(now), { skipOnlineOcsp: true });
     if (!evidence.checked) {
       const failed: CachedStatus = { evidence, fetchedAt: now, freshUntil: now + this.options.errorTtlMs };
       await this.cache.set(`${key}:error`, failed, this.options.errorTtlMs);
@@ -75,7 +79,28 @@ export class StatusService implements RevocationChecker {
     const value: CachedStatus = { evidence, fetchedAt: now, freshUntil };
     await this.cache.set(key, value, freshUntil - now + this.options.staleGraceMs);
     await this.cache.delete(`${key}:error`);
+    if (ocsp?.evidence.checked && freshUntil > now) {
+      // The responder's own signed answer, for OCSP clients of this service (`/ocsp`).
+      const raw: CachedStatus = { evidence: { checked: true, detail: 'original OCSP response', ocspResponse: ocsp.der.toString('base64') }, fetchedAt: now, freshUntil };
+      for (const algorithm of ['sha1', 'sha256']) await this.cache.set(`ocsp:${ocspKey(certIdFor(certDer, issuerDer, algorithm))}`, raw, freshUntil - now);
+    }
     return value;
+  }
+
+  /** A cached, still fresh original OCSP response for this request's certificate, if any. */
+  async cachedOcspResponse(request: Buffer): Promise<Buffer | undefined> {
+    let id: CertId;
+    try {
+      const tbs = children(children(readNode(request))[0]!);
+      const list = children(tbs.find((n) => n.tag === 0x30)!);
+      if (list.length !== 1) return undefined;
+      id = decodeCertId(children(list[0]!)[0]!);
+    } catch {
+      return undefined;
+    }
+    const hit = await this.cache.get(`ocsp:${ocspKey(id)}`);
+    if (!hit || hit.freshUntil <= Date.now() || !hit.evidence.ocspResponse) return undefined;
+    return Buffer.from(hit.evidence.ocspResponse, 'base64');
   }
 
   /**

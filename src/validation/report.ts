@@ -52,6 +52,8 @@ export interface RevocationEvidence {
   thisUpdate?: string;
   nextUpdate?: string;
   detail: string;
+  /** Only in the status cache: the responder's original OCSP response (base64), never in reports. */
+  ocspResponse?: string;
 }
 
 export interface TimestampReport {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { openService, type Service } from '../../src/bootstrap.js';
 import { loadConfig } from '../../src/config.js';
+import { freePort } from './redis.js';
 import { tempDir } from './tools.js';
 
 export interface RunningService {
@@ -17,14 +18,17 @@ export interface RunningService {
 }
 
 /** Starts the service on its embedded default, on a random loopback port, in a fresh data dir. */
-export async function startService(env: Record<string, string> = {}, dataDir = tempDir('eseal-data')): Promise<RunningService> {
-  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', ...env });
+export async function startService(env: Record<string, string> = {}, dataDir = tempDir('eseal-data'), options: { reachable?: boolean } = {}): Promise<RunningService> {
+  // A reachable service listens on a port chosen up front, so the URLs in its certificates work.
+  const port = options.reachable ? await freePort() : 0;
+  const reachableEnv = options.reachable ? { PORT: String(port), BASE_URL: `http://127.0.0.1:${port}` } : { PORT: '0' };
+  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...reachableEnv, ...env });
   const service = await openService({ ...config, host: '127.0.0.1' }, pino({ level: 'silent' }));
-  const server: Server = service.app.listen(0, '127.0.0.1');
+  const server: Server = service.app.listen(port, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { port: listening } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${listening}`,
     token: readFileSync(path.join(dataDir, 'dev-api-token'), 'utf8').trim(),
     dataDir,
     service,
