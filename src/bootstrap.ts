@@ -148,7 +148,7 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
         return undefined;
       },
     });
-    const cache: StatusCache = config.redisUrl ? new RedisStatusCache(config.redisUrl) : new MemoryStatusCache();
+    const cache: StatusCache = config.redis ? new RedisStatusCache(config.redis) : new MemoryStatusCache();
     const status = new StatusService(revocation, cache);
     const validation: Service['validation'] = {
       trustAnchors,

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseHostList, type RedisTarget } from './revocation/cache.js';
 
 const MB = 1024 * 1024;
 
@@ -24,6 +25,12 @@ const EnvSchema = z.object({
   /** Shared certificate-status cache (redis://, rediss://); without it an in-process cache. */
   REDIS_URL: z.string().regex(/^rediss?:\/\//).optional(),
   /** Time limit for one OCSP or CRL fetch. */
+  /** Redis through Sentinel: `host:port,host:port` and the master's name. */
+  REDIS_SENTINELS: z.string().optional(),
+  REDIS_SENTINEL_NAME: z.string().default('mymaster'),
+  /** Redis Cluster: `host:port,host:port` of some of its nodes. */
+  REDIS_CLUSTER_NODES: z.string().optional(),
+  REDIS_PASSWORD: z.string().optional(),
   REVOCATION_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   TSA_USERNAME: z.string().optional(),
   TSA_PASSWORD: z.string().optional(),
@@ -43,12 +50,25 @@ export interface Config {
   databaseFile: string;
   trustAnchorsFile: string | undefined;
   tsa: { url: string; username?: string; password?: string } | undefined;
-  redisUrl: string | undefined;
+  redis: RedisTarget | undefined;
   revocationTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+function redisTarget(e: z.infer<typeof EnvSchema>): RedisTarget | undefined {
+  const chosen = [e.REDIS_URL, e.REDIS_SENTINELS, e.REDIS_CLUSTER_NODES].filter(Boolean).length;
+  if (chosen > 1) throw new ConfigError('set only one of REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES');
+  try {
+    if (e.REDIS_URL) return { kind: 'node', url: e.REDIS_URL };
+    if (e.REDIS_SENTINELS) return { kind: 'sentinel', sentinels: parseHostList(e.REDIS_SENTINELS), name: e.REDIS_SENTINEL_NAME, password: e.REDIS_PASSWORD };
+    if (e.REDIS_CLUSTER_NODES) return { kind: 'cluster', nodes: parseHostList(e.REDIS_CLUSTER_NODES), password: e.REDIS_PASSWORD };
+  } catch (err) {
+    throw new ConfigError(`Redis configuration: ${(err as Error).message}`);
+  }
+  return undefined;
 }
 
 /** Reads the environment into a typed config; no variable at all gives the embedded default. */
@@ -76,7 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devPki: e.DEV_PKI === 'true',
     databaseFile,
     trustAnchorsFile: e.TRUST_ANCHORS ? path.resolve(e.TRUST_ANCHORS) : undefined,
-    redisUrl: e.REDIS_URL,
+    redis: redisTarget(e),
     revocationTimeoutMs: e.REVOCATION_TIMEOUT_MS,
     tsa: e.TSA_URL ? { url: e.TSA_URL, username: e.TSA_USERNAME, password: e.TSA_PASSWORD } : undefined,
   };

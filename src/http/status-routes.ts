@@ -41,6 +41,7 @@ export function statusRouter(deps: { status: StatusService; knownIssuers: () => 
           ...base,
           status: answer.checked ? answer.status : 'unknown',
           revokedAt: answer.revokedAt,
+          reason: answer.reason,
           source: answer.source,
           thisUpdate: answer.thisUpdate,
           nextUpdate: answer.nextUpdate,

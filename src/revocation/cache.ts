@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import type { RevocationEvidence } from '../validation/report.js';
 
 /** A status answer as cached: the evidence, and until when it may be served. */
@@ -69,21 +69,50 @@ export class MemoryStatusCache implements StatusCache {
 const CHANNEL = 'eseal:status:invalidate';
 const PREFIX = 'eseal:status:';
 
+/** Where Redis is: one node by URL, a Sentinel group, or a Cluster. */
+export type RedisTarget =
+  | { kind: 'node'; url: string }
+  | { kind: 'sentinel'; sentinels: Array<{ host: string; port: number }>; name: string; password?: string }
+  | { kind: 'cluster'; nodes: Array<{ host: string; port: number }>; password?: string };
+
+/** Parses `host:port,host:port`. */
+export function parseHostList(text: string): Array<{ host: string; port: number }> {
+  return text.split(',').map((item) => {
+    const match = /^\s*([^:\s]+):(\d{1,5})\s*$/.exec(item);
+    if (!match) throw new Error(`not host:port: "${item}"`);
+    return { host: match[1]!, port: Number(match[2]) };
+  });
+}
+
 /**
- * The shared cache: Redis through ioredis, with a pub/sub channel for invalidations. Commands
- * fail fast while Redis is away (no offline queue), so callers fall back to fetching; the
- * clients reconnect by themselves.
+ * The shared cache: Redis through ioredis (single node, Sentinel or Cluster), with a pub/sub
+ * channel for invalidations. Commands fail fast while Redis is away (no offline queue), so
+ * callers fall back to fetching; the clients reconnect by themselves.
  */
 export class RedisStatusCache implements StatusCache {
-  private readonly client: Redis;
-  private readonly subscriber: Redis;
+  private readonly client: Redis | Cluster;
+  private readonly subscriber: Redis | Cluster;
   private readonly listeners: Array<(key: string) => void> = [];
   private lastError: string | null = null;
 
-  constructor(url: string) {
-    const options = { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: false, retryStrategy: (times: number) => Math.min(times * 200, 2000) };
-    this.client = new Redis(url, options);
-    this.subscriber = new Redis(url, { ...options, enableOfflineQueue: true });
+  constructor(target: RedisTarget) {
+    const options = { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: (times: number) => Math.min(times * 200, 2000) };
+    const connect = (offlineQueue: boolean): Redis | Cluster => {
+      switch (target.kind) {
+        case 'node':
+          return new Redis(target.url, { ...options, enableOfflineQueue: offlineQueue });
+        case 'sentinel':
+          return new Redis({ ...options, enableOfflineQueue: offlineQueue, sentinels: target.sentinels, name: target.name, password: target.password });
+        case 'cluster':
+          return new Cluster(target.nodes, {
+            enableOfflineQueue: offlineQueue,
+            clusterRetryStrategy: (times: number) => Math.min(times * 200, 2000),
+            redisOptions: { maxRetriesPerRequest: 0, password: target.password },
+          });
+      }
+    };
+    this.client = connect(false);
+    this.subscriber = connect(true);
     for (const conn of [this.client, this.subscriber]) {
       conn.on('error', (err: Error) => {
         this.lastError = err.message;

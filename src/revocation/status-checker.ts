@@ -175,7 +175,7 @@ export class StatusChecker implements RevocationChecker {
     const where = context.url ? ` from ${context.url}` : ' embedded in the document';
     const window = { thisUpdate: single.thisUpdate.toISOString(), ...(single.nextUpdate ? { nextUpdate: single.nextUpdate.toISOString() } : {}) };
     if (single.status === 'revoked') {
-      return { checked: true, status: 'revoked', source: context.source, ...window, revokedAt: single.revokedAt?.toISOString(), detail: `revoked at ${single.revokedAt?.toISOString()} per the OCSP response of ${single.thisUpdate.toISOString()}${where}` };
+      return { checked: true, status: 'revoked', source: context.source, ...window, revokedAt: single.revokedAt?.toISOString(), ...(single.reason !== undefined ? { reason: single.reason } : {}), detail: `revoked at ${single.revokedAt?.toISOString()} per the OCSP response of ${single.thisUpdate.toISOString()}${where}` };
     }
     if (single.status === 'unknown') return { checked: false, status: 'unknown', source: context.source, detail: `the OCSP responder does not know the certificate${where}` };
     return { checked: true, status: 'good', source: context.source, ...window, detail: `good per the OCSP response of ${single.thisUpdate.toISOString()}${where}` };
@@ -215,6 +215,7 @@ export class StatusChecker implements RevocationChecker {
             status: 'revoked',
             source: 'crl',
             ...window,
+            ...(entry.reason !== null ? { reason: entry.reason } : {}),
             revokedAt: entry.revokedAt.toISOString(),
             detail: `revoked at ${entry.revokedAt.toISOString()} per the CRL of ${crl.thisUpdate.toISOString()} from ${url}${entry.reason !== null ? ` (reason ${entry.reason})` : ''}`,
           };

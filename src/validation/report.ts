@@ -48,6 +48,8 @@ export interface RevocationEvidence {
   status?: 'good' | 'revoked' | 'unknown';
   source?: 'ocsp' | 'crl' | 'embedded-ocsp' | 'embedded-crl';
   revokedAt?: string;
+  /** RFC 5280 CRLReason code of a revocation, when given. */
+  reason?: number;
   /** The validity window of the answer (OCSP thisUpdate/nextUpdate, CRL thisUpdate/nextUpdate). */
   thisUpdate?: string;
   nextUpdate?: string;

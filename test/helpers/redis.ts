@@ -15,10 +15,14 @@ export async function freePort(): Promise<number> {
 /** A real redis-server on a random loopback port, without persistence. */
 export class RedisProcess {
   private child: ChildProcess | undefined;
-  constructor(readonly port: number) {}
+  constructor(
+    readonly port: number,
+    private readonly extraArgs: string[] = [],
+    private readonly cwd?: string,
+  ) {}
 
-  static async start(): Promise<RedisProcess> {
-    const redis = new RedisProcess(await freePort());
+  static async start(extraArgs: string[] = [], cwd?: string, port?: number): Promise<RedisProcess> {
+    const redis = new RedisProcess(port ?? (await freePort()), extraArgs, cwd);
     await redis.startAgain();
     return redis;
   }
@@ -28,12 +32,14 @@ export class RedisProcess {
   }
 
   async startAgain(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const sentinel = this.extraArgs[0]?.endsWith('.conf') === true;
+    const args = sentinel ? this.extraArgs : ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs];
+    const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: this.cwd });
     this.child = child;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('redis-server did not start')), 10_000);
       child.stdout!.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('Ready to accept connections')) {
+        if (/Ready to accept connections|Sentinel ID is/.test(chunk.toString())) {
           clearTimeout(timer);
           resolve();
         }

@@ -108,6 +108,9 @@ describe('certificate status shared through Redis by two instances', () => {
     let seen = '';
     while (Date.now() - started < 1000 && seen !== 'revoked') seen = (await ask(b, sealPem(b, 'xzsp-approval'))).certificates[0]!.status;
     expect(seen).toBe('revoked');
+    const detail = (await (await fetch(`${b.url}/v1/certificates/status`, { method: 'POST', body: sealPem(b, 'xzsp-approval') })).json()) as { certificates: Array<{ reason?: number; revokedAt?: string }> };
+    expect(detail.certificates[0]).toMatchObject({ reason: 4 });
+    expect(new Date(detail.certificates[0]!.revokedAt!).getTime()).toBeLessThanOrEqual(Date.now());
   });
 
   it('keeps answering while Redis is down, says so in /readyz, and recovers', async () => {
