@@ -17,6 +17,7 @@ import { DevTimeStampAuthority } from './devpki/tsa.js';
 import { DevOcspResponder } from './devpki/ocsp-responder.js';
 import { MemoryStatusCache, RedisStatusCache, type StatusCache } from './revocation/cache.js';
 import { StatusService } from './revocation/status-service.js';
+import { loadLicenseTypes } from './licenses/types.js';
 import { HttpTimestamper } from './pki/timestamper.js';
 import type { ValidationContext } from './validation/engine.js';
 import type { EvidenceSource } from './signing/levels.js';
@@ -163,7 +164,7 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       const issuer = StatusService.issuerOf(certDer, [...(validation.intermediates ?? []), ...trustAnchors]);
       if (issuer) await status.invalidate(certDer, issuer);
     };
-    const app = buildApp({ config, logger, db, seals, clients, pki: published, validation, tsa, timestamper, evidence, ocsp: responder, status, statusCache: cache, onRevoked, knownIssuers: () => [...(validation.intermediates ?? []), ...trustAnchors] });
+    const app = buildApp({ config, logger, db, seals, clients, pki: published, validation, tsa, timestamper, evidence, ocsp: responder, status, statusCache: cache, onRevoked, knownIssuers: () => [...(validation.intermediates ?? []), ...trustAnchors], licenseTypes: loadLicenseTypes(config.templatesDir) });
     return {
       app,
       db,

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parseHostList, type RedisTarget } from './revocation/cache.js';
 
@@ -31,6 +32,8 @@ const EnvSchema = z.object({
   /** Redis Cluster: `host:port,host:port` of some of its nodes. */
   REDIS_CLUSTER_NODES: z.string().optional(),
   REDIS_PASSWORD: z.string().optional(),
+  /** License and notice types, one folder each. */
+  TEMPLATES_DIR: z.string().optional(),
   REVOCATION_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   TSA_USERNAME: z.string().optional(),
   TSA_PASSWORD: z.string().optional(),
@@ -52,6 +55,7 @@ export interface Config {
   tsa: { url: string; username?: string; password?: string } | undefined;
   redis: RedisTarget | undefined;
   revocationTimeoutMs: number;
+  templatesDir: string;
 }
 
 export class ConfigError extends Error {
@@ -98,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustAnchorsFile: e.TRUST_ANCHORS ? path.resolve(e.TRUST_ANCHORS) : undefined,
     redis: redisTarget(e),
     revocationTimeoutMs: e.REVOCATION_TIMEOUT_MS,
+    templatesDir: e.TEMPLATES_DIR ? path.resolve(e.TEMPLATES_DIR) : fileURLToPath(new URL('../templates', import.meta.url)),
     tsa: e.TSA_URL ? { url: e.TSA_URL, username: e.TSA_USERNAME, password: e.TSA_PASSWORD } : undefined,
   };
 }

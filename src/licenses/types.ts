@@ -1,0 +1,73 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { isValidUscc } from '../codes/check-characters.js';
+import { SEAL_TYPES } from '../seals/image.js';
+
+const Field = z.discriminatedUnion('type', [
+  z.object({ key: z.string(), label: z.string(), type: z.literal('text'), required: z.boolean(), maxLength: z.number().int().positive() }).strict(),
+  z.object({ key: z.string(), label: z.string(), type: z.literal('date'), required: z.boolean() }).strict(),
+  z.object({ key: z.string(), label: z.string(), type: z.literal('enum'), required: z.boolean(), values: z.array(z.string()).min(1) }).strict(),
+  z.object({ key: z.string(), label: z.string(), type: z.literal('integer'), required: z.boolean(), min: z.number().int(), max: z.number().int() }).strict(),
+  z.object({ key: z.string(), label: z.string(), type: z.literal('list'), required: z.boolean(), maxItems: z.number().int().positive(), maxLength: z.number().int().positive() }).strict(),
+  z.object({ key: z.string(), label: z.string(), type: z.literal('uscc'), required: z.boolean() }).strict(),
+  z.object({ key: z.string(), label: z.string(), type: z.literal('citizen-id'), required: z.boolean() }).strict(),
+]);
+
+export const LicenseTypeSchema = z
+  .object({
+    code: z.string().regex(/^[a-z][a-z0-9-]{1,40}$/),
+    name: z.string().min(1).max(40),
+    /** GB/T 36904 license type code: the defining authority's USCC and a 3-digit sequence. */
+    typeCode: z
+      .string()
+      .regex(/^[0-9A-Z]{18}\d{3}$/)
+      .refine((c) => isValidUscc(c.slice(0, 18)), 'the first 18 characters must be a valid unified social credit code'),
+    sealType: z.enum(SEAL_TYPES),
+    validity: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('none') }).strict(),
+      z.object({ kind: z.literal('years'), years: z.number().int().min(1).max(50) }).strict(),
+      z.object({ kind: z.literal('field'), from: z.string(), until: z.string() }).strict(),
+    ]),
+    page: z.object({ size: z.enum(['A4', 'A3']), orientation: z.enum(['portrait', 'landscape']) }).strict(),
+    /** Holder code type per GB/T 36903: 001 unified social credit code, 111 citizen ID, or either. */
+    holder: z.object({ codeType: z.enum(['001', '111', 'any']), nameLabel: z.string(), codeLabel: z.string() }).strict(),
+    fields: z.array(Field).min(1).max(60),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    const keys = t.fields.map((f) => f.key);
+    if (new Set(keys).size !== keys.length) ctx.addIssue({ code: 'custom', message: 'field keys must be unique' });
+    if (t.validity.kind === 'field') {
+      for (const key of [t.validity.from, t.validity.until]) {
+        if (t.fields.find((f) => f.key === key)?.type !== 'date') ctx.addIssue({ code: 'custom', message: `validity field ${key} must be a date field` });
+      }
+    }
+  });
+
+export type LicenseType = z.infer<typeof LicenseTypeSchema>;
+export type LicenseField = LicenseType['fields'][number];
+
+export class LicenseTypeError extends Error {
+  override name = 'LicenseTypeError';
+}
+
+/** Reads every license type: one folder per type under `dir`, each with a `type.json`. Adding a type is adding a folder. */
+export function loadLicenseTypes(dir: string): Map<string, LicenseType> {
+  const types = new Map<string, LicenseType>();
+  for (const entry of readdirSync(dir).sort()) {
+    const folder = path.join(dir, entry);
+    if (!statSync(folder).isDirectory()) continue;
+    const file = path.join(folder, 'type.json');
+    let parsed: LicenseType;
+    try {
+      parsed = LicenseTypeSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+    } catch (err) {
+      const reason = err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : (err as Error).message;
+      throw new LicenseTypeError(`license type ${entry}: ${reason}`);
+    }
+    if (parsed.code !== entry) throw new LicenseTypeError(`license type ${entry}: its code must equal its folder name`);
+    types.set(parsed.code, parsed);
+  }
+  return types;
+}
