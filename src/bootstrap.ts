@@ -18,6 +18,7 @@ import { DevOcspResponder } from './devpki/ocsp-responder.js';
 import { MemoryStatusCache, RedisStatusCache, type StatusCache } from './revocation/cache.js';
 import { StatusService } from './revocation/status-service.js';
 import { loadLicenseTypes } from './licenses/types.js';
+import { LicenseService } from './licenses/issuance.js';
 import { HttpTimestamper } from './pki/timestamper.js';
 import type { ValidationContext } from './validation/engine.js';
 import type { EvidenceSource } from './signing/levels.js';
@@ -40,6 +41,7 @@ export interface Service {
   devPki?: DevPki;
   /** What signature validation trusts and asks, as POST /v1/verify uses it. */
   validation: Omit<ValidationContext, 'validationTime' | 'pdfLimits'>;
+  licenses: LicenseService;
   /** Cached certificate status for the platform. */
   status: StatusService;
   /** Where B-LT evidence comes from (CRLs and OCSP responses). */
@@ -164,7 +166,16 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       const issuer = StatusService.issuerOf(certDer, [...(validation.intermediates ?? []), ...trustAnchors]);
       if (issuer) await status.invalidate(certDer, issuer);
     };
-    const app = buildApp({ config, logger, db, seals, clients, pki: published, validation, tsa, timestamper, evidence, ocsp: responder, status, statusCache: cache, onRevoked, knownIssuers: () => [...(validation.intermediates ?? []), ...trustAnchors], licenseTypes: loadLicenseTypes(config.templatesDir) });
+    const licenseTypes = loadLicenseTypes(config.templatesDir);
+    const licenses = new LicenseService({
+      db,
+      seals,
+      types: licenseTypes,
+      baseUrl: config.baseUrl,
+      secret: secretFile(path.join(config.dataDir, 'license-secret'), () => randomBytes(32).toString('base64url')),
+      timestamper,
+    });
+    const app = buildApp({ config, logger, db, seals, clients, pki: published, validation, tsa, timestamper, evidence, ocsp: responder, status, statusCache: cache, onRevoked, knownIssuers: () => [...(validation.intermediates ?? []), ...trustAnchors], licenseTypes, licenses });
     return {
       app,
       db,
@@ -174,6 +185,7 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       validation,
       evidence,
       status,
+      licenses,
       newDevToken,
       close: async () => {
         await cache.close();

@@ -24,6 +24,8 @@ export const LicenseTypeSchema = z
       .regex(/^[0-9A-Z]{18}\d{3}$/)
       .refine((c) => isValidUscc(c.slice(0, 18)), 'the first 18 characters must be a valid unified social credit code'),
     sealType: z.enum(SEAL_TYPES),
+    /** The seal the issuing department applies to this type. */
+    issuerSealId: z.string().min(1).max(64),
     validity: z.discriminatedUnion('kind', [
       z.object({ kind: z.literal('none') }).strict(),
       z.object({ kind: z.literal('years'), years: z.number().int().min(1).max(50) }).strict(),

@@ -62,6 +62,33 @@ const MIGRATIONS: Migration[] = [
       ALTER TABLE seals ADD COLUMN revocation_reason INTEGER;
     `,
   },
+  {
+    version: 3,
+    sql: `
+      CREATE TABLE licenses (
+        id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        number TEXT NOT NULL,
+        serial TEXT NOT NULL,
+        version TEXT NOT NULL,
+        holder_name TEXT NOT NULL,
+        holder_code TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        issuer_name TEXT NOT NULL,
+        issuer_code TEXT NOT NULL,
+        seal_id TEXT NOT NULL,
+        issued_at TEXT NOT NULL,
+        valid_from TEXT,
+        valid_until TEXT,
+        status TEXT NOT NULL,
+        check_code TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        pdf BLOB NOT NULL
+      );
+      CREATE INDEX licenses_holder ON licenses (holder_code);
+      CREATE UNIQUE INDEX licenses_serial ON licenses (type, serial, version);
+    `,
+  },
 ];
 
 class SqliteDb implements Db {

@@ -1,0 +1,78 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseLicenseIdentifier } from '../../src/licenses/identifier.js';
+import type { LicenseRecord } from '../../src/licenses/issuance.js';
+import { startService, type RunningService } from '../helpers/service.js';
+import { nssDbWithRoot, pdfsig, qpdfCheck, tempDir, writeTemp } from '../helpers/tools.js';
+
+const run = promisify(execFile);
+let svc: RunningService;
+beforeAll(async () => {
+  svc = await startService();
+});
+afterAll(async () => svc?.close());
+
+const licence = {
+  type: 'business-licence',
+  holder: { name: '张三科技有限公司', code: '91350100M000100Y43' },
+  fields: { companyType: '有限责任公司', legalRepresentative: '张三', registeredCapital: '100万元人民币', establishedOn: '2024-03-01', domicile: '某某市某某区某某路1号', businessScope: '软件开发；信息技术咨询服务' },
+};
+
+async function issue(body: unknown): Promise<Response> {
+  return fetch(`${svc.url}/v1/licenses`, { method: 'POST', headers: { authorization: `Bearer ${svc.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+describe('issuing a license', () => {
+  it('renders, seals and records it; independent tools read the text, the seal and the QR code', async () => {
+    const res = await issue(licence);
+    expect(res.status, await res.clone().text()).toBe(201);
+    const record = (await res.json()) as LicenseRecord;
+    expect(parseLicenseIdentifier(record.id)).toMatchObject({ typeCode: '11370500MB0100001H001', issuerCode: '11370500MB0100001H', version: '001' });
+    expect(record.status).toBe('valid');
+    const pdf = Buffer.from(await (await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/pdf`, { headers: { authorization: `Bearer ${svc.token}` } })).arrayBuffer());
+    const file = writeTemp('licence.pdf', pdf);
+    const text = (await run('pdftotext', [file, '-'])).stdout;
+    expect(text).toContain('营业执照');
+    expect(text).toContain('张三科技有限公司');
+    expect(text).toContain(record.number);
+    const sig = pdfsig(file, nssDbWithRoot(svc.rootPem))[0]!;
+    expect(sig.signatureValid && sig.certificateTrusted, sig.raw).toBe(true);
+    expect(qpdfCheck(file).ok).toBe(true);
+    const dir = tempDir('qr');
+    await run('pdftoppm', ['-r', '150', '-png', '-singlefile', file, path.join(dir, 'page')]);
+    const decoded = (await run('zbarimg', ['--quiet', '--raw', path.join(dir, 'page.png')])).stdout.trim();
+    expect(decoded).toBe(record.verificationUrl);
+    expect(decoded).toMatch(/\/v\/.+\?c=[A-Za-z0-9_-]{10}$/);
+    const again = (await (await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}`, { headers: { authorization: `Bearer ${svc.token}` } })).json()) as LicenseRecord;
+    expect(again.sha256).toBe(record.sha256);
+    expect(readFileSync(file).length).toBeGreaterThan(1000);
+  });
+
+  it('issues the notices an office gives, with every missing material listed', async () => {
+    const res = await issue({
+      type: 'correction-notice',
+      holder: { name: '李四', code: '11010519491231002X' },
+      fields: { matter: '食品经营许可', applicationNumber: 'SQ2026000123', missingMaterials: ['营业执照复印件', '食品安全管理制度文本', '经营场所平面图'], deadline: '2026-12-31' },
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const record = (await res.json()) as LicenseRecord;
+    const pdf = Buffer.from(await (await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/pdf`, { headers: { authorization: `Bearer ${svc.token}` } })).arrayBuffer());
+    const text = (await run('pdftotext', [writeTemp('notice.pdf', pdf), '-'])).stdout;
+    for (const item of ['营业执照复印件', '食品安全管理制度文本', '经营场所平面图', '一次性告知通知书']) expect(text).toContain(item);
+  });
+
+  it('answers invalid requests with every failing field in one 422', async () => {
+    const res = await issue({ ...licence, holder: { name: '', code: '91350100M000100Y44' }, fields: { ...licence.fields, establishedOn: '2024-02-30', companyType: '公司' } });
+    expect(res.status).toBe(422);
+    const body = (await res.json()) as { problems: Array<{ field: string }> };
+    expect(body.problems.map((p) => p.field).sort()).toEqual(['fields.companyType', 'fields.establishedOn', 'holder.code', 'holder.name']);
+    expect((await issue({ type: 'no-such-type', holder: licence.holder, fields: {} })).status).toBe(422);
+    expect((await issue({ nonsense: true })).status).toBe(400);
+    const reader = await svc.service.clients.create('reader', ['lookup'], []);
+    const forbidden = await fetch(`${svc.url}/v1/licenses`, { method: 'POST', headers: { authorization: `Bearer ${reader.token}`, 'content-type': 'application/json' }, body: JSON.stringify(licence) });
+    expect(forbidden.status).toBe(403);
+  });
+});
