@@ -14,7 +14,8 @@ import type { EvidenceSource } from './signing/levels.js';
 import { tsaRouter } from './http/tsa-routes.js';
 import { ocspRouter, type OcspAnswerer } from './http/ocsp-routes.js';
 import { statusRouter } from './http/status-routes.js';
-import { licensesRouter, licenseTypesRouter } from './http/license-routes.js';
+import { licensesRouter, licenseTypesRouter, licenseVerificationRouter } from './http/license-routes.js';
+import { validatePdf } from './validation/engine.js';
 import type { LicenseService } from './licenses/issuance.js';
 import type { LicenseType } from './licenses/types.js';
 import type { StatusCache } from './revocation/cache.js';
@@ -69,6 +70,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(sealRouter({ seals: deps.seals, clients: deps.clients, maxBodyBytes: deps.config.maxBodyBytes, pdfLimits: deps.config.pdfLimits, logger: deps.logger, timestamper: deps.timestamper, evidence: deps.evidence }));
   app.use(licenseTypesRouter(deps.licenseTypes));
   app.use(licensesRouter({ licenses: deps.licenses, clients: deps.clients }));
+  app.use(licenseVerificationRouter({ licenses: deps.licenses, maxBodyBytes: deps.config.maxBodyBytes, verify: (pdf) => validatePdf(pdf, { ...deps.validation, pdfLimits: deps.config.pdfLimits }) }));
   app.use(sealsRouter({ seals: deps.seals, clients: deps.clients, onRevoked: deps.onRevoked }));
   app.use(verifyRouter({ maxBodyBytes: deps.config.maxBodyBytes, pdfLimits: deps.config.pdfLimits, context: () => deps.validation }));
   app.use((req, _res, next) => next(new HttpProblem(404, 'not-found', 'Not found', `no route for ${req.method} ${req.path}`)));

@@ -1,5 +1,9 @@
+import { createHash } from 'node:crypto';
 import express, { Router } from 'express';
-import { LicenseValidationError, type LicenseService } from '../licenses/issuance.js';
+import { maskName, renderVerificationPage } from '../licenses/public-page.js';
+import type { ValidationReport } from '../validation/report.js';
+import { pdfBody } from './pdf-body.js';
+import { LicenseStateError, LicenseValidationError, type LicenseService } from '../licenses/issuance.js';
 import type { LicenseType } from '../licenses/types.js';
 import type { ApiClientStore } from '../store/api-clients.js';
 import { requireRole } from './auth.js';
@@ -55,11 +59,87 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
       next(err);
     }
   });
+  router.post('/v1/licenses/:id/revoke', requireRole(deps.clients, 'revoke'), express.json({ limit: 16 * 1024 }), async (req, res, next) => {
+    try {
+      const reason = (req.body as { reason?: unknown } | undefined)?.reason;
+      if (typeof reason !== 'string' || reason.trim() === '' || reason.length > 500) throw new HttpProblem(400, 'invalid-request', 'Give the reason for the revocation', 'body {"reason": "..."} (1 to 500 characters)');
+      res.json(await deps.licenses.revoke(String(req.params.id), reason));
+    } catch (err) {
+      next(err instanceof LicenseStateError ? new HttpProblem(409, 'license-state', 'The license cannot be revoked', err.message) : err);
+    }
+  });
+  router.post('/v1/licenses/:id/replace', requireRole(deps.clients, 'issue'), express.json({ limit: 256 * 1024 }), async (req, res, next) => {
+    try {
+      const body = (req.body ?? {}) as { holder?: { name?: unknown; code?: unknown }; fields?: Record<string, unknown> };
+      const created = await deps.licenses.replace(String(req.params.id), { holder: body.holder ? { name: body.holder.name, code: body.holder.code } : undefined, fields: body.fields });
+      res.status(201).location(`/v1/licenses/${encodeURIComponent(created.id)}`).json(created);
+    } catch (err) {
+      if (err instanceof LicenseStateError) return next(new HttpProblem(409, 'license-state', 'The license cannot be replaced', err.message));
+      if (err instanceof LicenseValidationError) return next(new HttpProblem(422, 'invalid-license-fields', 'Some fields are invalid', err.problems.map((p) => `${p.field}: ${p.message}`).join('; '), { problems: err.problems }));
+      next(err);
+    }
+  });
   router.get('/v1/licenses/:id/pdf', requireRole(deps.clients, 'issue'), async (req, res, next) => {
     try {
       const record = await find(String(req.params.id));
       res.type('application/pdf').setHeader('Content-Disposition', `attachment; filename="${record.number}.pdf"`);
       res.send(await deps.licenses.pdf(record.id));
+    } catch (err) {
+      next(err);
+    }
+  });
+  return router;
+}
+
+export type LicenseVerdict = 'authentic' | 'signature-invalid' | 'document-altered' | 'not-in-registry' | 'revoked' | 'superseded' | 'expired';
+
+/** Public: the QR page `GET /v/{id}?c=...` and `POST /v1/licenses/verify`. */
+export function licenseVerificationRouter(deps: { licenses: LicenseService; maxBodyBytes: number; verify: (pdf: Buffer) => Promise<ValidationReport> }): Router {
+  const router = Router();
+  router.get('/v/:id', async (req, res, next) => {
+    try {
+      const id = String(req.params.id);
+      const code = typeof req.query.c === 'string' ? req.query.c : '';
+      const record = deps.licenses.checkCodeMatches(id, code) ? await deps.licenses.get(id) : undefined;
+      res.status(record ? 200 : 404).type('text/html; charset=utf-8').setHeader('Cache-Control', 'no-store');
+      res.send(renderVerificationPage(record));
+    } catch (err) {
+      next(err);
+    }
+  });
+  router.post('/v1/licenses/verify', ...pdfBody(deps.maxBodyBytes), async (req, res, next) => {
+    try {
+      const pdf = req.body as Buffer;
+      const report = await deps.verify(pdf);
+      const record = await deps.licenses.findBySha256(createHash('sha256').update(pdf).digest('hex'));
+      const sigs = report.signatures.filter((s) => s.kind === 'signature');
+      let verdict: LicenseVerdict;
+      let detail: string;
+      if (sigs.length === 0) {
+        verdict = 'not-in-registry';
+        detail = 'the file carries no seal';
+      } else if (sigs.some((s) => s.subIndication === 'HASH_FAILURE' || !s.changesAfterSigning.permitted || s.coverage === 'partial')) {
+        verdict = 'document-altered';
+        detail = 'the content was changed after the seal was applied';
+      } else if (sigs.some((s) => s.indication === 'TOTAL_FAILED')) {
+        verdict = 'signature-invalid';
+        detail = sigs.map((s) => s.subIndication).filter(Boolean).join(', ');
+      } else if (!record) {
+        verdict = 'not-in-registry';
+        detail = 'the seals are intact, but this file is not a license issued here';
+      } else if (record.status === 'valid') {
+        verdict = 'authentic';
+        detail = 'issued here, unaltered and currently valid';
+      } else {
+        verdict = record.status;
+        detail = record.status === 'revoked' ? `revoked on ${record.revokedAt}: ${record.revokeReason}` : record.status === 'superseded' ? `replaced by ${record.supersededBy}` : `valid until ${record.validUntil}`;
+      }
+      res.json({
+        verdict,
+        detail,
+        license: record ? { id: record.id, name: record.name, number: record.number, status: record.status, issuer: record.issuerName, holder: maskName(record.holderName) } : null,
+        signatures: sigs.map((s) => ({ fieldName: s.fieldName, indication: s.indication, subIndication: s.subIndication, seal: s.seal })),
+      });
     } catch (err) {
       next(err);
     }

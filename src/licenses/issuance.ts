@@ -1,11 +1,11 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { PdfDocument } from '../pdf/document.js';
 import { renderLicensePdf } from '../render/license-pdf.js';
 import type { SealRegistry } from '../seals/registry.js';
 import { sealAtLevel } from '../signing/levels.js';
 import type { Timestamper } from '../pki/timestamper.js';
 import type { Db } from '../store/db.js';
-import { buildLicenseIdentifier } from './identifier.js';
+import { buildLicenseIdentifier, parseLicenseIdentifier } from './identifier.js';
 import type { LicenseType } from './types.js';
 import { validateLicenseRequest, type FieldProblem, type LicenseRequest } from './validate.js';
 
@@ -24,7 +24,11 @@ export interface LicenseRecord {
   issuedAt: string;
   validFrom: string | null;
   validUntil: string | null;
-  status: 'valid' | 'revoked' | 'superseded';
+  /** `expired` is derived from the validity dates; the others are recorded. */
+  status: 'valid' | 'revoked' | 'superseded' | 'expired';
+  revokedAt: string | null;
+  revokeReason: string | null;
+  supersededBy: string | null;
   sha256: string;
   verificationUrl: string;
 }
@@ -53,6 +57,15 @@ interface Row {
   status: string;
   check_code: string;
   sha256: string;
+  revoked_at?: string | null;
+  revoke_reason?: string | null;
+  superseded_by?: string | null;
+}
+
+const COLUMNS = 'id, type, number, version, holder_name, holder_code, fields, issuer_name, issuer_code, seal_id, issued_at, valid_from, valid_until, status, check_code, sha256, revoked_at, revoke_reason, superseded_by';
+
+export class LicenseStateError extends Error {
+  override name = 'LicenseStateError';
 }
 
 export interface LicenseServiceDeps {
@@ -80,8 +93,9 @@ export class LicenseService {
     return createHmac('sha256', this.deps.secret).update(id).digest('base64url').slice(0, 10);
   }
 
-  private toRecord(row: Row): LicenseRecord {
+  private toRecord(row: Row, today = new Date().toISOString().slice(0, 10)): LicenseRecord {
     const type = this.deps.types.get(row.type);
+    const expired = row.status === 'valid' && row.valid_until !== null && row.valid_until < today;
     return {
       id: row.id,
       type: row.type,
@@ -97,15 +111,50 @@ export class LicenseService {
       issuedAt: row.issued_at,
       validFrom: row.valid_from,
       validUntil: row.valid_until,
-      status: row.status as LicenseRecord['status'],
+      status: expired ? 'expired' : (row.status as LicenseRecord['status']),
+      revokedAt: row.revoked_at ?? null,
+      revokeReason: row.revoke_reason ?? null,
+      supersededBy: row.superseded_by ?? null,
       sha256: row.sha256,
       verificationUrl: `${this.deps.baseUrl}/v/${encodeURIComponent(row.id)}?c=${row.check_code}`,
     };
   }
 
   async get(id: string): Promise<LicenseRecord | undefined> {
-    const row = await this.deps.db.get<Row>('SELECT id, type, number, version, holder_name, holder_code, fields, issuer_name, issuer_code, seal_id, issued_at, valid_from, valid_until, status, check_code, sha256 FROM licenses WHERE id = ?', [id]);
+    const row = await this.deps.db.get<Row>(`SELECT ${COLUMNS} FROM licenses WHERE id = ?`, [id]);
     return row ? this.toRecord(row) : undefined;
+  }
+
+  async findBySha256(sha256: string): Promise<LicenseRecord | undefined> {
+    const row = await this.deps.db.get<Row>(`SELECT ${COLUMNS} FROM licenses WHERE sha256 = ?`, [sha256]);
+    return row ? this.toRecord(row) : undefined;
+  }
+
+  /** Whether `code` is the check code of the QR URL for `id`. */
+  checkCodeMatches(id: string, code: string): boolean {
+    const expected = Buffer.from(this.checkCode(id));
+    const given = Buffer.from(code);
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  }
+
+  async revoke(id: string, reason: string, now = new Date()): Promise<LicenseRecord> {
+    const result = await this.deps.db.run("UPDATE licenses SET status = 'revoked', revoked_at = ?, revoke_reason = ? WHERE id = ? AND status = 'valid'", [now.toISOString(), reason, id]);
+    const record = await this.get(id);
+    if (!record) throw new LicenseStateError(`there is no license ${id}`);
+    if (result.changes === 0) throw new LicenseStateError(`license ${id} is ${record.status} and cannot be revoked`);
+    return record;
+  }
+
+  /** Issues the next version of a license (same serial, version + 1) and supersedes the old one. */
+  async replace(id: string, changes: { holder?: LicenseRequest['holder']; fields?: Record<string, unknown> } = {}, now = new Date()): Promise<LicenseRecord> {
+    const old = await this.get(id);
+    if (!old) throw new LicenseStateError(`there is no license ${id}`);
+    if (old.status === 'revoked' || old.status === 'superseded') throw new LicenseStateError(`license ${id} is ${old.status} and cannot be replaced`);
+    const next = String(Number(old.version) + 1).padStart(3, '0');
+    const request = { holder: changes.holder ?? { name: old.holderName, code: old.holderCode }, fields: changes.fields ?? old.fields };
+    const created = await this.issue(old.type, request, now, { serial: parseLicenseIdentifier(old.id)!.serial, version: next });
+    await this.deps.db.run("UPDATE licenses SET status = 'superseded', superseded_by = ? WHERE id = ?", [created.id, old.id]);
+    return created;
   }
 
   async pdf(id: string): Promise<Buffer | undefined> {
@@ -113,7 +162,7 @@ export class LicenseService {
     return row?.pdf;
   }
 
-  async issue(typeCode: string, request: LicenseRequest, now = new Date()): Promise<LicenseRecord> {
+  async issue(typeCode: string, request: LicenseRequest, now = new Date(), continuing?: { serial: string; version: string }): Promise<LicenseRecord> {
     const type = this.deps.types.get(typeCode);
     if (!type) throw new LicenseValidationError([{ field: 'type', message: `unknown license type; see GET /v1/license-types` }]);
     const problems = validateLicenseRequest(type, request);
@@ -122,10 +171,10 @@ export class LicenseService {
     if (!seal || seal.status !== 'active') throw new Error(`the issuing seal ${type.issuerSealId} of ${type.code} is not available`);
     const issuedOn = now.toISOString().slice(0, 10);
     const year = issuedOn.slice(0, 4);
-    const version = '001';
+    const version = continuing?.version ?? '001';
     return this.deps.db.transaction(async (tx) => {
       const count = await tx.get<{ n: number }>('SELECT COUNT(*) AS n FROM licenses WHERE type = ? AND serial LIKE ?', [type.code, `${year}%`]);
-      const serial = `${year}${String((count?.n ?? 0) + 1).padStart(6, '0')}`;
+      const serial = continuing?.serial ?? `${year}${String((count?.n ?? 0) + 1).padStart(6, '0')}`;
       const id = buildLicenseIdentifier({ typeCode: type.typeCode, issuerCode: seal.orgUscc, serial, version });
       const number = `${type.typeCode.slice(-3)}${serial}`;
       const checkCode = this.checkCode(id);

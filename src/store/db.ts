@@ -89,6 +89,15 @@ const MIGRATIONS: Migration[] = [
       CREATE UNIQUE INDEX licenses_serial ON licenses (type, serial, version);
     `,
   },
+  {
+    version: 4,
+    sql: `
+      ALTER TABLE licenses ADD COLUMN revoked_at TEXT;
+      ALTER TABLE licenses ADD COLUMN revoke_reason TEXT;
+      ALTER TABLE licenses ADD COLUMN superseded_by TEXT;
+      CREATE INDEX licenses_sha256 ON licenses (sha256);
+    `,
+  },
 ];
 
 class SqliteDb implements Db {

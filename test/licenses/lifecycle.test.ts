@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LicenseRecord } from '../../src/licenses/issuance.js';
+import { maskCode, maskName } from '../../src/licenses/public-page.js';
+import { makePdf } from '../helpers/pdfs.js';
+import { sealOk, startService, type RunningService } from '../helpers/service.js';
+
+let svc: RunningService;
+let auth: Record<string, string>;
+beforeAll(async () => {
+  svc = await startService();
+  auth = { authorization: `Bearer ${svc.token}`, 'content-type': 'application/json' };
+});
+afterAll(async () => svc?.close());
+
+const permit = {
+  type: 'food-business-permit',
+  holder: { name: '王小明餐饮店', code: '91310230MA1K314J7C' },
+  fields: { legalRepresentative: '王小明', premises: '某某市某某路8号', mainBusiness: '餐饮服务经营者', businessItems: '热食类食品制售' },
+};
+
+async function issue(): Promise<LicenseRecord> {
+  const res = await fetch(`${svc.url}/v1/licenses`, { method: 'POST', headers: auth, body: JSON.stringify(permit) });
+  expect(res.status).toBe(201);
+  return (await res.json()) as LicenseRecord;
+}
+
+async function pdfOf(record: LicenseRecord): Promise<Buffer> {
+  return Buffer.from(await (await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/pdf`, { headers: auth })).arrayBuffer());
+}
+
+async function verify(pdf: Buffer): Promise<{ verdict: string; license: { status: string } | null }> {
+  const res = await fetch(`${svc.url}/v1/licenses/verify`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: new Uint8Array(pdf) });
+  expect(res.status).toBe(200);
+  return (await res.json()) as { verdict: string; license: { status: string } | null };
+}
+
+describe('license lifecycle and verification', () => {
+  it('masks names and codes on the public page', () => {
+    expect(maskName('张三')).toBe('张*');
+    expect(maskName('张小三')).toBe('张*三');
+    expect(maskCode('11010519491231002X')).toBe('1101**********002X');
+  });
+
+  it('the QR page shows the status before and after revocation, and nothing without the check code', async () => {
+    const record = await issue();
+    // The service under test listens on a random port, not on the base URL printed in the QR code.
+    const local = (url: string) => `${svc.url}${new URL(url).pathname}${new URL(url).search}`;
+    const page = async (url: string) => {
+      const res = await fetch(local(url));
+      return { status: res.status, html: await res.text() };
+    };
+    const before = await page(record.verificationUrl);
+    expect(before.status).toBe(200);
+    expect(before.html).toContain('真实有效');
+    expect(before.html).toContain('食品经营许可证');
+    expect(before.html).toContain(record.number);
+    expect(before.html).toContain('王****店');
+    expect(before.html).toContain('9131**********4J7C');
+    expect(before.html).not.toContain('王小明餐饮店');
+    const forged = await page(record.verificationUrl.replace(/c=[^&]+$/, 'c=AAAAAAAAAA'));
+    expect(forged.status).toBe(404);
+    expect(forged.html).toContain('无法核验');
+    const revoke = await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/revoke`, { method: 'POST', headers: auth, body: JSON.stringify({ reason: '申请人主动注销' }) });
+    expect(revoke.status).toBe(200);
+    const after = await page(record.verificationUrl);
+    expect(after.html).toMatch(/已撤销（\d{4}-\d{2}-\d{2}）/);
+    expect((await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/revoke`, { method: 'POST', headers: auth, body: JSON.stringify({ reason: 'again' }) })).status).toBe(409);
+  });
+
+  it('POST /v1/licenses/verify: authentic, altered, revoked, superseded, and not a license', async () => {
+    const record = await issue();
+    const pdf = await pdfOf(record);
+    expect((await verify(pdf)).verdict).toBe('authentic');
+    const tampered = Buffer.from(pdf);
+    const at = tampered.indexOf('stream\n') + 30;
+    tampered[at] = tampered[at]! ^ 0x01;
+    expect((await verify(tampered)).verdict).toBe('document-altered');
+    const replaced = await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/replace`, { method: 'POST', headers: auth, body: JSON.stringify({ fields: { ...permit.fields, premises: '某某市某某路9号' } }) });
+    expect(replaced.status).toBe(201);
+    const newer = (await replaced.json()) as LicenseRecord;
+    expect(newer.version).toBe('002');
+    expect(newer.id.split('.').slice(-4, -2)).toEqual(record.id.split('.').slice(-4, -2)); // same issuer and serial
+    expect((await verify(pdf)).verdict).toBe('superseded');
+    expect((await verify(await pdfOf(newer))).verdict).toBe('authentic');
+    await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(newer.id)}/revoke`, { method: 'POST', headers: auth, body: JSON.stringify({ reason: '违法经营' }) });
+    expect((await verify(await pdfOf(newer))).verdict).toBe('revoked');
+    const otherSealed = await sealOk(svc, await makePdf(1), { sealId: 'scjg-official' });
+    expect((await verify(otherSealed)).verdict).toBe('not-in-registry');
+    expect((await verify(await makePdf(1))).verdict).toBe('not-in-registry');
+  });
+});
