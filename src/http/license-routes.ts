@@ -52,6 +52,17 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
     if (!record) throw new HttpProblem(404, 'unknown-license', 'No such license', `there is no license ${id}`);
     return record;
   };
+  router.get('/v1/licenses', requireRole(deps.clients, 'lookup'), async (req, res, next) => {
+    try {
+      const holderCode = typeof req.query.holderCode === 'string' ? req.query.holderCode.trim() : '';
+      const purpose = typeof req.query.purpose === 'string' ? req.query.purpose.trim() : '';
+      if (!holderCode || holderCode.length > 40) throw new HttpProblem(400, 'invalid-request', 'Give the holder code', '?holderCode=...');
+      if (!purpose || purpose.length > 200) throw new HttpProblem(400, 'purpose-required', 'State the purpose of the lookup (用证事由)', '?purpose=... (1 to 200 characters); it is recorded');
+      res.json({ licenses: await deps.licenses.lookupByHolder(req.client!.id, holderCode, purpose) });
+    } catch (err) {
+      next(err);
+    }
+  });
   router.get('/v1/licenses/:id', requireRole(deps.clients, 'issue'), async (req, res, next) => {
     try {
       res.json(await find(String(req.params.id)));

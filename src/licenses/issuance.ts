@@ -130,6 +130,21 @@ export class LicenseService {
     return row ? this.toRecord(row) : undefined;
   }
 
+  /**
+   * A relying office's lookup by holder code. The stated purpose (用证事由) is required and
+   * recorded with who asked and when, before anything is returned.
+   */
+  async lookupByHolder(clientId: string, holderCode: string, purpose: string, now = new Date()): Promise<LicenseRecord[]> {
+    const rows = await this.deps.db.all<Row>(`SELECT ${COLUMNS} FROM licenses WHERE holder_code = ? ORDER BY issued_at`, [holderCode]);
+    await this.deps.db.run('INSERT INTO license_lookups (client_id, holder_code, purpose, results, looked_up_at) VALUES (?, ?, ?, ?, ?)', [clientId, holderCode, purpose, rows.length, now.toISOString()]);
+    return rows.map((row) => this.toRecord(row));
+  }
+
+  async lookups(holderCode: string): Promise<Array<{ clientId: string; purpose: string; results: number; lookedUpAt: string }>> {
+    const rows = await this.deps.db.all<{ client_id: string; purpose: string; results: number; looked_up_at: string }>('SELECT client_id, purpose, results, looked_up_at FROM license_lookups WHERE holder_code = ? ORDER BY id', [holderCode]);
+    return rows.map((r) => ({ clientId: r.client_id, purpose: r.purpose, results: r.results, lookedUpAt: r.looked_up_at }));
+  }
+
   /** Whether `code` is the check code of the QR URL for `id`. */
   checkCodeMatches(id: string, code: string): boolean {
     const expected = Buffer.from(this.checkCode(id));

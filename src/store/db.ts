@@ -98,6 +98,19 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX licenses_sha256 ON licenses (sha256);
     `,
   },
+  {
+    version: 5,
+    sql: `
+      CREATE TABLE license_lookups (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        client_id TEXT NOT NULL,
+        holder_code TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        results INTEGER NOT NULL,
+        looked_up_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 class SqliteDb implements Db {

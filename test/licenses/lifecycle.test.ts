@@ -89,3 +89,19 @@ describe('license lifecycle and verification', () => {
     expect((await verify(await makePdf(1))).verdict).toBe('not-in-registry');
   });
 });
+
+describe('lookups by relying offices', () => {
+  it('require a stated purpose and record it', async () => {
+    const { token, client } = await svc.service.clients.create('relying office', ['lookup'], []);
+    const headers = { authorization: `Bearer ${token}` };
+    const code = permit.holder.code;
+    expect((await fetch(`${svc.url}/v1/licenses?holderCode=${code}`, { headers })).status).toBe(400);
+    const res = await fetch(`${svc.url}/v1/licenses?holderCode=${code}&purpose=${encodeURIComponent('办理食品经营许可变更')}`, { headers });
+    expect(res.status).toBe(200);
+    const { licenses } = (await res.json()) as { licenses: LicenseRecord[] };
+    expect(licenses.length).toBeGreaterThan(0);
+    expect(licenses.every((l) => l.holderCode === code)).toBe(true);
+    const recorded = await svc.service.licenses.lookups(code);
+    expect(recorded.at(-1)).toMatchObject({ clientId: client.id, purpose: '办理食品经营许可变更', results: licenses.length });
+  });
+});
