@@ -21,7 +21,7 @@ const STATUS_TEXT: Record<LicenseRecord['status'], string> = { valid: '真实有
 /** The public verification page the QR code opens (zh-CN, plain, readable on a phone). */
 export function renderVerificationPage(record: LicenseRecord | undefined): string {
   const head = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>电子证照核验</title>
-<style>body{font-family:sans-serif;margin:0;padding:16px;max-width:560px;color:#222}h1{font-size:20px}.ok{color:#137333}.bad{color:#c5221f}dl{display:grid;grid-template-columns:7em 1fr;gap:6px 12px}dt{color:#555}dd{margin:0}</style></head><body><h1>电子证照核验</h1>`;
+<style>body{font-family:sans-serif;margin:0;padding:16px;max-width:560px;color:#222}h1{font-size:20px}.ok{color:#137333}.bad{color:#c5221f}dl{display:grid;grid-template-columns:7em 1fr;gap:6px 12px}dt{color:#555}dd{margin:0;word-break:break-all}</style></head><body><h1>电子证照核验</h1>`;
   if (!record) {
     return `${head}<p class="bad" id="verdict">无法核验：未找到该证照，或核验码不正确。此证照可能不是本平台签发的。</p></body></html>`;
   }
