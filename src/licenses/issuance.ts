@@ -5,6 +5,7 @@ import type { SealRegistry } from '../seals/registry.js';
 import { sealAtLevel } from '../signing/levels.js';
 import type { Timestamper } from '../pki/timestamper.js';
 import type { Db } from '../store/db.js';
+import { isValidUscc } from '../codes/check-characters.js';
 import { buildLicenseIdentifier, parseLicenseIdentifier } from './identifier.js';
 import type { LicenseType } from './types.js';
 import { validateLicenseRequest, type FieldProblem, type LicenseRequest } from './validate.js';
@@ -17,6 +18,10 @@ export interface LicenseRecord {
   version: string;
   holderName: string;
   holderCode: string;
+  /** GB/T 36903 持证主体代码类型: 001 unified social credit code, 111 citizen identity number. */
+  holderCodeType: '001' | '111';
+  /** GB/T 36903 证照类型代码. */
+  typeCode: string;
   fields: Record<string, unknown>;
   issuerName: string;
   issuerCode: string;
@@ -104,6 +109,8 @@ export class LicenseService {
       version: row.version,
       holderName: row.holder_name,
       holderCode: row.holder_code,
+      holderCodeType: isValidUscc(row.holder_code) ? '001' : '111',
+      typeCode: type?.typeCode ?? '',
       fields: JSON.parse(row.fields) as Record<string, unknown>,
       issuerName: row.issuer_name,
       issuerCode: row.issuer_code,

@@ -32,6 +32,15 @@ export const LicenseTypeSchema = z
       z.object({ kind: z.literal('field'), from: z.string(), until: z.string() }).strict(),
     ]),
     page: z.object({ size: z.enum(['A4', 'A3']), orientation: z.enum(['portrait', 'landscape']) }).strict(),
+    /** Where things go, in millimetres from the page edges; font sizes in points. */
+    layout: z
+      .object({
+        titleSize: z.number().min(10).max(60),
+        fontSize: z.number().min(7).max(24),
+        qr: z.object({ leftMm: z.number().min(5), bottomMm: z.number().min(5), sizeMm: z.number().min(15).max(80) }).strict(),
+        seal: z.object({ rightMm: z.number().min(20), bottomMm: z.number().min(20) }).strict(),
+      })
+      .strict(),
     /** Holder code type per GB/T 36903: 001 unified social credit code, 111 citizen ID, or either. */
     holder: z.object({ codeType: z.enum(['001', '111', 'any']), nameLabel: z.string(), codeLabel: z.string() }).strict(),
     fields: z.array(Field).min(1).max(60),

@@ -26,6 +26,7 @@ export interface RenderedLicense {
 }
 
 const SIZES = { A4: [595.28, 841.89], A3: [841.89, 1190.55] } as const;
+const MM = 72 / 25.4;
 const MARGIN = 64;
 const INK = rgb(0.1, 0.1, 0.1);
 
@@ -81,7 +82,8 @@ export async function renderLicensePdf(content: LicenseContent): Promise<Rendere
   doc.setCreator('e-seal service');
   const font = await doc.embedFont((await loadSongFont()).ttf, { subset: true });
   const page = doc.addPage([width, height]);
-  const title = 30;
+  const { layout } = type;
+  const title = layout.titleSize;
   page.drawText(type.name, { x: (width - font.widthOfTextAtSize(type.name, title)) / 2, y: height - MARGIN - title, size: title, font, color: INK });
   const numberText = `编号：${content.number}`;
   page.drawText(numberText, { x: width - MARGIN - font.widthOfTextAtSize(numberText, 11), y: height - MARGIN + 8, size: 11, font, color: INK });
@@ -92,7 +94,7 @@ export async function renderLicensePdf(content: LicenseContent): Promise<Rendere
     ...type.fields.filter((f) => content.fields[f.key] !== undefined).map((f): [string, string] => [f.label, display(content.fields[f.key])]),
   ];
   if (content.validFrom || content.validUntil) rows.push(['有效期', `${content.validFrom ?? ''} 至 ${content.validUntil ?? '长期'}`]);
-  const size = 13;
+  const size = layout.fontSize;
   const labelWidth = Math.max(...rows.map(([label]) => font.widthOfTextAtSize(`${label}：`, size)));
   const valueWidth = width - 2 * MARGIN - labelWidth;
   let y = height - MARGIN - title - 48;
@@ -105,19 +107,22 @@ export async function renderLicensePdf(content: LicenseContent): Promise<Rendere
     y -= 4;
   }
 
-  const qrSize = 92;
-  drawQr(page, content.qrUrl, MARGIN, MARGIN + 18, qrSize);
-  page.drawText('扫码核验', { x: MARGIN + 20, y: MARGIN + 2, size: 10, font, color: INK });
-  page.drawText(`证照标识：${content.identifier}`, { x: MARGIN + qrSize + 16, y: MARGIN + 2, size: 8, font, color: INK });
+  const qrSize = layout.qr.sizeMm * MM;
+  const qrX = layout.qr.leftMm * MM;
+  const qrY = layout.qr.bottomMm * MM;
+  drawQr(page, content.qrUrl, qrX, qrY, qrSize);
+  page.drawText('扫码核验', { x: qrX + qrSize / 2 - font.widthOfTextAtSize('扫码核验', 10) / 2, y: qrY - 14, size: 10, font, color: INK });
+  page.drawText(`证照标识：${content.identifier}`, { x: qrX + qrSize + 12, y: qrY, size: 8, font, color: INK });
 
+  // The issuer's name and the date sit under the seal, as on paper.
   const issuerSize = 14;
-  const issuerX = width - MARGIN - 48 - Math.max(font.widthOfTextAtSize(content.issuerName, issuerSize), 120);
-  const issuerY = MARGIN + 80;
-  page.drawText(content.issuerName, { x: issuerX, y: issuerY, size: issuerSize, font, color: INK });
-  page.drawText(content.issuedOn, { x: issuerX, y: issuerY - 24, size: issuerSize, font, color: INK });
-  const sealCenterX = issuerX + font.widthOfTextAtSize(content.issuerName, issuerSize) / 2;
+  const sealX = width - layout.seal.rightMm * MM;
+  const sealY = layout.seal.bottomMm * MM;
+  const nameWidth = font.widthOfTextAtSize(content.issuerName, issuerSize);
+  page.drawText(content.issuerName, { x: sealX - nameWidth / 2, y: sealY + 4, size: issuerSize, font, color: INK });
+  page.drawText(content.issuedOn, { x: sealX - font.widthOfTextAtSize(content.issuedOn, issuerSize) / 2, y: sealY - 20, size: issuerSize, font, color: INK });
   return {
     pdf: Buffer.from(await doc.save({ useObjectStreams: false })),
-    seal: { pageIndex: 0, centerX: sealCenterX, centerY: height - (issuerY - 6) },
+    seal: { pageIndex: 0, centerX: sealX, centerY: height - sealY },
   };
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLicenseIdentifier } from '../../src/licenses/identifier.js';
+import { decodePng } from '../../src/seals/png.js';
 import type { LicenseRecord } from '../../src/licenses/issuance.js';
 import { startService, type RunningService } from '../helpers/service.js';
 import { nssDbWithRoot, pdfsig, qpdfCheck, tempDir, writeTemp } from '../helpers/tools.js';
@@ -44,6 +45,18 @@ describe('issuing a license', () => {
     const dir = tempDir('qr');
     await run('pdftoppm', ['-r', '150', '-png', '-singlefile', file, path.join(dir, 'page')]);
     const decoded = (await run('zbarimg', ['--quiet', '--raw', path.join(dir, 'page.png')])).stdout.trim();
+    // The seal lands where the template puts it: 70 mm from the right, 40 mm from the bottom (A4 landscape).
+    const image = decodePng(readFileSync(path.join(dir, 'page.png')));
+    let [minX, maxX, minY, maxY] = [Infinity, -Infinity, Infinity, -Infinity];
+    for (let y = 0; y < image.height; y++) {
+      for (let x = 0; x < image.width; x++) {
+        const i = (y * image.width + x) * 3;
+        if (image.rgb[i]! > 180 && image.rgb[i + 1]! < 90 && image.rgb[i + 2]! < 90) [minX, maxX, minY, maxY] = [Math.min(minX, x), Math.max(maxX, x), Math.min(minY, y), Math.max(maxY, y)];
+      }
+    }
+    const pxPerMm = 150 / 25.4;
+    expect(Math.abs((minX + maxX) / 2 - (297 - 70) * pxPerMm)).toBeLessThan(6);
+    expect(Math.abs((minY + maxY) / 2 - (210 - 40) * pxPerMm)).toBeLessThan(6);
     expect(decoded).toBe(record.verificationUrl);
     expect(decoded).toMatch(/\/v\/.+\?c=[A-Za-z0-9_-]{10}$/);
     const again = (await (await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}`, { headers: { authorization: `Bearer ${svc.token}` } })).json()) as LicenseRecord;

@@ -90,6 +90,20 @@ describe('license lifecycle and verification', () => {
   });
 });
 
+describe('expiry', () => {
+  it('a license past its validity reads as expired, on the page and in verification', async () => {
+    const sixYearsAgo = new Date(Date.now() - 6 * 365 * 86_400_000);
+    const old = await svc.service.licenses.issue(permit.type, { holder: permit.holder, fields: permit.fields }, sixYearsAgo);
+    expect(old.validUntil! < new Date().toISOString().slice(0, 10)).toBe(true);
+    expect(old.status).toBe('expired');
+    expect(old.holderCodeType).toBe('001');
+    const pdf = (await svc.service.licenses.pdf(old.id))!;
+    expect((await verify(pdf)).verdict).toBe('expired');
+    const html = await (await fetch(`${svc.url}${new URL(old.verificationUrl).pathname}${new URL(old.verificationUrl).search}`)).text();
+    expect(html).toContain('已过期');
+  });
+});
+
 describe('lookups by relying offices', () => {
   it('require a stated purpose and record it', async () => {
     const { token, client } = await svc.service.clients.create('relying office', ['lookup'], []);
