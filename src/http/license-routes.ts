@@ -44,6 +44,7 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
         next(new HttpProblem(422, 'invalid-license-fields', 'Some fields are invalid', err.problems.map((p) => `${p.field}: ${p.message}`).join('; '), { problems: err.problems }));
         return;
       }
+      if (err instanceof LicenseStateError) return next(new HttpProblem(409, 'issuing-seal-unavailable', 'The license cannot be issued now', err.message));
       next(err);
     }
   });

@@ -190,7 +190,7 @@ export class LicenseService {
     const problems = validateLicenseRequest(type, request);
     if (problems.length) throw new LicenseValidationError(problems);
     const seal = await this.deps.seals.get(type.issuerSealId);
-    if (!seal || seal.status !== 'active') throw new Error(`the issuing seal ${type.issuerSealId} of ${type.code} is not available`);
+    if (!seal || seal.status !== 'active') throw new LicenseStateError(`the issuing seal ${type.issuerSealId} of ${type.code} is not available (missing or revoked)`);
     const issuedOn = now.toISOString().slice(0, 10);
     const year = issuedOn.slice(0, 4);
     const version = continuing?.version ?? '001';

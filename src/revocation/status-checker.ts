@@ -242,11 +242,16 @@ export class StatusChecker implements RevocationChecker {
   async check(chain: Buffer[], at: Date, options: Options = {}): Promise<RevocationEvidence> {
     const results: RevocationEvidence[] = [];
     for (let i = 0; i + 1 < chain.length; i++) results.push(await this.checkOne(chain[i]!, chain[i + 1]!, at, options));
-    if (results.length === 0) return { checked: false, detail: 'the signer certificate is itself a trust anchor' };
-    const revoked = results.find((r) => r.status === 'revoked');
-    if (revoked) return revoked;
-    const unknown = results.find((r) => !r.checked);
-    if (unknown) return { ...unknown, checked: false, status: 'unknown' };
-    return { ...results[0]!, detail: results.map((r) => r.detail).join('; ') };
+    return combineEvidence(results);
   }
+}
+
+/** The status of a chain from its certificates' statuses: any revocation wins, then any unknown. */
+export function combineEvidence(results: RevocationEvidence[]): RevocationEvidence {
+  if (results.length === 0) return { checked: false, detail: 'the signer certificate is itself a trust anchor' };
+  const revoked = results.find((r) => r.status === 'revoked');
+  if (revoked) return revoked;
+  const unknown = results.find((r) => !r.checked);
+  if (unknown) return { ...unknown, checked: false, status: 'unknown' };
+  return { ...results[0]!, detail: results.map((r) => r.detail).join('; ') };
 }

@@ -7,7 +7,7 @@ import { children, readNode } from '../pki/der.js';
 import { certIdFor, decodeCertId, publicKeyBits, type CertId } from './ocsp.js';
 
 const ocspKey = (id: CertId): string => `${id.hashAlgorithm}:${id.issuerNameHash.toString('hex')}:${id.issuerKeyHash.toString('hex')}:${id.serialHex}`;
-import type { StatusChecker } from './status-checker.js';
+import { combineEvidence, type StatusChecker } from './status-checker.js';
 
 export interface StatusAnswer extends RevocationEvidence {
   cached: boolean;
@@ -115,12 +115,7 @@ export class StatusService implements RevocationChecker {
       const { cached, stale, ...evidence } = await this.status(chain[i]!, chain[i + 1]!);
       results.push(stale ? { ...evidence, detail: `${evidence.detail} (stale: the responder could not be reached)` } : { ...evidence, detail: cached ? `${evidence.detail} (cached)` : evidence.detail });
     }
-    if (results.length === 0) return { checked: false, detail: 'the signer certificate is itself a trust anchor' };
-    const revoked = results.find((r) => r.status === 'revoked');
-    if (revoked) return revoked;
-    const unknown = results.find((r) => !r.checked);
-    if (unknown) return { ...unknown, checked: false, status: 'unknown' };
-    return { ...results[0]!, detail: results.map((r) => r.detail).join('; ') };
+    return combineEvidence(results);
   }
 
   /** Forgets a certificate's status everywhere, at once (after this service revokes it). */

@@ -104,6 +104,15 @@ describe('expiry', () => {
   });
 });
 
+describe('an issuing seal that has been revoked', () => {
+  it('answers 409, not an error', async () => {
+    await svc.service.seals.revoke('scjg-approval', 1);
+    const res = await fetch(`${svc.url}/v1/licenses`, { method: 'POST', headers: auth, body: JSON.stringify(permit) });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { type: string }).type).toBe('/problems/issuing-seal-unavailable');
+  });
+});
+
 describe('lookups by relying offices', () => {
   it('require a stated purpose and record it', async () => {
     const { token, client } = await svc.service.clients.create('relying office', ['lookup'], []);
