@@ -17,6 +17,7 @@ import { statusRouter } from './http/status-routes.js';
 import { licensesRouter, licenseTypesRouter, licenseVerificationRouter } from './http/license-routes.js';
 import { validatePdf } from './validation/engine.js';
 import type { LicenseService } from './licenses/issuance.js';
+import type { AuditLog } from './audit/log.js';
 import type { LicenseType } from './licenses/types.js';
 import type { StatusCache } from './revocation/cache.js';
 import type { StatusService } from './revocation/status-service.js';
@@ -45,6 +46,7 @@ export interface AppDeps {
   knownIssuers: () => Buffer[];
   licenseTypes: Map<string, LicenseType>;
   licenses: LicenseService;
+  audit: AuditLog;
   /** What signature validation trusts and asks (anchors, intermediates, revocation, seal lookup). */
   validation: Omit<ValidationContext, 'validationTime' | 'pdfLimits'>;
 }
@@ -67,11 +69,11 @@ export function buildApp(deps: AppDeps): Express {
   if (deps.pki) app.use(pkiRouter(deps.pki));
   if (deps.tsa) app.use(tsaRouter(deps.tsa));
   app.use(ocspRouter({ responder: deps.ocsp, cached: (request) => deps.status.cachedOcspResponse(request) }));
-  app.use(sealRouter({ seals: deps.seals, clients: deps.clients, maxBodyBytes: deps.config.maxBodyBytes, pdfLimits: deps.config.pdfLimits, logger: deps.logger, timestamper: deps.timestamper, evidence: deps.evidence }));
+  app.use(sealRouter({ seals: deps.seals, clients: deps.clients, maxBodyBytes: deps.config.maxBodyBytes, pdfLimits: deps.config.pdfLimits, logger: deps.logger, timestamper: deps.timestamper, evidence: deps.evidence, audit: deps.audit }));
   app.use(licenseTypesRouter(deps.licenseTypes));
-  app.use(licensesRouter({ licenses: deps.licenses, clients: deps.clients }));
+  app.use(licensesRouter({ licenses: deps.licenses, clients: deps.clients, audit: deps.audit }));
   app.use(licenseVerificationRouter({ licenses: deps.licenses, maxBodyBytes: deps.config.maxBodyBytes, verify: (pdf) => validatePdf(pdf, { ...deps.validation, pdfLimits: deps.config.pdfLimits }) }));
-  app.use(sealsRouter({ seals: deps.seals, clients: deps.clients, onRevoked: deps.onRevoked }));
+  app.use(sealsRouter({ seals: deps.seals, clients: deps.clients, audit: deps.audit, onRevoked: deps.onRevoked }));
   app.use(verifyRouter({ maxBodyBytes: deps.config.maxBodyBytes, pdfLimits: deps.config.pdfLimits, context: () => deps.validation }));
   app.use((req, _res, next) => next(new HttpProblem(404, 'not-found', 'Not found', `no route for ${req.method} ${req.path}`)));
   app.use(problemHandler(deps.logger));

@@ -19,6 +19,7 @@ import { MemoryStatusCache, RedisStatusCache, type StatusCache } from './revocat
 import { StatusService } from './revocation/status-service.js';
 import { loadLicenseTypes } from './licenses/types.js';
 import { LicenseService } from './licenses/issuance.js';
+import { AuditLog } from './audit/log.js';
 import { HttpTimestamper } from './pki/timestamper.js';
 import type { ValidationContext } from './validation/engine.js';
 import type { EvidenceSource } from './signing/levels.js';
@@ -42,6 +43,7 @@ export interface Service {
   /** What signature validation trusts and asks, as POST /v1/verify uses it. */
   validation: Omit<ValidationContext, 'validationTime' | 'pdfLimits'>;
   licenses: LicenseService;
+  audit: AuditLog;
   /** Cached certificate status for the platform. */
   status: StatusService;
   /** Where B-LT evidence comes from (CRLs and OCSP responses). */
@@ -166,6 +168,7 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       const issuer = StatusService.issuerOf(certDer, [...(validation.intermediates ?? []), ...trustAnchors]);
       if (issuer) await status.invalidate(certDer, issuer);
     };
+    const audit = new AuditLog(db);
     const licenseTypes = loadLicenseTypes(config.templatesDir);
     const licenses = new LicenseService({
       db,
@@ -175,7 +178,7 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       secret: secretFile(path.join(config.dataDir, 'license-secret'), () => randomBytes(32).toString('base64url')),
       timestamper,
     });
-    const app = buildApp({ config, logger, db, seals, clients, pki: published, validation, tsa, timestamper, evidence, ocsp: responder, status, statusCache: cache, onRevoked, knownIssuers: () => [...(validation.intermediates ?? []), ...trustAnchors], licenseTypes, licenses });
+    const app = buildApp({ config, logger, db, seals, clients, pki: published, validation, tsa, timestamper, evidence, ocsp: responder, status, statusCache: cache, onRevoked, knownIssuers: () => [...(validation.intermediates ?? []), ...trustAnchors], licenseTypes, licenses, audit });
     return {
       app,
       db,
@@ -186,6 +189,7 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       evidence,
       status,
       licenses,
+      audit,
       newDevToken,
       close: async () => {
         await cache.close();

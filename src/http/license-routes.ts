@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import express, { Router } from 'express';
+import type { AuditLog } from '../audit/log.js';
 import { maskName, renderVerificationPage } from '../licenses/public-page.js';
 import type { ValidationReport } from '../validation/report.js';
 import { pdfBody } from './pdf-body.js';
@@ -29,7 +30,7 @@ export function licenseTypesRouter(types: Map<string, LicenseType>): Router {
 }
 
 /** Issuing and reading licenses (`POST /v1/licenses`, `GET /v1/licenses/{id}`, `/pdf`). */
-export function licensesRouter(deps: { licenses: LicenseService; clients: ApiClientStore }): Router {
+export function licensesRouter(deps: { licenses: LicenseService; clients: ApiClientStore; audit: AuditLog }): Router {
   const router = Router();
   router.post('/v1/licenses', requireRole(deps.clients, 'issue'), express.json({ limit: 256 * 1024 }), async (req, res, next) => {
     try {
@@ -38,6 +39,7 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
         throw new HttpProblem(400, 'invalid-request', 'Send {type, holder: {name, code}, fields}');
       }
       const record = await deps.licenses.issue(body.type, { holder: { name: body.holder.name, code: body.holder.code }, fields: body.fields as Record<string, unknown> });
+      await deps.audit.append({ actor: req.client!.id, action: 'license.issue', subject: record.id, documentSha256: record.sha256 });
       res.status(201).location(`/v1/licenses/${encodeURIComponent(record.id)}`).json(record);
     } catch (err) {
       if (err instanceof LicenseValidationError) {
@@ -59,7 +61,10 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
       const purpose = typeof req.query.purpose === 'string' ? req.query.purpose.trim() : '';
       if (!holderCode || holderCode.length > 40) throw new HttpProblem(400, 'invalid-request', 'Give the holder code', '?holderCode=...');
       if (!purpose || purpose.length > 200) throw new HttpProblem(400, 'purpose-required', 'State the purpose of the lookup (用证事由)', '?purpose=... (1 to 200 characters); it is recorded');
-      res.json({ licenses: await deps.licenses.lookupByHolder(req.client!.id, holderCode, purpose) });
+      const found = await deps.licenses.lookupByHolder(req.client!.id, holderCode, purpose);
+      // The holder code is kept in the audit log only masked; the lookup table holds the full one.
+      await deps.audit.append({ actor: req.client!.id, action: 'license.lookup', subject: `${holderCode.slice(0, 4)}***${holderCode.slice(-2)}`, details: { purpose, results: found.length } });
+      res.json({ licenses: found });
     } catch (err) {
       next(err);
     }
@@ -75,7 +80,9 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
     try {
       const reason = (req.body as { reason?: unknown } | undefined)?.reason;
       if (typeof reason !== 'string' || reason.trim() === '' || reason.length > 500) throw new HttpProblem(400, 'invalid-request', 'Give the reason for the revocation', 'body {"reason": "..."} (1 to 500 characters)');
-      res.json(await deps.licenses.revoke(String(req.params.id), reason));
+      const revoked = await deps.licenses.revoke(String(req.params.id), reason);
+      await deps.audit.append({ actor: req.client!.id, action: 'license.revoke', subject: revoked.id, details: { reason } });
+      res.json(revoked);
     } catch (err) {
       next(err instanceof LicenseStateError ? new HttpProblem(409, 'license-state', 'The license cannot be revoked', err.message) : err);
     }
@@ -84,6 +91,7 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
     try {
       const body = (req.body ?? {}) as { holder?: { name?: unknown; code?: unknown }; fields?: Record<string, unknown> };
       const created = await deps.licenses.replace(String(req.params.id), { holder: body.holder ? { name: body.holder.name, code: body.holder.code } : undefined, fields: body.fields });
+      await deps.audit.append({ actor: req.client!.id, action: 'license.replace', subject: created.id, documentSha256: created.sha256, details: { replaces: String(req.params.id) } });
       res.status(201).location(`/v1/licenses/${encodeURIComponent(created.id)}`).json(created);
     } catch (err) {
       if (err instanceof LicenseStateError) return next(new HttpProblem(409, 'license-state', 'The license cannot be replaced', err.message));

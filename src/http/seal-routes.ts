@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { Router } from 'express';
+import type { AuditLog } from '../audit/log.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { PdfDocument, type PdfLimits } from '../pdf/document.js';
@@ -92,6 +94,7 @@ export interface SealRouteDeps {
   timestamper?: Timestamper;
   /** Enables levels B-LT and B-LTA. */
   evidence?: EvidenceSource;
+  audit: AuditLog;
 }
 
 export function sealRouter(deps: SealRouteDeps): Router {
@@ -137,6 +140,8 @@ export function sealRouter(deps: SealRouteDeps): Router {
         throw err;
       }
       const length = sealed.parts.reduce((n, p) => n + p.length, 0);
+      const documentSha256 = sealed.parts.reduce((h, p) => h.update(p), createHash('sha256')).digest('hex');
+      await deps.audit.append({ actor: req.client!.id, action: 'seal', subject: seal.id, documentSha256, details: { level: query.level, field: sealed.fieldName } });
       deps.logger.info({ client: req.client!.id, sealId: seal.id, field: sealed.fieldName, level: query.level, bytes: length }, 'sealed a document');
       res.status(200);
       res.setHeader('Content-Type', 'application/pdf');
@@ -163,6 +168,7 @@ export function sealRouter(deps: SealRouteDeps): Router {
         throw err;
       }
       deps.logger.info({ client: req.client!.id, level, bytes: extended.length }, 'extended a document');
+      await deps.audit.append({ actor: req.client!.id, action: 'extend', subject: level, documentSha256: createHash('sha256').update(extended).digest('hex') });
       res.status(200).type('application/pdf').setHeader('Content-Disposition', 'attachment; filename="extended.pdf"');
       res.end(extended);
     } catch (err) {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { SEAL_TYPES } from '../seals/image.js';
 import type { SealRecord, SealRegistry } from '../seals/registry.js';
 import type { ApiClientStore } from '../store/api-clients.js';
+import type { AuditLog } from '../audit/log.js';
 import { pemToDer } from '../pki/pem.js';
 import { requireRole } from './auth.js';
 import { HttpProblem } from './problem.js';
@@ -44,7 +45,7 @@ export function sealJson(seal: SealRecord) {
   };
 }
 
-export function sealsRouter(deps: { seals: SealRegistry; clients: ApiClientStore; onRevoked?: (certDer: Buffer) => Promise<void> }): Router {
+export function sealsRouter(deps: { seals: SealRegistry; clients: ApiClientStore; audit: AuditLog; onRevoked?: (certDer: Buffer) => Promise<void> }): Router {
   const router = Router();
   router.get('/v1/seals', requireRole(deps.clients, 'seal'), async (req, res, next) => {
     try {
@@ -89,6 +90,7 @@ export function sealsRouter(deps: { seals: SealRegistry; clients: ApiClientStore
         password: body.password,
       });
       await deps.clients.grantSeal(req.client!.id, seal.id);
+      await deps.audit.append({ actor: req.client!.id, action: 'seal.register', subject: seal.id, details: { orgUscc: seal.orgUscc, sealType: seal.sealType } });
       res.status(201).location(`/v1/seals/${encodeURIComponent(seal.id)}`).json(sealJson(seal));
     } catch (err) {
       next(err);
@@ -101,6 +103,7 @@ export function sealsRouter(deps: { seals: SealRegistry; clients: ApiClientStore
       if (seal.status === 'revoked') throw new HttpProblem(409, 'seal-already-revoked', 'The seal is revoked already', `seal ${seal.id} was revoked before`);
       await deps.seals.revoke(seal.id, body.reason);
       await deps.onRevoked?.(pemToDer(seal.chainPem[0]!));
+      await deps.audit.append({ actor: req.client!.id, action: 'seal.revoke', subject: seal.id, details: { reason: body.reason } });
       res.json(sealJson((await deps.seals.get(seal.id))!));
     } catch (err) {
       next(err);

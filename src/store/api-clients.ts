@@ -54,6 +54,11 @@ export class ApiClientStore {
     return Promise.all(rows.map((row) => this.hydrate(row)));
   }
 
+  async disable(id: string): Promise<boolean> {
+    const result = await this.db.run('UPDATE api_clients SET disabled = 1 WHERE id = ? AND disabled = 0', [id]);
+    return result.changes > 0;
+  }
+
   async grantSeal(clientId: string, sealId: string): Promise<void> {
     await this.db.run('INSERT OR IGNORE INTO client_seals (client_id, seal_id) VALUES (?, ?)', [clientId, sealId]);
   }
