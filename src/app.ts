@@ -18,6 +18,7 @@ import { licensesRouter, licenseTypesRouter, licenseVerificationRouter } from '.
 import { validatePdf } from './validation/engine.js';
 import type { LicenseService } from './licenses/issuance.js';
 import type { AuditLog } from './audit/log.js';
+import type { Metrics } from './http/metrics.js';
 import type { LicenseType } from './licenses/types.js';
 import type { StatusCache } from './revocation/cache.js';
 import type { StatusService } from './revocation/status-service.js';
@@ -47,6 +48,7 @@ export interface AppDeps {
   licenseTypes: Map<string, LicenseType>;
   licenses: LicenseService;
   audit: AuditLog;
+  metrics: Metrics;
   /** What signature validation trusts and asks (anchors, intermediates, revocation, seal lookup). */
   validation: Omit<ValidationContext, 'validationTime' | 'pdfLimits'>;
 }
@@ -56,13 +58,21 @@ export function buildApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  const metrics = deps.metrics;
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       deps.logger.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      // Route patterns, not paths, so identifiers do not become label values.
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      metrics.observeRequest({ method: req.method, route, status: String(res.statusCode) }, ms / 1000);
+      if (req.method === 'POST' && route === '/v1/seal' && res.statusCode === 200) metrics.count('eseal_seals_applied_total', 'Seals applied', { level: String(req.query.level ?? 'B-B') });
     });
     next();
+  });
+  app.get('/metrics', (_req, res) => {
+    res.type('text/plain; version=0.0.4').send(metrics.render());
   });
   app.use(healthRouter({ db: deps.db, startedAt: new Date(), statusCache: deps.statusCache }));
   app.use(statusRouter({ status: deps.status, knownIssuers: deps.knownIssuers }));
@@ -74,7 +84,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(licensesRouter({ licenses: deps.licenses, clients: deps.clients, audit: deps.audit }));
   app.use(licenseVerificationRouter({ licenses: deps.licenses, maxBodyBytes: deps.config.maxBodyBytes, verify: (pdf) => validatePdf(pdf, { ...deps.validation, pdfLimits: deps.config.pdfLimits }) }));
   app.use(sealsRouter({ seals: deps.seals, clients: deps.clients, audit: deps.audit, onRevoked: deps.onRevoked }));
-  app.use(verifyRouter({ maxBodyBytes: deps.config.maxBodyBytes, pdfLimits: deps.config.pdfLimits, context: () => deps.validation }));
+  app.use(verifyRouter({ maxBodyBytes: deps.config.maxBodyBytes, pdfLimits: deps.config.pdfLimits, context: () => deps.validation, metrics }));
   app.use((req, _res, next) => next(new HttpProblem(404, 'not-found', 'Not found', `no route for ${req.method} ${req.path}`)));
   app.use(problemHandler(deps.logger));
   return app;

@@ -20,6 +20,7 @@ import { StatusService } from './revocation/status-service.js';
 import { loadLicenseTypes } from './licenses/types.js';
 import { LicenseService } from './licenses/issuance.js';
 import { AuditLog } from './audit/log.js';
+import { Metrics } from './http/metrics.js';
 import { HttpTimestamper } from './pki/timestamper.js';
 import type { ValidationContext } from './validation/engine.js';
 import type { EvidenceSource } from './signing/levels.js';
@@ -169,6 +170,8 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       if (issuer) await status.invalidate(certDer, issuer);
     };
     const audit = new AuditLog(db);
+    const metrics = new Metrics();
+    status.onLookup = (hit) => metrics.count('eseal_status_cache_lookups_total', 'Certificate status lookups, by cache result', { result: hit ? 'hit' : 'miss' });
     const licenseTypes = loadLicenseTypes(config.templatesDir);
     const licenses = new LicenseService({
       db,
@@ -178,7 +181,7 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       secret: secretFile(path.join(config.dataDir, 'license-secret'), () => randomBytes(32).toString('base64url')),
       timestamper,
     });
-    const app = buildApp({ config, logger, db, seals, clients, pki: published, validation, tsa, timestamper, evidence, ocsp: responder, status, statusCache: cache, onRevoked, knownIssuers: () => [...(validation.intermediates ?? []), ...trustAnchors], licenseTypes, licenses, audit });
+    const app = buildApp({ config, logger, db, seals, clients, pki: published, validation, tsa, timestamper, evidence, ocsp: responder, status, statusCache: cache, onRevoked, knownIssuers: () => [...(validation.intermediates ?? []), ...trustAnchors], licenseTypes, licenses, audit, metrics });
     return {
       app,
       db,

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { PdfLimits } from '../pdf/document.js';
 import { validatePdf, type ValidationContext } from '../validation/engine.js';
+import type { Metrics } from './metrics.js';
 import { pdfBody } from './pdf-body.js';
 
 const VerifyQuery = z
@@ -20,6 +21,7 @@ export interface VerifyRouteDeps {
   pdfLimits: PdfLimits;
   /** The trust anchors, intermediates, seal lookup and revocation checker of this service. */
   context: () => Omit<ValidationContext, 'validationTime' | 'pdfLimits'>;
+  metrics: Metrics;
 }
 
 /** `POST /v1/verify`: anyone may ask; the answer is the validation report. */
@@ -29,6 +31,7 @@ export function verifyRouter(deps: VerifyRouteDeps): Router {
     try {
       const query = VerifyQuery.parse(req.query);
       const report = await validatePdf(req.body as Buffer, { ...deps.context(), validationTime: query.validationTime, offline: query.offline === 'true', pdfLimits: deps.pdfLimits });
+      for (const sig of report.signatures) deps.metrics.count('eseal_verifications_total', 'Signatures verified, by indication', { indication: sig.indication });
       res.json(report);
     } catch (err) {
       next(err);

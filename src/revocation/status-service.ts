@@ -37,6 +37,8 @@ export function statusKey(certDer: Buffer, issuerDer: Buffer): string {
  */
 export class StatusService implements RevocationChecker {
   private readonly inflight = new Map<string, Promise<CachedStatus>>();
+  /** Told of every lookup: whether the cache answered it (for the hit-ratio metric). */
+  onLookup?: (hit: boolean) => void;
 
   constructor(
     private readonly checker: StatusChecker,
@@ -48,7 +50,11 @@ export class StatusService implements RevocationChecker {
     const key = statusKey(certDer, issuerDer);
     const now = Date.now();
     const hit = await this.cache.get(key);
-    if (hit && hit.freshUntil > now) return { ...hit.evidence, cached: true, stale: false };
+    if (hit && hit.freshUntil > now) {
+      this.onLookup?.(true);
+      return { ...hit.evidence, cached: true, stale: false };
+    }
+    this.onLookup?.(false);
     const recentError = await this.cache.get(`${key}:error`);
     const fresh = recentError && recentError.freshUntil > now ? recentError : await this.fetch(key, certDer, issuerDer);
     if (fresh.evidence.checked) return { ...fresh.evidence, cached: fresh === recentError, stale: false };
