@@ -234,6 +234,28 @@ function verifySignature(data: Buffer[], key: KeyObject, hash: string, name: str
  * signing-certificate(-v2) reference. Every failure is reported, nothing is thrown.
  */
 export function verifySignerInfo(parsed: ParsedSignedData, signer: ParsedSignerInfo, content: SignedContent, extraCertificates: Buffer[] = []): SignerVerification {
+  try {
+    return verifySignerInfoUnchecked(parsed, signer, content, extraCertificates);
+  } catch (err) {
+    if (!(err instanceof DerError || err instanceof TypeError || err instanceof RangeError)) throw err;
+    // A malformed attribute or certificate inside the signature is a failed signature, not a crash.
+    return {
+      signerCertificate: null,
+      digestAlgorithm: signer.digestAlgorithm,
+      messageDigestMatches: null,
+      signatureValid: false,
+      signatureAlgorithm: { name: 'unknown', hash: signer.digestAlgorithm },
+      weakAlgorithms: [],
+      signingCertificateAttribute: { version: null, matches: null },
+      signedAttrsReordered: false,
+      claimedSigningTime: null,
+      timestampTokens: [],
+      problems: [`the signer information is malformed: ${err.message}`],
+    };
+  }
+}
+
+function verifySignerInfoUnchecked(parsed: ParsedSignedData, signer: ParsedSignerInfo, content: SignedContent, extraCertificates: Buffer[]): SignerVerification {
   const problems: string[] = [];
   const weak: string[] = [];
   const result: SignerVerification = {
