@@ -34,7 +34,7 @@ async function load(label: string, concurrency: number, durationMs: number, requ
 }
 
 async function main(): Promise<void> {
-  const service = await openService(loadConfig({ DATA_DIR: tempDir('bench-status'), PORT: '0', LOG_LEVEL: 'silent', ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}) }), pino({ level: 'silent' }));
+  const service = await openService(loadConfig({ DATA_DIR: tempDir('bench-status'), PORT: '0', LOG_LEVEL: 'silent', PUBLIC_RATE_LIMIT: '0', ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}) }), pino({ level: 'silent' }));
   const server = service.app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

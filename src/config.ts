@@ -32,6 +32,8 @@ const EnvSchema = z.object({
   /** Redis Cluster: `host:port,host:port` of some of its nodes. */
   REDIS_CLUSTER_NODES: z.string().optional(),
   REDIS_PASSWORD: z.string().optional(),
+  /** Requests per minute per address to the public routes (verification, QR page, status); 0 for none. */
+  PUBLIC_RATE_LIMIT: z.coerce.number().int().min(0).default(300),
   /** License and notice types, one folder each. */
   TEMPLATES_DIR: z.string().optional(),
   REVOCATION_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
@@ -56,6 +58,7 @@ export interface Config {
   redis: RedisTarget | undefined;
   revocationTimeoutMs: number;
   templatesDir: string;
+  publicRateLimit: number;
 }
 
 export class ConfigError extends Error {
@@ -102,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustAnchorsFile: e.TRUST_ANCHORS ? path.resolve(e.TRUST_ANCHORS) : undefined,
     redis: redisTarget(e),
     revocationTimeoutMs: e.REVOCATION_TIMEOUT_MS,
+    publicRateLimit: e.PUBLIC_RATE_LIMIT,
     templatesDir: e.TEMPLATES_DIR ? path.resolve(e.TEMPLATES_DIR) : fileURLToPath(new URL('../templates', import.meta.url)),
     tsa: e.TSA_URL ? { url: e.TSA_URL, username: e.TSA_USERNAME, password: e.TSA_PASSWORD } : undefined,
   };

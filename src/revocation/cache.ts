@@ -16,6 +16,8 @@ export interface StatusCache {
   /** Tells every instance to forget this key at once. */
   broadcastInvalidation(key: string): Promise<void>;
   onInvalidation(listener: (key: string) => void): void;
+  /** Counts a hit in a fixed window (for rate limits shared by every instance); returns the count. */
+  increment(key: string, windowMs: number): Promise<number>;
   /** Null when healthy, else why not. */
   problem(): string | null;
   close(): Promise<void>;
@@ -57,6 +59,19 @@ export class MemoryStatusCache implements StatusCache {
 
   onInvalidation(listener: (key: string) => void): void {
     this.listeners.push(listener);
+  }
+
+  private readonly windows = new Map<string, { count: number; resetAt: number }>();
+
+  async increment(key: string, windowMs: number): Promise<number> {
+    const now = Date.now();
+    let window = this.windows.get(key);
+    if (!window || window.resetAt <= now) {
+      window = { count: 0, resetAt: now + windowMs };
+      this.windows.set(key, window);
+      if (this.windows.size > this.maxEntries) for (const [k, w] of this.windows) if (w.resetAt <= now) this.windows.delete(k);
+    }
+    return ++window.count;
   }
 
   problem(): string | null {
@@ -165,6 +180,17 @@ export class RedisStatusCache implements StatusCache {
 
   onInvalidation(listener: (key: string) => void): void {
     this.listeners.push(listener);
+  }
+
+  async increment(key: string, windowMs: number): Promise<number> {
+    try {
+      const count = await this.client.incr(`eseal:rate:${key}`);
+      if (count === 1) await this.client.pexpire(`eseal:rate:${key}`, windowMs);
+      return count;
+    } catch (err) {
+      this.lastError = (err as Error).message;
+      return 0; // without Redis, limits are not enforced rather than refusing everyone
+    }
   }
 
   problem(): string | null {
