@@ -84,8 +84,9 @@ describe('certificate status shared through Redis by two instances', () => {
   beforeAll(async () => {
     redis = await RedisProcess.start();
     const dataDir = tempDir('shared');
-    a = await startService({ REDIS_URL: redis.url }, dataDir);
-    b = await startService({ REDIS_URL: redis.url }, dataDir);
+    // These tests poll the public status route; the rate limit is tested on its own.
+    a = await startService({ REDIS_URL: redis.url, PUBLIC_RATE_LIMIT: '0' }, dataDir);
+    b = await startService({ REDIS_URL: redis.url, PUBLIC_RATE_LIMIT: '0' }, dataDir);
     for (const svc of [a, b]) await untilReady(svc);
   });
   afterAll(async () => {
