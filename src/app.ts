@@ -20,6 +20,7 @@ import type { LicenseService } from './licenses/issuance.js';
 import type { AuditLog } from './audit/log.js';
 import type { Metrics } from './http/metrics.js';
 import { publicRateLimit } from './http/rate-limit.js';
+import { openApiRouter } from './http/openapi.js';
 import type { LicenseType } from './licenses/types.js';
 import type { StatusCache } from './revocation/cache.js';
 import type { StatusService } from './revocation/status-service.js';
@@ -77,6 +78,7 @@ export function buildApp(deps: AppDeps): Express {
   });
   const limited = publicRateLimit(deps.statusCache, deps.config.publicRateLimit);
   for (const path of ['/v1/verify', '/v1/licenses/verify', '/v1/certificates/status', '/v/:id', '/ocsp', '/ocsp/:request']) app.use(path, limited);
+  app.use(openApiRouter(deps.config.baseUrl));
   app.use(healthRouter({ db: deps.db, startedAt: new Date(), statusCache: deps.statusCache }));
   app.use(statusRouter({ status: deps.status, knownIssuers: deps.knownIssuers }));
   if (deps.pki) app.use(pkiRouter(deps.pki));

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import express, { Router } from 'express';
+import { z } from 'zod';
 import type { AuditLog } from '../audit/log.js';
 import { maskName, renderVerificationPage } from '../licenses/public-page.js';
 import type { ValidationReport } from '../validation/report.js';
@@ -29,16 +30,23 @@ export function licenseTypesRouter(types: Map<string, LicenseType>): Router {
   return router;
 }
 
+export const IssueLicenseBody = z
+  .object({
+    type: z.string().min(1).max(64),
+    holder: z.object({ name: z.string(), code: z.string() }).strict(),
+    fields: z.record(z.string(), z.unknown()),
+  })
+  .strict();
+
+export const RevokeLicenseBody = z.object({ reason: z.string().trim().min(1).max(500) }).strict();
+
 /** Issuing and reading licenses (`POST /v1/licenses`, `GET /v1/licenses/{id}`, `/pdf`). */
 export function licensesRouter(deps: { licenses: LicenseService; clients: ApiClientStore; audit: AuditLog }): Router {
   const router = Router();
   router.post('/v1/licenses', requireRole(deps.clients, 'issue'), express.json({ limit: 256 * 1024 }), async (req, res, next) => {
     try {
-      const body = (req.body ?? {}) as { type?: unknown; holder?: { name?: unknown; code?: unknown }; fields?: unknown };
-      if (typeof body.type !== 'string' || typeof body.holder !== 'object' || body.holder === null || typeof body.fields !== 'object' || body.fields === null || Array.isArray(body.fields)) {
-        throw new HttpProblem(400, 'invalid-request', 'Send {type, holder: {name, code}, fields}');
-      }
-      const record = await deps.licenses.issue(body.type, { holder: { name: body.holder.name, code: body.holder.code }, fields: body.fields as Record<string, unknown> });
+      const body = IssueLicenseBody.parse(req.body ?? {});
+      const record = await deps.licenses.issue(body.type, { holder: body.holder, fields: body.fields });
       await deps.audit.append({ actor: req.client!.id, action: 'license.issue', subject: record.id, documentSha256: record.sha256 });
       res.status(201).location(`/v1/licenses/${encodeURIComponent(record.id)}`).json(record);
     } catch (err) {
@@ -78,8 +86,7 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
   });
   router.post('/v1/licenses/:id/revoke', requireRole(deps.clients, 'revoke'), express.json({ limit: 16 * 1024 }), async (req, res, next) => {
     try {
-      const reason = (req.body as { reason?: unknown } | undefined)?.reason;
-      if (typeof reason !== 'string' || reason.trim() === '' || reason.length > 500) throw new HttpProblem(400, 'invalid-request', 'Give the reason for the revocation', 'body {"reason": "..."} (1 to 500 characters)');
+      const { reason } = RevokeLicenseBody.parse(req.body ?? {});
       const revoked = await deps.licenses.revoke(String(req.params.id), reason);
       await deps.audit.append({ actor: req.client!.id, action: 'license.revoke', subject: revoked.id, details: { reason } });
       res.json(revoked);

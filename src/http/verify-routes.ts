@@ -5,7 +5,7 @@ import { validatePdf, type ValidationContext } from '../validation/engine.js';
 import type { Metrics } from './metrics.js';
 import { pdfBody } from './pdf-body.js';
 
-const VerifyQuery = z
+export const VerifyQuery = z
   .object({
     validationTime: z
       .string()

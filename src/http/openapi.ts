@@ -1,0 +1,75 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { IssueLicenseBody, RevokeLicenseBody } from './license-routes.js';
+import { SealQuery } from './seal-routes.js';
+import { NewSealBody } from './seals-routes.js';
+import { VerifyQuery } from './verify-routes.js';
+
+const schema = (s: z.ZodType) => {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+};
+
+/** Query parameters from a zod object schema. */
+function queryParameters(s: z.ZodType): unknown[] {
+  const json = schema(s) as { properties?: Record<string, unknown>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => ({ name, in: 'query', required: json.required?.includes(name) ?? false, schema: property }));
+}
+
+const problem = { description: 'problem+json (RFC 9457)', content: { 'application/problem+json': { schema: { type: 'object', properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' } } } } } };
+const pdf = { required: true, content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } };
+const json = (s: z.ZodType) => ({ required: true, content: { 'application/json': { schema: schema(s) } } });
+const bearer = [{ bearer: [] }];
+
+/** OpenAPI 3.1, built from the zod schemas the routes validate with. */
+export function openApiDocument(baseUrl: string): Record<string, unknown> {
+  const op = (summary: string, extra: Record<string, unknown> = {}) => ({ summary, responses: { '200': { description: 'OK' }, '4XX': problem }, ...extra });
+  return {
+    openapi: '3.1.0',
+    info: { title: 'E-seal and e-license service', version: '1' },
+    servers: [{ url: baseUrl }],
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    paths: {
+      '/v1/seal': { post: op('Seal a PDF (PAdES B-B to B-LTA); returns the sealed PDF', { security: bearer, parameters: queryParameters(SealQuery), requestBody: pdf }) },
+      '/v1/extend': { post: op('Raise a signed PDF to B-LT or B-LTA', { security: bearer, parameters: [{ name: 'level', in: 'query', required: true, schema: { enum: ['B-LT', 'B-LTA'] } }], requestBody: pdf }) },
+      '/v1/verify': { post: op('Validation report of every signature in a PDF', { parameters: queryParameters(VerifyQuery), requestBody: pdf }) },
+      '/v1/seals': { get: op('List seals', { security: bearer }), post: op('Register a seal from a PKCS#12 file (admin)', { security: bearer, requestBody: json(NewSealBody) }) },
+      '/v1/seals/{id}': { get: op('One seal with its certificate chain', { security: bearer }) },
+      '/v1/seals/{id}/revoke': { post: op('Revoke a seal and its certificate (admin)', { security: bearer }) },
+      '/v1/certificates/status': { post: op('Status of certificates (PEM or DER; the chain may follow)', { requestBody: { required: true, content: { 'application/x-pem-file': { schema: { type: 'string' } } } } }) },
+      '/ocsp': { post: op('RFC 6960 OCSP', { requestBody: { required: true, content: { 'application/ocsp-request': { schema: { type: 'string', format: 'binary' } } } } }) },
+      '/v1/license-types': { get: op('License and notice types with their fields') },
+      '/v1/licenses': {
+        post: op('Issue a license or notice', { security: bearer, requestBody: json(IssueLicenseBody) }),
+        get: op('Look licenses up by holder code, stating the purpose', { security: bearer, parameters: [{ name: 'holderCode', in: 'query', required: true, schema: { type: 'string' } }, { name: 'purpose', in: 'query', required: true, schema: { type: 'string' } }] }),
+      },
+      '/v1/licenses/{id}': { get: op('A license record', { security: bearer }) },
+      '/v1/licenses/{id}/pdf': { get: op('The sealed license PDF', { security: bearer }) },
+      '/v1/licenses/{id}/revoke': { post: op('Revoke a license', { security: bearer, requestBody: json(RevokeLicenseBody) }) },
+      '/v1/licenses/{id}/replace': { post: op('Issue the next version of a license', { security: bearer }) },
+      '/v1/licenses/verify': { post: op('Is this license file authentic and valid now', { requestBody: pdf }) },
+      '/v/{id}': { get: op('The public verification page the QR code opens (HTML)') },
+      '/healthz': { get: op('Liveness') },
+      '/readyz': { get: op('Readiness') },
+      '/metrics': { get: op('Prometheus metrics') },
+    },
+  };
+}
+
+const escape = (text: string): string => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+export function openApiRouter(baseUrl: string): Router {
+  const router = Router();
+  const document = openApiDocument(baseUrl);
+  router.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  router.get('/docs', (_req, res) => {
+    const paths = document.paths as Record<string, Record<string, { summary: string; security?: unknown }>>;
+    const rows = Object.entries(paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => `<tr><td><code>${method.toUpperCase()}</code></td><td><code>${escape(path)}</code></td><td>${escape(op.summary)}</td><td>${op.security ? 'API key' : 'public'}</td></tr>`),
+    );
+    res.type('html').send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>API</title><style>body{font-family:sans-serif;margin:2em}td{padding:4px 12px;border-bottom:1px solid #ddd}</style></head><body><h1>E-seal and e-license service API</h1><p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). Errors are application/problem+json.</p><table>${rows.join('')}</table></body></html>`);
+  });
+  return router;
+}
