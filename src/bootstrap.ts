@@ -25,7 +25,8 @@ import { HttpTimestamper } from './pki/timestamper.js';
 import type { ValidationContext } from './validation/engine.js';
 import type { EvidenceSource } from './signing/levels.js';
 import { ApiClientStore, ROLES } from './store/api-clients.js';
-import { openSqlite, type Db } from './store/db.js';
+import type { Db } from './store/db.js';
+import { openDatabase } from './store/open.js';
 
 /** The sample departments of the embedded default: one with RSA keys, one with ECDSA P-256. */
 export const SAMPLE_SEALS: Array<{ id: string; orgName: string; uscc: string; sealType: SealType; keyKind: 'rsa' | 'ec' }> = [
@@ -124,7 +125,7 @@ async function ensureDevClient(dataDir: string, clients: ApiClientStore): Promis
 /** Opens storage, keys and (in the embedded default) the development PKI, and builds the app. */
 export async function openService(config: Config, logger: Logger): Promise<Service> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const db = openSqlite(config.databaseFile);
+  const db = await openDatabase(config.database);
   try {
     const keystorePassword = config.keystorePassword ?? secretFile(path.join(config.dataDir, 'keystore-password'), () => randomBytes(24).toString('base64url'));
     const seals = new SealRegistry(db, config.dataDir, keystorePassword);

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parseHostList, type RedisTarget } from './revocation/cache.js';
+import type { DatabaseTarget } from './store/open.js';
 
 const MB = 1024 * 1024;
 
@@ -52,7 +53,7 @@ export interface Config {
   pdfLimits: { maxPages: number; maxObjects: number; maxXrefSections: number };
   keystorePassword: string | undefined;
   devPki: boolean;
-  databaseFile: string;
+  database: DatabaseTarget;
   trustAnchorsFile: string | undefined;
   tsa: { url: string; username?: string; password?: string } | undefined;
   redis: RedisTarget | undefined;
@@ -101,7 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pdfLimits: { maxPages: e.MAX_PDF_PAGES, maxObjects: e.MAX_PDF_OBJECTS, maxXrefSections: 10_000 },
     keystorePassword: e.KEYSTORE_PASSWORD,
     devPki: e.DEV_PKI === 'true',
-    databaseFile,
+    database: { kind: 'sqlite', file: databaseFile },
     trustAnchorsFile: e.TRUST_ANCHORS ? path.resolve(e.TRUST_ANCHORS) : undefined,
     redis: redisTarget(e),
     revocationTimeoutMs: e.REVOCATION_TIMEOUT_MS,

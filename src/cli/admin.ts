@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { AuditLog } from '../audit/log.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { ApiClientStore, ROLES, type Role } from '../store/api-clients.js';
-import { openSqlite } from '../store/db.js';
+import { openDatabase } from '../store/open.js';
 
 const USAGE = `usage:
   admin clients create --name NAME --roles seal,issue,revoke,lookup,admin [--seals ID,ID]
@@ -23,7 +23,7 @@ async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const config = loadConfig();
-  const db = openSqlite(config.databaseFile);
+  const db = await openDatabase(config.database);
   try {
     if (group === 'clients') {
       const clients = new ApiClientStore(db);
