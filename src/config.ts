@@ -20,6 +20,7 @@ const EnvSchema = z.object({
   /** Set to "false" in production to skip generating the development PKI and sample seals. */
   DEV_PKI: z.enum(['true', 'false']).default('true'),
   DATABASE_URL: z.string().optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /** PEM bundle of trust anchors for signature validation (the dev root is added in the embedded default). */
   TRUST_ANCHORS: z.string().optional(),
   /** RFC 3161 TSA for levels B-T and above; the embedded default uses its own development TSA. */
@@ -79,6 +80,13 @@ function redisTarget(e: z.infer<typeof EnvSchema>): RedisTarget | undefined {
   return undefined;
 }
 
+function databaseTarget(url: string | undefined, dataDir: string, poolSize: number): DatabaseTarget {
+  if (!url) return { kind: 'sqlite', file: path.join(dataDir, 'eseal.sqlite') };
+  if (url.startsWith('file:')) return { kind: 'sqlite', file: path.resolve(url.slice('file:'.length)) };
+  if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url, poolSize };
+  throw new ConfigError('DATABASE_URL: use file:/path/to/db.sqlite or postgres://user:password@host:port/database');
+}
+
 /** Reads the environment into a typed config; no variable at all gives the embedded default. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
@@ -87,11 +95,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${problems}`);
   }
   const e = parsed.data;
-  if (e.DATABASE_URL && !e.DATABASE_URL.startsWith('file:')) {
-    throw new ConfigError('DATABASE_URL: only SQLite (file:...) is supported in this version');
-  }
   const dataDir = path.resolve(e.DATA_DIR);
-  const databaseFile = e.DATABASE_URL ? path.resolve(e.DATABASE_URL.slice('file:'.length)) : path.join(dataDir, 'eseal.sqlite');
+  const database = databaseTarget(e.DATABASE_URL, dataDir, e.DATABASE_POOL_SIZE);
   return {
     port: e.PORT,
     host: e.HOST,
@@ -102,7 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pdfLimits: { maxPages: e.MAX_PDF_PAGES, maxObjects: e.MAX_PDF_OBJECTS, maxXrefSections: 10_000 },
     keystorePassword: e.KEYSTORE_PASSWORD,
     devPki: e.DEV_PKI === 'true',
-    database: { kind: 'sqlite', file: databaseFile },
+    database,
     trustAnchorsFile: e.TRUST_ANCHORS ? path.resolve(e.TRUST_ANCHORS) : undefined,
     redis: redisTarget(e),
     revocationTimeoutMs: e.REVOCATION_TIMEOUT_MS,

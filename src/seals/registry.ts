@@ -165,7 +165,7 @@ export class SealRegistry {
     };
     const result = await this.db.run(
       `INSERT INTO seals (id, org_name, org_uscc, seal_type, name, diameter_mm, image_png, cert_chain_pem, key_ref, not_before, not_after, status, created_at)
-       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM seals WHERE id = ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
       [
         record.id,
         record.orgName,
@@ -180,7 +180,6 @@ export class SealRegistry {
         record.notAfter,
         record.status,
         record.createdAt,
-        record.id,
       ],
     );
     if (result.changes === 0) throw new SealInputError(`a seal with id ${id} exists already`, 'id');

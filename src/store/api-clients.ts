@@ -60,7 +60,7 @@ export class ApiClientStore {
   }
 
   async grantSeal(clientId: string, sealId: string): Promise<void> {
-    await this.db.run('INSERT OR IGNORE INTO client_seals (client_id, seal_id) VALUES (?, ?)', [clientId, sealId]);
+    await this.db.run('INSERT INTO client_seals (client_id, seal_id) VALUES (?, ?) ON CONFLICT DO NOTHING', [clientId, sealId]);
   }
 
   private async hydrate(row: ClientRow): Promise<ApiClient> {

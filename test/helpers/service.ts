@@ -1,15 +1,18 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { openService, type Service } from '../../src/bootstrap.js';
 import { loadConfig } from '../../src/config.js';
+import { testDatabaseUrl } from './postgres.js';
 import { freePort } from './redis.js';
 import { tempDir } from './tools.js';
 
 export interface RunningService {
   url: string;
+  /** The PostgreSQL database in the PostgreSQL pass; SQLite lives in the data dir. */
+  databaseUrl: string | undefined;
   token: string;
   dataDir: string;
   service: Service;
@@ -17,18 +20,29 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
+/** The data dir remembers its PostgreSQL database, so a restart finds the same records. */
+async function databaseFor(dataDir: string): Promise<string | undefined> {
+  const marker = path.join(dataDir, 'test-database-url');
+  if (existsSync(marker)) return readFileSync(marker, 'utf8');
+  const url = await testDatabaseUrl();
+  if (url) writeFileSync(marker, url);
+  return url;
+}
+
 /** Starts the service on its embedded default, on a random loopback port, in a fresh data dir. */
 export async function startService(env: Record<string, string> = {}, dataDir = tempDir('eseal-data'), options: { reachable?: boolean } = {}): Promise<RunningService> {
   // A reachable service listens on a port chosen up front, so the URLs in its certificates work.
   const port = options.reachable ? await freePort() : 0;
   const reachableEnv = options.reachable ? { PORT: String(port), BASE_URL: `http://127.0.0.1:${port}` } : { PORT: '0' };
-  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...reachableEnv, ...env });
+  const databaseUrl = env.DATABASE_URL ?? (await databaseFor(dataDir));
+  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...reachableEnv, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...env });
   const service = await openService({ ...config, host: '127.0.0.1' }, pino({ level: 'silent' }));
   const server: Server = service.app.listen(port, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const { port: listening } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${listening}`,
+    databaseUrl,
     token: readFileSync(path.join(dataDir, 'dev-api-token'), 'utf8').trim(),
     dataDir,
     service,

@@ -1,0 +1,102 @@
+import pg from 'pg';
+import type { Db, SqlParam } from './db.js';
+import { MIGRATIONS, MIGRATIONS_TABLE, POSTGRES_DIALECT } from './migrations.js';
+import { numberPlaceholders } from './placeholders.js';
+
+const INT8_OID = 20;
+/** Key of the advisory lock that serialises this service's transactions and migrations. */
+const SERVICE_LOCK = 0x65_73_65_61; // "esea"
+
+/** Counts and sequence numbers come back as numbers, as from SQLite; they stay far below 2^53. */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+};
+
+type Queryable = Pick<pg.Pool, 'query'>;
+
+function toPgParams(params: SqlParam[]): unknown[] {
+  return params.map((p) => (typeof p === 'bigint' ? p.toString() : p));
+}
+
+class PostgresDb implements Db {
+  readonly engine = 'postgres';
+
+  constructor(
+    private readonly pool: pg.Pool,
+    /** Set while inside a transaction: every query goes to its connection. */
+    private readonly client?: pg.PoolClient,
+  ) {}
+
+  private query(sql: string, params: SqlParam[]): Promise<pg.QueryResult> {
+    const target: Queryable = this.client ?? this.pool;
+    return target.query(numberPlaceholders(sql), toPgParams(params));
+  }
+
+  async all<T>(sql: string, params: SqlParam[] = []): Promise<T[]> {
+    return (await this.query(sql, params)).rows as T[];
+  }
+
+  async get<T>(sql: string, params: SqlParam[] = []): Promise<T | undefined> {
+    return (await this.query(sql, params)).rows[0] as T | undefined;
+  }
+
+  async run(sql: string, params: SqlParam[] = []): Promise<{ changes: number }> {
+    return { changes: (await this.query(sql, params)).rowCount ?? 0 };
+  }
+
+  async transaction<T>(work: (db: Db) => Promise<T>): Promise<T> {
+    if (this.client) return work(this);
+    return withLockedTransaction(this.pool, (client) => work(new PostgresDb(this.pool, client)));
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+async function withLockedTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [SERVICE_LOCK]);
+    const value = await work(client);
+    await client.query('COMMIT');
+    return value;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+async function migrate(pool: pg.Pool): Promise<void> {
+  await withLockedTransaction(pool, async (client) => {
+    await client.query(MIGRATIONS_TABLE);
+    const applied = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      await client.query(migration.sql(POSTGRES_DIALECT));
+      await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [migration.version, new Date().toISOString()]);
+    }
+  });
+}
+
+export class DatabaseUnavailableError extends Error {
+  override name = 'DatabaseUnavailableError';
+}
+
+/** Connects a pool to PostgreSQL and brings the schema up to date (safely when several instances start at once). */
+export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 10_000 });
+  // An idle connection that the server drops must not crash the process.
+  pool.on('error', () => undefined);
+  try {
+    await migrate(pool);
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new DatabaseUnavailableError(`PostgreSQL: ${(err as Error).message}`);
+  }
+  return new PostgresDb(pool);
+}

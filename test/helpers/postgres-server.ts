@@ -1,0 +1,101 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { freePort } from './redis.js';
+import { tempDir } from './tools.js';
+
+function binDir(): string {
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(path.join(root, v, 'bin', 'initdb'))) : [];
+  const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
+  if (!newest) throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql)');
+  return path.join(root, newest, 'bin');
+}
+
+/** PostgreSQL refuses to run as root, so as root its commands run as the postgres user. */
+function asServerUser(command: string, args: string[]): [string, string[]] {
+  return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
+}
+
+/** A real PostgreSQL server in a temporary directory, on a random loopback port, tuned for tests (no fsync). */
+export class PostgresProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly dir: string,
+    readonly port: number,
+  ) {}
+
+  /** Superuser URL of the server's maintenance database. */
+  get url(): string {
+    return `postgres://eseal@127.0.0.1:${this.port}/postgres`;
+  }
+
+  static async start(): Promise<PostgresProcess> {
+    const bin = binDir();
+    const dir = tempDir('pg');
+    if (process.getuid?.() === 0) {
+      const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }));
+      const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }));
+      chownSync(dir, uid, gid);
+    }
+    const data = path.join(dir, 'data');
+    execFileSync(...asServerUser(path.join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'eseal', '-E', 'UTF8', '--locale=C', '--no-sync']), { stdio: 'pipe' });
+    const port = await freePort();
+    const settings = ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'];
+    const [command, args] = asServerUser(path.join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, ...settings]);
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const server = new PostgresProcess(child, dir, port);
+    await server.waitReady();
+    return server;
+  }
+
+  private async waitReady(): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    let log = '';
+    this.child.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
+    for (;;) {
+      if (this.child.exitCode !== null) throw new Error(`postgres exited: ${log}`);
+      const client = new pg.Client({ connectionString: this.url });
+      try {
+        await client.connect();
+        await client.end();
+        return;
+      } catch {
+        await client.end().catch(() => undefined);
+        if (Date.now() > deadline) throw new Error(`postgres did not start: ${log}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null) {
+      const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+      // SIGINT is PostgreSQL's fast shutdown. runuser does not pass signals on, so the
+      // postmaster is signalled by the pid it records.
+      const pidFile = path.join(this.dir, 'data', 'postmaster.pid');
+      const postmaster = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : undefined;
+      if (postmaster) process.kill(postmaster, 'SIGINT');
+      else this.child.kill('SIGKILL');
+      await exited;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Creates an empty database on the server at `adminUrl` and returns its URL. */
+export async function createDatabase(adminUrl: string): Promise<string> {
+  const name = `t_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
