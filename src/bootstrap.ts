@@ -179,7 +179,7 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       seals,
       types: licenseTypes,
       baseUrl: config.baseUrl,
-      secret: secretFile(path.join(config.dataDir, 'license-secret'), () => randomBytes(32).toString('base64url')),
+      secret: config.licenseSecret ?? secretFile(path.join(config.dataDir, 'license-secret'), () => randomBytes(32).toString('base64url')),
       timestamper,
     });
     const app = buildApp({ config, logger, db, seals, clients, pki: published, validation, tsa, timestamper, evidence, ocsp: responder, status, statusCache: cache, onRevoked, knownIssuers: () => [...(validation.intermediates ?? []), ...trustAnchors], licenseTypes, licenses, audit, metrics });

@@ -17,6 +17,7 @@ const EnvSchema = z.object({
   MAX_PDF_OBJECTS: z.coerce.number().int().positive().default(2_000_000),
   /** Password of the PKCS#12 keystores this service writes; by default kept in DATA_DIR/keystore-password. */
   KEYSTORE_PASSWORD: z.string().min(16).optional(),
+  LICENSE_SECRET: z.string().min(32).optional(),
   /** Set to "false" in production to skip generating the development PKI and sample seals. */
   DEV_PKI: z.enum(['true', 'false']).default('true'),
   DATABASE_URL: z.string().optional(),
@@ -53,6 +54,8 @@ export interface Config {
   maxBodyBytes: number;
   pdfLimits: { maxPages: number; maxObjects: number; maxXrefSections: number };
   keystorePassword: string | undefined;
+  /** Key of the licenses' check codes; instances sharing a database must share it. */
+  licenseSecret: string | undefined;
   devPki: boolean;
   database: DatabaseTarget;
   trustAnchorsFile: string | undefined;
@@ -106,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: Math.round(e.MAX_BODY_MB * MB),
     pdfLimits: { maxPages: e.MAX_PDF_PAGES, maxObjects: e.MAX_PDF_OBJECTS, maxXrefSections: 10_000 },
     keystorePassword: e.KEYSTORE_PASSWORD,
+    licenseSecret: e.LICENSE_SECRET,
     devPki: e.DEV_PKI === 'true',
     database,
     trustAnchorsFile: e.TRUST_ANCHORS ? path.resolve(e.TRUST_ANCHORS) : undefined,

@@ -1,5 +1,5 @@
 import { randomUUID, X509Certificate } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isValidUscc } from '../codes/check-characters.js';
 import { prepareImage, type PreparedImage } from '../pdf/image.js';
@@ -14,8 +14,11 @@ import { renderSealPng, SEAL_DIAMETER_MM, SEAL_PURPOSE, SEAL_TYPES, type SealTyp
 
 export type SealStatus = 'active' | 'revoked';
 
-/** Where a seal's private key lives. Only PKCS#12 keystores for now; an HSM reference later. */
-export type KeyRef = { kind: 'pkcs12'; file: string };
+/**
+ * Where a seal's private key lives: a PKCS#12 keystore under the service's keystore password,
+ * in the database (shared by every instance) or, for data dirs from before that, in a file.
+ */
+export type KeyRef = { kind: 'pkcs12'; file: string } | { kind: 'pkcs12'; stored: 'database' };
 
 export interface SealRecord {
   id: string;
@@ -193,15 +196,12 @@ export class SealRegistry {
   async importPkcs12(input: Omit<NewSeal, 'chainDer' | 'keyRef'> & { pkcs12: Buffer; password: string }): Promise<SealRecord> {
     const { privateKey, chainDer } = readPkcs12(input.pkcs12, input.password);
     const id = input.id ?? randomUUID();
-    const file = path.join('keys', `${id}.p12`);
     const keystore = writePkcs12({ privateKey, chainDer, password: this.keystorePassword, friendlyName: id });
-    const target = path.join(this.dataDir, file);
-    mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
-    const existing = await this.get(id);
-    if (existing) throw new SealInputError(`a seal with id ${id} exists already`, 'id');
-    writeFileSync(`${target}.tmp`, keystore, { mode: 0o600 });
-    renameSync(`${target}.tmp`, target);
-    return this.create({ ...input, id, chainDer, keyRef: { kind: 'pkcs12', file } });
+    return this.db.transaction(async (tx) => {
+      const record = await new SealRegistry(tx, this.dataDir, this.keystorePassword).create({ ...input, id, chainDer, keyRef: { kind: 'pkcs12', stored: 'database' } });
+      await tx.run('INSERT INTO seal_keystores (seal_id, pkcs12) VALUES (?, ?)', [record.id, keystore]);
+      return record;
+    });
   }
 
   /**
@@ -239,8 +239,15 @@ export class SealRegistry {
     return material;
   }
 
+  private async keystore(record: SealRecord): Promise<Buffer> {
+    if ('file' in record.keyRef) return readFileSync(path.resolve(this.dataDir, record.keyRef.file));
+    const row = await this.db.get<{ pkcs12: Buffer }>('SELECT pkcs12 FROM seal_keystores WHERE seal_id = ?', [record.id]);
+    if (!row) throw new Error(`the keystore of seal ${record.id} is missing from the database`);
+    return row.pkcs12;
+  }
+
   private async loadMaterial(record: SealRecord): Promise<SealMaterial> {
-    const keystore = readFileSync(path.resolve(this.dataDir, record.keyRef.file));
+    const keystore = await this.keystore(record);
     const { signer, chainDer } = loadPkcs12Signer(keystore, this.keystorePassword);
     const registeredChain = record.chainPem.map(pemToDer);
     if (!chainDer[0]?.equals(registeredChain[0]!)) throw new Error(`keystore of seal ${record.id} holds another certificate`);

@@ -127,6 +127,16 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    // Keystores live with the records, so every instance sharing the database can sign.
+    sql: (d) => `
+      CREATE TABLE seal_keystores (
+        seal_id TEXT PRIMARY KEY REFERENCES seals(id),
+        pkcs12 ${d.blob} NOT NULL
+      );
+    `,
+  },
 ];
 
 export const MIGRATIONS_TABLE = 'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)';

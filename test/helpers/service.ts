@@ -20,6 +20,11 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
+/** Without the development PKI there is neither a root nor a development token. */
+function readIfExists(file: string): string {
+  return existsSync(file) ? readFileSync(file, 'utf8') : '';
+}
+
 /** The data dir remembers its PostgreSQL database, so a restart finds the same records. */
 async function databaseFor(dataDir: string): Promise<string | undefined> {
   const marker = path.join(dataDir, 'test-database-url');
@@ -43,10 +48,10 @@ export async function startService(env: Record<string, string> = {}, dataDir = t
   return {
     url: `http://127.0.0.1:${listening}`,
     databaseUrl,
-    token: readFileSync(path.join(dataDir, 'dev-api-token'), 'utf8').trim(),
+    token: readIfExists(path.join(dataDir, 'dev-api-token')).trim(),
     dataDir,
     service,
-    rootPem: readFileSync(path.join(dataDir, 'pki', 'root.pem'), 'utf8'),
+    rootPem: readIfExists(path.join(dataDir, 'pki', 'root.pem')),
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await service.close();

@@ -59,9 +59,11 @@ describe('seal registry', () => {
     const seal = (await res.json()) as { name: string; keyStorage: string };
     expect(seal.name).toBe('某某市财政局合同专用章');
     expect(seal.keyStorage).toBe('pkcs12');
-    const keystore = path.join(svc.dataDir, 'keys', 'finance-contract.p12');
-    expect(statSync(keystore).mode & 0o777).toBe(0o600);
-    expect(readFileSync(keystore).includes(Buffer.from('s3cret pass'))).toBe(false);
+    // The key is re-wrapped under the service's keystore password; the uploader's is not kept.
+    const stored = await svc.service.db.get<{ pkcs12: Buffer }>('SELECT pkcs12 FROM seal_keystores WHERE seal_id = ?', ['finance-contract']);
+    expect(() => readPkcs12(stored!.pkcs12, 's3cret pass')).toThrow();
+    const rewrapped = readPkcs12(stored!.pkcs12, readFileSync(path.join(svc.dataDir, 'keystore-password'), 'utf8').trim());
+    expect(rewrapped.chainDer.length).toBeGreaterThan(0);
     const sealed = await sealOk(svc, await makePdf(1), { sealId: 'finance-contract' });
     const sig = pdfsig(writeTemp('p12.pdf', sealed), nssDbWithRoot(svc.rootPem))[0]!;
     expect(sig.signatureValid && sig.certificateTrusted, sig.raw).toBe(true);

@@ -1,0 +1,116 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import type { Db } from '../../src/store/db.js';
+import { openDatabase, type DatabaseTarget } from '../../src/store/open.js';
+import { numberPlaceholders } from '../../src/store/placeholders.js';
+import { onPostgres, testDatabaseUrl } from '../helpers/postgres.js';
+import { freePort } from '../helpers/redis.js';
+import { tempDir } from '../helpers/tools.js';
+
+/** A fresh database on this pass's engine. */
+async function freshTarget(): Promise<DatabaseTarget> {
+  const url = await testDatabaseUrl();
+  return url ? { kind: 'postgres', url, poolSize: 4 } : { kind: 'sqlite', file: path.join(tempDir('db'), 'test.sqlite') };
+}
+
+async function withDb<T>(work: (db: Db, target: DatabaseTarget) => Promise<T>): Promise<T> {
+  const target = await freshTarget();
+  const db = await openDatabase(target);
+  try {
+    return await work(db, target);
+  } finally {
+    await db.close();
+  }
+}
+
+describe('placeholders', () => {
+  it('numbers question marks outside quotes only', () => {
+    expect(numberPlaceholders("SELECT ? , '?', \"a?\" , ? WHERE x = 'it''s ?' AND y = ?")).toBe("SELECT $1 , '?', \"a?\" , $2 WHERE x = 'it''s ?' AND y = $3");
+  });
+});
+
+describe(`the query layer on ${onPostgres() ? 'PostgreSQL' : 'SQLite'}`, () => {
+  it('round-trips bytes, text, numbers and nulls, and counts come back as numbers', async () => {
+    await withDb(async (db) => {
+      expect(db.engine).toBe(onPostgres() ? 'postgres' : 'sqlite');
+      const png = Buffer.from([0, 1, 2, 255, 0x3f, 0]);
+      await db.run(
+        `INSERT INTO seals (id, org_name, org_uscc, seal_type, name, diameter_mm, image_png, cert_chain_pem, key_ref, not_before, not_after, status, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ['s1', '某某局?', 'X', 'official', '某某局', 40.1, png, '[]', '{}', 'a', 'b', 'active', 'c'],
+      );
+      const row = await db.get<{ image_png: Buffer; diameter_mm: number; org_name: string; revoked_at: string | null }>('SELECT * FROM seals WHERE id = ?', ['s1']);
+      expect(Buffer.compare(row!.image_png, png)).toBe(0);
+      expect(row!.diameter_mm).toBe(40.1);
+      expect(row!.org_name).toBe('某某局?');
+      expect(row!.revoked_at).toBeNull();
+      expect(await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM seals WHERE status = 'active'")).toEqual({ n: 1 });
+      expect(await db.get('SELECT * FROM seals WHERE id = ?', ['none'])).toBeUndefined();
+      const dup = await db.run("INSERT INTO seals (id, org_name, org_uscc, seal_type, name, diameter_mm, image_png, cert_chain_pem, key_ref, not_before, not_after, status, created_at) VALUES ('s1', '', '', '', '', 1, ?, '', '', '', '', '', '') ON CONFLICT (id) DO NOTHING", [png]);
+      expect(dup.changes).toBe(0);
+    });
+  });
+
+  it('rolls a failed transaction back whole', async () => {
+    await withDb(async (db) => {
+      await expect(
+        db.transaction(async (tx) => {
+          await tx.run("INSERT INTO api_clients (id, name, token_hash, roles, created_at) VALUES ('c1', 'n', 'h1', 'seal', 'now')");
+          await tx.run("INSERT INTO api_clients (id, name, token_hash, roles, created_at) VALUES ('c2', 'n', 'h1', 'seal', 'now')"); // same token hash: unique violation
+        }),
+      ).rejects.toThrow();
+      expect(await db.all('SELECT id FROM api_clients')).toEqual([]);
+    });
+  });
+
+  it('serialises transactions, so read-then-write sequences never interleave', async () => {
+    const target = await freshTarget();
+    // PostgreSQL: two pools, as two instances have. SQLite: one connection, whose queue is what
+    // keeps a process from waiting on its own lock (other processes wait on the file lock).
+    const first = await openDatabase(target);
+    const second = onPostgres() ? await openDatabase(target) : first;
+    try {
+      await first.run("INSERT INTO license_lookups (client_id, holder_code, purpose, results, looked_up_at) VALUES ('counter', 'x', 'p', 0, 'now')");
+      const bump = (db: Db) =>
+        db.transaction(async (tx) => {
+          const row = await tx.get<{ results: number }>("SELECT results FROM license_lookups WHERE client_id = 'counter'");
+          await new Promise((r) => setTimeout(r, 2));
+          await tx.run("UPDATE license_lookups SET results = ? WHERE client_id = 'counter'", [row!.results + 1]);
+        });
+      await Promise.all(Array.from({ length: 20 }, (_, i) => bump(i % 2 ? first : second)));
+      expect(await first.get("SELECT results FROM license_lookups WHERE client_id = 'counter'")).toEqual({ results: 20 });
+    } finally {
+      await first.close();
+      if (second !== first) await second.close();
+    }
+  });
+
+  it('migrates once even when several instances start at the same moment', async () => {
+    const target = await freshTarget();
+    const dbs = await Promise.all([openDatabase(target), openDatabase(target), openDatabase(target)]);
+    try {
+      const versions = await dbs[0]!.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+      expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    } finally {
+      for (const db of dbs) await db.close();
+    }
+  });
+});
+
+describe('database configuration', () => {
+  it('takes file: and postgres: URLs and refuses anything else', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/eseal' }).database).toEqual({ kind: 'postgres', url: 'postgres://u:p@db:5432/eseal', poolSize: 10 });
+    expect(loadConfig({ DATABASE_URL: 'file:/var/lib/eseal/db.sqlite' }).database).toEqual({ kind: 'sqlite', file: '/var/lib/eseal/db.sqlite' });
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://u:p@db/eseal' })).toThrow(ConfigError);
+  });
+
+  it('says clearly when PostgreSQL cannot be reached, without the password', async () => {
+    const port = await freePort();
+    const failure = await openDatabase({ kind: 'postgres', url: `postgres://eseal:hunter2secret@127.0.0.1:${port}/eseal`, poolSize: 1 }).catch((e: Error) => e);
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).name).toBe('DatabaseUnavailableError');
+    expect((failure as Error).message).toMatch(/^PostgreSQL: .*ECONNREFUSED/);
+    expect((failure as Error).message).not.toContain('hunter2secret');
+  });
+});

@@ -1,0 +1,99 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makePdf } from '../helpers/pdfs.js';
+import { testDatabaseUrl } from '../helpers/postgres.js';
+import { RedisProcess } from '../helpers/redis.js';
+import { sealOk, sealRequest, startService, type RunningService } from '../helpers/service.js';
+import { nssDbWithRoot, pdfsig, tempDir, writeTemp } from '../helpers/tools.js';
+
+/**
+ * Two instances behind one address share the database and Redis but not their data dirs: what
+ * one registers, issues, revokes or disables, the other sees at once.
+ */
+let redis: RedisProcess;
+let a: RunningService;
+let b: RunningService;
+
+beforeAll(async () => {
+  redis = await RedisProcess.start();
+  const shared = {
+    DATABASE_URL: (await testDatabaseUrl()) ?? `file:${path.join(tempDir('shared-db'), 'eseal.sqlite')}`,
+    REDIS_URL: redis.url,
+    KEYSTORE_PASSWORD: 'one keystore password for all instances',
+    LICENSE_SECRET: 'one license check-code secret shared by all instances',
+  };
+  a = await startService(shared);
+  b = await startService({ ...shared, DEV_PKI: 'false', TRUST_ANCHORS: path.join(a.dataDir, 'pki', 'root.pem') });
+});
+afterAll(async () => {
+  await b?.close();
+  await a?.close();
+  await redis?.stop();
+});
+
+const auth = (token: string) => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
+
+function sealPkcs12(): Buffer {
+  const pki = path.join(a.dataDir, 'pki');
+  const dir = tempDir('p12');
+  const pass = readFileSync(path.join(pki, 'keystore-password'), 'utf8').trim();
+  execFileSync('openssl', ['pkcs12', '-in', path.join(pki, 'seals', 'scjg-approval.p12'), '-passin', `pass:${pass}`, '-nodes', '-out', path.join(dir, 'all.pem')]);
+  execFileSync('openssl', ['pkcs12', '-export', '-in', path.join(dir, 'all.pem'), '-passout', 'pass:transfer', '-out', path.join(dir, 'out.p12')]);
+  return readFileSync(path.join(dir, 'out.p12'));
+}
+
+describe('two instances sharing the database and Redis', () => {
+  it('a seal registered on one signs on the other, and a seal revoked on one is refused by the other', async () => {
+    const registered = await fetch(`${b.url}/v1/seals`, {
+      method: 'POST',
+      headers: auth(a.token),
+      body: JSON.stringify({ id: 'shared-contract', orgName: '某某市市场监督管理局', orgUscc: '11370500MB0100003P', sealType: 'approval', pkcs12: sealPkcs12().toString('base64'), password: 'transfer' }),
+    });
+    expect(registered.status, await registered.clone().text()).toBe(201);
+    const sealed = await sealOk(a, await makePdf(1), { sealId: 'shared-contract' });
+    const sig = pdfsig(writeTemp('shared.pdf', sealed), nssDbWithRoot(a.rootPem))[0]!;
+    expect(sig.signatureValid && sig.certificateTrusted, sig.raw).toBe(true);
+
+    const revoked = await fetch(`${a.url}/v1/seals/shared-contract/revoke`, { method: 'POST', headers: auth(a.token), body: '{}' });
+    expect(revoked.status).toBe(200);
+    const refused = await sealRequest(b, await makePdf(1), { sealId: 'shared-contract' }, a.token);
+    expect(refused.status).toBe(409);
+  });
+
+  it('a license issued on one is found and revoked on the other, and its QR page says so on both', async () => {
+    const issued = await fetch(`${a.url}/v1/licenses`, {
+      method: 'POST',
+      headers: auth(a.token),
+      body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '赵小六', code: '440524188001010014' }, fields: { matter: '设立登记', applicationNumber: 'SQ9', receivedOn: '2026-11-25', promisedDays: 3 } }),
+    });
+    expect(issued.status, await issued.clone().text()).toBe(201);
+    const license = (await issued.json()) as { id: string; verificationUrl: string };
+    const onB = await fetch(`${b.url}/v1/licenses/${encodeURIComponent(license.id)}`, { headers: auth(a.token) });
+    expect(onB.status).toBe(200);
+    const qr = new URL(license.verificationUrl);
+    const page = async (svc: RunningService) => (await fetch(`${svc.url}${qr.pathname}${qr.search}`)).text();
+    expect(await page(b)).toContain('真实有效');
+    const revoke = await fetch(`${b.url}/v1/licenses/${encodeURIComponent(license.id)}/revoke`, { method: 'POST', headers: auth(a.token), body: JSON.stringify({ reason: '申请人撤回申请' }) });
+    expect(revoke.status).toBe(200);
+    expect(await page(a)).not.toContain('真实有效');
+    expect(await page(a)).toBe(await page(b));
+  });
+
+  it('a client disabled on one is refused by the other', async () => {
+    const { client, token } = await a.service.clients.create('shared client', ['seal'], ['scjg-official']);
+    expect((await sealRequest(b, await makePdf(1), { sealId: 'scjg-official' }, token)).status).toBe(200);
+    expect(await b.service.clients.disable(client.id)).toBe(true);
+    expect((await sealRequest(a, await makePdf(1), { sealId: 'scjg-official' }, token)).status).toBe(401);
+  });
+
+  it('keeps one unbroken audit chain while both instances write at once', async () => {
+    const pdf = await makePdf(1);
+    const before = (await a.service.audit.entries()).length;
+    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => sealRequest(i % 2 ? a : b, pdf, { sealId: 'scjg-official' }, a.token)));
+    expect(results.map((r) => r.status)).toEqual(Array(16).fill(200));
+    const verdict = await b.service.audit.verify();
+    expect(verdict).toEqual({ ok: true, entries: before + 16 });
+  });
+});
