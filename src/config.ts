@@ -17,6 +17,7 @@ const EnvSchema = z.object({
   MAX_PDF_OBJECTS: z.coerce.number().int().positive().default(2_000_000),
   /** Password of the PKCS#12 keystores this service writes; by default kept in DATA_DIR/keystore-password. */
   KEYSTORE_PASSWORD: z.string().min(16).optional(),
+  PROCESSING_TIME_MS: z.coerce.number().int().min(1).max(3_600_000).default(60_000),
   LICENSE_SECRET: z.string().min(32).optional(),
   /** Set to "false" in production to skip generating the development PKI and sample seals. */
   DEV_PKI: z.enum(['true', 'false']).default('true'),
@@ -52,6 +53,8 @@ export interface Config {
   dataDir: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   maxBodyBytes: number;
+  /** How long sealing or verifying one PDF may take once it is received. */
+  processingTimeMs: number;
   pdfLimits: { maxPages: number; maxObjects: number; maxXrefSections: number };
   keystorePassword: string | undefined;
   /** Key of the licenses' check codes; instances sharing a database must share it. */
@@ -107,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     logLevel: e.LOG_LEVEL,
     maxBodyBytes: Math.round(e.MAX_BODY_MB * MB),
+    processingTimeMs: e.PROCESSING_TIME_MS,
     pdfLimits: { maxPages: e.MAX_PDF_PAGES, maxObjects: e.MAX_PDF_OBJECTS, maxXrefSections: 10_000 },
     keystorePassword: e.KEYSTORE_PASSWORD,
     licenseSecret: e.LICENSE_SECRET,

@@ -1,8 +1,12 @@
 import express, { type RequestHandler } from 'express';
+import { startDeadline } from '../limits/deadline.js';
 import { HttpProblem } from './problem.js';
 
-/** Accepts an `application/pdf` body up to `limit` bytes into `req.body` as a Buffer. */
-export function pdfBody(limit: number): RequestHandler[] {
+/**
+ * Accepts an `application/pdf` body up to `limit` bytes into `req.body` as a Buffer, then starts
+ * the request's processing-time clock (the upload itself does not count).
+ */
+export function pdfBody(limit: number, processingTimeMs: number): RequestHandler[] {
   const requirePdfType: RequestHandler = (req, _res, next) => {
     const type = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/pdf') {
@@ -18,5 +22,6 @@ export function pdfBody(limit: number): RequestHandler[] {
     }
     next();
   };
-  return [requirePdfType, express.raw({ type: () => true, limit }), requireBody];
+  const startClock: RequestHandler = (_req, _res, next) => startDeadline(processingTimeMs, next);
+  return [requirePdfType, express.raw({ type: () => true, limit }), requireBody, startClock];
 }

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
+import { ProcessingTimeExceeded } from '../limits/deadline.js';
 import { PdfError, type PdfErrorCode } from '../pdf/errors.js';
 import { Pkcs12Error } from '../pki/pfx.js';
 import { SealInputError } from '../seals/registry.js';
@@ -51,6 +52,9 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
 
 function toProblem(err: unknown): HttpProblem {
   if (err instanceof HttpProblem) return err;
+  if (err instanceof ProcessingTimeExceeded) {
+    return new HttpProblem(422, 'processing-time-exceeded', 'The document took longer to process than this service allows', err.message, { limitMs: err.limitMs });
+  }
   if (err instanceof PdfError) {
     const [status, slug, title] = PDF_PROBLEMS[err.code];
     return new HttpProblem(status, slug, title, err.message);

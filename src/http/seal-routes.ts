@@ -88,6 +88,7 @@ export interface SealRouteDeps {
   seals: SealRegistry;
   clients: ApiClientStore;
   maxBodyBytes: number;
+  processingTimeMs: number;
   pdfLimits: PdfLimits;
   logger: Logger;
   /** Enables levels B-T and above. */
@@ -116,7 +117,7 @@ export function sealRouter(deps: SealRouteDeps): Router {
       next(err);
     }
   });
-  router.post('/v1/seal', ...pdfBody(deps.maxBodyBytes), async (req, res, next) => {
+  router.post('/v1/seal', ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs), async (req, res, next) => {
     try {
       const query = SealQuery.parse(req.query);
       const seal = (await deps.seals.get(query.sealId))!;
@@ -154,7 +155,7 @@ export function sealRouter(deps: SealRouteDeps): Router {
       next(err);
     }
   });
-  router.post('/v1/extend', requireRole(deps.clients, 'seal'), ...pdfBody(deps.maxBodyBytes), async (req, res, next) => {
+  router.post('/v1/extend', requireRole(deps.clients, 'seal'), ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs), async (req, res, next) => {
     try {
       const { level } = z.object({ level: z.enum(['B-LT', 'B-LTA']) }).strict().parse(req.query);
       if (!deps.timestamper || !deps.evidence) {

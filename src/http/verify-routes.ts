@@ -18,6 +18,7 @@ export const VerifyQuery = z
 
 export interface VerifyRouteDeps {
   maxBodyBytes: number;
+  processingTimeMs: number;
   pdfLimits: PdfLimits;
   /** The trust anchors, intermediates, seal lookup and revocation checker of this service. */
   context: () => Omit<ValidationContext, 'validationTime' | 'pdfLimits'>;
@@ -27,7 +28,7 @@ export interface VerifyRouteDeps {
 /** `POST /v1/verify`: anyone may ask; the answer is the validation report. */
 export function verifyRouter(deps: VerifyRouteDeps): Router {
   const router = Router();
-  router.post('/v1/verify', ...pdfBody(deps.maxBodyBytes), async (req, res, next) => {
+  router.post('/v1/verify', ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs), async (req, res, next) => {
     try {
       const query = VerifyQuery.parse(req.query);
       const report = await validatePdf(req.body as Buffer, { ...deps.context(), validationTime: query.validationTime, offline: query.offline === 'true', pdfLimits: deps.pdfLimits });

@@ -1,3 +1,4 @@
+import { checkDeadline, rethrowIfOutOfTime } from '../limits/deadline.js';
 import { PdfError } from './errors.js';
 import { decodeStream } from './filters.js';
 import { PdfDict, PdfName, PdfRef, PdfStream, type PdfValue } from './objects.js';
@@ -118,6 +119,7 @@ export class PdfDocument {
   }
 
   private addEntry(num: number, entry: XrefEntry, sectionNums: number[]): void {
+    if ((sectionNums.length & 0xfff) === 0xfff) checkDeadline();
     if (entry.kind !== 'free') sectionNums.push(num);
     if (!this.entries.has(num)) {
       if (this.entries.size >= this.limits.maxObjects) {
@@ -251,7 +253,8 @@ export class PdfDocument {
     try {
       const value = this.getObject(ref.num);
       return typeof value === 'number' ? value : undefined;
-    } catch {
+    } catch (err) {
+      rethrowIfOutOfTime(err);
       return undefined;
     }
   }
@@ -262,7 +265,8 @@ export class PdfDocument {
     const found = new Map<number, number>();
     const text = this.bytes.toString('latin1');
     const pattern = /(?:^|[\r\n\s])(\d{1,10})\s+(\d{1,5})\s+obj\b/g;
-    for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
+    for (let m = pattern.exec(text), seen = 0; m; m = pattern.exec(text)) {
+      if (++seen % 4096 === 0) checkDeadline();
       const start = m.index + (m[0].length - m[0].trimStart().length);
       found.set(Number(m[1]), start); // later definitions win, as in an incremental file
     }
@@ -285,6 +289,7 @@ export class PdfDocument {
   /** Returns the object with this number, or undefined when it does not exist (free or missing). */
   getObject(num: number): PdfValue | undefined {
     if (this.cache.has(num)) return this.cache.get(num);
+    checkDeadline();
     const entry = this.entries.get(num);
     let value: PdfValue | undefined;
     if (entry?.kind === 'offset') {

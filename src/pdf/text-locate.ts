@@ -1,3 +1,4 @@
+import { checkDeadline } from '../limits/deadline.js';
 import { CMap, parseCMap, type CMapBudget } from './cmap.js';
 import { ContentReader } from './content-tokens.js';
 import type { PageInfo, PdfDocument } from './document.js';
@@ -435,6 +436,7 @@ class TextScanner {
   }
 
   private countOperator(): void {
+    if ((this.totalOps & 0x3ff) === 0) checkDeadline();
     if (++this.pageOps > this.limits.maxOperators) throw this.limitError(`more than ${this.limits.maxOperators} content operators`);
     if (++this.totalOps > this.limits.maxTotalOperators) {
       throw this.limitError(`the document has more than ${this.limits.maxTotalOperators} content operators`);

@@ -1,3 +1,4 @@
+import { checkDeadline, rethrowIfOutOfTime } from '../limits/deadline.js';
 import { PdfDocument } from '../pdf/document.js';
 import { isName, PdfDict, PdfRef, PdfStream, type PdfValue } from '../pdf/objects.js';
 
@@ -72,11 +73,13 @@ export function changesAfter(doc: PdfDocument, fromRevision: number): ObjectChan
   const pageNumbers = new Map<number, number>();
   try {
     doc.pages().forEach((p) => pageNumbers.set(p.ref.num, p.index + 1));
-  } catch {
+  } catch (err) {
+    rethrowIfOutOfTime(err);
     // pages unknown: changes are still listed, without page numbers
   }
   let previous = PdfDocument.load(doc.bytes.subarray(0, revisions[fromRevision]!.end), doc.limits);
   for (const revision of revisions.slice(fromRevision + 1)) {
+    checkDeadline();
     const current = PdfDocument.load(doc.bytes.subarray(0, revision.end), doc.limits);
     const dssNums = new Set<number>();
     const dss = current.resolveDict(current.catalog().get('DSS'));

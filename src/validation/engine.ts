@@ -1,3 +1,4 @@
+import { checkDeadline, rethrowIfOutOfTime } from '../limits/deadline.js';
 import { createHash } from 'node:crypto';
 import { PdfDocument, type PdfLimits } from '../pdf/document.js';
 import { PdfError } from '../pdf/errors.js';
@@ -105,7 +106,8 @@ function dssStreams(doc: PdfDocument, key: 'Certs' | 'CRLs' | 'OCSPs'): Buffer[]
       .map((c) => doc.resolve(c))
       .filter((s): s is PdfStream => s instanceof PdfStream)
       .map((s) => decodeStream(s, 32 * 1024 * 1024));
-  } catch {
+  } catch (err) {
+    rethrowIfOutOfTime(err);
     return [];
   }
 }
@@ -150,7 +152,8 @@ function archiveTimestamps(bytes: Buffer, entries: SignatureEntry[], revisions: 
       const validNow = validatePath(result.tsaCertificate, [...pool, ...tokenCerts], anchors, validationTime).status === 'VALID';
       const validThen = later !== undefined && validatePath(result.tsaCertificate, [...pool, ...tokenCerts], anchors, later).status === 'VALID';
       if (validNow || validThen) stamps.push({ revision, genTime: result.genTime });
-    } catch {
+    } catch (err) {
+      rethrowIfOutOfTime(err);
       // an unreadable timestamp proves nothing
     }
   }
@@ -185,6 +188,7 @@ function assessTimestamps(
       if (valid && result.genTime < poe) poe = result.genTime;
       timestamps.push({ kind: 'signature-timestamp', time: iso(result.genTime), valid, tsa: result.tsaCertificate ? summaryOfDer(result.tsaCertificate) : null, problems });
     } catch (err) {
+      rethrowIfOutOfTime(err);
       timestamps.push({ kind: 'signature-timestamp', time: '', valid: false, tsa: null, problems: [`the timestamp token cannot be read: ${(err as Error).message}`] });
     }
   }
@@ -235,6 +239,7 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
   let maxCoveredEnd = 0;
 
   for (const entry of entries) {
+    checkDeadline();
     const problems: string[] = [];
     const isDocTimestamp = entry.subFilter === 'ETSI.RFC3161';
     const structure = checkByteRange(bytes, entry);
@@ -308,6 +313,7 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
           problems.push(`sub-filter ${entry.subFilter ?? '(none)'} is not supported`);
         }
       } catch (err) {
+        rethrowIfOutOfTime(err);
         // Whatever a hostile signature makes the decoders throw is a format failure of that
         // signature, never a failure of the whole request.
         formatFailure = true;
