@@ -22,3 +22,5 @@ USER node
 ENV NODE_ENV=production DATA_DIR=/data PORT=8080
 EXPOSE 8080
 CMD ["node", "dist/server.js"]
+HEALTHCHECK --interval=10s --timeout=3s --retries=5 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.PORT+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
