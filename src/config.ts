@@ -45,6 +45,9 @@ const EnvSchema = z.object({
   TSA_PASSWORD: z.string().optional(),
 });
 
+/** Every environment variable the service reads. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
+
 export interface Config {
   port: number;
   host: string;
@@ -95,7 +98,8 @@ function databaseTarget(url: string | undefined, dataDir: string, poolSize: numb
 
 /** Reads the environment into a typed config; no variable at all gives the embedded default. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = EnvSchema.safeParse(env);
+  // An empty variable (as `VAR=` in an env file leaves it) means unset.
+  const parsed = EnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new ConfigError(`invalid configuration: ${problems}`);
