@@ -1,11 +1,12 @@
 import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
 import { openService } from './bootstrap.js';
 import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './logging.js';
+import { DatabaseUnavailableError } from './store/postgres.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization', 'token', 'password'] });
+  const logger = createLogger(config.logLevel);
   const service = await openService(config, logger);
   if (service.newDevToken) {
     // Printed once, on the start that created it; it is also in DATA_DIR/dev-api-token (mode 600).
@@ -47,6 +48,10 @@ main().catch((err: unknown) => {
   if (err instanceof ConfigError) {
     process.stderr.write(`${err.message}\n`);
     process.exit(2);
+  }
+  if (err instanceof DatabaseUnavailableError) {
+    process.stderr.write(`cannot open the database: ${err.message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);

@@ -143,7 +143,7 @@ export function sealRouter(deps: SealRouteDeps): Router {
       const length = sealed.parts.reduce((n, p) => n + p.length, 0);
       const documentSha256 = sealed.parts.reduce((h, p) => h.update(p), createHash('sha256')).digest('hex');
       await deps.audit.append({ actor: req.client!.id, action: 'seal', subject: seal.id, documentSha256, details: { level: query.level, field: sealed.fieldName } });
-      deps.logger.info({ client: req.client!.id, sealId: seal.id, field: sealed.fieldName, level: query.level, bytes: length }, 'sealed a document');
+      deps.logger.info({ client: req.client!.id, sealId: seal.id, field: sealed.fieldName, padesLevel: query.level, bytes: length }, 'sealed a document');
       res.status(200);
       res.setHeader('Content-Type', 'application/pdf');
       res.setHeader('Content-Length', String(length));
@@ -168,7 +168,7 @@ export function sealRouter(deps: SealRouteDeps): Router {
         if (err instanceof NothingToExtendError) throw new HttpProblem(422, 'not-signed', 'The document has no signature to extend', err.message);
         throw err;
       }
-      deps.logger.info({ client: req.client!.id, level, bytes: extended.length }, 'extended a document');
+      deps.logger.info({ client: req.client!.id, padesLevel: level, bytes: extended.length }, 'extended a document');
       await deps.audit.append({ actor: req.client!.id, action: 'extend', subject: level, documentSha256: createHash('sha256').update(extended).digest('hex') });
       res.status(200).type('application/pdf').setHeader('Content-Disposition', 'attachment; filename="extended.pdf"');
       res.end(extended);

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { openService, type Service } from '../../src/bootstrap.js';
 import { loadConfig } from '../../src/config.js';
 import { testDatabaseUrl } from './postgres.js';
@@ -35,13 +35,13 @@ async function databaseFor(dataDir: string): Promise<string | undefined> {
 }
 
 /** Starts the service on its embedded default, on a random loopback port, in a fresh data dir. */
-export async function startService(env: Record<string, string> = {}, dataDir = tempDir('eseal-data'), options: { reachable?: boolean } = {}): Promise<RunningService> {
+export async function startService(env: Record<string, string> = {}, dataDir = tempDir('eseal-data'), options: { reachable?: boolean; logger?: Logger } = {}): Promise<RunningService> {
   // A reachable service listens on a port chosen up front, so the URLs in its certificates work.
   const port = options.reachable ? await freePort() : 0;
   const reachableEnv = options.reachable ? { PORT: String(port), BASE_URL: `http://127.0.0.1:${port}` } : { PORT: '0' };
   const databaseUrl = env.DATABASE_URL ?? (await databaseFor(dataDir));
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...reachableEnv, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...env });
-  const service = await openService({ ...config, host: '127.0.0.1' }, pino({ level: 'silent' }));
+  const service = await openService({ ...config, host: '127.0.0.1' }, options.logger ?? pino({ level: 'silent' }));
   const server: Server = service.app.listen(port, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const { port: listening } = server.address() as AddressInfo;
