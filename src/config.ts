@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { PdfLimits } from './pdf/document.js';
 import { parseHostList, type RedisTarget } from './revocation/cache.js';
 import type { DatabaseTarget } from './store/open.js';
 
@@ -14,6 +15,7 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_BODY_MB: z.coerce.number().positive().max(1024).default(64),
   MAX_PDF_PAGES: z.coerce.number().int().positive().default(10_000),
+  MAX_PDF_NESTING: z.coerce.number().int().min(8).max(1000).default(64),
   MAX_PDF_OBJECTS: z.coerce.number().int().positive().default(2_000_000),
   /** Password of the PKCS#12 keystores this service writes; by default kept in DATA_DIR/keystore-password. */
   KEYSTORE_PASSWORD: z.string().min(16).optional(),
@@ -58,7 +60,7 @@ export interface Config {
   maxBodyBytes: number;
   /** How long sealing or verifying one PDF may take once it is received. */
   processingTimeMs: number;
-  pdfLimits: { maxPages: number; maxObjects: number; maxXrefSections: number };
+  pdfLimits: PdfLimits;
   keystorePassword: string | undefined;
   /** Key of the licenses' check codes; instances sharing a database must share it. */
   licenseSecret: string | undefined;
@@ -115,7 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     maxBodyBytes: Math.round(e.MAX_BODY_MB * MB),
     processingTimeMs: e.PROCESSING_TIME_MS,
-    pdfLimits: { maxPages: e.MAX_PDF_PAGES, maxObjects: e.MAX_PDF_OBJECTS, maxXrefSections: 10_000 },
+    pdfLimits: { maxPages: e.MAX_PDF_PAGES, maxObjects: e.MAX_PDF_OBJECTS, maxXrefSections: 10_000, maxNesting: e.MAX_PDF_NESTING },
     keystorePassword: e.KEYSTORE_PASSWORD,
     licenseSecret: e.LICENSE_SECRET,
     devPki: e.DEV_PKI === 'true',

@@ -2,7 +2,7 @@ import { checkDeadline, rethrowIfOutOfTime } from '../limits/deadline.js';
 import { PdfError } from './errors.js';
 import { decodeStream } from './filters.js';
 import { PdfDict, PdfName, PdfRef, PdfStream, type PdfValue } from './objects.js';
-import { ObjectParser } from './parser.js';
+import { DEFAULT_MAX_NESTING, ObjectParser } from './parser.js';
 
 export type XrefEntry =
   | { readonly kind: 'offset'; readonly offset: number; readonly gen: number }
@@ -35,9 +35,11 @@ export interface PdfLimits {
   maxObjects: number;
   maxXrefSections: number;
   maxPages: number;
+  /** How deep arrays and dictionaries may nest. */
+  maxNesting: number;
 }
 
-export const DEFAULT_PDF_LIMITS: PdfLimits = { maxObjects: 5_000_000, maxXrefSections: 10_000, maxPages: 100_000 };
+export const DEFAULT_PDF_LIMITS: PdfLimits = { maxObjects: 5_000_000, maxXrefSections: 10_000, maxPages: 100_000, maxNesting: DEFAULT_MAX_NESTING };
 
 const MAX_PAGE_TREE_DEPTH = 64;
 
@@ -156,7 +158,7 @@ export class PdfDocument {
   }
 
   private readXrefSection(offset: number): XrefSection {
-    const parser = new ObjectParser(this.bytes, offset);
+    const parser = new ObjectParser(this.bytes, offset, this.bytes.length, this.limits.maxNesting);
     parser.skipWhitespace();
     const objectNums: number[] = [];
     if (parser.startsWith('xref')) {
@@ -207,7 +209,7 @@ export class PdfDocument {
   }
 
   private readXrefStream(offset: number, sectionNums: number[]): PdfDict {
-    const parser = new ObjectParser(this.bytes, offset);
+    const parser = new ObjectParser(this.bytes, offset, this.bytes.length, this.limits.maxNesting);
     const object = parser.parseIndirectObject((ref) => this.lengthOf(ref));
     const stream = object.value;
     if (!(stream instanceof PdfStream) || !(stream.dict.get('Type') instanceof PdfName) || (stream.dict.get('Type') as PdfName).value !== 'XRef') {
@@ -277,7 +279,7 @@ export class PdfDocument {
   private parseAt(offset: number, num: number): PdfValue | undefined {
     if (offset < 0 || offset >= this.bytes.length) return undefined;
     try {
-      const parser = new ObjectParser(this.bytes, offset);
+      const parser = new ObjectParser(this.bytes, offset, this.bytes.length, this.limits.maxNesting);
       const object = parser.parseIndirectObject((ref) => (ref.num === num ? undefined : this.lengthOf(ref)));
       return object.num === num ? object.value : undefined;
     } catch (err) {
@@ -322,7 +324,7 @@ export class PdfDocument {
         throw new PdfError('MALFORMED', `object stream ${streamNum} has a bad /N or /First`);
       }
       const data = decodeStream(stream);
-      const header = new ObjectParser(data, 0, Math.min(first, data.length));
+      const header = new ObjectParser(data, 0, Math.min(first, data.length), this.limits.maxNesting);
       const offsets: Array<[number, number]> = [];
       for (let i = 0; i < n; i++) offsets.push([header.readNumber(), header.readNumber()]);
       objStm = { offsets, data, first };
@@ -330,7 +332,7 @@ export class PdfDocument {
     }
     const slot = objStm.offsets[index];
     if (!slot || slot[0] !== num) throw new PdfError('MALFORMED', `object ${num} is not in object stream ${streamNum}`);
-    return new ObjectParser(objStm.data, objStm.first + slot[1]).parseValue();
+    return new ObjectParser(objStm.data, objStm.first + slot[1], objStm.data.length, this.limits.maxNesting).parseValue();
   }
 
   /** Follows references (with a bound, so reference cycles cannot loop). */

@@ -1,7 +1,8 @@
 import { PdfError } from './errors.js';
 import { PdfDict, PdfName, PdfRef, PdfStream, PdfString, type PdfValue } from './objects.js';
 
-const MAX_NESTING = 64;
+/** How deep arrays and dictionaries may nest unless the caller sets another limit. */
+export const DEFAULT_MAX_NESTING = 64;
 
 const WHITESPACE = new Uint8Array(256);
 for (const c of [0x00, 0x09, 0x0a, 0x0c, 0x0d, 0x20]) WHITESPACE[c] = 1;
@@ -37,6 +38,7 @@ export class ObjectParser {
     readonly buf: Buffer,
     pos = 0,
     private readonly end = buf.length,
+    private readonly maxNesting = DEFAULT_MAX_NESTING,
   ) {
     this.pos = pos;
   }
@@ -70,7 +72,7 @@ export class ObjectParser {
   }
 
   parseValue(depth = 0): PdfValue {
-    if (depth > MAX_NESTING) throw new PdfError('LIMIT_EXCEEDED', 'objects nested too deeply');
+    if (depth > this.maxNesting) throw new PdfError('LIMIT_EXCEEDED', 'objects nested too deeply');
     this.skipWhitespace();
     if (this.pos >= this.end) throw new PdfError('TRUNCATED', 'unexpected end of data inside an object');
     const c = this.buf[this.pos]!;
@@ -283,7 +285,7 @@ export class ObjectParser {
     const lengthValue = streamDict.get('Length');
     const declared = lengthValue instanceof PdfRef ? resolveLength(lengthValue) : lengthValue;
     if (typeof declared === 'number' && Number.isInteger(declared) && declared >= 0 && dataStart + declared <= this.end) {
-      const after = new ObjectParser(buf, dataStart + declared, this.end);
+      const after = new ObjectParser(buf, dataStart + declared, this.end, this.maxNesting);
       after.skipWhitespace();
       if (after.startsWith('endstream')) {
         this.pos = after.pos + 9;

@@ -1,3 +1,4 @@
+import { PDFDocument, PDFName } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkDeadline, ProcessingTimeExceeded, startDeadline } from '../../src/limits/deadline.js';
 import { PdfDocument } from '../../src/pdf/document.js';
@@ -65,5 +66,33 @@ describe('PROCESSING_TIME_MS over HTTP', () => {
       expect(problem.limitMs).toBe(1);
     }
     expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('MAX_PDF_NESTING', () => {
+  /** A one-page PDF whose catalog holds arrays nested `depth` deep. */
+  async function nestedPdf(depth: number): Promise<Buffer> {
+    const pdf = await PDFDocument.create();
+    pdf.addPage();
+    let value = pdf.context.obj([1]);
+    for (let i = 1; i < depth; i++) value = pdf.context.obj([value]);
+    pdf.catalog.set(PDFName.of('Nested'), value);
+    return Buffer.from(await pdf.save({ useObjectStreams: false }));
+  }
+
+  it('is configurable: the same file passes the default and is refused under a tighter limit', async () => {
+    const pdf = await nestedPdf(40);
+    const loose = await startService();
+    const tight = await startService({ MAX_PDF_NESTING: '16' });
+    try {
+      const verify = (svc: RunningService) => fetch(`${svc.url}/v1/verify`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: new Uint8Array(pdf) });
+      expect((await verify(loose)).status).toBe(200);
+      const refused = await verify(tight);
+      expect(refused.status).toBe(413);
+      expect(((await refused.json()) as { detail: string }).detail).toMatch(/nested too deeply/);
+    } finally {
+      await loose.close();
+      await tight.close();
+    }
   });
 });
