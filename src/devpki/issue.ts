@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createPrivateKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
@@ -73,21 +73,46 @@ function nameOf(subject: Array<[string, string]>): x509.Name {
 /** Issues a certificate; without `issuer` it is self-signed. */
 export async function issueCertificate(request: CertificateRequest, issuer?: Issued): Promise<Issued> {
   const { cryptoKeys } = await generate(request.keyKind);
-  const subjectName = nameOf(request.subject);
-  const issuerCert = issuer ? new x509.X509Certificate(new Uint8Array(issuer.certDer)) : undefined;
   const signing = issuer
     ? await importSigningKey(issuer)
     : {
         key: cryptoKeys.privateKey,
         algorithm: request.keyKind === 'rsa' ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } : { name: 'ECDSA', hash: 'SHA-256' },
       };
+  const certDer = await certify(request, cryptoKeys.publicKey, signing, issuer);
+  return { certDer, privateKey: await toKeyObject(cryptoKeys.privateKey) };
+}
+
+/** Imports a subject public key (SPKI DER) for certifying; the algorithm only labels the key. */
+async function importSubjectKey(spkiDer: Buffer): Promise<CryptoKey> {
+  const key = createPublicKey({ key: spkiDer, format: 'der', type: 'spki' });
+  const algorithm =
+    key.asymmetricKeyType === 'rsa'
+      ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }
+      : { name: 'ECDSA', namedCurve: { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' }[key.asymmetricKeyDetails?.namedCurve ?? ''] ?? 'P-256' };
+  return webcrypto.subtle.importKey('spki', spkiDer, algorithm, true, ['verify']);
+}
+
+/** Issues a certificate for a key held elsewhere (for example in an HSM): returns only the certificate. */
+export async function issueCertificateForKey(request: Omit<CertificateRequest, 'keyKind'>, spkiDer: Buffer, issuer: Issued): Promise<Buffer> {
+  return certify(request, await importSubjectKey(spkiDer), await importSigningKey(issuer), issuer);
+}
+
+async function certify(
+  request: Omit<CertificateRequest, 'keyKind'>,
+  subjectKey: CryptoKey,
+  signing: { key: CryptoKey; algorithm: Algorithm & { hash?: string } },
+  issuer: Issued | undefined,
+): Promise<Buffer> {
+  const subjectName = nameOf(request.subject);
+  const issuerCert = issuer ? new x509.X509Certificate(new Uint8Array(issuer.certDer)) : undefined;
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(request.ca !== undefined, request.ca?.pathLength, request.ca !== undefined),
     new x509.KeyUsagesExtension(request.keyUsage, true),
-    await x509.SubjectKeyIdentifierExtension.create(cryptoKeys.publicKey),
+    await x509.SubjectKeyIdentifierExtension.create(subjectKey),
   ];
   if (issuerCert) extensions.push(await x509.AuthorityKeyIdentifierExtension.create(issuerCert, false));
-  else extensions.push(await x509.AuthorityKeyIdentifierExtension.create(cryptoKeys.publicKey, false));
+  else extensions.push(await x509.AuthorityKeyIdentifierExtension.create(subjectKey, false));
   if (request.extendedKeyUsage) extensions.push(new x509.ExtendedKeyUsageExtension(request.extendedKeyUsage.usages, request.extendedKeyUsage.critical));
   if (request.ocspUrl || request.caIssuersUrl) {
     extensions.push(
@@ -108,11 +133,11 @@ export async function issueCertificate(request: CertificateRequest, issuer?: Iss
     notBefore: request.notBefore,
     notAfter: request.notAfter,
     signingAlgorithm: signing.algorithm,
-    publicKey: cryptoKeys.publicKey,
+    publicKey: subjectKey,
     signingKey: signing.key,
     extensions,
   });
-  return { certDer: Buffer.from(cert.rawData), privateKey: await toKeyObject(cryptoKeys.privateKey) };
+  return Buffer.from(cert.rawData);
 }
 
 export const KEY_USAGE = x509.KeyUsageFlags;
@@ -134,26 +159,46 @@ export interface SealCertificateRequest {
   notAfter?: Date;
 }
 
+function sealProfile(request: { baseUrl: string; notBefore?: Date; notAfter?: Date }): Omit<CertificateRequest, 'keyKind' | 'subject'> {
+  const validity = validityYears(3);
+  return {
+    notBefore: request.notBefore ?? validity.notBefore,
+    notAfter: request.notAfter ?? validity.notAfter,
+    keyUsage: KEY_USAGE.digitalSignature | KEY_USAGE.nonRepudiation,
+    extendedKeyUsage: { usages: [EKU.emailProtection, EKU.documentSigning], critical: false },
+    ocspUrl: `${request.baseUrl}/ocsp`,
+    caIssuersUrl: `${request.baseUrl}/pki/seal-ca.cer`,
+    crlUrl: `${request.baseUrl}/pki/seal-ca.crl`,
+  };
+}
+
+/** The subject of a seal certificate: country, organisation, its USCC (organizationIdentifier), and the seal's name. */
+export function sealSubject(request: { orgName: string; uscc: string; sealName: string }): Array<[string, string]> {
+  return [
+    ['C', 'CN'],
+    ['O', request.orgName],
+    ['2.5.4.97', request.uscc],
+    ['CN', `${request.orgName}${request.sealName}`],
+  ];
+}
+
 /** A seal certificate as NSS/pdfsig and ETSI validators expect of a signer. */
 export function issueSealCertificate(request: SealCertificateRequest, sealCa: Issued): Promise<Issued> {
-  const validity = validityYears(3);
-  return issueCertificate(
-    {
-      subject: [
-        ['C', 'CN'],
-        ['O', request.orgName],
-        ['2.5.4.97', request.uscc],
-        ['CN', `${request.orgName}${request.sealName}`],
-      ],
-      keyKind: request.keyKind,
-      notBefore: request.notBefore ?? validity.notBefore,
-      notAfter: request.notAfter ?? validity.notAfter,
-      keyUsage: KEY_USAGE.digitalSignature | KEY_USAGE.nonRepudiation,
-      extendedKeyUsage: { usages: [EKU.emailProtection, EKU.documentSigning], critical: false },
-      ocspUrl: `${request.baseUrl}/ocsp`,
-      caIssuersUrl: `${request.baseUrl}/pki/seal-ca.cer`,
-      crlUrl: `${request.baseUrl}/pki/seal-ca.crl`,
-    },
-    sealCa,
-  );
+  return issueCertificate({ ...sealProfile(request), subject: sealSubject(request), keyKind: request.keyKind }, sealCa);
+}
+
+/** A seal certificate for a public key whose private key is kept elsewhere (a PKCS#11 token). */
+export function issueSealCertificateForKey(request: Omit<SealCertificateRequest, 'keyKind'>, spkiDer: Buffer, sealCa: Issued): Promise<Buffer> {
+  return issueCertificateForKey({ ...sealProfile(request), subject: sealSubject(request) }, spkiDer, sealCa);
+}
+
+/**
+ * What the development CA does with a certificate request: checks its signature (proof that
+ * the requester holds the key) and issues a seal certificate with the request's subject.
+ */
+export async function issueSealCertificateFromCsr(csrDer: Buffer, request: { baseUrl: string }, sealCa: Issued): Promise<Buffer> {
+  const csr = new x509.Pkcs10CertificateRequest(new Uint8Array(csrDer));
+  if (!(await csr.verify())) throw new Error('the certificate request is not signed by its own key');
+  const subject = csr.subjectName.toJSON().flatMap((rdn) => Object.entries(rdn).flatMap(([type, values]) => values.map((value): [string, string] => [type, value])));
+  return issueCertificateForKey({ ...sealProfile(request), subject }, Buffer.from(csr.publicKey.rawData), sealCa);
 }

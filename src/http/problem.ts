@@ -4,6 +4,7 @@ import { ZodError } from 'zod';
 import { ProcessingTimeExceeded } from '../limits/deadline.js';
 import { PdfError, type PdfErrorCode } from '../pdf/errors.js';
 import { Pkcs12Error } from '../pki/pfx.js';
+import { HsmError, type HsmErrorCode } from '../pki/pkcs11/errors.js';
 import { SealInputError } from '../seals/registry.js';
 
 /** An error meant for the client, written as RFC 9457 problem+json. */
@@ -37,6 +38,18 @@ const PDF_PROBLEMS: Record<PdfErrorCode, [number, string, string]> = {
   LIMIT_EXCEEDED: [413, 'pdf-too-complex', 'The PDF exceeds a processing limit'],
 };
 
+const HSM_DETAIL: Record<HsmErrorCode, string> = {
+  module_missing: "the hardware security module's library cannot be loaded",
+  token_missing: "the token holding the seal's key is not present",
+  pin_unavailable: "the token's PIN is not configured",
+  pin_incorrect: "the token refused the configured PIN",
+  pin_locked: "the token's PIN is locked",
+  key_missing: "the seal's key is not on its token",
+  key_exists: 'a key with that label or id exists already',
+  key_mismatch: "the token key does not match the seal's certificate",
+  hsm_failure: 'the hardware security module failed',
+};
+
 /** Turns any error into problem+json: known input errors are 4xx, everything else a logged 500. */
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
@@ -68,6 +81,11 @@ function toProblem(err: unknown): HttpProblem {
   }
   if (err instanceof Pkcs12Error) {
     return new HttpProblem(422, 'invalid-pkcs12', 'The PKCS#12 file cannot be used', err.message, { code: err.code });
+  }
+  if (err instanceof HsmError) {
+    // The request was fine; the seal's key is unusable until an operator acts or the token returns.
+    // The full message (module, token, files) goes to the log, not to the client.
+    return new HttpProblem(503, 'seal-key-unavailable', "The seal's key is not available", HSM_DETAIL[err.code], { code: err.code });
   }
   const bodyError = err as { type?: string; status?: number; limit?: number };
   if (bodyError.type === 'entity.too.large') {

@@ -4,7 +4,6 @@ import {
   children,
   contextTag,
   integer,
-  nullValue,
   octetString,
   oid,
   readNode,
@@ -13,6 +12,7 @@ import {
   tlv,
 } from './der.js';
 import { DIGEST_OID, OID } from './oids.js';
+import { signatureAlgorithmId } from './signature-algorithm.js';
 import type { DigestName, Signer } from './signer.js';
 
 /** An unsigned attribute to add to the SignerInfo (for example a signature timestamp). */
@@ -80,11 +80,10 @@ export class PadesCmsBuilder {
     // hashAlgorithm is omitted: sha256 is its DEFAULT and DER leaves defaults out.
     this.signingCertificateV2 = attribute(OID.signingCertificateV2, sequence(sequence(sequence(octetString(certHash), issuerSerial))));
     this.digestAlgorithm = algorithmId(DIGEST_OID.sha256);
+    this.signatureAlgorithm = signatureAlgorithmId(signer.key, this.digest);
     if (signer.key.kind === 'rsa') {
-      this.signatureAlgorithm = algorithmId(OID.sha256WithRSA, nullValue());
       this.maxSignatureLength = Math.ceil(signer.key.modulusBits / 8);
     } else {
-      this.signatureAlgorithm = algorithmId(OID.ecdsaWithSha256);
       const fieldBytes = { 'P-256': 32, 'P-384': 48, 'P-521': 66 }[signer.key.curve];
       this.maxSignatureLength = maxEcdsaSignatureLength(fieldBytes);
     }

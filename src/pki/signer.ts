@@ -6,14 +6,16 @@
 export type DigestName = 'sha256' | 'sha384' | 'sha512';
 
 export type SignerKeyInfo =
-  | { readonly kind: 'rsa'; readonly modulusBits: number }
+  /** `padding` defaults to PKCS#1 v1.5; `pss` signs RSASSA-PSS with MGF1 and a salt as long as the digest. */
+  | { readonly kind: 'rsa'; readonly modulusBits: number; readonly padding?: 'pkcs1' | 'pss' }
   | { readonly kind: 'ec'; readonly curve: 'P-256' | 'P-384' | 'P-521' };
 
 export interface Signer {
   readonly key: SignerKeyInfo;
   /**
-   * Signs `data` (hashing it with `digest` first). RSA signatures are PKCS#1 v1.5; ECDSA
-   * signatures are DER-encoded `Ecdsa-Sig-Value` as CMS expects.
+   * Signs `data` (hashing it with `digest` first). RSA signatures are PKCS#1 v1.5 or, when the
+   * key info says so, RSASSA-PSS; ECDSA signatures are DER-encoded `Ecdsa-Sig-Value` as CMS
+   * expects.
    */
   sign(data: Buffer, digest: DigestName): Promise<Buffer>;
 }

@@ -5,9 +5,14 @@ import { isValidUscc } from '../codes/check-characters.js';
 import { prepareImage, type PreparedImage } from '../pdf/image.js';
 import { PadesCmsBuilder } from '../pki/cms-signer.js';
 import { loadPkcs12Signer } from '../pki/key-object-signer.js';
+import { signerMatchesCertificate } from '../pki/key-match.js';
+import { HsmError } from '../pki/pkcs11/errors.js';
+import { describeKey, describeToken, Pkcs11KeyRefSchema, type Pkcs11KeyRef } from '../pki/pkcs11/key-ref.js';
+import { Pkcs11Signer } from '../pki/pkcs11/token-signer.js';
 import { derToPem, pemToDer } from '../pki/pem.js';
 import { readPkcs12, writePkcs12 } from '../pki/pfx.js';
 import type { Db } from '../store/db.js';
+import type { Signer } from '../pki/signer.js';
 import type { SealMaterial } from '../signing/pades.js';
 import { decodePng, PngError } from './png.js';
 import { renderSealPng, SEAL_DIAMETER_MM, SEAL_PURPOSE, SEAL_TYPES, type SealType } from './image.js';
@@ -16,9 +21,10 @@ export type SealStatus = 'active' | 'revoked';
 
 /**
  * Where a seal's private key lives: a PKCS#12 keystore under the service's keystore password,
- * in the database (shared by every instance) or, for data dirs from before that, in a file.
+ * in the database (shared by every instance) or, for data dirs from before that, in a file; or
+ * a key in a PKCS#11 token, which never leaves it.
  */
-export type KeyRef = { kind: 'pkcs12'; file: string } | { kind: 'pkcs12'; stored: 'database' };
+export type KeyRef = { kind: 'pkcs12'; file: string } | { kind: 'pkcs12'; stored: 'database' } | Pkcs11KeyRef;
 
 export interface SealRecord {
   id: string;
@@ -205,6 +211,20 @@ export class SealRegistry {
   }
 
   /**
+   * Registers a seal whose key is in a PKCS#11 token. The key must be there and must be the
+   * key of the certificate (checked by signing a probe), so a mistyped label fails now rather
+   * than at the first sealing.
+   */
+  async registerPkcs11(input: Omit<NewSeal, 'keyRef'> & { keyRef: Pkcs11KeyRef }): Promise<SealRecord> {
+    const parsed = Pkcs11KeyRefSchema.safeParse(input.keyRef);
+    if (!parsed.success) throw new SealInputError(`key reference: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'keyRef');
+    const leaf = input.chainDer[0];
+    if (!leaf) throw new SealInputError('a certificate chain is required', 'certificate');
+    await tokenSignerFor(parsed.data, leaf);
+    return this.create({ ...input, keyRef: parsed.data });
+  }
+
+  /**
    * Revokes a seal: it can no longer be applied, and its certificate appears on the CRL the
    * development CA publishes. `reason` is an RFC 5280 CRLReason code.
    */
@@ -239,20 +259,36 @@ export class SealRegistry {
     return material;
   }
 
-  private async keystore(record: SealRecord): Promise<Buffer> {
+  private async keystore(record: SealRecord & { keyRef: { kind: 'pkcs12' } }): Promise<Buffer> {
     if ('file' in record.keyRef) return readFileSync(path.resolve(this.dataDir, record.keyRef.file));
     const row = await this.db.get<{ pkcs12: Buffer }>('SELECT pkcs12 FROM seal_keystores WHERE seal_id = ?', [record.id]);
     if (!row) throw new Error(`the keystore of seal ${record.id} is missing from the database`);
     return row.pkcs12;
   }
 
-  private async loadMaterial(record: SealRecord): Promise<SealMaterial> {
-    const keystore = await this.keystore(record);
+  private async signer(record: SealRecord, registeredChain: Buffer[]): Promise<Signer> {
+    const { keyRef } = record;
+    if (keyRef.kind === 'pkcs11') return tokenSignerFor(keyRef, registeredChain[0]!);
+    const keystore = await this.keystore({ ...record, keyRef });
     const { signer, chainDer } = loadPkcs12Signer(keystore, this.keystorePassword);
-    const registeredChain = record.chainPem.map(pemToDer);
     if (!chainDer[0]?.equals(registeredChain[0]!)) throw new Error(`keystore of seal ${record.id} holds another certificate`);
+    return signer;
+  }
+
+  private async loadMaterial(record: SealRecord): Promise<SealMaterial> {
+    const registeredChain = record.chainPem.map(pemToDer);
+    const signer = await this.signer(record, registeredChain);
     const decoded = decodePng(record.imagePng);
     const image: PreparedImage = prepareImage(decoded);
     return { cms: new PadesCmsBuilder(registeredChain, signer), image, signerName: record.name };
   }
+}
+
+/** Opens a token key and checks that it is the key of the seal's certificate. */
+async function tokenSignerFor(keyRef: Pkcs11KeyRef, certDer: Buffer): Promise<Signer> {
+  const signer = await Pkcs11Signer.open(keyRef);
+  if (!(await signerMatchesCertificate(signer, certDer))) {
+    throw new HsmError('key_mismatch', `the key ${describeKey(keyRef.key)} on token ${describeToken(keyRef.token)} is not the key of the seal's certificate`);
+  }
+  return signer;
 }
