@@ -1,5 +1,6 @@
 /**
- * Sealing benchmark: this service's signing path against @signpdf/signpdf (P12 signer, pdf-lib
+ * Sealing benchmark: this service's signing path, with the seal key in a PKCS#12 keystore and
+ * in a PKCS#11 token (SoftHSM2, when installed), against @signpdf/signpdf (P12 signer, pdf-lib
  * placeholder) on the same files in the same run. Prints one JSON object.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -9,15 +10,23 @@ import { PDFDocument } from 'pdf-lib';
 import { SignPdf } from '@signpdf/signpdf';
 import { P12Signer } from '@signpdf/signer-p12';
 import { pdflibAddPlaceholder } from '@signpdf/placeholder-pdf-lib';
-import { ensureDevPki } from '../src/devpki/index.js';
+import { ensureDevPki, type DevPki } from '../src/devpki/index.js';
+import { issueSealCertificateFromCsr } from '../src/devpki/issue.js';
 import { PdfDocument } from '../src/pdf/document.js';
 import { prepareImage } from '../src/pdf/image.js';
 import { PadesCmsBuilder } from '../src/pki/cms-signer.js';
+import { buildCertificationRequest } from '../src/pki/csr.js';
 import { loadPkcs12Signer } from '../src/pki/key-object-signer.js';
+import { generateTokenKey } from '../src/pki/pkcs11/keygen.js';
+import type { Pkcs11KeyRef } from '../src/pki/pkcs11/key-ref.js';
+import { finalizeModules } from '../src/pki/pkcs11/module.js';
+import { Pkcs11Signer } from '../src/pki/pkcs11/token-signer.js';
+import { sealCertificateSubject } from '../src/seals/certificate-subject.js';
 import { renderSealPng } from '../src/seals/image.js';
 import { decodePng } from '../src/seals/png.js';
 import { sealDocument, type SealMaterial } from '../src/signing/pades.js';
 import { makeLargePdf, makePdf } from '../test/helpers/pdfs.js';
+import { createSoftHsm, SOFTHSM_MODULE, softHsmInstalled } from '../test/hsm/softhsm.js';
 
 interface Stats {
   runs: number;
@@ -62,6 +71,24 @@ async function measure(label: string, fileSize: number, budgetMs: number, maxRun
   };
 }
 
+/**
+ * The same seal kind with its key generated in a fresh SoftHSM2 token and its certificate
+ * issued from a request signed there; undefined when SoftHSM2 is not installed.
+ */
+async function tokenMaterial(pki: DevPki, image: SealMaterial['image']): Promise<SealMaterial | undefined> {
+  if (!softHsmInstalled) return undefined;
+  const hsm = createSoftHsm();
+  hsm.initToken('bench', '123456');
+  process.env.BENCH_HSM_PIN = '123456';
+  const ref: Pkcs11KeyRef = { kind: 'pkcs11', module: SOFTHSM_MODULE, token: { label: 'bench' }, key: { label: 'bench' }, pin: { env: 'BENCH_HSM_PIN' } };
+  const { publicKey } = await generateTokenKey(ref, { type: 'rsa-2048', label: 'bench' });
+  const signer = await Pkcs11Signer.open(ref);
+  const subject = sealCertificateSubject({ orgName: '某某市市场监督管理局', orgUscc: '11370500MB0100001H', sealType: 'approval' });
+  const csr = await buildCertificationRequest({ subject, publicKeySpki: publicKey.export({ format: 'der', type: 'spki' }), signer });
+  const certDer = await issueSealCertificateFromCsr(csr, { baseUrl: pki.issuedBaseUrl }, pki.sealCa);
+  return { cms: new PadesCmsBuilder([certDer, pki.sealCa.certDer, pki.root.certDer], signer), image, signerName: '某某市市场监督管理局审批专用章' };
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-seal-'));
   process.stderr.write('creating a development PKI and test files...\n');
@@ -77,6 +104,7 @@ async function main(): Promise<void> {
     image: prepareImage(decodePng(renderSealPng({ orgName: '某某市市场监督管理局', purpose: '审批专用章', diameterMm: 40 }))),
     signerName: '某某市市场监督管理局审批专用章',
   };
+  const token = await tokenMaterial(pki, material.image);
 
   const files: Array<[string, Buffer]> = [
     ['1-page', await makePdf(1)],
@@ -86,10 +114,12 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = {};
   for (const [name, bytes] of files) {
     process.stderr.write(`${name} (${(bytes.length / 1e6).toFixed(1)} MB)\n`);
-    const ours = await measure('this service', bytes.length, 3000, 2000, async () => {
+    const seal = (with_: SealMaterial) => async () => {
       const doc = PdfDocument.load(bytes);
-      return sealDocument(doc, material, { placement: { kind: 'stamp', pageIndex: 0, centerX: 400, centerY: 600, size: 113 } });
-    });
+      return sealDocument(doc, with_, { placement: { kind: 'stamp', pageIndex: 0, centerX: 400, centerY: 600, size: 113 } });
+    };
+    const ours = await measure('this service, PKCS#12 key', bytes.length, 3000, 2000, seal(material));
+    const ourToken = token ? await measure('this service, PKCS#11 token key', bytes.length, 3000, 2000, seal(token)) : undefined;
     const theirs = await measure('@signpdf/signpdf', bytes.length, 5000, 200, async () => {
       const pdfDoc = await PDFDocument.load(bytes);
       pdflibAddPlaceholder({ pdfDoc, reason: 'bench', contactInfo: '', name: 'bench', location: '' });
@@ -100,11 +130,14 @@ async function main(): Promise<void> {
     results[name] = {
       fileBytes: bytes.length,
       service: ours,
+      servicePkcs11: ourToken ?? { skipped: 'softhsm2 is not installed' },
       signpdf: theirs,
       speedup: Math.round((ours.perSecond / theirs.perSecond) * 10) / 10,
     };
   }
-  process.stdout.write(`${JSON.stringify({ benchmark: 'seal', node: process.version, cpus: os.cpus().length, results }, null, 2)}\n`);
+  finalizeModules();
+  const keys = { service: 'PKCS#12 keystore, RSA 2048, in process', servicePkcs11: token ? 'SoftHSM2 token, RSA 2048, C_Sign per seal' : 'skipped: softhsm2 is not installed' };
+  process.stdout.write(`${JSON.stringify({ benchmark: 'seal', node: process.version, cpus: os.cpus().length, keys, results }, null, 2)}\n`);
 }
 
 main().catch((err: unknown) => {
