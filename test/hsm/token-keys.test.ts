@@ -81,6 +81,14 @@ describe.skipIf(!softHsmInstalled)('seal keys in a PKCS#11 token', () => {
     expect(err.code).toBe('key_exists');
   });
 
+  it('finds a token by serial number and a key by id', async () => {
+    const { id, publicKey } = await generateTokenKey(target('keys'), { type: 'ec-p256', label: 'by-serial', id: 'c0ffee01' });
+    expect(id).toBe('c0ffee01');
+    const signer = await Pkcs11Signer.open({ ...ref('keys', 'unused'), token: { serial: serials.keys! }, key: { id } });
+    const data = Buffer.from('by serial');
+    expect(verify('sha256', data, publicKey, await signer.sign(data, 'sha256'))).toBe(true);
+  });
+
   it('signs RSA-PSS through CKM_RSA_PKCS_PSS', async () => {
     const { publicKey } = await generateTokenKey(target('keys'), { type: 'rsa-2048', label: 'pss' });
     const signer = await Pkcs11Signer.open(ref('keys', 'pss', { rsaPadding: 'pss' }));
