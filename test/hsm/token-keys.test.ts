@@ -146,6 +146,14 @@ describe.skipIf(!softHsmInstalled)('seal keys in a PKCS#11 token', () => {
 
     const noModule = await rejection(Pkcs11Signer.open({ ...ref('spare', 'any'), module: path.join(hsm.dir, 'missing.so') }));
     expect(noModule.code).toBe('module_missing');
+
+    // The token stays logged in for the whole process; a wrong PIN is still refused afterwards.
+    await generateTokenKey(target('spare'), { type: 'ec-p256', label: 'shared-login' });
+    const right = await Pkcs11Signer.open(ref('spare', 'shared-login'));
+    expect(await right.sign(Buffer.from('logged in'), 'sha256')).toBeInstanceOf(Buffer);
+    const afterLogin = await rejection(Pkcs11Signer.open({ ...ref('spare', 'shared-login'), pin: { file: wrongPin } }));
+    expect(afterLogin.code).toBe('pin_incorrect');
+    expect(afterLogin.message).toMatch(/logged in with another PIN/);
   });
 
   it('reports a token that goes away, and signs again once it is back', async () => {

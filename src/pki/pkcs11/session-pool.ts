@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { P11, type Handle, type Pkcs11 } from './binding.js';
-import { isTokenGone, toHsmError } from './errors.js';
+import { HsmError, isTokenGone, toHsmError } from './errors.js';
 import { describeToken, type PinSource, type TokenSelector } from './key-ref.js';
 import { pkcs11Module, type Pkcs11Module } from './module.js';
 import { readPin } from './pin.js';
@@ -26,6 +27,17 @@ export interface SessionContext {
 
 /** CKS_RO_USER_FUNCTIONS and CKS_RW_USER_FUNCTIONS (the binding does not export session states). */
 const USER_STATES = new Set<number>([1, 3]);
+
+/**
+ * SHA-256 of the PIN that logged each token in, by module and token serial. A token stays
+ * logged in for the whole process, so without this a key reference with a wrong PIN would sign
+ * once another reference had logged the token in.
+ */
+const loginPins = new Map<string, string>();
+
+function pinDigest(pin: string): string {
+  return createHash('sha256').update(pin).digest('hex');
+}
 
 /**
  * A bounded pool of logged-in sessions on one token. Login is per token for the whole process,
@@ -142,17 +154,32 @@ export class SessionPool {
     } catch (err) {
       throw toHsmError(err, 'opening a session', this.name);
     }
-    try {
-      if (!USER_STATES.has(lib.C_GetSessionInfo(session).state)) lib.C_Login(session, P11.CKU_USER, pin);
-    } catch (err) {
-      if (!(err instanceof P11.Pkcs11Error && err.code === P11.CKR_USER_ALREADY_LOGGED_IN)) {
-        try {
-          lib.C_CloseSession(session);
-        } catch {
-          // the session is being discarded anyway
-        }
-        throw toHsmError(err, 'logging in', this.name);
+    const closeQuietly = (): void => {
+      try {
+        lib.C_CloseSession(session);
+      } catch {
+        // the session is being discarded anyway
       }
+    };
+    try {
+      const loginKey = `${this.module.path}\0${lib.C_GetTokenInfo(slot).serialNumber.trim()}`;
+      let loggedIn = USER_STATES.has(lib.C_GetSessionInfo(session).state);
+      if (!loggedIn) {
+        try {
+          lib.C_Login(session, P11.CKU_USER, pin);
+          loginPins.set(loginKey, pinDigest(pin));
+        } catch (err) {
+          if (!(err instanceof P11.Pkcs11Error && err.code === P11.CKR_USER_ALREADY_LOGGED_IN)) throw err;
+          loggedIn = true;
+        }
+      }
+      const known = loginPins.get(loginKey);
+      if (loggedIn && known !== undefined && known !== pinDigest(pin)) {
+        throw new HsmError('pin_incorrect', `token ${this.name} is logged in with another PIN than this key reference's`);
+      }
+    } catch (err) {
+      closeQuietly();
+      throw toHsmError(err, 'logging in', this.name);
     }
     return { session, generation: this.module.generation };
   }
