@@ -3,7 +3,7 @@
  * in a PKCS#11 token (SoftHSM2, when installed), against @signpdf/signpdf (P12 signer, pdf-lib
  * placeholder) on the same files in the same run. Prints one JSON object.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PDFDocument } from 'pdf-lib';
@@ -26,7 +26,7 @@ import { renderSealPng } from '../src/seals/image.js';
 import { decodePng } from '../src/seals/png.js';
 import { sealDocument, type SealMaterial } from '../src/signing/pades.js';
 import { makeLargePdf, makePdf } from '../test/helpers/pdfs.js';
-import { createSoftHsm, SOFTHSM_MODULE, softHsmInstalled } from '../test/hsm/softhsm.js';
+import { createSoftHsm, SOFTHSM_MODULE } from '../test/hsm/softhsm.js';
 
 interface Stats {
   runs: number;
@@ -76,7 +76,7 @@ async function measure(label: string, fileSize: number, budgetMs: number, maxRun
  * issued from a request signed there; undefined when SoftHSM2 is not installed.
  */
 async function tokenMaterial(pki: DevPki, image: SealMaterial['image']): Promise<SealMaterial | undefined> {
-  if (!softHsmInstalled) return undefined;
+  if (!existsSync(SOFTHSM_MODULE)) return undefined;
   const hsm = createSoftHsm();
   hsm.initToken('bench', '123456');
   process.env.BENCH_HSM_PIN = '123456';

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { tempDir } from '../helpers/tools.js';
 
 export const SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
-export const softHsmInstalled = existsSync(SOFTHSM_MODULE);
 
 export interface SoftHsm {
   dir: string;
@@ -21,6 +20,7 @@ export interface SoftHsm {
  * read by the module at C_Initialize, so call this before anything opens a token.
  */
 export function createSoftHsm(): SoftHsm {
+  if (!existsSync(SOFTHSM_MODULE)) throw new Error(`SoftHSM2 is not installed (${SOFTHSM_MODULE} is missing): apt-get install softhsm2`);
   const dir = tempDir('softhsm');
   const tokenDir = path.join(dir, 'tokens');
   mkdirSync(tokenDir);
