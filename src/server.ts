@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { openService } from './bootstrap.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logging.js';
-import { DatabaseUnavailableError } from './store/postgres.js';
+import { DatabaseUnavailableError } from './store/errors.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();

@@ -6,6 +6,7 @@ import { PdfError, type PdfErrorCode } from '../pdf/errors.js';
 import { Pkcs12Error } from '../pki/pfx.js';
 import { HsmError, type HsmErrorCode } from '../pki/pkcs11/errors.js';
 import { SealInputError } from '../seals/registry.js';
+import { DatabaseUnavailableError } from '../store/errors.js';
 
 /** An error meant for the client, written as RFC 9457 problem+json. */
 export class HttpProblem extends Error {
@@ -65,6 +66,9 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
 
 function toProblem(err: unknown): HttpProblem {
   if (err instanceof HttpProblem) return err;
+  if (err instanceof DatabaseUnavailableError) {
+    return new HttpProblem(503, 'database-unavailable', 'The database cannot be reached; try again shortly', 'the service could not reach its database');
+  }
   if (err instanceof ProcessingTimeExceeded) {
     return new HttpProblem(422, 'processing-time-exceeded', 'The document took longer to process than this service allows', err.message, { limitMs: err.limitMs });
   }

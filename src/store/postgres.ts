@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Db, SqlParam } from './db.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, POSTGRES_DIALECT } from './migrations.js';
+import { DatabaseUnavailableError, isConnectionFailure } from './errors.js';
 import { numberPlaceholders } from './placeholders.js';
 
 const INT8_OID = 20;
@@ -28,9 +29,13 @@ class PostgresDb implements Db {
     private readonly client?: pg.PoolClient,
   ) {}
 
-  private query(sql: string, params: SqlParam[]): Promise<pg.QueryResult> {
+  private async query(sql: string, params: SqlParam[]): Promise<pg.QueryResult> {
     const target: Queryable = this.client ?? this.pool;
-    return target.query(numberPlaceholders(sql), toPgParams(params));
+    try {
+      return await target.query(numberPlaceholders(sql), toPgParams(params));
+    } catch (err) {
+      throw unavailableOr(err);
+    }
   }
 
   async all<T>(sql: string, params: SqlParam[] = []): Promise<T[]> {
@@ -55,8 +60,15 @@ class PostgresDb implements Db {
   }
 }
 
+/** Connection failures become DatabaseUnavailableError; statement errors stay as they are. */
+function unavailableOr(err: unknown): unknown {
+  return isConnectionFailure(err) && !(err instanceof DatabaseUnavailableError) ? new DatabaseUnavailableError(`PostgreSQL: ${(err as Error).message}`) : err;
+}
+
 async function withLockedTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+  const client = await pool.connect().catch((err: unknown) => {
+    throw unavailableOr(err);
+  });
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [SERVICE_LOCK]);
@@ -65,7 +77,7 @@ async function withLockedTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCli
     return value;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
+    throw unavailableOr(err);
   } finally {
     client.release();
   }
@@ -83,13 +95,10 @@ async function migrate(pool: pg.Pool): Promise<void> {
   });
 }
 
-export class DatabaseUnavailableError extends Error {
-  override name = 'DatabaseUnavailableError';
-}
-
 /** Connects a pool to PostgreSQL and brings the schema up to date (safely when several instances start at once). */
 export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 10_000 });
+  // A stalled server must not hold requests forever: statements and connects are bounded.
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 10_000, statement_timeout: 30_000, query_timeout: 35_000 });
   // An idle connection that the server drops must not crash the process.
   pool.on('error', () => undefined);
   try {

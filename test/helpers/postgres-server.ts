@@ -21,11 +21,15 @@ function asServerUser(command: string, args: string[]): [string, string[]] {
 
 /** A real PostgreSQL server in a temporary directory, on a random loopback port, tuned for tests (no fsync). */
 export class PostgresProcess {
+  private child: ChildProcess;
+
   private constructor(
-    private readonly child: ChildProcess,
+    private readonly serverCommand: [string, string[]],
     private readonly dir: string,
     readonly port: number,
-  ) {}
+  ) {
+    this.child = spawn(serverCommand[0], serverCommand[1], { stdio: ['ignore', 'ignore', 'pipe'] });
+  }
 
   /** Superuser URL of the server's maintenance database. */
   get url(): string {
@@ -44,11 +48,14 @@ export class PostgresProcess {
     execFileSync(...asServerUser(path.join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'eseal', '-E', 'UTF8', '--locale=C', '--no-sync']), { stdio: 'pipe' });
     const port = await freePort();
     const settings = ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'];
-    const [command, args] = asServerUser(path.join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, ...settings]);
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    const server = new PostgresProcess(child, dir, port);
+    const server = new PostgresProcess(asServerUser(path.join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, ...settings]), dir, port);
     await server.waitReady();
     return server;
+  }
+
+  async startAgain(): Promise<void> {
+    this.child = spawn(this.serverCommand[0], this.serverCommand[1], { stdio: ['ignore', 'ignore', 'pipe'] });
+    await this.waitReady();
   }
 
   private async waitReady(): Promise<void> {
@@ -71,6 +78,12 @@ export class PostgresProcess {
   }
 
   async stop(): Promise<void> {
+    await this.pause();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Stops the server but keeps its data, so `startAgain` brings the same databases back. */
+  async pause(): Promise<void> {
     if (this.child.exitCode === null) {
       const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
       // SIGINT is PostgreSQL's fast shutdown. runuser does not pass signals on, so the
@@ -81,7 +94,6 @@ export class PostgresProcess {
       else this.child.kill('SIGKILL');
       await exited;
     }
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
