@@ -23,7 +23,7 @@ const bearer = [{ bearer: [] }];
 
 /** OpenAPI 3.1, built from the zod schemas the routes validate with. */
 export function openApiDocument(baseUrl: string): Record<string, unknown> {
-  const op = (summary: string, extra: Record<string, unknown> = {}) => ({ summary, responses: { '200': { description: 'OK' }, '4XX': problem }, ...extra });
+  const op = (summary: string, extra: Record<string, unknown> = {}) => ({ summary, responses: { '200': { description: 'OK' }, '4XX': problem, '5XX': problem }, ...extra });
   return {
     openapi: '3.1.0',
     info: { title: 'E-seal and e-license service', version: '1' },
