@@ -41,7 +41,10 @@ async function drive(name: string, concurrency: number, durationMs: number, requ
 
 async function main(): Promise<void> {
   const seconds = Number(process.env.LOAD_SECONDS ?? 5);
-  const service = await openService(loadConfig({ DATA_DIR: tempDir('load'), PORT: '0', LOG_LEVEL: 'silent', PUBLIC_RATE_LIMIT: '0' }), pino({ level: 'silent' }));
+  // DATABASE_URL and REDIS_URL, when set, put the run on PostgreSQL and Redis (use an empty database).
+  const stores = Object.fromEntries(['DATABASE_URL', 'REDIS_URL'].flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])));
+  const config = loadConfig({ DATA_DIR: tempDir('load'), PORT: '0', LOG_LEVEL: 'silent', PUBLIC_RATE_LIMIT: '0', ...stores });
+  const service = await openService(config, pino({ level: 'silent' }));
   const server = service.app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -57,7 +60,7 @@ async function main(): Promise<void> {
   };
   server.close();
   await service.close();
-  process.stdout.write(`${JSON.stringify({ benchmark: 'load', node: process.version, cpus: os.cpus().length, secondsPerRoute: seconds, results }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ benchmark: 'load', node: process.version, cpus: os.cpus().length, secondsPerRoute: seconds, database: config.database.kind, statusCache: config.redis ? 'redis' : 'memory', results }, null, 2)}\n`);
   if (Object.values(results).some((r) => (r.errors ?? 0) > 0)) process.exitCode = 1;
 }
 
