@@ -10,6 +10,7 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
  * own timeouts, and PostgreSQL's connection-exception, shutdown and too-many-connections states.
  */
 export function isConnectionFailure(err: unknown): boolean {
+  if (err instanceof DatabaseUnavailableError) return true;
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string') {

@@ -62,13 +62,15 @@ class PostgresDb implements Db {
 
 /** Connection failures become DatabaseUnavailableError; statement errors stay as they are. */
 function unavailableOr(err: unknown): unknown {
-  return isConnectionFailure(err) && !(err instanceof DatabaseUnavailableError) ? new DatabaseUnavailableError(`PostgreSQL: ${(err as Error).message}`) : err;
+  if (err instanceof DatabaseUnavailableError || !isConnectionFailure(err)) return err;
+  return new DatabaseUnavailableError(`PostgreSQL: ${(err as Error).message}`);
 }
 
 async function withLockedTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect().catch((err: unknown) => {
     throw unavailableOr(err);
   });
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [SERVICE_LOCK]);
@@ -77,9 +79,11 @@ async function withLockedTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCli
     return value;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
+    // A connection that failed is closed rather than handed to the next transaction.
+    if (isConnectionFailure(err)) broken = err as Error;
     throw unavailableOr(err);
   } finally {
-    client.release();
+    client.release(broken);
   }
 }
 
