@@ -116,10 +116,11 @@ async function csr(values: Values): Promise<void> {
 }
 
 async function devIssue(values: Values): Promise<void> {
+  const config = loadConfig();
+  if (!config.devPki) throw new UsageError('dev-issue is for development only: with DEV_PKI=false a real CA issues the seal certificate');
   const text = readFileSync(required(values, 'csr'), 'utf8');
   const body = /-----BEGIN CERTIFICATE REQUEST-----([\s\S]+?)-----END CERTIFICATE REQUEST-----/.exec(text)?.[1];
   if (!body) throw new UsageError('--csr must be a PEM certificate request');
-  const config = loadConfig();
   const pki = await ensureDevPki({ dir: path.join(config.dataDir, 'pki'), baseUrl: config.baseUrl, seals: [] });
   const certDer = await issueSealCertificateFromCsr(Buffer.from(body.replace(/\s+/g, ''), 'base64'), { baseUrl: pki.issuedBaseUrl }, pki.sealCa);
   output(values, [certDer, pki.sealCa.certDer, pki.root.certDer].map(derToPem).join(''));

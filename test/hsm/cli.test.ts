@@ -30,11 +30,11 @@ afterAll(async () => {
 });
 
 /** Runs `npm run hsm -- ...args` as an operator would, against the service's data dir. */
-async function hsmCli(args: string[], pin = PIN): Promise<{ code: number; stdout: string; stderr: string }> {
+async function hsmCli(args: string[], pin = PIN, extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   // vitest sets BASE_URL for its own use; the service configuration would read it.
   const { BASE_URL: _ignored, ...env } = process.env;
   try {
-    const { stdout, stderr } = await run(TSX, ['src/cli/hsm.ts', ...args], { env: { ...env, DATA_DIR: svc.dataDir, SOFTHSM2_CONF: hsm.conf, CITY_HSM_PIN: pin } });
+    const { stdout, stderr } = await run(TSX, ['src/cli/hsm.ts', ...args], { env: { ...env, DATA_DIR: svc.dataDir, SOFTHSM2_CONF: hsm.conf, CITY_HSM_PIN: pin, ...extraEnv } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -99,11 +99,12 @@ describe('npm run hsm', () => {
       expect(other.code, other.stderr).toBe(0);
       return hsmCli(['register', ...TOKEN, '--key-label', 'other', ...SEAL, '--id', 'wrong-key', '--cert', path.join(hsm.dir, 'chain.pem')]);
     };
-    const [wrongPin, noToken, mismatch, usage] = await Promise.all([
+    const [wrongPin, noToken, mismatch, usage, devIssueInProduction] = await Promise.all([
       hsmCli(['keygen', ...TOKEN, '--label', 'never'], '00000'),
       hsmCli(['keygen', '--module', SOFTHSM_MODULE, '--token', 'elsewhere', '--pin-env', 'CITY_HSM_PIN', '--label', 'never']),
       mismatchAfterKeygen(),
       hsmCli(['register', ...TOKEN, ...SEAL]),
+      hsmCli(['dev-issue', '--csr', path.join(hsm.dir, 'any.csr')], PIN, { DEV_PKI: 'false' }),
     ]);
     expect(wrongPin.code).toBe(1);
     expect(wrongPin.stderr).toMatch(/token "city-hsm" refused the PIN \(CKR_PIN_INCORRECT\)/);
@@ -113,5 +114,7 @@ describe('npm run hsm', () => {
     expect(mismatch.stderr).toMatch(/is not the key of the seal's certificate/);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/name the key by label or id/);
+    expect(devIssueInProduction.code).toBe(2);
+    expect(devIssueInProduction.stderr).toMatch(/dev-issue is for development only/);
   });
 });
