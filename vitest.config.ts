@@ -1,10 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * The suite runs twice where storage matters: once on SQLite, once on a real PostgreSQL that
- * the global setup starts. Tests learn their engine from TEST_DATABASE.
+ * Every test that starts the service or touches the database runs twice: once on SQLite, once
+ * on a real PostgreSQL that the global setup starts. Tests learn their engine from
+ * TEST_DATABASE. Parser, crypto, rendering and token tests never touch storage and run once.
  */
-const STORAGE_TESTS = ['test/store/**/*.test.ts', 'test/seal/**/*.test.ts', 'test/licenses/**/*.test.ts', 'test/audit/**/*.test.ts', 'test/ops/**/*.test.ts'];
+const STORAGE_TESTS = ['store', 'seal', 'licenses', 'audit', 'ops', 'status', 'ltv', 'validation'].map((dir) => `test/${dir}/**/*.test.ts`);
 
 export default defineConfig({
   test: {
