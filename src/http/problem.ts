@@ -24,6 +24,9 @@ export class HttpProblem extends Error {
 }
 
 export function sendProblem(res: Response, problem: HttpProblem, instance?: string): void {
+  // A database or a token that is away for now: clients may try again shortly.
+  const transient = problem.slug === 'database-unavailable' || (problem.slug === 'seal-key-unavailable' && problem.extra.code === 'token_missing');
+  if (transient) res.setHeader('Retry-After', '5');
   res
     .status(problem.status)
     .type('application/problem+json')

@@ -85,6 +85,7 @@ describe('npm run hsm', () => {
     const unavailable = await sealRequest(svc, pdf, { sealId: 'zjj-approval' }, token);
     expect(unavailable.status).toBe(503);
     expect(unavailable.headers.get('content-type')).toContain('application/problem+json');
+    expect(unavailable.headers.get('retry-after')).toBe('5');
     expect(await unavailable.json()).toMatchObject({ type: '/problems/seal-key-unavailable', title: "The seal's key is not available", code: 'token_missing' });
 
     plugBack();

@@ -16,6 +16,7 @@ describe('when PostgreSQL goes away', () => {
       const refused = await sealRequest(svc, pdf, { sealId: 'scjg-official' });
       expect(refused.status).toBe(503);
       expect(refused.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      expect(refused.headers.get('retry-after')).toBe('5');
       expect(((await refused.json()) as { type: string }).type).toBe('/problems/database-unavailable');
       const ready = await fetch(`${svc.url}/readyz`);
       expect(ready.status).toBe(503);
