@@ -174,9 +174,7 @@ export class LicenseService {
     if (old.status === 'revoked' || old.status === 'superseded') throw new LicenseStateError(`license ${id} is ${old.status} and cannot be replaced`);
     const next = String(Number(old.version) + 1).padStart(3, '0');
     const request = { holder: changes.holder ?? { name: old.holderName, code: old.holderCode }, fields: changes.fields ?? old.fields };
-    const created = await this.issue(old.type, request, now, { serial: parseLicenseIdentifier(old.id)!.serial, version: next });
-    await this.deps.db.run("UPDATE licenses SET status = 'superseded', superseded_by = ? WHERE id = ?", [created.id, old.id]);
-    return created;
+    return this.issue(old.type, request, now, { serial: parseLicenseIdentifier(old.id)!.serial, version: next, supersedes: old.id });
   }
 
   async pdf(id: string): Promise<Buffer | undefined> {
@@ -184,7 +182,27 @@ export class LicenseService {
     return row?.pdf;
   }
 
-  async issue(typeCode: string, request: LicenseRequest, now = new Date(), continuing?: { serial: string; version: string }): Promise<LicenseRecord> {
+  /**
+   * Reserves the next serial number of a license type in a year. A license whose drawing or
+   * sealing then fails leaves its number unused: numbers are unique, not gapless.
+   */
+  private allocateSerial(typeCode: string, year: string): Promise<string> {
+    return this.deps.db.transaction(async (tx) => {
+      const counter = await tx.get<{ last: number }>('SELECT last FROM license_serials WHERE type = ? AND year = ?', [typeCode, year]);
+      let last = counter?.last;
+      if (last === undefined) {
+        // Licenses issued before the counter existed.
+        const highest = await tx.get<{ serial: string | null }>('SELECT MAX(serial) AS serial FROM licenses WHERE type = ? AND serial LIKE ?', [typeCode, `${year}%`]);
+        last = highest?.serial ? Number(highest.serial.slice(year.length)) : 0;
+        await tx.run('INSERT INTO license_serials (type, year, last) VALUES (?, ?, ?)', [typeCode, year, last + 1]);
+      } else {
+        await tx.run('UPDATE license_serials SET last = ? WHERE type = ? AND year = ?', [last + 1, typeCode, year]);
+      }
+      return `${year}${String(last + 1).padStart(6, '0')}`;
+    });
+  }
+
+  async issue(typeCode: string, request: LicenseRequest, now = new Date(), continuing?: { serial: string; version: string; supersedes: string }): Promise<LicenseRecord> {
     const type = this.deps.types.get(typeCode);
     if (!type) throw new LicenseValidationError([{ field: 'type', message: `unknown license type; see GET /v1/license-types` }]);
     const problems = validateLicenseRequest(type, request);
@@ -194,61 +212,65 @@ export class LicenseService {
     const issuedOn = now.toISOString().slice(0, 10);
     const year = issuedOn.slice(0, 4);
     const version = continuing?.version ?? '001';
-    return this.deps.db.transaction(async (tx) => {
-      const count = await tx.get<{ n: number }>('SELECT COUNT(*) AS n FROM licenses WHERE type = ? AND serial LIKE ?', [type.code, `${year}%`]);
-      const serial = continuing?.serial ?? `${year}${String((count?.n ?? 0) + 1).padStart(6, '0')}`;
-      const id = buildLicenseIdentifier({ typeCode: type.typeCode, issuerCode: seal.orgUscc, serial, version });
-      const number = `${type.typeCode.slice(-3)}${serial}`;
-      const checkCode = this.checkCode(id);
-      const fields = request.fields;
-      const validFrom = type.validity.kind === 'field' ? String(fields[type.validity.from]) : type.validity.kind === 'years' ? issuedOn : null;
-      const validUntil =
-        type.validity.kind === 'field' ? ((fields[type.validity.until] as string | undefined) ?? null) : type.validity.kind === 'years' ? addYears(issuedOn, type.validity.years) : null;
-      const rendered = await renderLicensePdf({
-        type,
-        identifier: id,
-        number,
-        holderName: String(request.holder.name),
-        holderCode: String(request.holder.code),
-        fields,
-        issuerName: seal.orgName,
-        issuedOn: `${year}年${Number(issuedOn.slice(5, 7))}月${Number(issuedOn.slice(8, 10))}日`,
-        validFrom: validFrom ?? undefined,
-        validUntil: validUntil ?? undefined,
-        qrUrl: `${this.deps.baseUrl}/v/${encodeURIComponent(id)}?c=${checkCode}`,
-      });
-      const material = await this.deps.seals.material(seal);
-      const sealed = await sealAtLevel(PdfDocument.load(rendered.pdf), material, {
-        level: this.deps.timestamper ? 'B-T' : 'B-B',
-        timestamper: this.deps.timestamper,
-        placement: { kind: 'stamp', pageIndex: rendered.seal.pageIndex, centerX: rendered.seal.centerX, centerY: rendered.seal.centerY, size: (seal.diameterMm * 72) / 25.4 },
-        reason: `${type.name}`,
-      });
-      const pdf = Buffer.concat(sealed.parts);
-      const row: Row = {
-        id,
-        type: type.code,
-        number,
-        version,
-        holder_name: String(request.holder.name),
-        holder_code: String(request.holder.code),
-        fields: JSON.stringify(fields),
-        issuer_name: seal.orgName,
-        issuer_code: seal.orgUscc,
-        seal_id: seal.id,
-        issued_at: now.toISOString(),
-        valid_from: validFrom,
-        valid_until: validUntil,
-        status: 'valid',
-        check_code: checkCode,
-        sha256: createHash('sha256').update(pdf).digest('hex'),
-      };
+    const serial = continuing?.serial ?? (await this.allocateSerial(type.code, year));
+    const id = buildLicenseIdentifier({ typeCode: type.typeCode, issuerCode: seal.orgUscc, serial, version });
+    const number = `${type.typeCode.slice(-3)}${serial}`;
+    const checkCode = this.checkCode(id);
+    const fields = request.fields;
+    const validFrom = type.validity.kind === 'field' ? String(fields[type.validity.from]) : type.validity.kind === 'years' ? issuedOn : null;
+    const validUntil =
+      type.validity.kind === 'field' ? ((fields[type.validity.until] as string | undefined) ?? null) : type.validity.kind === 'years' ? addYears(issuedOn, type.validity.years) : null;
+    const rendered = await renderLicensePdf({
+      type,
+      identifier: id,
+      number,
+      holderName: String(request.holder.name),
+      holderCode: String(request.holder.code),
+      fields,
+      issuerName: seal.orgName,
+      issuedOn: `${year}年${Number(issuedOn.slice(5, 7))}月${Number(issuedOn.slice(8, 10))}日`,
+      validFrom: validFrom ?? undefined,
+      validUntil: validUntil ?? undefined,
+      qrUrl: `${this.deps.baseUrl}/v/${encodeURIComponent(id)}?c=${checkCode}`,
+    });
+    const material = await this.deps.seals.material(seal);
+    const sealed = await sealAtLevel(PdfDocument.load(rendered.pdf), material, {
+      level: this.deps.timestamper ? 'B-T' : 'B-B',
+      timestamper: this.deps.timestamper,
+      placement: { kind: 'stamp', pageIndex: rendered.seal.pageIndex, centerX: rendered.seal.centerX, centerY: rendered.seal.centerY, size: (seal.diameterMm * 72) / 25.4 },
+      reason: `${type.name}`,
+    });
+    const pdf = Buffer.concat(sealed.parts);
+    const row: Row = {
+      id,
+      type: type.code,
+      number,
+      version,
+      holder_name: String(request.holder.name),
+      holder_code: String(request.holder.code),
+      fields: JSON.stringify(fields),
+      issuer_name: seal.orgName,
+      issuer_code: seal.orgUscc,
+      seal_id: seal.id,
+      issued_at: now.toISOString(),
+      valid_from: validFrom,
+      valid_until: validUntil,
+      status: 'valid',
+      check_code: checkCode,
+      sha256: createHash('sha256').update(pdf).digest('hex'),
+    };
+    await this.deps.db.transaction(async (tx) => {
+      if (continuing) {
+        // Two replacements of one license race for the same next version: one wins.
+        const superseded = await tx.run("UPDATE licenses SET status = 'superseded', superseded_by = ? WHERE id = ? AND status = 'valid'", [id, continuing.supersedes]);
+        if (superseded.changes === 0) throw new LicenseStateError(`license ${continuing.supersedes} was revoked or replaced meanwhile`);
+      }
       await tx.run(
         `INSERT INTO licenses (id, type, number, serial, version, holder_name, holder_code, fields, issuer_name, issuer_code, seal_id, issued_at, valid_from, valid_until, status, check_code, sha256, pdf)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [row.id, row.type, row.number, serial, row.version, row.holder_name, row.holder_code, row.fields, row.issuer_name, row.issuer_code, row.seal_id, row.issued_at, row.valid_from, row.valid_until, row.status, row.check_code, row.sha256, pdf],
       );
-      return this.toRecord(row);
     });
+    return this.toRecord(row);
   }
 }

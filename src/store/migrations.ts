@@ -137,6 +137,19 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 8,
+    // The last serial number given out per license type and year, so a serial is reserved in
+    // a short transaction and the license is drawn and sealed outside it.
+    sql: () => `
+      CREATE TABLE license_serials (
+        type TEXT NOT NULL,
+        year TEXT NOT NULL,
+        last INTEGER NOT NULL,
+        PRIMARY KEY (type, year)
+      );
+    `,
+  },
 ];
 
 export const MIGRATIONS_TABLE = 'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)';

@@ -4,44 +4,113 @@ import Database from 'better-sqlite3';
 import type { Db, SqlParam } from './db.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, SQLITE_DIALECT } from './migrations.js';
 
-class SqliteDb implements Db {
+/** How long a statement waits for another connection's write lock before it fails. */
+const BUSY_WAIT_MS = 5_000;
+
+/**
+ * Runs a statement, waiting asynchronously while another connection holds the write lock.
+ * SQLite's own busy timeout would wait synchronously, freezing the event loop, and, with two
+ * connections in one process, waiting for a transaction that only the frozen loop can finish.
+ */
+async function whenNotBusy<T>(statement: () => T): Promise<T> {
+  const started = Date.now();
+  for (let pause = 2; ; pause = Math.min(pause * 2, 50)) {
+    try {
+      return statement();
+    } catch (err) {
+      const busy = (err as { code?: string }).code === 'SQLITE_BUSY';
+      if (!busy || Date.now() - started > BUSY_WAIT_MS) throw err;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}
+
+/** Statements on the connection itself, for the transaction that holds it. */
+class SqliteStatements {
+  constructor(protected readonly sqlite: Database.Database) {}
+
+  protected allNow<T>(sql: string, params: SqlParam[]): Promise<T[]> {
+    return whenNotBusy(() => this.sqlite.prepare(sql).all(...params) as T[]);
+  }
+
+  protected getNow<T>(sql: string, params: SqlParam[]): Promise<T | undefined> {
+    return whenNotBusy(() => this.sqlite.prepare(sql).get(...params) as T | undefined);
+  }
+
+  protected runNow(sql: string, params: SqlParam[]): Promise<{ changes: number }> {
+    return whenNotBusy(() => ({ changes: this.sqlite.prepare(sql).run(...params).changes }));
+  }
+}
+
+/** The view of the connection that a transaction's work gets: a nested transaction joins it. */
+class SqliteTransaction extends SqliteStatements implements Db {
+  readonly engine = 'sqlite';
+  all<T>(sql: string, params: SqlParam[] = []): Promise<T[]> {
+    return this.allNow(sql, params);
+  }
+  get<T>(sql: string, params: SqlParam[] = []): Promise<T | undefined> {
+    return this.getNow(sql, params);
+  }
+  run(sql: string, params: SqlParam[] = []): Promise<{ changes: number }> {
+    return this.runNow(sql, params);
+  }
+  transaction<T>(work: (db: Db) => Promise<T>): Promise<T> {
+    return work(this);
+  }
+  async close(): Promise<void> {
+    throw new Error('a transaction cannot close the database');
+  }
+}
+
+/**
+ * One connection runs one transaction at a time, so transactions queue, and statements from
+ * outside wait for the running transaction rather than slip into it. BEGIN IMMEDIATE takes the
+ * file's write lock, which is what serialises other processes.
+ */
+class SqliteDb extends SqliteStatements implements Db {
   readonly engine = 'sqlite';
   private queue: Promise<unknown> = Promise.resolve();
-  private inTransaction = false;
+  private active = 0;
 
-  constructor(private readonly sqlite: Database.Database) {}
+  private afterTransactions(): Promise<unknown> {
+    return this.active > 0 ? this.queue : Promise.resolve();
+  }
 
   async all<T>(sql: string, params: SqlParam[] = []): Promise<T[]> {
-    return this.sqlite.prepare(sql).all(...params) as T[];
+    await this.afterTransactions();
+    return this.allNow(sql, params);
   }
 
   async get<T>(sql: string, params: SqlParam[] = []): Promise<T | undefined> {
-    return this.sqlite.prepare(sql).get(...params) as T | undefined;
+    await this.afterTransactions();
+    return this.getNow(sql, params);
   }
 
   async run(sql: string, params: SqlParam[] = []): Promise<{ changes: number }> {
-    const info = this.sqlite.prepare(sql).run(...params);
-    return { changes: info.changes };
+    await this.afterTransactions();
+    return this.runNow(sql, params);
   }
 
-  /** One connection cannot interleave two transactions, so they queue; BEGIN IMMEDIATE locks out other processes. */
   transaction<T>(work: (db: Db) => Promise<T>): Promise<T> {
-    if (this.inTransaction) return work(this);
+    this.active++;
     const result = this.queue.then(async () => {
-      this.inTransaction = true;
-      this.sqlite.exec('BEGIN IMMEDIATE');
+      await whenNotBusy(() => this.sqlite.exec('BEGIN IMMEDIATE'));
       try {
-        const value = await work(this);
+        const value = await work(new SqliteTransaction(this.sqlite));
         this.sqlite.exec('COMMIT');
         return value;
       } catch (err) {
         this.sqlite.exec('ROLLBACK');
         throw err;
-      } finally {
-        this.inTransaction = false;
       }
     });
-    this.queue = result.catch(() => undefined);
+    const settled = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queue = settled.then(() => {
+      this.active--;
+    });
     return result;
   }
 
@@ -49,18 +118,18 @@ class SqliteDb implements Db {
     this.sqlite.close();
   }
 
+  /** Brings the schema up to date in one immediate transaction, so processes starting together migrate once. */
   migrate(): void {
-    this.sqlite.exec(MIGRATIONS_TABLE);
-    const applied = new Set(
-      (this.sqlite.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version),
-    );
-    for (const migration of MIGRATIONS) {
-      if (applied.has(migration.version)) continue;
-      this.sqlite.transaction(() => {
+    const migrateAll = this.sqlite.transaction(() => {
+      this.sqlite.exec(MIGRATIONS_TABLE);
+      const applied = new Set((this.sqlite.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version));
+      for (const migration of MIGRATIONS) {
+        if (applied.has(migration.version)) continue;
         this.sqlite.exec(migration.sql(SQLITE_DIALECT));
         this.sqlite.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(migration.version, new Date().toISOString());
-      })();
-    }
+      }
+    });
+    migrateAll.immediate();
   }
 }
 
@@ -68,10 +137,13 @@ class SqliteDb implements Db {
 export function openSqlite(file: string): Db {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const sqlite = new Database(file);
+  sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
+  // Opening and migrating (above and here) may wait synchronously for another process; from
+  // then on waiting is done by whenNotBusy, off the event loop.
   const db = new SqliteDb(sqlite);
   db.migrate();
+  sqlite.pragma('busy_timeout = 0');
   return db;
 }

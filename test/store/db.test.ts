@@ -2,6 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/store/db.js';
+import { MIGRATIONS } from '../../src/store/migrations.js';
 import { openDatabase, type DatabaseTarget } from '../../src/store/open.js';
 import { numberPlaceholders } from '../../src/store/placeholders.js';
 import { onPostgres, testDatabaseUrl } from '../helpers/postgres.js';
@@ -66,10 +67,9 @@ describe(`the query layer on ${onPostgres() ? 'PostgreSQL' : 'SQLite'}`, () => {
 
   it('serialises transactions, so read-then-write sequences never interleave', async () => {
     const target = await freshTarget();
-    // PostgreSQL: two pools, as two instances have. SQLite: one connection, whose queue is what
-    // keeps a process from waiting on its own lock (other processes wait on the file lock).
+    // Two connections (two pools for PostgreSQL), as two instances have.
     const first = await openDatabase(target);
-    const second = onPostgres() ? await openDatabase(target) : first;
+    const second = await openDatabase(target);
     try {
       await first.run("INSERT INTO license_lookups (client_id, holder_code, purpose, results, looked_up_at) VALUES ('counter', 'x', 'p', 0, 'now')");
       const bump = (db: Db) =>
@@ -82,8 +82,26 @@ describe(`the query layer on ${onPostgres() ? 'PostgreSQL' : 'SQLite'}`, () => {
       expect(await first.get("SELECT results FROM license_lookups WHERE client_id = 'counter'")).toEqual({ results: 20 });
     } finally {
       await first.close();
-      if (second !== first) await second.close();
+      await second.close();
     }
+  });
+
+  it('keeps statements from outside out of a running transaction', async () => {
+    await withDb(async (db) => {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const failing = db.transaction(async (tx) => {
+        await tx.run("INSERT INTO api_clients (id, name, token_hash, roles, created_at) VALUES ('inside', 'n', 'h-in', 'seal', 'now')");
+        await held;
+        throw new Error('the transaction fails');
+      });
+      // issued while the transaction is open: it must neither join nor be rolled back with it
+      const outside = db.run("INSERT INTO api_clients (id, name, token_hash, roles, created_at) VALUES ('outside', 'n', 'h-out', 'seal', 'now')");
+      release();
+      await expect(failing).rejects.toThrow('the transaction fails');
+      await outside;
+      expect(await db.all('SELECT id FROM api_clients')).toEqual([{ id: 'outside' }]);
+    });
   });
 
   it('migrates once even when several instances start at the same moment', async () => {
@@ -91,7 +109,7 @@ describe(`the query layer on ${onPostgres() ? 'PostgreSQL' : 'SQLite'}`, () => {
     const dbs = await Promise.all([openDatabase(target), openDatabase(target), openDatabase(target)]);
     try {
       const versions = await dbs[0]!.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-      expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version));
     } finally {
       for (const db of dbs) await db.close();
     }

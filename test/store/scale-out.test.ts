@@ -81,6 +81,31 @@ describe('two instances sharing the database and Redis', () => {
     expect(await page(a)).toBe(await page(b));
   });
 
+  it('issues licenses on both at once with distinct serial numbers, and lets only one of two racing replacements win', async () => {
+    const issue = (svc: RunningService, i: number) =>
+      fetch(`${svc.url}/v1/licenses`, {
+        method: 'POST',
+        headers: auth(a.token),
+        body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '赵小六', code: '440524188001010014' }, fields: { matter: '设立登记', applicationNumber: `SQ-${i}`, receivedOn: '2026-11-25', promisedDays: 3 } }),
+      });
+    const responses = await Promise.all(Array.from({ length: 8 }, (_, i) => issue(i % 2 ? a : b, i)));
+    expect(responses.map((r) => r.status)).toEqual(Array(8).fill(201));
+    const numbers = await Promise.all(responses.map(async (r) => ((await r.json()) as { number: string }).number));
+    expect(new Set(numbers).size).toBe(8);
+
+    // A counter that is lost (or predates the counter table) restarts after the highest serial.
+    await a.service.db.run('DELETE FROM license_serials');
+    const after = (await (await issue(a, 99)).json()) as { number: string };
+    expect(numbers).not.toContain(after.number);
+    expect(after.number > [...numbers].sort().at(-1)!).toBe(true);
+
+    const target = (await (await issue(b, 100)).json()) as { id: string };
+    const replace = (svc: RunningService) =>
+      fetch(`${svc.url}/v1/licenses/${encodeURIComponent(target.id)}/replace`, { method: 'POST', headers: auth(a.token), body: JSON.stringify({ fields: { matter: '变更登记', applicationNumber: 'SQ-R', receivedOn: '2026-11-25', promisedDays: 5 } }) });
+    const raced = await Promise.all([replace(a), replace(b)]);
+    expect(raced.map((r) => r.status).sort()).toEqual([201, 409]);
+  });
+
   it('a client disabled on one is refused by the other', async () => {
     const { client, token } = await a.service.clients.create('shared client', ['seal'], ['scjg-official']);
     expect((await sealRequest(b, await makePdf(1), { sealId: 'scjg-official' }, token)).status).toBe(200);
