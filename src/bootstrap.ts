@@ -27,6 +27,7 @@ import type { EvidenceSource } from './signing/levels.js';
 import { ApiClientStore, ROLES } from './store/api-clients.js';
 import type { Db } from './store/db.js';
 import { openDatabase } from './store/open.js';
+import { sharedSecret } from './store/shared-secrets.js';
 
 /** The sample departments of the embedded default: one with RSA keys, one with ECDSA P-256. */
 export const SAMPLE_SEALS: Array<{ id: string; orgName: string; uscc: string; sealType: SealType; keyKind: 'rsa' | 'ec' }> = [
@@ -60,6 +61,18 @@ function secretFile(file: string, make: () => string): string {
   const value = make();
   writeFileSync(file, `${value}\n`, { mode: 0o600, flag: 'wx' });
   return value;
+}
+
+/**
+ * The key of the licenses' check codes: LICENSE_SECRET, else the file of a data dir that has one
+ * from earlier versions (so its QR codes stay valid), else a secret kept in the database, which
+ * every instance sharing it then uses.
+ */
+async function licenseSecret(config: Config, db: Db): Promise<string> {
+  if (config.licenseSecret) return config.licenseSecret;
+  const legacyFile = path.join(config.dataDir, 'license-secret');
+  if (existsSync(legacyFile)) return readFileSync(legacyFile, 'utf8').trim();
+  return sharedSecret(db, 'license-check-code');
 }
 
 function publishDevPki(pki: DevPki, seals: SealRegistry): PublishedPki {
@@ -179,7 +192,7 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       seals,
       types: licenseTypes,
       baseUrl: config.baseUrl,
-      secret: config.licenseSecret ?? secretFile(path.join(config.dataDir, 'license-secret'), () => randomBytes(32).toString('base64url')),
+      secret: await licenseSecret(config, db),
       timestamper,
     });
     const app = buildApp({ config, logger, db, seals, clients, pki: published, validation, tsa, timestamper, evidence, ocsp: responder, status, statusCache: cache, onRevoked, knownIssuers: () => [...(validation.intermediates ?? []), ...trustAnchors], licenseTypes, licenses, audit, metrics });

@@ -17,6 +17,7 @@ describe('logs', () => {
     });
     const svc = await startService({ LOG_LEVEL: 'debug' }, undefined, { logger: createLogger('debug', sink) });
     const idNumber = '440524188001010014';
+    let licenseSecret = '';
     try {
       const auth = { authorization: `Bearer ${svc.token}`, 'content-type': 'application/json' };
       await sealOk(svc, await makePdf(1), { sealId: 'scjg-official' });
@@ -29,6 +30,7 @@ describe('logs', () => {
       expect((await fetch(`${svc.url}/v1/licenses?holderCode=${idNumber}&purpose=${encodeURIComponent('核验身份')}`, { headers: auth })).status).toBe(200);
       expect((await fetch(`${svc.url}/v1/licenses`, { method: 'POST', headers: auth, body: JSON.stringify({ type: 'acceptance-notice', holder: { name: 'x', code: idNumber.slice(0, 17) + '0' } }) })).status).toBe(400);
       expect((await fetch(`${svc.url}/v1/seal?sealId=scjg-official`, { method: 'POST', headers: { authorization: 'Bearer esk_wrongtoken', 'content-type': 'application/pdf' }, body: 'x' })).status).toBe(401);
+      licenseSecret = (await svc.service.db.get<{ value: string }>("SELECT value FROM service_secrets WHERE name = 'license-check-code'"))!.value;
     } finally {
       await svc.close();
     }
@@ -36,7 +38,7 @@ describe('logs', () => {
     expect(records.every((r) => typeof r.level === 'number' && typeof r.time === 'number' && typeof r.msg === 'string')).toBe(true);
     expect(records.filter((r) => r.msg === 'request').map((r) => `${r.path} ${r.status}`)).toEqual(expect.arrayContaining(['/v1/seal 200', '/v1/licenses 201', '/v1/licenses 200', '/v1/licenses 400', '/v1/seal 401']));
     const all = lines.join('\n');
-    const secrets = [svc.token, 'esk_wrongtoken', idNumber, idNumber.slice(0, 17), readFileSync(path.join(svc.dataDir, 'keystore-password'), 'utf8').trim(), readFileSync(path.join(svc.dataDir, 'license-secret'), 'utf8').trim()];
+    const secrets = [svc.token, 'esk_wrongtoken', idNumber, idNumber.slice(0, 17), readFileSync(path.join(svc.dataDir, 'keystore-password'), 'utf8').trim(), licenseSecret];
     for (const secret of secrets) expect(all).not.toContain(secret);
   });
 });

@@ -22,7 +22,7 @@ beforeAll(async () => {
     DATABASE_URL: (await testDatabaseUrl()) ?? `file:${path.join(tempDir('shared-db'), 'eseal.sqlite')}`,
     REDIS_URL: redis.url,
     KEYSTORE_PASSWORD: 'one keystore password for all instances',
-    LICENSE_SECRET: 'one license check-code secret shared by all instances',
+    // no LICENSE_SECRET: the instances share the check-code key the database keeps
   };
   a = await startService(shared);
   b = await startService({ ...shared, DEV_PKI: 'false', TRUST_ANCHORS: path.join(a.dataDir, 'pki', 'root.pem') });
