@@ -5,11 +5,17 @@ import type { Db } from '../store/db.js';
 
 /**
  * Whether the active seals' keys can be used: each key is loaded (and kept, as sealing keeps it)
- * and checked against its certificate. Seals whose keys fail are named with the reason.
+ * and checked against its certificate, and a key in a token is asked for each time, since the
+ * token may have gone away since. Seals whose keys fail are named with the reason.
  */
 async function keyCheck(seals: SealRegistry): Promise<{ usable: number; failed: string[] }> {
   const active = (await seals.list()).filter((s) => s.status === 'active');
-  const results = await Promise.allSettled(active.map((s) => seals.material(s)));
+  const results = await Promise.allSettled(
+    active.map(async (s) => {
+      const material = await seals.material(s);
+      await material.checkKey?.();
+    }),
+  );
   const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${active[i]!.id}: ${(r.reason as Error).message}`] : []));
   return { usable: active.length - failed.length, failed };
 }

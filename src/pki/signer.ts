@@ -18,4 +18,6 @@ export interface Signer {
    * expects.
    */
   sign(data: Buffer, digest: DigestName): Promise<Buffer>;
+  /** For keys held elsewhere (a token): confirms the key can be reached now, without signing. */
+  checkAvailable?(): Promise<void>;
 }

@@ -280,7 +280,8 @@ export class SealRegistry {
     const signer = await this.signer(record, registeredChain);
     const decoded = decodePng(record.imagePng);
     const image: PreparedImage = prepareImage(decoded);
-    return { cms: new PadesCmsBuilder(registeredChain, signer), image, signerName: record.name };
+    const checkKey = signer.checkAvailable?.bind(signer);
+    return { cms: new PadesCmsBuilder(registeredChain, signer), image, signerName: record.name, ...(checkKey ? { checkKey } : {}) };
   }
 }
 

@@ -21,6 +21,8 @@ export interface SealMaterial {
   readonly image: PreparedImage;
   /** The name written as the signature's `/Name`. */
   readonly signerName: string;
+  /** Confirms the key is reachable now (keys in tokens); absent for keys in this process. */
+  readonly checkKey?: () => Promise<void>;
 }
 
 /** Where the seal goes; all lengths in points, positions on the page as displayed, from its top-left. */

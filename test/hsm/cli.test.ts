@@ -87,11 +87,15 @@ describe('npm run hsm', () => {
     expect(unavailable.headers.get('content-type')).toContain('application/problem+json');
     expect(unavailable.headers.get('retry-after')).toBe('5');
     expect(await unavailable.json()).toMatchObject({ type: '/problems/seal-key-unavailable', title: "The seal's key is not available", code: 'token_missing' });
+    const readyWithout = (await (await fetch(`${svc.url}/readyz`)).json()) as { status: string; checks: { keys: string } };
+    expect(readyWithout.status).toBe('degraded');
+    expect(readyWithout.checks.keys).toMatch(/^degraded: zjj-approval: token "city-hsm" is not present/);
 
     plugBack();
     await new Promise((resolve) => setTimeout(resolve, RESCAN_INTERVAL_MS + 50));
     const again = await sealRequest(svc, pdf, { sealId: 'zjj-approval' }, token);
     expect(again.status, await again.clone().text()).toBe(200);
+    expect(((await (await fetch(`${svc.url}/readyz`)).json()) as { checks: { keys: string } }).checks.keys).toBe('ok (5 seals)');
   });
 
   it('says what is wrong: a refused PIN, a missing token, a key that is not the certificate’s', async () => {

@@ -53,6 +53,13 @@ export class Pkcs11Signer implements Signer {
     });
   }
 
+  /** Reads one attribute of the key: a token that went away fails this as it would fail signing. */
+  async checkAvailable(): Promise<void> {
+    await this.pool.use('checking the key', (ctx) => {
+      ctx.lib.C_GetAttributeValue(ctx.session, findObject(ctx, P11.CKO_PRIVATE_KEY, this.ref.key, this.pool.name), [{ type: P11.CKA_KEY_TYPE }]);
+    });
+  }
+
   private operation(hash: Buffer, digest: DigestName): { mechanism: Mechanism; input: Buffer; outputLength: number } {
     if (this.key.kind === 'ec') return { mechanism: { mechanism: P11.CKM_ECDSA }, input: hash, outputLength: 2 * FIELD_BYTES[this.key.curve] };
     const outputLength = Math.ceil(this.key.modulusBits / 8);
