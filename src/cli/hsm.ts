@@ -5,9 +5,9 @@ import { AuditLog } from '../audit/log.js';
 import { isValidUscc } from '../codes/check-characters.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { ensureDevPki } from '../devpki/index.js';
-import { issueSealCertificateFromCsr } from '../devpki/issue.js';
-import { buildCertificationRequest, csrToPem } from '../pki/csr.js';
-import { derToPem, pemToDerList } from '../pki/pem.js';
+import { CertificateRequestError, issueSealCertificateFromCsr } from '../devpki/issue.js';
+import { buildCertificationRequest } from '../pki/csr.js';
+import { derToPem, pemBlock, pemBlocks, pemToDerList } from '../pki/pem.js';
 import { HsmError } from '../pki/pkcs11/errors.js';
 import { generateTokenKey, KEY_TYPES, tokenPublicKey, type TokenKeyType } from '../pki/pkcs11/keygen.js';
 import { Pkcs11KeyRefSchema, type Pkcs11KeyRef } from '../pki/pkcs11/key-ref.js';
@@ -112,17 +112,16 @@ async function csr(values: Values): Promise<void> {
     publicKeySpki: publicKey.export({ format: 'der', type: 'spki' }),
     signer: await Pkcs11Signer.open(ref),
   });
-  output(values, csrToPem(der));
+  output(values, pemBlock('CERTIFICATE REQUEST', der));
 }
 
 async function devIssue(values: Values): Promise<void> {
   const config = loadConfig();
   if (!config.devPki) throw new UsageError('dev-issue is for development only: with DEV_PKI=false a real CA issues the seal certificate');
-  const text = readFileSync(required(values, 'csr'), 'utf8');
-  const body = /-----BEGIN CERTIFICATE REQUEST-----([\s\S]+?)-----END CERTIFICATE REQUEST-----/.exec(text)?.[1];
-  if (!body) throw new UsageError('--csr must be a PEM certificate request');
+  const [csrDer] = pemBlocks('CERTIFICATE REQUEST', readFileSync(required(values, 'csr'), 'utf8'));
+  if (!csrDer) throw new UsageError('--csr must be a PEM certificate request');
   const pki = await ensureDevPki({ dir: path.join(config.dataDir, 'pki'), baseUrl: config.baseUrl, seals: [] });
-  const certDer = await issueSealCertificateFromCsr(Buffer.from(body.replace(/\s+/g, ''), 'base64'), { baseUrl: pki.issuedBaseUrl }, pki.sealCa);
+  const certDer = await issueSealCertificateFromCsr(csrDer, { baseUrl: pki.issuedBaseUrl }, pki.sealCa);
   output(values, [certDer, pki.sealCa.certDer, pki.root.certDer].map(derToPem).join(''));
 }
 
@@ -168,8 +167,8 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`hsm: ${err.message}\n${USAGE}\n`);
       process.exit(2);
     }
-    // HsmError, SealInputError and ConfigError messages say what to fix; anything else is unexpected.
-    const expected = err instanceof HsmError || err instanceof SealInputError || err instanceof ConfigError;
+    // These errors' messages say what to fix; anything else is unexpected.
+    const expected = err instanceof HsmError || err instanceof SealInputError || err instanceof ConfigError || err instanceof CertificateRequestError;
     process.stderr.write(`hsm: ${expected ? (err as Error).message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },

@@ -2,6 +2,9 @@ import 'reflect-metadata';
 import { createPrivateKey, createPublicKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
+import { NODE_CURVES } from '../pki/key-object-signer.js';
+import { certificateSubject } from '../seals/certificate-subject.js';
+
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
 export type KeyKind = 'rsa' | 'ec' | 'ec384';
@@ -89,7 +92,7 @@ async function importSubjectKey(spkiDer: Buffer): Promise<CryptoKey> {
   const algorithm =
     key.asymmetricKeyType === 'rsa'
       ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }
-      : { name: 'ECDSA', namedCurve: { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' }[key.asymmetricKeyDetails?.namedCurve ?? ''] ?? 'P-256' };
+      : { name: 'ECDSA', namedCurve: NODE_CURVES[key.asymmetricKeyDetails?.namedCurve ?? ''] ?? 'P-256' };
   return webcrypto.subtle.importKey('spki', spkiDer, algorithm, true, ['verify']);
 }
 
@@ -172,24 +175,14 @@ function sealProfile(request: { baseUrl: string; notBefore?: Date; notAfter?: Da
   };
 }
 
-/** The subject of a seal certificate: country, organisation, its USCC (organizationIdentifier), and the seal's name. */
-export function sealSubject(request: { orgName: string; uscc: string; sealName: string }): Array<[string, string]> {
-  return [
-    ['C', 'CN'],
-    ['O', request.orgName],
-    ['2.5.4.97', request.uscc],
-    ['CN', `${request.orgName}${request.sealName}`],
-  ];
-}
-
 /** A seal certificate as NSS/pdfsig and ETSI validators expect of a signer. */
 export function issueSealCertificate(request: SealCertificateRequest, sealCa: Issued): Promise<Issued> {
-  return issueCertificate({ ...sealProfile(request), subject: sealSubject(request), keyKind: request.keyKind }, sealCa);
+  return issueCertificate({ ...sealProfile(request), subject: certificateSubject(request.orgName, request.uscc, request.sealName), keyKind: request.keyKind }, sealCa);
 }
 
-/** A seal certificate for a public key whose private key is kept elsewhere (a PKCS#11 token). */
-export function issueSealCertificateForKey(request: Omit<SealCertificateRequest, 'keyKind'>, spkiDer: Buffer, sealCa: Issued): Promise<Buffer> {
-  return issueCertificateForKey({ ...sealProfile(request), subject: sealSubject(request) }, spkiDer, sealCa);
+/** A certificate request the development CA refuses: unreadable, or not signed by its own key. */
+export class CertificateRequestError extends Error {
+  override name = 'CertificateRequestError';
 }
 
 /**
@@ -197,8 +190,13 @@ export function issueSealCertificateForKey(request: Omit<SealCertificateRequest,
  * the requester holds the key) and issues a seal certificate with the request's subject.
  */
 export async function issueSealCertificateFromCsr(csrDer: Buffer, request: { baseUrl: string }, sealCa: Issued): Promise<Buffer> {
-  const csr = new x509.Pkcs10CertificateRequest(new Uint8Array(csrDer));
-  if (!(await csr.verify())) throw new Error('the certificate request is not signed by its own key');
+  let csr: x509.Pkcs10CertificateRequest;
+  try {
+    csr = new x509.Pkcs10CertificateRequest(new Uint8Array(csrDer));
+  } catch (err) {
+    throw new CertificateRequestError(`the certificate request cannot be read: ${(err as Error).message}`);
+  }
+  if (!(await csr.verify().catch(() => false))) throw new CertificateRequestError('the certificate request is not signed by its own key');
   const subject = csr.subjectName.toJSON().flatMap((rdn) => Object.entries(rdn).flatMap(([type, values]) => values.map((value): [string, string] => [type, value])));
   return issueCertificateForKey({ ...sealProfile(request), subject }, Buffer.from(csr.publicKey.rawData), sealCa);
 }

@@ -43,8 +43,3 @@ export async function buildCertificationRequest(options: {
   const signature = await options.signer.sign(info, digest);
   return sequence(info, signatureAlgorithmId(options.signer.key, digest), tlv(0x03, Buffer.concat([Buffer.from([0]), signature])));
 }
-
-export function csrToPem(der: Buffer): string {
-  const body = der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
-  return `-----BEGIN CERTIFICATE REQUEST-----\n${body}\n-----END CERTIFICATE REQUEST-----\n`;
-}

@@ -2,7 +2,8 @@ import { sign, type KeyObject } from 'node:crypto';
 import { readPkcs12 } from './pfx.js';
 import type { DigestName, Signer, SignerKeyInfo } from './signer.js';
 
-const CURVES: Record<string, 'P-256' | 'P-384' | 'P-521'> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
+/** Node's names of the curves seal keys may use, by their usual names. */
+export const NODE_CURVES: Record<string, 'P-256' | 'P-384' | 'P-521'> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
 
 /** A signer over a key held in this process (loaded from a PKCS#12 keystore). */
 export class KeyObjectSigner implements Signer {
@@ -12,8 +13,8 @@ export class KeyObjectSigner implements Signer {
     const details = privateKey.asymmetricKeyDetails ?? {};
     if (privateKey.asymmetricKeyType === 'rsa') {
       this.key = { kind: 'rsa', modulusBits: details.modulusLength ?? 2048 };
-    } else if (privateKey.asymmetricKeyType === 'ec' && details.namedCurve && CURVES[details.namedCurve]) {
-      this.key = { kind: 'ec', curve: CURVES[details.namedCurve]! };
+    } else if (privateKey.asymmetricKeyType === 'ec' && details.namedCurve && NODE_CURVES[details.namedCurve]) {
+      this.key = { kind: 'ec', curve: NODE_CURVES[details.namedCurve]! };
     } else {
       throw new Error(`unsupported seal key type ${privateKey.asymmetricKeyType} ${details.namedCurve ?? ''}`.trim());
     }

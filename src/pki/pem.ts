@@ -1,14 +1,23 @@
-/** PEM certificate encoding, used wherever certificates cross a text boundary. */
+/** PEM encoding, used wherever certificates (or certificate requests) cross a text boundary. */
+
+export function pemBlock(label: string, der: Buffer): string {
+  const body = der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
+  return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
+}
+
+/** Every block with this label in a PEM text, as DER. */
+export function pemBlocks(label: string, text: string): Buffer[] {
+  const blocks = text.match(new RegExp(`-----BEGIN ${label}-----[\\s\\S]+?-----END ${label}-----`, 'g')) ?? [];
+  return blocks.map((block) => Buffer.from(block.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64'));
+}
 
 export function derToPem(der: Buffer): string {
-  const body = der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
-  return `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`;
+  return pemBlock('CERTIFICATE', der);
 }
 
 /** Every certificate in a PEM text (a bundle or a single one), as DER. */
 export function pemToDerList(text: string): Buffer[] {
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  return blocks.map((block) => Buffer.from(block.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64'));
+  return pemBlocks('CERTIFICATE', text);
 }
 
 export function pemToDer(pem: string): Buffer {

@@ -5,7 +5,6 @@ export type SqlParam = string | number | bigint | Buffer | null;
  * the subset of SQL both engines share (`ON CONFLICT ... DO NOTHING`, no engine functions).
  */
 export interface Db {
-  readonly engine: 'sqlite' | 'postgres';
   all<T>(sql: string, params?: SqlParam[]): Promise<T[]>;
   get<T>(sql: string, params?: SqlParam[]): Promise<T | undefined>;
   run(sql: string, params?: SqlParam[]): Promise<{ changes: number }>;

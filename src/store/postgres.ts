@@ -21,8 +21,6 @@ function toPgParams(params: SqlParam[]): unknown[] {
 }
 
 class PostgresDb implements Db {
-  readonly engine = 'postgres';
-
   constructor(
     private readonly pool: pg.Pool,
     /** Set while inside a transaction: every query goes to its connection. */

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Db, SqlParam } from './db.js';
+import { DatabaseUnavailableError } from './errors.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, SQLITE_DIALECT } from './migrations.js';
 
 /** How long a statement waits for another connection's write lock before it fails. */
@@ -18,8 +19,8 @@ async function whenNotBusy<T>(statement: () => T): Promise<T> {
     try {
       return statement();
     } catch (err) {
-      const busy = (err as { code?: string }).code === 'SQLITE_BUSY';
-      if (!busy || Date.now() - started > BUSY_WAIT_MS) throw err;
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+      if (Date.now() - started > BUSY_WAIT_MS) throw new DatabaseUnavailableError(`SQLite: another process has held the database locked for ${BUSY_WAIT_MS / 1000} s`);
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
@@ -44,7 +45,6 @@ class SqliteStatements {
 
 /** The view of the connection that a transaction's work gets: a nested transaction joins it. */
 class SqliteTransaction extends SqliteStatements implements Db {
-  readonly engine = 'sqlite';
   all<T>(sql: string, params: SqlParam[] = []): Promise<T[]> {
     return this.allNow(sql, params);
   }
@@ -68,7 +68,6 @@ class SqliteTransaction extends SqliteStatements implements Db {
  * file's write lock, which is what serialises other processes.
  */
 class SqliteDb extends SqliteStatements implements Db {
-  readonly engine = 'sqlite';
   private queue: Promise<unknown> = Promise.resolve();
   private active = 0;
 

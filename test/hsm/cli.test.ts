@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,12 +104,15 @@ describe('npm run hsm', () => {
       expect(other.code, other.stderr).toBe(0);
       return hsmCli(['register', ...TOKEN, '--key-label', 'other', ...SEAL, '--id', 'wrong-key', '--cert', path.join(hsm.dir, 'chain.pem')]);
     };
-    const [wrongPin, noToken, mismatch, usage, devIssueInProduction] = await Promise.all([
+    const garbageCsr = path.join(hsm.dir, 'garbage.csr');
+    writeFileSync(garbageCsr, '-----BEGIN CERTIFICATE REQUEST-----\nAAECAwQF\n-----END CERTIFICATE REQUEST-----\n');
+    const [wrongPin, noToken, mismatch, usage, devIssueInProduction, unreadableCsr] = await Promise.all([
       hsmCli(['keygen', ...TOKEN, '--label', 'never'], '00000'),
       hsmCli(['keygen', '--module', SOFTHSM_MODULE, '--token', 'elsewhere', '--pin-env', 'CITY_HSM_PIN', '--label', 'never']),
       mismatchAfterKeygen(),
       hsmCli(['register', ...TOKEN, ...SEAL]),
       hsmCli(['dev-issue', '--csr', path.join(hsm.dir, 'any.csr')], PIN, { DEV_PKI: 'false' }),
+      hsmCli(['dev-issue', '--csr', garbageCsr]),
     ]);
     expect(wrongPin.code).toBe(1);
     expect(wrongPin.stderr).toMatch(/token "city-hsm" refused the PIN \(CKR_PIN_INCORRECT\)/);
@@ -121,5 +124,8 @@ describe('npm run hsm', () => {
     expect(usage.stderr).toMatch(/name the key by label or id/);
     expect(devIssueInProduction.code).toBe(2);
     expect(devIssueInProduction.stderr).toMatch(/dev-issue is for development only/);
+    expect(unreadableCsr.code).toBe(1);
+    expect(unreadableCsr.stderr).toMatch(/^hsm: the certificate request cannot be read/);
+    expect(unreadableCsr.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
   });
 });

@@ -3,7 +3,8 @@ import { verify } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCertificationRequest, csrToPem } from '../../src/pki/csr.js';
+import { buildCertificationRequest } from '../../src/pki/csr.js';
+import { pemBlock } from '../../src/pki/pem.js';
 import { P11 } from '../../src/pki/pkcs11/binding.js';
 import { HsmError } from '../../src/pki/pkcs11/errors.js';
 import { generateTokenKey, tokenPublicKey, type TokenKeyType } from '../../src/pki/pkcs11/keygen.js';
@@ -110,7 +111,7 @@ describe('seal keys in a PKCS#11 token', () => {
         signer,
       });
       const file = path.join(dir, `${label}.csr`);
-      writeFileSync(file, csrToPem(der));
+      writeFileSync(file, pemBlock('CERTIFICATE REQUEST', der));
       const verified = spawnSync('openssl', ['req', '-in', file, '-verify', '-noout', '-subject', '-nameopt', 'utf8,sep_comma_plus'], { encoding: 'utf8' });
       // openssl req -verify exits 0 either way; it says which on stderr.
       expect(verified.stderr).toContain('self-signature verify OK');
@@ -121,7 +122,7 @@ describe('seal keys in a PKCS#11 token', () => {
       expect(text).toContain(padding === 'pss' ? 'rsassaPss' : 'ecdsa-with-SHA256');
       // a changed request no longer verifies
       der[der.length - 3]! ^= 0xff;
-      writeFileSync(file, csrToPem(der));
+      writeFileSync(file, pemBlock('CERTIFICATE REQUEST', der));
       expect(spawnSync('openssl', ['req', '-in', file, '-verify', '-noout'], { encoding: 'utf8' }).stderr).toContain('self-signature verify failure');
     }
   });

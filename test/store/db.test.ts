@@ -1,7 +1,9 @@
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/store/db.js';
+import { DatabaseUnavailableError } from '../../src/store/errors.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { openDatabase, type DatabaseTarget } from '../../src/store/open.js';
 import { numberPlaceholders } from '../../src/store/placeholders.js';
@@ -34,7 +36,6 @@ describe('placeholders', () => {
 describe(`the query layer on ${onPostgres() ? 'PostgreSQL' : 'SQLite'}`, () => {
   it('round-trips bytes, text, numbers and nulls, and counts come back as numbers', async () => {
     await withDb(async (db) => {
-      expect(db.engine).toBe(onPostgres() ? 'postgres' : 'sqlite');
       const png = Buffer.from([0, 1, 2, 255, 0x3f, 0]);
       await db.run(
         `INSERT INTO seals (id, org_name, org_uscc, seal_type, name, diameter_mm, image_png, cert_chain_pem, key_ref, not_before, not_after, status, created_at)
@@ -102,6 +103,22 @@ describe(`the query layer on ${onPostgres() ? 'PostgreSQL' : 'SQLite'}`, () => {
       await outside;
       expect(await db.all('SELECT id FROM api_clients')).toEqual([{ id: 'outside' }]);
     });
+  });
+
+  it.skipIf(onPostgres())('answers DatabaseUnavailableError, not a raw SQLite error, when another process keeps the file locked', async () => {
+    const file = path.join(tempDir('locked'), 'db.sqlite');
+    const db = await openDatabase({ kind: 'sqlite', file });
+    const other = new Database(file);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      const failure = await db.run("INSERT INTO service_secrets (name, value) VALUES ('a', 'b')").catch((e: Error) => e);
+      expect(failure).toBeInstanceOf(DatabaseUnavailableError);
+      other.exec('ROLLBACK');
+      expect((await db.run("INSERT INTO service_secrets (name, value) VALUES ('a', 'b')")).changes).toBe(1);
+    } finally {
+      other.close();
+      await db.close();
+    }
   });
 
   it('migrates once even when several instances start at the same moment', async () => {
