@@ -20,8 +20,47 @@ export interface SignatureEntry {
   reason: string | undefined;
   location: string | undefined;
   name: string | undefined;
-  /** The DocMDP permission when this is a certification signature. */
+  /** The DocMDP permission its signature references carry (whether it certifies is the catalog's to say). */
   docMdpPermission: 1 | 2 | 3 | undefined;
+  /** The FieldMDP lock of this signature (its /Reference, else the field's /Lock). */
+  fieldLock: FieldLock | undefined;
+}
+
+/** Which fields a signature locks (ISO 32000-2 12.8.2.4). */
+export interface FieldLock {
+  action: 'All' | 'Include' | 'Exclude';
+  fields: string[];
+}
+
+function fieldLockOf(doc: PdfDocument, sig: PdfDict, field: PdfDict): FieldLock | undefined {
+  const parse = (params: PdfDict | undefined): FieldLock | undefined => {
+    const action = doc.resolve(params?.get('Action'));
+    if (!isName(action) || !['All', 'Include', 'Exclude'].includes(action.value)) return undefined;
+    const list = doc.resolve(params?.get('Fields'));
+    const fields = Array.isArray(list) ? list.map((f) => doc.resolve(f)).filter((f): f is PdfString => f instanceof PdfString).map((f) => f.toText()) : [];
+    return { action: action.value as FieldLock['action'], fields };
+  };
+  const references = doc.resolve(sig.get('Reference'));
+  if (Array.isArray(references)) {
+    for (const item of references) {
+      const ref = doc.resolveDict(item);
+      if (ref && isName(doc.resolve(ref.get('TransformMethod')), 'FieldMDP')) return parse(doc.resolveDict(ref.get('TransformParams')));
+    }
+  }
+  return parse(doc.resolveDict(field.get('Lock')));
+}
+
+/** Whether a lock covers a field (a lock on a field covers its descendants too). */
+export function lockCovers(lock: FieldLock, fieldName: string): boolean {
+  const named = lock.fields.some((f) => fieldName === f || fieldName.startsWith(`${f}.`));
+  return lock.action === 'All' || (lock.action === 'Include' ? named : !named);
+}
+
+/** The signature dictionary the catalog names as the certification (`/Perms /DocMDP`), if any. */
+export function certificationSignatureRef(doc: Pick<PdfDocument, 'catalog' | 'resolveDict'>): number | undefined {
+  const perms = doc.resolveDict(doc.catalog().get('Perms'));
+  const docMdp = perms?.get('DocMDP');
+  return docMdp instanceof PdfRef ? docMdp.num : undefined;
 }
 
 const MAX_FIELD_DEPTH = 32;
@@ -108,6 +147,7 @@ export function findSignatures(doc: PdfDocument): SignatureEntry[] {
       location: text(sig.get('Location')),
       name: text(sig.get('Name')),
       docMdpPermission: docMdpOf(doc, sig),
+      fieldLock: fieldLockOf(doc, sig, field),
     });
   };
   for (const field of fields) walk(field, '', undefined, 0);

@@ -8,10 +8,11 @@ import { findSignatures, parsePdfDate, type SignatureEntry } from '../pdf/signat
 import { CmsError, contentOf, parseSignedData, verifySignerInfo, type SignerVerification } from '../pki/signed-data.js';
 import { validatePath, type PathCertificate, type PathResult } from '../pki/path-validate.js';
 import { signatureValueDigest, verifyTimeStampToken } from '../pki/timestamp-token.js';
-import { changesAfter, revisionsOf, type RevisionInfo } from './changes.js';
+import { judgeChanges, modificationConstraints } from './change-judgement.js';
+import { analyseRevisions } from './changes/analyse.js';
+import { revisionsOf, type RevisionInfo } from './revisions.js';
 import type {
   CertificateSummary,
-  ChangeReport,
   Indication,
   RevocationEvidence,
   SignatureReport,
@@ -198,26 +199,6 @@ function summaryOfDer(der: Buffer): string {
   return path.chain[0]?.subject ?? 'unknown';
 }
 
-function permittedChanges(changes: ReturnType<typeof changesAfter>, docMdp: 1 | 2 | 3 | undefined): ChangeReport[] {
-  return changes.map((change) => {
-    let permitted: boolean;
-    switch (change.category) {
-      case 'security':
-        permitted = true;
-        break;
-      case 'signing':
-        permitted = docMdp !== 1;
-        break;
-      case 'annotation':
-        permitted = docMdp === undefined || docMdp === 3;
-        break;
-      default:
-        permitted = false;
-    }
-    return { ...change, permitted };
-  });
-}
-
 /**
  * Validates every signature and document timestamp of a PDF. Nothing in the file can make this
  * throw anything but a PdfError for a file that cannot be read at all; each signature's problems
@@ -231,9 +212,9 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
   const dssCerts = dssStreams(doc, 'Certs');
   const dssCrls = dssStreams(doc, 'CRLs');
   const dssOcsps = dssStreams(doc, 'OCSPs');
-  const certification = entries.find((e) => e.docMdpPermission !== undefined);
   const stamps = archiveTimestamps(bytes, entries, revisions, ctx.trustAnchors, [...dssCerts, ...(ctx.intermediates ?? [])], validationTime);
   const reports: SignatureReport[] = [];
+  const pending: Array<{ report: SignatureReport; entry: SignatureEntry; decision: DecisionInput }> = [];
   let maxCoveredEnd = 0;
 
   for (const entry of entries) {
@@ -260,7 +241,7 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
       revision: cover.revision,
       coverage: cover.coverage,
       coversWholeFile: cover.coverage === 'entire-file',
-      certification: entry.docMdpPermission ? { permission: entry.docMdpPermission } : null,
+      certification: null,
       integrity: { byteRangeValid, messageDigestMatches: null, signatureValid: null, signingCertificateReference: 'absent', signedAttributesOrder: 'der' },
       algorithms: { digest: null, signature: null, weak: [] },
       certificatePath: { status: 'NOT_CHECKED', trustAnchorReached: false, chain: [] },
@@ -352,24 +333,22 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
     }
     report.proofOfExistence = poe.toISOString();
 
-    if (cover.revision !== null) {
-      const changes = permittedChanges(changesAfter(doc, cover.revision), certification?.docMdpPermission);
-      const forbidden = changes.filter((c) => !c.permitted);
-      report.changesAfterSigning = { permitted: forbidden.length === 0, changes };
-      const overlays = changes.filter((c) => c.category === 'annotation' && c.kind === 'added');
-      if (overlays.length) {
-        problems.push(`${overlays.length} annotation(s) were added after signing and are drawn over the signed content: what is seen may differ from what was signed (${overlays.map((c) => c.description).slice(0, 3).join('; ')})`);
-      }
-      if (forbidden.length) {
-        const pages = [...new Set(forbidden.flatMap((c) => c.pages ?? []))];
-        problems.push(`the document was changed after signing in a way that is not permitted: ${forbidden.map((c) => c.description).slice(0, 5).join('; ')}${pages.length ? ` (pages ${pages.join(', ')})` : ''}`);
-      }
-    }
+    pending.push({ report, entry, decision: { formatFailure, verification, signerDer, path, poe, validationTime } });
+  }
 
-    const [indication, subIndication] = decide(report, { formatFailure, verification, signerDer, path, poe, validationTime });
+  // Changes after signing are judged once every signature is known: under a certification, a
+  // later signature is permitted only if it validates itself.
+  const steps = analyseRevisions(doc);
+  const constraints = modificationConstraints(doc, pending);
+  for (const { report, entry, decision } of pending) {
+    const certified = constraints.certification?.field === entry.fieldName ? constraints.certification : undefined;
+    if (certified) report.certification = { permission: certified.permission };
+    else if (entry.docMdpPermission) report.problems.push('the signature carries a DocMDP reference, but the document catalog does not name it as the certification (/Perms /DocMDP): it certifies nothing');
+    if (report.revision !== null) judgeChanges(report, steps, constraints);
+    const [indication, subIndication] = decide(report, decision);
     report.indication = indication;
     report.subIndication = subIndication;
-    report.conditions = conditionsFor(report, verification, path);
+    report.conditions = conditionsFor(report, decision.verification, decision.path);
     reports.push(report);
   }
 

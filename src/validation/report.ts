@@ -70,9 +70,17 @@ export interface ChangeReport {
   revision: number;
   object: number;
   kind: 'added' | 'modified' | 'deleted';
-  category: 'security' | 'signing' | 'annotation' | 'other';
+  category: 'security' | 'signing' | 'form' | 'annotation' | 'metadata' | 'structure' | 'other';
+  /** The change rule that explained it (`default-deny` when none did). */
+  rule: string;
   description: string;
   permitted: boolean;
+  /** Why it is not permitted. */
+  reason?: string;
+  /** The known attack class the change belongs to, when not permitted. */
+  attack?: string;
+  /** Drawn over the page (an annotation or a widget): the page may look different from what was signed. */
+  overlay?: boolean;
   pages?: number[];
 }
 
