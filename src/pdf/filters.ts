@@ -1,4 +1,7 @@
 import { constants, inflateSync } from 'node:zlib';
+import { ascii85Decode } from './codecs/ascii85.js';
+import { lzwDecode } from './codecs/lzw.js';
+import { runLengthDecode } from './codecs/run-length.js';
 import { PdfError } from './errors.js';
 import { PdfDict, PdfName, type PdfStream, type PdfValue } from './objects.js';
 
@@ -70,19 +73,38 @@ function unpredict(data: Buffer, params: PdfDict | undefined): Buffer {
   return out;
 }
 
-function asciiHex(data: Buffer): Buffer {
-  const text = data.toString('latin1').replace(/\s+/g, '');
+function asciiHex(data: Buffer, limit: number): Buffer {
+  const text = data.toString('latin1').replace(/[\0\t\n\f\r ]+/g, '');
   const end = text.indexOf('>');
   let digits = end >= 0 ? text.slice(0, end) : text;
   if (!/^[0-9a-fA-F]*$/.test(digits)) throw new PdfError('MALFORMED', 'bad ASCIIHex data');
   if (digits.length % 2) digits += '0';
+  if (digits.length / 2 > limit) throw new PdfError('LIMIT_EXCEEDED', `a stream decodes to more than ${limit} bytes`);
   return Buffer.from(digits, 'hex');
 }
 
-/** Decodes a stream's data through its filters (FlateDecode with predictors, ASCIIHexDecode). */
+/** More filters than any producer writes; a longer chain is refused before any work. */
+const MAX_FILTERS = 16;
+
+function earlyChange(params: PdfDict | undefined): number {
+  const value = params?.get('EarlyChange') ?? 1;
+  if (value !== 0 && value !== 1) throw new PdfError('MALFORMED', 'bad LZW /EarlyChange');
+  return value;
+}
+
+/**
+ * Decodes a stream's data through its filters: FlateDecode and LZWDecode (both with PNG
+ * predictors), ASCII85Decode, ASCIIHexDecode and RunLengthDecode, in the order of a /Filter
+ * array, each with its own entry of a /DecodeParms array. Every step is bounded by `limit`
+ * (LIMIT_EXCEEDED); corrupt data is MALFORMED and an unknown filter UNSUPPORTED.
+ *
+ * A leading /Crypt filter passes the bytes through: the security handler
+ * (security-handler.ts) applies it when it decrypts the stream, before this is called.
+ */
 export function decodeStream(stream: PdfStream, limit = MAX_DECODED_STREAM_BYTES): Buffer {
   const filters = asArray(stream.dict.get('Filter'));
   const params = asArray(stream.dict.get('DecodeParms'));
+  if (filters.length > MAX_FILTERS) throw new PdfError('LIMIT_EXCEEDED', `a stream has more than ${MAX_FILTERS} filters`);
   let data = stream.raw;
   filters.forEach((filter, i) => {
     if (!(filter instanceof PdfName)) throw new PdfError('MALFORMED', 'stream filter is not a name');
@@ -93,9 +115,24 @@ export function decodeStream(stream: PdfStream, limit = MAX_DECODED_STREAM_BYTES
       case 'Fl':
         data = unpredict(inflate(data, limit), paramDict);
         break;
+      case 'LZWDecode':
+      case 'LZW':
+        data = unpredict(lzwDecode(data, earlyChange(paramDict), limit), paramDict);
+        break;
+      case 'ASCII85Decode':
+      case 'A85':
+        data = ascii85Decode(data, limit);
+        break;
       case 'ASCIIHexDecode':
       case 'AHx':
-        data = asciiHex(data);
+        data = asciiHex(data, limit);
+        break;
+      case 'RunLengthDecode':
+      case 'RL':
+        data = runLengthDecode(data, limit);
+        break;
+      case 'Crypt':
+        if (i !== 0) throw new PdfError('MALFORMED', 'the Crypt filter is not the first filter');
         break;
       default:
         throw new PdfError('UNSUPPORTED', `stream filter ${filter.value} is not supported`);
