@@ -9,6 +9,7 @@ import { findText } from '../pdf/text-locate.js';
 import type { SealRegistry, SealRecord } from '../seals/registry.js';
 import { extendDocument, NothingToExtendError } from '../signing/extend.js';
 import { LevelUnavailableError, sealAtLevel, type EvidenceSource } from '../signing/levels.js';
+import { assertSealable, NotSealableError } from '../signing/preconditions.js';
 import type { Placement } from '../signing/pades.js';
 import type { Timestamper } from '../pki/timestamper.js';
 import type { ApiClientStore } from '../store/api-clients.js';
@@ -122,6 +123,13 @@ export function sealRouter(deps: SealRouteDeps): Router {
       const query = SealQuery.parse(req.query);
       const seal = (await deps.seals.get(query.sealId))!;
       const doc = PdfDocument.load(req.body as Buffer, deps.pdfLimits);
+      try {
+        assertSealable(doc);
+      } catch (err) {
+        if (!(err instanceof NotSealableError)) throw err;
+        if (err.reason === 'certified-no-changes') throw new HttpProblem(409, 'document-certified-no-changes', 'The document is certified and permits no changes', err.message);
+        throw new HttpProblem(422, 'pdf-needs-repair', 'The PDF is damaged', err.message);
+      }
       const placement = placementFor(doc, query, seal);
       const material = await deps.seals.material(seal);
       let sealed: Awaited<ReturnType<typeof sealAtLevel>>;

@@ -95,6 +95,8 @@ export class PdfDocument {
   readonly startXref: number;
   /** Offset of `%PDF-`: bytes before it are not part of the PDF. */
   readonly headerOffset: number;
+  /** Objects the xref lists that could not be parsed anywhere: read as null. */
+  readonly unreadable = new Set<number>();
   private readonly parsed = new Map<string, PdfValue>();
   private readonly objectStreams = new Map<string, ObjectStreamIndex>();
   private readonly views: RevisionView[] = [];
@@ -348,7 +350,9 @@ export class RevisionView {
         return found.value;
       }
     }
-    throw new PdfError('MALFORMED', `object ${num} is not where the xref table says`);
+    // Nowhere readable: like other readers, treat it as the null object, and say so.
+    this.doc.unreadable.add(num);
+    return undefined;
   }
 
   private loadCompressed(num: number, streamNum: number, index: number): PdfValue {

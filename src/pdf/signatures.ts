@@ -126,7 +126,7 @@ export function findSignatures(doc: PdfDocument): SignatureEntry[] {
     }
     if (!(ft instanceof PdfName) || ft.value !== 'Sig') return;
     const v = field.get('V');
-    const sig = doc.resolveDict(v);
+    const sig = doc.resolveDict(v) ?? (v instanceof PdfRef && doc.unreadable.has(v.num) ? new PdfDict() : undefined);
     if (!sig) return;
     const contents = doc.resolve(sig.get('Contents'));
     const byteRange = doc.resolve(sig.get('ByteRange'));
@@ -152,4 +152,12 @@ export function findSignatures(doc: PdfDocument): SignatureEntry[] {
   };
   for (const field of fields) walk(field, '', undefined, 0);
   return found;
+}
+
+/** The DocMDP permission of the document's certification, when the catalog names one. */
+export function certificationPermission(doc: PdfDocument): 1 | 2 | 3 | undefined {
+  const ref = certificationSignatureRef(doc);
+  if (ref === undefined) return undefined;
+  const sig = doc.resolveDict(new PdfRef(ref, 0));
+  return sig ? (docMdpOf(doc, sig) ?? 2) : undefined;
 }
