@@ -5,6 +5,6 @@ import { pino, type DestinationStream, type Logger } from 'pino';
  * wherever they appear as fields; the code never logs citizens' ID numbers or document content.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  const options = { level, redact: { paths: ['req.headers.authorization', 'token', 'password', '*.token', '*.password', 'secret', '*.secret'], censor: '[redacted]' } };
+  const options = { level, redact: { paths: ['req.headers.authorization', 'req.headers["x-pdf-password"]', 'token', 'password', '*.token', '*.password', 'secret', '*.secret'], censor: '[redacted]' } };
   return destination ? pino(options, destination) : pino(options);
 }

@@ -37,7 +37,7 @@ const PDF_PROBLEMS: Record<PdfErrorCode, [number, string, string]> = {
   NOT_PDF: [422, 'not-a-pdf', 'The body is not a PDF'],
   TRUNCATED: [422, 'pdf-truncated', 'The PDF is truncated'],
   MALFORMED: [422, 'pdf-malformed', 'The PDF is malformed'],
-  ENCRYPTED: [422, 'pdf-encrypted', 'Encrypted PDFs cannot be sealed or verified'],
+  ENCRYPTED: [422, 'pdf-encrypted', 'The PDF is encrypted: its password is missing or wrong, or its encryption is not supported'],
   UNSUPPORTED: [422, 'pdf-unsupported', 'The PDF uses a feature that is not supported'],
   LIMIT_EXCEEDED: [413, 'pdf-too-complex', 'The PDF exceeds a processing limit'],
 };

@@ -128,6 +128,7 @@ export function sealRouter(deps: SealRouteDeps): Router {
       } catch (err) {
         if (!(err instanceof NotSealableError)) throw err;
         if (err.reason === 'certified-no-changes') throw new HttpProblem(409, 'document-certified-no-changes', 'The document is certified and permits no changes', err.message);
+        if (err.reason === 'encrypted') throw new HttpProblem(422, 'pdf-encrypted', 'Encrypted PDFs cannot be sealed', err.message);
         throw new HttpProblem(422, 'pdf-needs-repair', 'The PDF is damaged', err.message);
       }
       const placement = placementFor(doc, query, seal);

@@ -25,13 +25,24 @@ export interface VerifyRouteDeps {
   metrics: Metrics;
 }
 
-/** `POST /v1/verify`: anyone may ask; the answer is the validation report. */
+/**
+ * `POST /v1/verify`: anyone may ask; the answer is the validation report. An encrypted file's
+ * password, when it has one beyond the empty user password, comes in `X-PDF-Password` (a header,
+ * so that it stays out of URLs and access logs).
+ */
 export function verifyRouter(deps: VerifyRouteDeps): Router {
   const router = Router();
   router.post('/v1/verify', ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs), async (req, res, next) => {
     try {
       const query = VerifyQuery.parse(req.query);
-      const report = await validatePdf(req.body as Buffer, { ...deps.context(), validationTime: query.validationTime, offline: query.offline === 'true', pdfLimits: deps.pdfLimits });
+      const password = req.get('x-pdf-password');
+      const report = await validatePdf(req.body as Buffer, {
+        ...deps.context(),
+        validationTime: query.validationTime,
+        offline: query.offline === 'true',
+        pdfLimits: deps.pdfLimits,
+        ...(password ? { password } : {}),
+      });
       for (const sig of report.signatures) deps.metrics.count('eseal_verifications_total', 'Signatures verified, by indication', { indication: sig.indication });
       res.json(report);
     } catch (err) {

@@ -1,14 +1,20 @@
 import { checkDeadline, rethrowIfOutOfTime } from '../limits/deadline.js';
 import { PdfError } from './errors.js';
 import { decodeStream } from './filters.js';
-import { PdfDict, PdfRef, PdfStream, type PdfValue } from './objects.js';
+import { PdfDict, PdfRef, PdfStream, PdfString, type PdfValue } from './objects.js';
 import { walkPageTree, type PageInfo } from './page-tree.js';
 import { DEFAULT_MAX_NESTING, ObjectParser } from './parser.js';
 import { reconstructSections, scanObjectHeaders } from './reconstruct.js';
+import { decryptValue, openStandardSecurity, type ObjectDecryptor } from './security-handler.js';
 import { XrefReader, type XrefEntry, type XrefSection } from './xref.js';
 
 export type { XrefEntry, XrefSection } from './xref.js';
 export type { PageInfo } from './page-tree.js';
+
+export interface LoadOptions {
+  /** The password of an encrypted file (user or owner); the empty user password is always tried. */
+  password?: string;
+}
 
 export interface PdfLimits {
   maxObjects: number;
@@ -102,9 +108,15 @@ export class PdfDocument {
   private readonly views: RevisionView[] = [];
   private scanned: Map<number, number[]> | undefined;
 
+  /** How to decrypt objects of a file encrypted with the standard security handler. */
+  readonly decryptor: ObjectDecryptor | undefined;
+  /** Object numbers of encryption dictionaries: never decrypted themselves. */
+  private readonly encryptionDicts = new Set<number>();
+
   private constructor(
     readonly bytes: Buffer,
     readonly limits: PdfLimits,
+    options: LoadOptions,
   ) {
     this.headerOffset = headerOffset(bytes);
     const startXref = findStartXref(bytes);
@@ -132,11 +144,36 @@ export class PdfDocument {
     }
     this.revisions = groupRevisions(this.sections);
     if (!(this.trailer.get('Root') instanceof PdfRef)) throw new PdfError('MALFORMED', 'the trailer has no /Root');
-    if (this.trailer.has('Encrypt')) throw new PdfError('ENCRYPTED', 'the PDF is encrypted');
+    this.decryptor = this.openSecurity(options.password);
   }
 
-  static load(bytes: Buffer, limits: PdfLimits = DEFAULT_PDF_LIMITS): PdfDocument {
-    return new PdfDocument(bytes, limits);
+  static load(bytes: Buffer, limits: PdfLimits = DEFAULT_PDF_LIMITS, options: LoadOptions = {}): PdfDocument {
+    return new PdfDocument(bytes, limits, options);
+  }
+
+  get encrypted(): boolean {
+    return this.decryptor !== undefined;
+  }
+
+  /** Every revision is decrypted with the newest trailer's /Encrypt and the first /ID element. */
+  private openSecurity(password: string | undefined): ObjectDecryptor | undefined {
+    const encrypt = this.trailer.get('Encrypt');
+    if (encrypt === undefined) return undefined;
+    for (const section of this.sections) {
+      const ref = section.trailer.get('Encrypt');
+      if (ref instanceof PdfRef) this.encryptionDicts.add(ref.num);
+    }
+    const dict = encrypt instanceof PdfRef ? this.latest.getObject(encrypt.num) : encrypt;
+    if (!(dict instanceof PdfDict)) throw new PdfError('MALFORMED', 'the /Encrypt entry is not a dictionary');
+    const ids = this.trailer.get('ID');
+    const first = Array.isArray(ids) && ids[0] instanceof PdfString ? ids[0].bytes : Buffer.alloc(0);
+    return openStandardSecurity(dict, first, password);
+  }
+
+  /** @internal Decrypts an object read at an offset (objects in object streams come decrypted with their stream). */
+  decrypt(value: PdfValue, num: number, gen: number): PdfValue {
+    if (!this.decryptor || this.encryptionDicts.has(num)) return value;
+    return decryptValue(value, this.decryptor, num, gen);
   }
 
   private readChain(reader: XrefReader, start: number): void {
@@ -226,11 +263,11 @@ export class PdfDocument {
   }
 
   /** Parses `n g obj ... endobj` at `offset`, or undefined when there is none there. */
-  parseIndirect(offset: number, lengthOf: (ref: PdfRef) => number | undefined = (ref) => this.lengthOfScanned(ref)): { num: number; value: PdfValue } | undefined {
+  parseIndirect(offset: number, lengthOf: (ref: PdfRef) => number | undefined = (ref) => this.lengthOfScanned(ref)): { num: number; gen: number; value: PdfValue } | undefined {
     if (offset < 0 || offset >= this.bytes.length) return undefined;
     try {
       const object = new ObjectParser(this.bytes, offset, this.bytes.length, this.limits.maxNesting).parseIndirectObject(lengthOf);
-      return { num: object.num, value: object.value };
+      return { num: object.num, gen: object.gen, value: object.value };
     } catch (err) {
       if (err instanceof PdfError && err.code === 'LIMIT_EXCEEDED') throw err;
       rethrowIfOutOfTime(err);
@@ -340,14 +377,14 @@ export class RevisionView {
       return typeof value === 'number' ? value : undefined;
     };
     const direct = this.doc.parseIndirect(entry.offset, lengthOf);
-    if (direct && direct.num === num) return direct.value;
+    if (direct && direct.num === num) return this.doc.decrypt(direct.value, num, direct.gen);
     // The xref says the object is somewhere it is not: take its last definition within this revision.
     const candidates = (this.doc.scan().get(num) ?? []).filter((o) => o < this.revision.end);
     for (let i = candidates.length - 1; i >= 0; i--) {
       const found = this.doc.parseIndirect(candidates[i]!, lengthOf);
       if (found && found.num === num) {
         this.doc.repaired = true;
-        return found.value;
+        return this.doc.decrypt(found.value, num, found.gen);
       }
     }
     // Nowhere readable: like other readers, treat it as the null object, and say so.

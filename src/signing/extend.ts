@@ -1,3 +1,4 @@
+import { PdfError } from '../pdf/errors.js';
 import { PdfDocument, type PdfLimits } from '../pdf/document.js';
 import { findSignatures } from '../pdf/signatures.js';
 import { validatePath } from '../pki/path-validate.js';
@@ -43,6 +44,7 @@ function certificatesInSignatures(doc: PdfDocument): Buffer[][] {
  */
 export async function extendDocument(bytes: Buffer, level: 'B-LT' | 'B-LTA', deps: { timestamper: Timestamper; evidence: EvidenceSource; limits?: PdfLimits }): Promise<Buffer> {
   const doc = PdfDocument.load(bytes, deps.limits);
+  if (doc.encrypted) throw new PdfError('ENCRYPTED', 'the PDF is encrypted: validation data added to it would have to be encrypted with its key, which this service does not do');
   const groups = certificatesInSignatures(doc);
   if (groups.length === 0) throw new NothingToExtendError('the document has no signature to extend');
   const certificates: Buffer[] = [];

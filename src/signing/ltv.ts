@@ -29,6 +29,7 @@ function unique(items: Buffer[]): Buffer[] {
  */
 export function addValidationData(bytes: Buffer, data: ValidationData, limits?: PdfLimits): Buffer {
   const doc = PdfDocument.load(bytes, limits);
+  if (doc.encrypted) throw new PdfError('ENCRYPTED', 'the PDF is encrypted: validation data cannot be added to it');
   const update = new IncrementalUpdate(doc);
   const catalog = doc.catalog();
   const existing = doc.resolveDict(catalog.get('DSS'));
@@ -61,7 +62,7 @@ export function addValidationData(bytes: Buffer, data: ValidationData, limits?: 
 /** Adds a document timestamp (`ETSI.RFC3161`) over the whole file (PAdES B-LTA). */
 export async function addDocumentTimestamp(bytes: Buffer, timestamper: Timestamper, limits?: PdfLimits): Promise<Buffer> {
   const doc = PdfDocument.load(bytes, limits);
-  if (doc.trailer.has('Encrypt')) throw new PdfError('ENCRYPTED', 'the PDF is encrypted');
+  if (doc.encrypted) throw new PdfError('ENCRYPTED', 'the PDF is encrypted: a document timestamp cannot be added to it');
   const update = new IncrementalUpdate(doc);
   const holes = addSignatureField(update, { subFilter: 'ETSI.RFC3161', contentsSize: await tokenSizeHint(timestamper), widgets: [] });
   const appended = update.write();

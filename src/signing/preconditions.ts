@@ -5,7 +5,7 @@ import { certificationPermission } from '../pdf/signatures.js';
 export class NotSealableError extends Error {
   override name = 'NotSealableError';
   constructor(
-    readonly reason: 'certified-no-changes' | 'needs-repair',
+    readonly reason: 'certified-no-changes' | 'needs-repair' | 'encrypted',
     message: string,
   ) {
     super(message);
@@ -16,9 +16,13 @@ export class NotSealableError extends Error {
  * Refuses what would give a seal that verifiers reject: a document certified with DocMDP P=1
  * (no change at all is permitted after it, so a new seal would break the certification), and a
  * file whose cross-reference information had to be rebuilt by scanning (an update chained to
- * a damaged xref is not something other readers can follow reliably).
+ * a damaged xref is not something other readers can follow reliably), and an encrypted file
+ * (the appended objects would have to be encrypted with the document's key).
  */
 export function assertSealable(doc: PdfDocument): void {
+  if (doc.encrypted) {
+    throw new NotSealableError('encrypted', 'the PDF is encrypted: a seal added to it would have to be written with the document\'s key, which this service does not do. Remove the encryption (or send an unencrypted copy) to seal it');
+  }
   if (doc.reconstructed) {
     throw new NotSealableError('needs-repair', 'the file\'s cross-reference information is damaged; it could only be read by rebuilding it, and a seal added by incremental update would not verify reliably elsewhere. Save the file again with a PDF tool and send that');
   }

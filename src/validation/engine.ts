@@ -38,6 +38,8 @@ export interface ValidationContext {
   validationTime?: Date;
   pdfLimits?: PdfLimits;
   revocation?: RevocationChecker;
+  /** The password of an encrypted PDF, when the empty user password does not open it. */
+  password?: string;
   /** Validate from the evidence in the file only: no CRL or OCSP is fetched. */
   offline?: boolean;
   /** Names the registered seal a signer certificate belongs to. */
@@ -206,7 +208,7 @@ function summaryOfDer(der: Buffer): string {
  */
 export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promise<ValidationReport> {
   const validationTime = ctx.validationTime ?? new Date();
-  const doc = PdfDocument.load(bytes, ctx.pdfLimits);
+  const doc = PdfDocument.load(bytes, ctx.pdfLimits, { password: ctx.password });
   const revisions = revisionsOf(doc);
   const entries = findSignatures(doc);
   const dssCerts = dssStreams(doc, 'Certs');
