@@ -4,18 +4,36 @@ import { isName, PdfDict, PdfRef, PdfStream } from './objects.js';
 import { ObjectParser } from './parser.js';
 import { type XrefEntry, type XrefReader, type XrefSection } from './xref.js';
 
-/** Every `n g obj` header in the file: object number -> offsets, in file order. */
-export function scanObjectHeaders(bytes: Buffer): Map<number, number[]> {
+const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 0x30 && c <= 0x39;
+const isSpace = (c: number | undefined): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x0c || c === 0x00;
+const isDelimiterOrSpace = (c: number | undefined): boolean => c === undefined || isSpace(c) || '<[/('.includes(String.fromCharCode(c)) || c === 0x25;
+
+/**
+ * Every `n g obj` header between `start` and `end`: object number -> offsets, in file order.
+ * Works on the bytes (finding each `obj` keyword and reading the two numbers before it), so a
+ * large file is never copied into a string.
+ */
+export function scanObjectHeaders(bytes: Buffer, start = 0, end = bytes.length): Map<number, number[]> {
   const found = new Map<number, number[]>();
-  const text = bytes.toString('latin1');
-  const pattern = /(?:^|[\r\n\s])(\d{1,10})\s+(\d{1,5})\s+obj\b/g;
-  for (let m = pattern.exec(text), seen = 0; m; m = pattern.exec(text)) {
+  let seen = 0;
+  for (let at = bytes.indexOf('obj', start, 'latin1'); at >= 0 && at < end; at = bytes.indexOf('obj', at + 3, 'latin1')) {
     if (++seen % 4096 === 0) checkDeadline();
-    const start = m.index + (m[0].length - m[0].trimStart().length);
-    const num = Number(m[1]);
+    if (!isDelimiterOrSpace(bytes[at + 3])) continue;
+    let p = at - 1;
+    if (!isSpace(bytes[p])) continue;
+    while (p > start && isSpace(bytes[p])) p--;
+    const genEnd = p + 1;
+    while (p >= start && isDigit(bytes[p])) p--;
+    if (genEnd - (p + 1) < 1 || genEnd - (p + 1) > 5 || !isSpace(bytes[p])) continue;
+    while (p > start && isSpace(bytes[p])) p--;
+    const numEnd = p + 1;
+    while (p >= start && isDigit(bytes[p])) p--;
+    const numStart = p + 1;
+    if (numEnd - numStart < 1 || numEnd - numStart > 10 || (numStart > start && !isSpace(bytes[numStart - 1]))) continue;
+    const num = Number(bytes.toString('latin1', numStart, numEnd));
     const list = found.get(num);
-    if (list) list.push(start);
-    else found.set(num, [start]);
+    if (list) list.push(numStart);
+    else found.set(num, [numStart]);
   }
   return found;
 }

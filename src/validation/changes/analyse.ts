@@ -1,6 +1,7 @@
 import { checkDeadline, rethrowIfOutOfTime } from '../../limits/deadline.js';
 import type { PdfDocument, RevisionView } from '../../pdf/document.js';
 import { PdfError } from '../../pdf/errors.js';
+import { scanObjectHeaders } from '../../pdf/reconstruct.js';
 import type { PdfValue } from '../../pdf/objects.js';
 import { reachableObjects, type ReachableObjects } from './graph.js';
 import { acroFormRule } from './rules/acroform.js';
@@ -71,9 +72,8 @@ function structuralFindings(doc: PdfDocument, prev: RevisionView, cur: RevisionV
   }
   const start = prev.revision.end;
   const end = cur.revision.end;
-  for (const [num, offsets] of doc.scan()) {
+  for (const [num, offsets] of scanObjectHeaders(doc.bytes, start, end)) {
     for (const offset of offsets) {
-      if (offset < start || offset >= end) continue;
       const entry = cur.entry(num);
       if (entry?.kind === 'offset' && entry.offset === offset) continue;
       findings.push({
