@@ -1,7 +1,7 @@
 import { createHash, sign } from 'node:crypto';
-import { algorithmId, children, contextTag, decodeOid, generalizedTime, nullValue, octetString, oid, readNode, sequence, tlv } from '../pki/der.js';
+import { algorithmId, contextTag, generalizedTime, nullValue, octetString, oid, sequence, tlv } from '../pki/der.js';
 import { OID } from '../pki/oids.js';
-import { certIdFor, decodeCertId, encodeCertId, OCSP, publicKeyBits, type CertId } from '../revocation/ocsp.js';
+import { certIdFor, encodeCertId, OCSP, parseOcspRequest, publicKeyBits, type CertId } from '../revocation/ocsp.js';
 import type { Issued } from './issue.js';
 
 export type CertificateState = { status: 'good' } | { status: 'revoked'; revokedAt: Date; reason?: number } | { status: 'unknown' };
@@ -34,9 +34,7 @@ export class DevOcspResponder {
   /** Whether every certificate of the request was issued by one of this responder's CAs. */
   answersFor(request: Buffer): boolean {
     try {
-      const tbs = children(children(readNode(request))[0]!);
-      const list = tbs.find((n) => n.tag === 0x30)!;
-      const ids = children(list).map((req) => decodeCertId(children(req)[0]!));
+      const ids = parseOcspRequest(request).certIds;
       return ids.length > 0 && ids.every((id) => this.issuerFor(id) !== undefined);
     } catch {
       return false;
@@ -47,16 +45,7 @@ export class DevOcspResponder {
     let ids: CertId[];
     let nonce: Buffer | undefined;
     try {
-      const tbs = children(children(readNode(request))[0]!);
-      const list = tbs.find((n) => n.tag === 0x30)!;
-      ids = children(list).map((req) => decodeCertId(children(req)[0]!));
-      const exts = tbs.find((n) => n.tag === 0xa2);
-      if (exts) {
-        for (const ext of children(children(exts)[0]!)) {
-          const parts = children(ext);
-          if (decodeOid(parts[0]!) === OCSP.nonce) nonce = parts[parts.length - 1]!.content;
-        }
-      }
+      ({ certIds: ids, nonce } = parseOcspRequest(request));
       if (ids.length === 0 || ids.length > 20) return malformed(1);
     } catch {
       return malformed(1);

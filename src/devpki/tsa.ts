@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { PadesCmsBuilder } from '../pki/cms-signer.js';
-import { children, decodeOid, generalizedTime, integer, oid, readNode, sequence, tlv, algorithmId, octetString } from '../pki/der.js';
+import * as pkijs from 'pkijs';
+import { contentsOf, decodeBer, octetsOf, SMALL_LIMITS, type Block } from '../pki/asn1.js';
+import { generalizedTime, integer, oid, sequence, tlv, algorithmId, octetString } from '../pki/der.js';
 import { KeyObjectSigner } from '../pki/key-object-signer.js';
 import { OID } from '../pki/oids.js';
 import type { Timestamper } from '../pki/timestamper.js';
@@ -61,11 +63,10 @@ export class DevTimeStampAuthority implements Timestamper {
     let digest: Buffer;
     let nonce: Buffer | undefined;
     try {
-      const parts = children(readNode(request));
-      const imprint = children(parts[1]!);
-      algorithm = DIGEST_BY_OID[decodeOid(children(imprint[0]!)[0]!)];
-      digest = imprint[1]!.content;
-      nonce = parts.slice(2).find((p) => p.tag === 0x02)?.content;
+      const req = new pkijs.TimeStampReq({ schema: decodeBer(request, 'TimeStampReq', SMALL_LIMITS) });
+      algorithm = DIGEST_BY_OID[req.messageImprint.hashAlgorithm.algorithmId];
+      digest = octetsOf(req.messageImprint.hashedMessage as Block, 'message imprint');
+      nonce = req.nonce ? contentsOf(req.nonce) : undefined;
     } catch {
       return failure(FAIL.badDataFormat, 'the request is not a DER TimeStampReq');
     }

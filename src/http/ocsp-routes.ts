@@ -1,11 +1,10 @@
 import express, { Router } from 'express';
-import { readNode } from '../pki/der.js';
+import { decodeBer, isUniversal } from '../pki/asn1.js';
 import { HttpProblem } from './problem.js';
 
 function isMalformed(request: Buffer): boolean {
   try {
-    const node = readNode(request);
-    return node.tag !== 0x30 || node.raw.length !== request.length;
+    return !isUniversal(decodeBer(request, 'OCSP request', { maxBytes: 64 * 1024, maxNodes: 5_000 }), 16);
   } catch {
     return true;
   }

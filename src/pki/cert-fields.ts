@@ -1,6 +1,19 @@
-import { children, decodeOid, readNode, type DerNode } from './der.js';
+/**
+ * The parts of a certificate that path validation, signer lookup and revocation need.
+ *
+ * Certificates come from signatures, timestamps, OCSP responses, DSS dictionaries and uploads,
+ * so they are read with pkijs (over asn1js, see asn1.ts) rather than by hand: the library checks
+ * the structure against the X.509 schema, and the exact bytes of the signed parts (TBS, names,
+ * key) are taken from the input as sent. Extension values are read with pkijs's classes.
+ */
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { bitStringBytes, decodeBer, integerHex, isParseFailure, matchSchema, octetsOf, rawOf, SMALL_LIMITS, type Block } from './asn1.js';
 
-/** The parts of a certificate that path validation needs, read straight from its DER. */
+export class CertificateError extends Error {
+  override name = 'CertificateError';
+}
+
 export interface CertFields {
   tbs: Buffer;
   serialHex: string;
@@ -22,70 +35,109 @@ export const EXT = {
   ocspNoCheck: '1.3.6.1.5.5.7.48.1.5',
 } as const;
 
-export function readCertFields(der: Buffer): CertFields {
-  const [tbsNode, sigAlg] = children(readNode(der));
-  if (!tbsNode || !sigAlg) throw new Error('not a certificate');
-  const fields = children(tbsNode);
-  const offset = fields[0]?.tag === 0xa0 ? 1 : 0;
-  const serial = fields[offset]!;
-  const issuer = fields[offset + 2]!;
-  const subject = fields[offset + 4]!;
-  const spki = fields[offset + 5]!;
-  const extensions = new Map<string, { critical: boolean; value: Buffer }>();
-  const extWrapper = fields.find((f) => f.tag === 0xa3);
-  if (extWrapper) {
-    for (const ext of children(children(extWrapper)[0]!)) {
-      const parts = children(ext);
-      const id = decodeOid(parts[0]!);
-      const critical = parts.length === 3 && parts[1]!.tag === 0x01 && parts[1]!.content[0] !== 0;
-      extensions.set(id, { critical, value: parts[parts.length - 1]!.content });
-    }
+const MAX_EXTENSIONS = 64;
+
+function wrap<T>(what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof CertificateError || !isParseFailure(err)) throw err;
+    throw new CertificateError(`the ${what} cannot be read: ${err.message}`);
   }
-  return {
-    tbs: tbsNode.raw,
-    serialHex: serial.content.toString('hex').replace(/^(00)+(?=.)/, ''),
-    issuerDer: issuer.raw,
-    subjectDer: subject.raw,
-    spkiDer: spki.raw,
-    extensions,
-    signatureAlgorithmOid: decodeOid(children(sigAlg)[0]!),
-  };
+}
+
+/** Reads a certificate; throws CertificateError when it is not one. */
+export function readCertFields(der: Buffer): CertFields {
+  return wrap('certificate', () => {
+    const root = decodeBer(der, 'certificate', SMALL_LIMITS);
+    const named = matchSchema(root, pkijs.Certificate.schema(), 'certificate');
+    const cert = new pkijs.Certificate({ schema: root });
+    const extensions = new Map<string, { critical: boolean; value: Buffer }>();
+    const list = cert.extensions ?? [];
+    if (list.length > MAX_EXTENSIONS) throw new CertificateError(`the certificate has more than ${MAX_EXTENSIONS} extensions`);
+    for (const ext of list) {
+      extensions.set(ext.extnID, { critical: ext.critical, value: octetsOf(ext.extnValue as unknown as Block, 'extension value') });
+    }
+    return {
+      tbs: rawOf(named.tbsCertificate!),
+      serialHex: integerHex(named['tbsCertificate.serialNumber']!, 'serial number'),
+      issuerDer: rawOf(named['tbsCertificate.issuer']!),
+      subjectDer: rawOf(named['tbsCertificate.subject']!),
+      spkiDer: rawOf(named['tbsCertificate.subjectPublicKeyInfo']!),
+      extensions,
+      signatureAlgorithmOid: cert.signatureAlgorithm.algorithmId,
+    };
+  });
+}
+
+function extensionValue(fields: CertFields, id: string): Block | null {
+  const ext = fields.extensions.get(id);
+  return ext ? decodeBer(ext.value, `extension ${id}`, SMALL_LIMITS) : null;
 }
 
 /** Key usage bits by name (RFC 5280 4.2.1.3), or null when the extension is absent. */
 export function keyUsage(fields: CertFields): Set<string> | null {
-  const ext = fields.extensions.get(EXT.keyUsage);
-  if (!ext) return null;
-  const bits = readNode(ext.value).content;
-  const names = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly'];
-  const set = new Set<string>();
-  names.forEach((name, i) => {
-    const byte = bits[1 + (i >> 3)];
-    if (byte !== undefined && byte & (0x80 >> (i & 7))) set.add(name);
+  return wrap('key usage', () => {
+    const value = extensionValue(fields, EXT.keyUsage);
+    if (!value) return null;
+    const bits = bitStringBytes(value, 'key usage');
+    const names = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly'];
+    const set = new Set<string>();
+    names.forEach((name, i) => {
+      const byte = bits[i >> 3];
+      if (byte !== undefined && byte & (0x80 >> (i & 7))) set.add(name);
+    });
+    return set;
   });
-  return set;
 }
 
 export function basicConstraints(fields: CertFields): { ca: boolean; pathLen: number | null } {
-  const ext = fields.extensions.get(EXT.basicConstraints);
-  if (!ext) return { ca: false, pathLen: null };
-  const parts: DerNode[] = children(readNode(ext.value));
-  let ca = false;
-  let pathLen: number | null = null;
-  for (const part of parts) {
-    if (part.tag === 0x01) ca = part.content[0] !== 0;
-    if (part.tag === 0x02) pathLen = part.content.readUIntBE(0, Math.min(part.content.length, 6));
-  }
-  return { ca, pathLen };
+  return wrap('basic constraints', () => {
+    const value = extensionValue(fields, EXT.basicConstraints);
+    if (!value) return { ca: false, pathLen: null };
+    const bc = new pkijs.BasicConstraints({ schema: value });
+    const pathLen = bc.pathLenConstraint;
+    if (pathLen instanceof asn1js.Integer) throw new CertificateError('the path length constraint is out of range');
+    return { ca: bc.cA, pathLen: typeof pathLen === 'number' ? pathLen : null };
+  });
 }
 
 export function extendedKeyUsage(fields: CertFields): string[] | null {
-  const ext = fields.extensions.get(EXT.extKeyUsage);
-  if (!ext) return null;
-  return children(readNode(ext.value)).map(decodeOid);
+  return wrap('extended key usage', () => {
+    const value = extensionValue(fields, EXT.extKeyUsage);
+    return value ? new pkijs.ExtKeyUsage({ schema: value }).keyPurposes : null;
+  });
 }
 
 export function subjectKeyIdentifier(fields: CertFields): string | null {
-  const ext = fields.extensions.get(EXT.subjectKeyIdentifier);
-  return ext ? readNode(ext.value).content.toString('hex') : null;
+  return wrap('subject key identifier', () => {
+    const value = extensionValue(fields, EXT.subjectKeyIdentifier);
+    return value ? octetsOf(value, 'subject key identifier').toString('hex') : null;
+  });
+}
+
+/** URIs of the authorityInfoAccess entries with this access method (e.g. OCSP). */
+export function authorityInfoAccessUris(fields: CertFields, accessMethod: string): string[] {
+  return wrap('authority information access', () => {
+    const value = extensionValue(fields, EXT.authorityInfoAccess);
+    if (!value) return [];
+    return new pkijs.InfoAccess({ schema: value }).accessDescriptions
+      .filter((d) => d.accessMethod === accessMethod && d.accessLocation.type === 6)
+      .map((d) => String(d.accessLocation.value));
+  });
+}
+
+/** URIs named as full names of the CRL distribution points. */
+export function crlDistributionUris(fields: CertFields): string[] {
+  return wrap('CRL distribution points', () => {
+    const value = extensionValue(fields, EXT.crlDistributionPoints);
+    if (!value) return [];
+    const uris: string[] = [];
+    for (const point of new pkijs.CRLDistributionPoints({ schema: value }).distributionPoints) {
+      const names = point.distributionPoint;
+      if (!Array.isArray(names)) continue;
+      for (const name of names) if (name.type === 6) uris.push(String(name.value));
+    }
+    return uris;
+  });
 }

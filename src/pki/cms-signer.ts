@@ -1,16 +1,6 @@
 import { createHash } from 'node:crypto';
-import {
-  algorithmId,
-  children,
-  contextTag,
-  integer,
-  octetString,
-  oid,
-  readNode,
-  sequence,
-  setOf,
-  tlv,
-} from './der.js';
+import { readCertFields } from './cert-fields.js';
+import { algorithmId, contextTag, integer, octetString, oid, sequence, setOf, tlv } from './der.js';
 import { DIGEST_OID, OID } from './oids.js';
 import { signatureAlgorithmId } from './signature-algorithm.js';
 import type { DigestName, Signer } from './signer.js';
@@ -22,20 +12,14 @@ export interface UnsignedAttribute {
 }
 
 function issuerAndSerial(certDer: Buffer): { issuer: Buffer; serial: Buffer } {
-  const tbs = children(readNode(certDer))[0];
-  if (!tbs) throw new Error('certificate has no tbsCertificate');
-  const fields = children(tbs);
-  const offset = fields[0]?.tag === 0xa0 ? 1 : 0; // explicit version
-  const serial = fields[offset];
-  const issuer = fields[offset + 2];
-  if (!serial || !issuer) throw new Error('certificate is missing its issuer or serial');
-  return { issuer: issuer.raw, serial: serial.raw };
+  const fields = readCertFields(certDer);
+  // The serial's DER encoding again (minimal, a leading zero when the high bit is set), as in the certificate.
+  return { issuer: fields.issuerDer, serial: integer(Buffer.from(fields.serialHex.padStart(fields.serialHex.length + (fields.serialHex.length % 2), '0'), 'hex')) };
 }
 
 function isSelfIssued(certDer: Buffer): boolean {
-  const tbs = children(children(readNode(certDer))[0]!);
-  const offset = tbs[0]?.tag === 0xa0 ? 1 : 0;
-  return tbs[offset + 2]!.raw.equals(tbs[offset + 4]!.raw);
+  const fields = readCertFields(certDer);
+  return fields.issuerDer.equals(fields.subjectDer);
 }
 
 function maxEcdsaSignatureLength(fieldBytes: number): number {

@@ -1,6 +1,7 @@
 /**
- * Minimal DER writer and reader. The hot signing path assembles CMS from precomputed pieces
- * with these instead of an object model, which keeps a signature to a few buffer copies.
+ * Minimal DER writer for what the service emits. The hot signing path assembles CMS from
+ * precomputed pieces with these instead of an object model, which keeps a signature to a few
+ * buffer copies. Input is never read here: see asn1.ts (asn1js/pkijs, BER accepted).
  */
 
 export class DerError extends Error {
@@ -72,76 +73,3 @@ export function generalizedTime(date: Date): Buffer {
 
 export const algorithmId = (algorithm: string, params?: Buffer): Buffer =>
   params ? sequence(oid(algorithm), params) : sequence(oid(algorithm));
-
-/** One decoded element: its tag, where its contents lie, and the whole encoding. */
-export interface DerNode {
-  readonly tag: number;
-  readonly constructed: boolean;
-  /** The full TLV encoding. */
-  readonly raw: Buffer;
-  /** The contents octets. */
-  readonly content: Buffer;
-  /** Offset of the element within the buffer that was read. */
-  readonly offset: number;
-}
-
-const MAX_DEPTH = 64;
-
-/** Reads one element at `offset`; throws DerError on anything malformed or truncated. */
-export function readNode(buf: Buffer, offset = 0): DerNode {
-  if (offset + 2 > buf.length) throw new DerError('truncated DER element');
-  const tag = buf[offset]!;
-  if ((tag & 0x1f) === 0x1f) throw new DerError('multi-byte DER tags are not supported');
-  let length = buf[offset + 1]!;
-  let headerLength = 2;
-  if (length === 0x80) throw new DerError('indefinite length is not DER');
-  if (length & 0x80) {
-    const count = length & 0x7f;
-    if (count > 4) throw new DerError('DER length too large');
-    if (offset + 2 + count > buf.length) throw new DerError('truncated DER length');
-    length = 0;
-    for (let i = 0; i < count; i++) length = length * 256 + buf[offset + 2 + i]!;
-    headerLength += count;
-  }
-  const end = offset + headerLength + length;
-  if (end > buf.length) throw new DerError('truncated DER element');
-  return {
-    tag,
-    constructed: (tag & 0x20) !== 0,
-    raw: buf.subarray(offset, end),
-    content: buf.subarray(offset + headerLength, end),
-    offset,
-  };
-}
-
-/** The elements inside a constructed element. */
-export function children(node: DerNode, depth = 0): DerNode[] {
-  if (depth > MAX_DEPTH) throw new DerError('DER nested too deeply');
-  if (!node.constructed) throw new DerError('expected a constructed DER element');
-  const items: DerNode[] = [];
-  let pos = 0;
-  while (pos < node.content.length) {
-    const child = readNode(node.content, pos);
-    items.push(child);
-    pos += child.raw.length;
-  }
-  return items;
-}
-
-export function decodeOid(node: DerNode): string {
-  if (node.tag !== 0x06) throw new DerError('expected an OBJECT IDENTIFIER');
-  const bytes = node.content;
-  if (bytes.length === 0) throw new DerError('empty OID');
-  const arcs: bigint[] = [];
-  let value = 0n;
-  for (const byte of bytes) {
-    value = (value << 7n) | BigInt(byte & 0x7f);
-    if ((byte & 0x80) === 0) {
-      arcs.push(value);
-      value = 0n;
-    }
-  }
-  const first = arcs.shift() ?? 0n;
-  const head = first < 80n ? [first / 40n, first % 40n] : [2n, first - 80n];
-  return [...head, ...arcs].join('.');
-}

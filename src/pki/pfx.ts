@@ -1,6 +1,14 @@
-import { createHash, createHmac, createPrivateKey, createPublicKey, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
-import { contextTag, integer, octetString, oid, readNode, sequence, setOf, tlv, algorithmId, nullValue } from './der.js';
+/**
+ * PKCS#12 keystores. Writing is our own DER (der.ts). Reading takes files from uploads and
+ * other tools, so it uses asn1js and pkijs (BER accepted, work bounded) for the structure and
+ * node:crypto for the MAC, the key decryption and PBES2 (pkcs12-crypto.ts).
+ */
+import { createHash, createHmac, createPrivateKey, createPublicKey, randomBytes, timingSafeEqual, X509Certificate, type KeyObject } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { decodeBer, elementsOf, isParseFailure, matchSchema, octetsOf, oidOf, stringContents, toDer, type Block } from './asn1.js';
+import { algorithmId, contextTag, integer, nullValue, octetString, oid, sequence, setOf, tlv } from './der.js';
+import { DecryptionError, macKey, pbeDecrypt, pkcs12Kdf } from './pkcs12-crypto.js';
 
 export type Pkcs12ErrorCode = 'BAD_PASSWORD' | 'MALFORMED' | 'NO_KEY' | 'NO_CERT' | 'KEY_CERT_MISMATCH';
 
@@ -26,41 +34,6 @@ const OIDS = {
 
 const MAC_ITERATIONS = 2048;
 
-function bmpPassword(password: string): Buffer {
-  const utf16 = Buffer.from(`${password}\0`, 'utf16le');
-  return utf16.swap16();
-}
-
-/** RFC 7292 appendix B key derivation with SHA-256 (u = 32, v = 64). */
-function pkcs12Kdf(password: string, salt: Buffer, id: number, iterations: number, length: number): Buffer {
-  const u = 32;
-  const v = 64;
-  const d = Buffer.alloc(v, id);
-  const repeat = (src: Buffer): Buffer => {
-    if (src.length === 0) return Buffer.alloc(0);
-    const out = Buffer.alloc(v * Math.ceil(src.length / v));
-    for (let i = 0; i < out.length; i++) out[i] = src[i % src.length]!;
-    return out;
-  };
-  const i = Buffer.concat([repeat(salt), repeat(bmpPassword(password))]);
-  const blocks: Buffer[] = [];
-  for (let c = 0; c < Math.ceil(length / u); c++) {
-    let a = createHash('sha256').update(d).update(i).digest();
-    for (let r = 1; r < iterations; r++) a = createHash('sha256').update(a).digest();
-    blocks.push(a);
-    const b = repeat(a);
-    for (let j = 0; j < i.length; j += v) {
-      let carry = 1;
-      for (let k = v - 1; k >= 0; k--) {
-        const sum = i[j + k]! + b[k]! + carry;
-        i[j + k] = sum & 0xff;
-        carry = sum >> 8;
-      }
-    }
-  }
-  return Buffer.concat(blocks).subarray(0, length);
-}
-
 function bmpString(text: string): Buffer {
   return tlv(0x1e, Buffer.from(text, 'utf16le').swap16());
 }
@@ -85,8 +58,7 @@ export function writePkcs12(opts: { privateKey: KeyObject; chainDer: Buffer[]; p
   const dataInfo = (content: Buffer): Buffer => sequence(oid(OIDS.data), contextTag(0, true, octetString(content)));
   const authenticatedSafe = sequence(dataInfo(sequence(keyBag)), dataInfo(sequence(...certBags)));
   const salt = randomBytes(16);
-  const macKey = pkcs12Kdf(opts.password, salt, 3, MAC_ITERATIONS, 32);
-  const mac = createHmac('sha256', macKey).update(authenticatedSafe).digest();
+  const mac = createHmac('sha256', pkcs12Kdf('sha256', opts.password, salt, 3, MAC_ITERATIONS, 32)).update(authenticatedSafe).digest();
   const macData = sequence(sequence(algorithmId(OIDS.sha256, nullValue()), octetString(mac)), octetString(salt), integer(MAC_ITERATIONS));
   return sequence(integer(3), dataInfo(authenticatedSafe), macData);
 }
@@ -117,39 +89,117 @@ function orderChain(leaf: Buffer, others: Buffer[]): Buffer[] {
   return chain;
 }
 
-/** Reads a PKCS#12 file (RSA or EC key) into a node KeyObject and its chain, leaf first. */
-export function readPkcs12(bytes: Buffer, password: string): { privateKey: KeyObject; chainDer: Buffer[] } {
-  let p12: forge.pkcs12.Pkcs12Pfx;
+const MAX_BAGS = 256;
+const MAX_NESTING = 4;
+const PKCS12_LIMITS = { maxBytes: 4 * 1024 * 1024, maxNodes: 200_000 } as const;
+const CONTENT = { data: '1.2.840.113549.1.7.1', encryptedData: '1.2.840.113549.1.7.6' };
+const BAG = { key: '1.2.840.113549.1.12.10.1.1', shroudedKey: OIDS.shroudedKeyBag, cert: OIDS.certBag, safeContents: '1.2.840.113549.1.12.10.1.6' };
+
+const safeBagSchema = (): asn1js.Sequence =>
+  new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ name: 'bagId' }), new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.Any({ name: 'bagValue' })] })] });
+const certBagSchema = (): asn1js.Sequence =>
+  new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ name: 'certId' }), new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.Any({ name: 'certValue' })] })] });
+// EncryptedData ::= SEQUENCE { version, EncryptedContentInfo { contentType, algorithm, [0] IMPLICIT OCTET STRING (primitive or constructed) } }
+const encryptedDataSchema = (): asn1js.Sequence =>
+  new asn1js.Sequence({
+    value: [new asn1js.Integer(), new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier(), new asn1js.Sequence({ name: 'algorithm' }), new asn1js.Any({ name: 'encrypted', optional: true })] })],
+  });
+
+interface Bags {
+  keys: KeyObject[];
+  certs: Buffer[];
+}
+
+/** A key bag's PKCS#8 (possibly encrypted) as DER, for node:crypto. */
+function privateKeyFrom(bag: Block, password: string | undefined): KeyObject {
+  const der = toDer(bag);
   try {
-    readNode(bytes); // cheap structural check before forge sees it
-    const asn1 = forge.asn1.fromDer(forge.util.createBuffer(bytes.toString('binary')));
-    p12 = forge.pkcs12.pkcs12FromAsn1(asn1, false, password);
-  } catch (err) {
-    const message = (err as Error).message ?? '';
-    if (/password|MAC could not be verified|Invalid password/i.test(message)) throw new Pkcs12Error('BAD_PASSWORD', 'the PKCS#12 password is wrong');
-    throw new Pkcs12Error('MALFORMED', 'the data is not a readable PKCS#12 file');
-  }
-  const bagsOf = (oidName: string): forge.pkcs12.Bag[] => p12.getBags({ bagType: oidName })[oidName] ?? [];
-  const keyBags = [...bagsOf(OIDS.shroudedKeyBag), ...bagsOf('1.2.840.113549.1.12.10.1.1')];
-  const certBags = bagsOf(OIDS.certBag);
-  const keyBag = keyBags[0];
-  if (!keyBag) throw new Pkcs12Error('NO_KEY', 'the PKCS#12 file holds no private key');
-  let privateKey: KeyObject;
-  try {
-    const keyAsn1 = keyBag.key ? forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(keyBag.key)) : (keyBag as unknown as { asn1: forge.asn1.Asn1 }).asn1;
-    const der = Buffer.from(forge.asn1.toDer(keyAsn1).getBytes(), 'binary');
-    privateKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+    return password === undefined ? createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }) : createPrivateKey({ key: der, format: 'der', type: 'pkcs8', passphrase: password });
   } catch {
-    throw new Pkcs12Error('MALFORMED', 'the private key in the PKCS#12 file cannot be read');
+    throw new Pkcs12Error(password === undefined ? 'MALFORMED' : 'BAD_PASSWORD', password === undefined ? 'the private key in the PKCS#12 file cannot be read' : 'the private key in the PKCS#12 file cannot be decrypted with this password');
   }
-  const certs: Buffer[] = certBags
-    .map((bag: forge.pkcs12.Bag) => {
-      const asn1 = bag.cert ? forge.pki.certificateToAsn1(bag.cert) : (bag as unknown as { asn1?: forge.asn1.Asn1 }).asn1;
-      return asn1 ? Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary') : null;
-    })
-    .filter((c): c is Buffer<ArrayBuffer> => c !== null);
-  if (certs.length === 0) throw new Pkcs12Error('NO_CERT', 'the PKCS#12 file holds no certificate');
-  const leaf = certs.find((c) => publicKeysMatch(privateKey, c));
+}
+
+function readSafeContents(bytes: Buffer, password: string, bags: Bags, depth: number): void {
+  if (depth > MAX_NESTING) throw new Pkcs12Error('MALFORMED', 'the PKCS#12 bags are nested too deeply');
+  for (const element of elementsOf(decodeBer(bytes, 'PKCS#12 safe contents', PKCS12_LIMITS), MAX_BAGS, 'safe contents')) {
+    if (bags.keys.length + bags.certs.length >= MAX_BAGS) throw new Pkcs12Error('MALFORMED', 'the PKCS#12 file holds too many bags');
+    const bag = matchSchema(element, safeBagSchema(), 'safe bag');
+    const value = bag.bagValue!;
+    switch (oidOf(bag.bagId!, 'bag type')) {
+      case BAG.key:
+        bags.keys.push(privateKeyFrom(value, undefined));
+        break;
+      case BAG.shroudedKey:
+        bags.keys.push(privateKeyFrom(value, password));
+        break;
+      case BAG.cert: {
+        const cert = matchSchema(value, certBagSchema(), 'certificate bag');
+        if (oidOf(cert.certId!, 'certificate type') === OIDS.x509Certificate) bags.certs.push(Buffer.from(octetsOf(cert.certValue!, 'certificate')));
+        break;
+      }
+      case BAG.safeContents:
+        readSafeContents(toDer(value), password, bags, depth + 1);
+        break;
+      default:
+        break; // CRL, secret and other bags carry nothing a seal needs
+    }
+  }
+}
+
+function checkMac(pfx: pkijs.PFX, authSafe: Buffer, password: string): void {
+  const macData = pfx.macData;
+  if (!macData) return; // integrity then rests on the decryption alone
+  const { hash, key } = macKey(macData.mac.digestAlgorithm.algorithmId, password, octetsOf(macData.macSalt as Block, 'MAC salt'), macData.iterations ?? 1);
+  const expected = octetsOf(macData.mac.digest as Block, 'MAC');
+  const actual = createHmac(hash, key).update(authSafe).digest();
+  if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) throw new Pkcs12Error('BAD_PASSWORD', 'the PKCS#12 password is wrong');
+}
+
+function readBags(bytes: Buffer, password: string): Bags {
+  const pfx = new pkijs.PFX({ schema: decodeBer(bytes, 'PKCS#12 file', PKCS12_LIMITS) });
+  if (pfx.authSafe.contentType !== CONTENT.data) throw new Pkcs12Error('MALFORMED', 'public-key protected PKCS#12 files are not supported');
+  const authSafe = octetsOf(pfx.authSafe.content as Block, 'authenticated safe');
+  checkMac(pfx, authSafe, password);
+  const bags: Bags = { keys: [], certs: [] };
+  for (const element of elementsOf(decodeBer(authSafe, 'PKCS#12 authenticated safe', PKCS12_LIMITS), MAX_BAGS, 'authenticated safe')) {
+    const info = new pkijs.ContentInfo({ schema: element });
+    if (info.contentType === CONTENT.data) readSafeContents(octetsOf(info.content as Block, 'safe contents'), password, bags, 0);
+    else if (info.contentType === CONTENT.encryptedData) {
+      const encrypted = matchSchema(info.content as Block, encryptedDataSchema(), 'encrypted data');
+      if (!encrypted.encrypted) continue;
+      let plain: Buffer;
+      try {
+        plain = pbeDecrypt(new pkijs.AlgorithmIdentifier({ schema: encrypted.algorithm! }), password, stringContents(encrypted.encrypted));
+      } catch (err) {
+        if (err instanceof DecryptionError) throw new Pkcs12Error('BAD_PASSWORD', 'the PKCS#12 certificates cannot be decrypted with this password');
+        throw err;
+      }
+      readSafeContents(plain, password, bags, 0);
+    } else throw new Pkcs12Error('MALFORMED', `unsupported PKCS#12 content ${info.contentType}`);
+  }
+  return bags;
+}
+
+/**
+ * Reads a PKCS#12 file (RSA or EC key) into a node KeyObject and its chain, leaf first.
+ * asn1js/pkijs read the structure (BER as Java and others write it), node:crypto checks the MAC
+ * and decrypts (pkcs12-crypto.ts).
+ */
+export function readPkcs12(bytes: Buffer, password: string): { privateKey: KeyObject; chainDer: Buffer[] } {
+  let bags: Bags;
+  try {
+    bags = readBags(bytes, password);
+  } catch (err) {
+    if (err instanceof Pkcs12Error) throw err;
+    if (err instanceof DecryptionError) throw new Pkcs12Error('BAD_PASSWORD', 'the PKCS#12 password is wrong');
+    if (isParseFailure(err)) throw new Pkcs12Error('MALFORMED', `the data is not a readable PKCS#12 file: ${err.message}`);
+    throw err;
+  }
+  const privateKey = bags.keys[0];
+  if (!privateKey) throw new Pkcs12Error('NO_KEY', 'the PKCS#12 file holds no private key');
+  if (bags.certs.length === 0) throw new Pkcs12Error('NO_CERT', 'the PKCS#12 file holds no certificate');
+  const leaf = bags.certs.find((c) => publicKeysMatch(privateKey, c));
   if (!leaf) throw new Pkcs12Error('KEY_CERT_MISMATCH', 'no certificate in the PKCS#12 file matches its private key');
-  return { privateKey, chainDer: orderChain(leaf, certs.filter((c) => c !== leaf)) };
+  return { privateKey, chainDer: orderChain(leaf, bags.certs.filter((c) => c !== leaf)) };
 }

@@ -1,18 +1,26 @@
-import { createHash } from 'node:crypto';
+/**
+ * RFC 3161 timestamp tokens: CMS SignedData (cms-parse.ts, BER accepted) over a TSTInfo, which
+ * is read with pkijs's TSTInfo class; the genTime is taken from the element itself (UTC, with
+ * optional fractions) rather than from pkijs's Date conversion.
+ */
+import * as pkijs from 'pkijs';
+import { decodeBer, integerHex, isParseFailure, matchSchema, SMALL_LIMITS, timeOf } from './asn1.js';
 import { extendedKeyUsage, readCertFields } from './cert-fields.js';
-import { children, decodeOid, readNode } from './der.js';
+import { DIGEST_BY_OID, digestOf } from './digests.js';
 import { OID } from './oids.js';
 import { CmsError, contentOf, parseSignedData, verifySignerInfo, type ParsedSignedData, type SignerVerification } from './signed-data.js';
 
-const DIGESTS: Record<string, string> = { [OID.sha1]: 'sha1', [OID.sha256]: 'sha256', [OID.sha384]: 'sha384', [OID.sha512]: 'sha512' };
 const TIME_STAMPING = '1.3.6.1.5.5.7.3.8';
 
 export interface TstInfo {
   policy: string;
+  /** Digest name, or 'unknown'. */
   imprintAlgorithm: string;
   imprint: Buffer;
   serialHex: string;
   genTime: Date;
+  /** The nonce as unsigned hex without leading zeros, when the TSA echoed one. */
+  nonceHex: string | undefined;
 }
 
 export interface TimestampVerification {
@@ -24,28 +32,28 @@ export interface TimestampVerification {
   problems: string[];
 }
 
+function readTstInfo(bytes: Buffer): TstInfo {
+  const root = decodeBer(bytes, 'TSTInfo', SMALL_LIMITS);
+  const named = matchSchema(root, pkijs.TSTInfo.schema(), 'TSTInfo');
+  const info = new pkijs.TSTInfo({ schema: root });
+  return {
+    policy: info.policy,
+    imprintAlgorithm: DIGEST_BY_OID[info.messageImprint.hashAlgorithm.algorithmId] ?? 'unknown',
+    imprint: Buffer.from(info.messageImprint.hashedMessage.valueBlock.valueHexView),
+    serialHex: integerHex(info.serialNumber, 'timestamp serial number'),
+    genTime: timeOf(named['TSTInfo.genTime']!, 'genTime'),
+    nonceHex: info.nonce ? integerHex(info.nonce, 'timestamp nonce') : undefined,
+  };
+}
+
 export function parseTimeStampToken(der: Buffer): { tstInfo: TstInfo; signedData: ParsedSignedData } {
   const signedData = parseSignedData(der);
   if (signedData.eContentType !== OID.tstInfo || !signedData.encapsulatedContent) throw new CmsError('NOT_SIGNED_DATA', 'not a timestamp token (no TSTInfo)');
   try {
-    const parts = children(readNode(signedData.encapsulatedContent));
-    const imprint = children(parts[2]!);
-    const genTime = parts[4]!.content.toString('latin1');
-    const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d+)?Z$/.exec(genTime);
-    if (!m) throw new CmsError('MALFORMED', 'bad genTime');
-    return {
-      tstInfo: {
-        policy: decodeOid(parts[1]!),
-        imprintAlgorithm: DIGESTS[decodeOid(children(imprint[0]!)[0]!)] ?? 'unknown',
-        imprint: imprint[1]!.content,
-        serialHex: parts[3]!.content.toString('hex'),
-        genTime: new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${m[7] ?? ''}Z`),
-      },
-      signedData,
-    };
+    return { tstInfo: readTstInfo(signedData.encapsulatedContent), signedData };
   } catch (err) {
-    if (err instanceof CmsError) throw err;
-    throw new CmsError('MALFORMED', `the timestamp token is malformed: ${(err as Error).message}`);
+    if (isParseFailure(err)) throw new CmsError('MALFORMED', `the timestamp token is malformed: ${err.message}`);
+    throw err;
   }
 }
 
@@ -61,7 +69,11 @@ export function verifyTimeStampToken(der: Buffer, imprintDigest: (algorithm: str
   if (!imprintMatches) problems.push('the timestamp imprint does not match the timestamped data');
   let eku = false;
   if (signature.signerCertificate) {
-    eku = extendedKeyUsage(readCertFields(signature.signerCertificate))?.includes(TIME_STAMPING) ?? false;
+    try {
+      eku = extendedKeyUsage(readCertFields(signature.signerCertificate))?.includes(TIME_STAMPING) ?? false;
+    } catch {
+      eku = false;
+    }
     if (!eku) problems.push('the TSA certificate lacks the timeStamping extended key usage');
   }
   return { genTime: tstInfo.genTime, imprintMatches, signature, tsaCertificate: signature.signerCertificate, tsaCertHasTimeStampingEku: eku, problems };
@@ -69,5 +81,5 @@ export function verifyTimeStampToken(der: Buffer, imprintDigest: (algorithm: str
 
 /** For a signature timestamp: the digest of the signer's signature value. */
 export function signatureValueDigest(signatureValue: Buffer): (algorithm: string) => Buffer {
-  return (algorithm) => createHash(algorithm).update(signatureValue).digest();
+  return (algorithm) => digestOf(algorithm, [signatureValue]);
 }

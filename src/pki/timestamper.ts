@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { algorithmId, children, integer, octetString, readNode, sequence, tlv } from './der.js';
+import * as asn1js from 'asn1js';
+import { decodeBer, isParseFailure, matchSchema, rawOf, smallInteger } from './asn1.js';
+import { CMS_LIMITS } from './cms-parse.js';
+import { algorithmId, integer, octetString, sequence, tlv } from './der.js';
 import { DIGEST_OID } from './oids.js';
 import { parseTimeStampToken, verifyTimeStampToken } from './timestamp-token.js';
 
@@ -25,35 +28,30 @@ export function timeStampRequest(digest: Buffer, algorithm: 'sha256' | 'sha384' 
  * (same imprint, same nonce). Returns the token.
  */
 export function readTimeStampResponse(response: Buffer, digest: Buffer, nonce: Buffer): Buffer {
-  let parts;
+  let status: number;
+  let token: Buffer | undefined;
   try {
-    parts = children(readNode(response));
-  } catch {
+    // TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken TimeStampToken OPTIONAL }
+    const schema = new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [new asn1js.Integer({ name: 'status' })] }), new asn1js.Any({ name: 'token', optional: true })] });
+    const named = matchSchema(decodeBer(response, 'TSA answer', CMS_LIMITS), schema, 'TimeStampResp');
+    status = smallInteger(named.status!, 'PKI status');
+    token = named.token ? rawOf(named.token) : undefined;
+  } catch (err) {
+    if (!isParseFailure(err)) throw err;
     throw new TimestampError('the TSA answer is not a TimeStampResp');
   }
-  const status = children(parts[0]!)[0];
-  const code = status ? status.content.readUIntBE(0, Math.min(status.content.length, 4)) : -1;
-  if (code !== 0 && code !== 1) throw new TimestampError(`the TSA refused the request (status ${code})`);
-  const token = parts[1];
+  if (status !== 0 && status !== 1) throw new TimestampError(`the TSA refused the request (status ${status})`);
   if (!token) throw new TimestampError('the TSA granted the request but sent no token');
-  const { tstInfo } = parseTimeStampToken(token.raw);
+  const { tstInfo } = parseTimeStampToken(token);
   if (!tstInfo.imprint.equals(digest)) throw new TimestampError('the TSA timestamped another imprint');
-  const check = verifyTimeStampToken(token.raw, () => digest);
+  const check = verifyTimeStampToken(token, () => digest);
   if (check.signature.signatureValid !== true || check.signature.messageDigestMatches === false) {
     throw new TimestampError(`the TSA token does not verify: ${check.problems.join('; ')}`);
   }
-  const tokenNonce = tstInfoNonce(token.raw);
-  if (!tokenNonce || BigInt(`0x${tokenNonce.toString('hex')}`) !== BigInt(`0x${nonce.toString('hex')}`)) {
+  if (!tstInfo.nonceHex || BigInt(`0x${tstInfo.nonceHex}`) !== BigInt(`0x${nonce.toString('hex')}`)) {
     throw new TimestampError('the TSA answer does not carry our nonce');
   }
-  return token.raw;
-}
-
-function tstInfoNonce(token: Buffer): Buffer | undefined {
-  const { signedData } = parseTimeStampToken(token);
-  const fields = children(readNode(signedData.encapsulatedContent!));
-  // version, policy, imprint, serial, genTime, then optional accuracy, ordering, nonce (INTEGER)
-  return fields.slice(5).find((f) => f.tag === 0x02)?.content;
+  return token;
 }
 
 /** A TSA reached over HTTP (RFC 3161 section 3.4), with optional basic credentials. */

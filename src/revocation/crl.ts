@@ -1,10 +1,21 @@
-import { createPublicKey, verify, X509Certificate } from 'node:crypto';
-import { children, decodeOid, readNode, type DerNode } from '../pki/der.js';
-import { OID } from '../pki/oids.js';
+/**
+ * Certificate revocation lists (RFC 5280 section 5), read with pkijs's CertificateRevocationList
+ * over asn1js (bounded; any valid BER length forms accepted); the signed bytes (tbsCertList, in DER) and
+ * the issuer name are taken from the input. Signatures are checked with node:crypto
+ * (signature-schemes.ts).
+ */
+import { X509Certificate } from 'node:crypto';
+import * as pkijs from 'pkijs';
+import { bitStringBytes, decodeBer, integerHex, isParseFailure, matchSchema, octetsOf, smallInteger, SMALL_LIMITS, toDer, type Block } from '../pki/asn1.js';
+import { isUnsupported, resolveScheme, verifyWithScheme } from '../pki/signature-schemes.js';
 
 export class CrlError extends Error {
   override name = 'CrlError';
 }
+
+/** A large CA's CRL can hold hundreds of thousands of entries (about 8 elements each). */
+const CRL_LIMITS = { maxBytes: 20 * 1024 * 1024, maxNodes: 4_000_000 } as const;
+const REASON_CODE = '2.5.29.21';
 
 export interface ParsedCrl {
   issuerDer: Buffer;
@@ -14,79 +25,50 @@ export interface ParsedCrl {
   revoked: Map<string, { revokedAt: Date; reason: number | null }>;
   tbs: Buffer;
   signatureAlgorithm: string;
+  signatureAlgorithmParams?: Block;
   signature: Buffer;
 }
 
-function time(node: DerNode): Date {
-  const text = node.content.toString('latin1');
-  if (node.tag === 0x17) {
-    const yy = Number(text.slice(0, 2));
-    return new Date(`${yy < 50 ? 20 : 19}${text.slice(0, 2)}-${text.slice(2, 4)}-${text.slice(4, 6)}T${text.slice(6, 8)}:${text.slice(8, 10)}:${text.slice(10, 12)}Z`);
-  }
-  if (node.tag === 0x18) return new Date(`${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6, 8)}T${text.slice(8, 10)}:${text.slice(10, 12)}:${text.slice(12, 14)}Z`);
-  throw new CrlError('bad time in CRL');
+function reasonOf(entry: pkijs.RevokedCertificate): number | null {
+  const ext = entry.crlEntryExtensions?.extensions.find((e) => e.extnID === REASON_CODE);
+  if (!ext) return null;
+  return smallInteger(decodeBer(octetsOf(ext.extnValue as Block, 'reason code'), 'reason code', SMALL_LIMITS), 'reason code');
 }
 
-const serialHex = (node: DerNode): string => node.content.toString('hex').replace(/^(00)+(?=.)/, '');
-
-/** Parses a DER CRL once and indexes its entries, so a large CRL is not re-read per question. */
+/** Parses a CRL once and indexes its entries, so a large CRL is not re-read per question. */
 export function parseCrl(der: Buffer): ParsedCrl {
   try {
-    const [tbsNode, sigAlg, sigValue] = children(readNode(der));
-    if (!tbsNode || !sigAlg || !sigValue) throw new CrlError('not a CRL');
-    const fields = children(tbsNode);
-    let i = fields[0]?.tag === 0x02 ? 1 : 0;
-    i++; // signature algorithm
-    const issuer = fields[i++]!;
-    const thisUpdate = time(fields[i++]!);
-    let nextUpdate: Date | null = null;
-    if (fields[i] && (fields[i]!.tag === 0x17 || fields[i]!.tag === 0x18)) nextUpdate = time(fields[i++]!);
+    const root = decodeBer(der, 'CRL', CRL_LIMITS);
+    const named = matchSchema(root, pkijs.CertificateRevocationList.schema(), 'CRL');
+    const crl = new pkijs.CertificateRevocationList({ schema: root });
     const revoked = new Map<string, { revokedAt: Date; reason: number | null }>();
-    if (fields[i]?.tag === 0x30) {
-      for (const entry of children(fields[i]!)) {
-        const [serial, date, exts] = children(entry);
-        let reason: number | null = null;
-        if (exts) {
-          for (const ext of children(exts)) {
-            const parts = children(ext);
-            if (decodeOid(parts[0]!) === '2.5.29.21') reason = readNode(parts[parts.length - 1]!.content).content[0] ?? null;
-          }
-        }
-        revoked.set(serialHex(serial!), { revokedAt: time(date!), reason });
-      }
+    for (const entry of crl.revokedCertificates ?? []) {
+      revoked.set(integerHex(entry.userCertificate, 'revoked serial number'), { revokedAt: entry.revocationDate.value, reason: reasonOf(entry) });
     }
     return {
-      issuerDer: issuer.raw,
-      thisUpdate,
-      nextUpdate,
+      issuerDer: Buffer.from(crl.issuer.valueBeforeDecode),
+      thisUpdate: crl.thisUpdate.value,
+      nextUpdate: crl.nextUpdate?.value ?? null,
       revoked,
-      tbs: tbsNode.raw,
-      signatureAlgorithm: decodeOid(children(sigAlg)[0]!),
-      signature: sigValue.content.subarray(1),
+      // The signature is over the DER encoding of tbsCertList (the bytes sent, when they are DER).
+      tbs: toDer(named.tbsCertList!),
+      signatureAlgorithm: crl.signatureAlgorithm.algorithmId,
+      signatureAlgorithmParams: crl.signatureAlgorithm.algorithmParams as Block | undefined,
+      signature: bitStringBytes(crl.signatureValue, 'CRL signature'),
     };
   } catch (err) {
     if (err instanceof CrlError) throw err;
-    throw new CrlError(`the CRL cannot be parsed: ${(err as Error).message}`);
+    if (isParseFailure(err)) throw new CrlError(`the CRL cannot be parsed: ${err.message}`);
+    throw err;
   }
 }
 
-const HASH_OF: Record<string, string> = {
-  [OID.sha256WithRSA]: 'sha256',
-  [OID.sha384WithRSA]: 'sha384',
-  [OID.sha512WithRSA]: 'sha512',
-  '1.2.840.113549.1.1.5': 'sha1',
-  [OID.ecdsaWithSha256]: 'sha256',
-  [OID.ecdsaWithSha384]: 'sha384',
-  [OID.ecdsaWithSha512]: 'sha512',
-};
-
 /** Whether `issuerDer` signed this CRL. */
 export function crlSignedBy(crl: ParsedCrl, issuerDer: Buffer): boolean {
-  const hash = HASH_OF[crl.signatureAlgorithm];
-  if (!hash) return false;
+  const scheme = resolveScheme(crl.signatureAlgorithm, crl.signatureAlgorithmParams, '');
+  if (isUnsupported(scheme)) return false;
   try {
-    const issuer = new X509Certificate(issuerDer);
-    return verify(hash, crl.tbs, createPublicKey(issuer.publicKey.export({ format: 'pem', type: 'spki' })), crl.signature);
+    return verifyWithScheme([crl.tbs], new X509Certificate(issuerDer).publicKey, scheme, crl.signature);
   } catch {
     return false;
   }

@@ -1,7 +1,18 @@
-import { createHash, createPublicKey, randomBytes, verify, X509Certificate } from 'node:crypto';
-import { extendedKeyUsage, readCertFields } from '../pki/cert-fields.js';
-import { algorithmId, children, contextTag, decodeOid, integer, octetString, oid, readNode, sequence, type DerNode } from '../pki/der.js';
+/**
+ * OCSP (RFC 6960): requests are written with der.ts; responses and requests received are read
+ * with pkijs (OCSPResponse, ResponseData, OCSPRequest, CertID) over asn1js, which bounds the
+ * work and accepts any valid BER length forms. The signed bytes (tbsResponseData) are the
+ * input's, in DER. Signatures are checked with node:crypto (signature-schemes.ts).
+ */
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { bitStringBytes, decodeBer, elementsOf, integerHex, isParseFailure, isUniversal, matchSchema, octetsOf, oidOf, rawOf, smallInteger, SMALL_LIMITS, timeOf, toDer, type Block } from '../pki/asn1.js';
+import { authorityInfoAccessUris, extendedKeyUsage, readCertFields } from '../pki/cert-fields.js';
+import { algorithmId, contextTag, integer, octetString, oid, sequence } from '../pki/der.js';
+import { DIGEST_BY_OID } from '../pki/digests.js';
 import { OID } from '../pki/oids.js';
+import { isUnsupported, resolveScheme, verifyWithScheme } from '../pki/signature-schemes.js';
 
 export const OCSP = {
   basic: '1.3.6.1.5.5.7.48.1.1',
@@ -15,16 +26,10 @@ export class OcspError extends Error {
   override name = 'OcspError';
 }
 
-const HASH_BY_OID: Record<string, string> = { [OID.sha1]: 'sha1', [OID.sha256]: 'sha256', [OID.sha384]: 'sha384', [OID.sha512]: 'sha512' };
-const SIG_HASH: Record<string, string> = {
-  '1.2.840.113549.1.1.5': 'sha1',
-  [OID.sha256WithRSA]: 'sha256',
-  [OID.sha384WithRSA]: 'sha384',
-  [OID.sha512WithRSA]: 'sha512',
-  [OID.ecdsaWithSha256]: 'sha256',
-  [OID.ecdsaWithSha384]: 'sha384',
-  [OID.ecdsaWithSha512]: 'sha512',
-};
+/** Bounds on OCSP messages: a response for a few certificates, with its responder chain. */
+const OCSP_LIMITS = { maxBytes: 1024 * 1024, maxNodes: 50_000 } as const;
+const MAX_SINGLE_RESPONSES = 100;
+const MAX_CERTIFICATES = 20;
 
 export interface CertId {
   hashAlgorithm: string;
@@ -35,8 +40,8 @@ export interface CertId {
 
 /** The subjectPublicKey bits of a certificate (what issuerKeyHash is computed over). */
 export function publicKeyBits(certDer: Buffer): Buffer {
-  const spki = children(readNode(readCertFields(certDer).spkiDer));
-  return spki[1]!.content.subarray(1);
+  const [, bits] = elementsOf(decodeBer(readCertFields(certDer).spkiDer, 'public key', SMALL_LIMITS), 2, 'public key');
+  return bitStringBytes(bits!, 'public key');
 }
 
 export function certIdFor(certDer: Buffer, issuerDer: Buffer, hashAlgorithm = 'sha1'): CertId {
@@ -55,14 +60,28 @@ export function encodeCertId(id: CertId): Buffer {
   return sequence(algorithmId(HASH_OID[id.hashAlgorithm]!, Buffer.from([0x05, 0x00])), octetString(id.issuerNameHash), octetString(id.issuerKeyHash), integer(Buffer.from(id.serialHex.length % 2 ? `0${id.serialHex}` : id.serialHex, 'hex')));
 }
 
-export function decodeCertId(node: DerNode): CertId {
-  const [alg, nameHash, keyHash, serial] = children(node);
+function certIdOf(id: pkijs.CertID): CertId {
   return {
-    hashAlgorithm: HASH_BY_OID[decodeOid(children(alg!)[0]!)] ?? 'unknown',
-    issuerNameHash: nameHash!.content,
-    issuerKeyHash: keyHash!.content,
-    serialHex: serial!.content.toString('hex').replace(/^(00)+(?=.)/, ''),
+    hashAlgorithm: DIGEST_BY_OID[id.hashAlgorithm.algorithmId] ?? 'unknown',
+    issuerNameHash: octetsOf(id.issuerNameHash as Block, 'issuer name hash'),
+    issuerKeyHash: octetsOf(id.issuerKeyHash as Block, 'issuer key hash'),
+    serialHex: integerHex(id.serialNumber, 'serial number'),
   };
+}
+
+/** The certificates asked about in an OCSP request and its nonce extension value, as received. */
+export function parseOcspRequest(der: Buffer): { certIds: CertId[]; nonce: Buffer | undefined } {
+  try {
+    const request = new pkijs.OCSPRequest({ schema: decodeBer(der, 'OCSP request', OCSP_LIMITS) });
+    const list = request.tbsRequest.requestList;
+    if (list.length > MAX_SINGLE_RESPONSES) throw new OcspError('the OCSP request asks about too many certificates');
+    const nonceExt = request.tbsRequest.requestExtensions?.find((e) => e.extnID === OCSP.nonce);
+    return { certIds: list.map((r) => certIdOf(r.reqCert)), nonce: nonceExt ? octetsOf(nonceExt.extnValue as Block, 'nonce') : undefined };
+  } catch (err) {
+    if (err instanceof OcspError) throw err;
+    if (isParseFailure(err)) throw new OcspError(`the OCSP request cannot be parsed: ${err.message}`);
+    throw err;
+  }
 }
 
 export function sameCertId(a: CertId, b: CertId): boolean {
@@ -95,81 +114,100 @@ export interface ParsedOcspResponse {
   certificates: Buffer[];
   tbs?: Buffer;
   signatureAlgorithm?: string;
+  signatureAlgorithmParams?: Block;
   signature?: Buffer;
   responderId?: { byName?: Buffer; byKeyHash?: Buffer };
 }
 
-function generalizedTime(node: DerNode): Date {
-  const t = node.content.toString('latin1');
-  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d+)?Z$/.exec(t);
-  if (!m) throw new OcspError('bad time in OCSP response');
-  return new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${m[7] ?? ''}Z`);
+const basicResponseSchema = (): asn1js.Sequence =>
+  new asn1js.Sequence({
+    value: [
+      new asn1js.Sequence({ name: 'tbs' }),
+      new asn1js.Sequence({ name: 'signatureAlgorithm' }),
+      new asn1js.Any({ name: 'signature' }),
+      new asn1js.Constructed({ name: 'certs', optional: true, idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.Sequence({ name: 'certList' })] }),
+    ],
+  });
+
+function singleStatus(single: pkijs.SingleResponse): SingleStatus {
+  const base = { certId: certIdOf(single.certID), thisUpdate: single.thisUpdate, nextUpdate: single.nextUpdate ?? null };
+  const status = single.certStatus as Block;
+  if (status.idBlock.tagClass !== 3) throw new OcspError('bad certificate status');
+  if (status.idBlock.tagNumber === 0) return { ...base, status: 'good' };
+  if (status.idBlock.tagNumber === 1) {
+    const [time, reason] = elementsOf(status, 2, 'revoked info');
+    if (!time) throw new OcspError('revoked status without a time');
+    const reasonValue = reason && reason.idBlock.tagClass === 3 && reason.idBlock.tagNumber === 0 ? elementsOf(reason, 1, 'revocation reason')[0] : undefined;
+    return { ...base, status: 'revoked', revokedAt: timeOf(time, 'revocation time'), reason: reasonValue ? smallInteger(reasonValue, 'revocation reason') : undefined };
+  }
+  return { ...base, status: 'unknown' };
 }
+
+/** The nonce extension's value: the nonce inside its OCTET STRING, or the value itself when not wrapped. */
+function nonceOf(extensions: pkijs.Extension[] | undefined): Buffer | undefined {
+  const ext = extensions?.find((e) => e.extnID === OCSP.nonce);
+  if (!ext) return undefined;
+  const value = octetsOf(ext.extnValue as Block, 'nonce');
+  try {
+    const inner = decodeBer(value, 'nonce', SMALL_LIMITS);
+    return isUniversal(inner, 4) ? octetsOf(inner, 'nonce') : value;
+  } catch {
+    return value;
+  }
+}
+
+function parseBasic(bytes: Buffer, responseStatus: number): ParsedOcspResponse {
+  const named = matchSchema(decodeBer(bytes, 'basic OCSP response', OCSP_LIMITS), basicResponseSchema(), 'basic OCSP response');
+  const data = new pkijs.ResponseData({ schema: named.tbs! });
+  if (data.responses.length > MAX_SINGLE_RESPONSES) throw new OcspError('the OCSP response has too many entries');
+  const signatureAlgorithm = new pkijs.AlgorithmIdentifier({ schema: named.signatureAlgorithm! });
+  const certificates = named.certList ? elementsOf(named.certList, MAX_CERTIFICATES, 'responder certificates').map(rawOf) : [];
+  const responder = data.responderID;
+  return {
+    responseStatus,
+    producedAt: data.producedAt,
+    responses: data.responses.map(singleStatus),
+    nonce: nonceOf(data.responseExtensions),
+    certificates,
+    // RFC 6960: the signature is over the DER encoding of tbsResponseData (the bytes sent, when they are DER).
+    tbs: toDer(named.tbs!),
+    signatureAlgorithm: signatureAlgorithm.algorithmId,
+    signatureAlgorithmParams: signatureAlgorithm.algorithmParams as Block | undefined,
+    signature: bitStringBytes(named.signature!, 'OCSP signature'),
+    responderId: responder instanceof pkijs.RelativeDistinguishedNames ? { byName: Buffer.from(responder.valueBeforeDecode) } : { byKeyHash: octetsOf(responder as Block, 'responder key hash') },
+  };
+}
+
+// OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED, responseBytes [0] EXPLICIT SEQUENCE { responseType, response OCTET STRING } OPTIONAL }
+// (pkijs's schema takes the OCTET STRING only in primitive form; BER may send it constructed).
+const responseSchema = (): asn1js.Sequence =>
+  new asn1js.Sequence({
+    value: [
+      new asn1js.Enumerated({ name: 'status' }),
+      new asn1js.Constructed({ optional: true, idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ name: 'type' }), new asn1js.Any({ name: 'response' })] })] }),
+    ],
+  });
 
 export function parseOcspResponse(der: Buffer): ParsedOcspResponse {
   try {
-    const top = children(readNode(der));
-    const responseStatus = top[0]!.content[0] ?? 255;
-    if (responseStatus !== 0 || !top[1]) return { responseStatus, responses: [], certificates: [] };
-    const [type, octets] = children(children(top[1])[0]!);
-    if (decodeOid(type!) !== OCSP.basic) throw new OcspError('not a basic OCSP response');
-    const basic = children(readNode(octets!.content));
-    const tbs = basic[0]!;
-    const fields = children(tbs);
-    let i = fields[0]?.tag === 0xa0 ? 1 : 0;
-    const responder = fields[i++]!;
-    const producedAt = generalizedTime(fields[i++]!);
-    const responses: SingleStatus[] = children(fields[i++]!).map((single) => {
-      const parts = children(single);
-      const certId = decodeCertId(parts[0]!);
-      const statusNode = parts[1]!;
-      const thisUpdate = generalizedTime(parts[2]!);
-      const next = parts.slice(3).find((p) => p.tag === 0xa0);
-      const base = { certId, thisUpdate, nextUpdate: next ? generalizedTime(children(next)[0]!) : null };
-      if (statusNode.tag === 0x80) return { ...base, status: 'good' as const };
-      if (statusNode.tag === 0xa1) {
-        const info = children(statusNode);
-        const reasonNode = info.find((n) => n.tag === 0xa0);
-        return { ...base, status: 'revoked' as const, revokedAt: generalizedTime(info[0]!), reason: reasonNode ? children(reasonNode)[0]!.content[0] : undefined };
-      }
-      return { ...base, status: 'unknown' as const };
-    });
-    let nonce: Buffer | undefined;
-    const exts = fields.slice(i).find((f) => f.tag === 0xa1);
-    if (exts) {
-      for (const ext of children(children(exts)[0]!)) {
-        const parts = children(ext);
-        if (decodeOid(parts[0]!) === OCSP.nonce) {
-          const value = parts[parts.length - 1]!.content;
-          const inner = readNode(value);
-          nonce = inner.tag === 0x04 ? inner.content : value;
-        }
-      }
-    }
-    const certsNode = basic.find((n) => n.tag === 0xa0);
-    return {
-      responseStatus,
-      producedAt,
-      responses,
-      nonce,
-      certificates: certsNode ? children(children(certsNode)[0]!).map((c) => c.raw) : [],
-      tbs: tbs.raw,
-      signatureAlgorithm: decodeOid(children(basic[1]!)[0]!),
-      signature: basic[2]!.content.subarray(1),
-      responderId: responder.tag === 0xa1 ? { byName: children(responder)[0]!.raw } : { byKeyHash: children(responder)[0]!.content },
-    };
+    const named = matchSchema(decodeBer(der, 'OCSP response', OCSP_LIMITS), responseSchema(), 'OCSP response');
+    const responseStatus = smallInteger(named.status!, 'OCSP response status');
+    if (responseStatus !== 0 || !named.response) return { responseStatus, responses: [], certificates: [] };
+    if (oidOf(named.type!, 'OCSP response type') !== OCSP.basic) throw new OcspError('not a basic OCSP response');
+    return parseBasic(octetsOf(named.response, 'response bytes'), responseStatus);
   } catch (err) {
     if (err instanceof OcspError) throw err;
-    throw new OcspError(`the OCSP response cannot be parsed: ${(err as Error).message}`);
+    if (isParseFailure(err)) throw new OcspError(`the OCSP response cannot be parsed: ${err.message}`);
+    throw err;
   }
 }
 
 function signedBy(response: ParsedOcspResponse, signerDer: Buffer): boolean {
-  const hash = SIG_HASH[response.signatureAlgorithm ?? ''];
-  if (!hash || !response.tbs || !response.signature) return false;
+  if (!response.signatureAlgorithm || !response.tbs || !response.signature) return false;
+  const scheme = resolveScheme(response.signatureAlgorithm, response.signatureAlgorithmParams, '');
+  if (isUnsupported(scheme)) return false;
   try {
-    const key = createPublicKey(new X509Certificate(signerDer).publicKey.export({ format: 'pem', type: 'spki' }));
-    return verify(hash, response.tbs, key, response.signature);
+    return verifyWithScheme([response.tbs], new X509Certificate(signerDer).publicKey, scheme, response.signature);
   } catch {
     return false;
   }
@@ -199,12 +237,5 @@ export function checkOcspSigner(response: ParsedOcspResponse, issuerDer: Buffer)
 
 /** OCSP responder URLs from a certificate's authorityInfoAccess. */
 export function ocspUrls(certDer: Buffer): string[] {
-  const ext = readCertFields(certDer).extensions.get(OCSP.aia);
-  if (!ext) return [];
-  const urls: string[] = [];
-  for (const access of children(readNode(ext.value))) {
-    const [method, location] = children(access);
-    if (decodeOid(method!) === OCSP.accessMethod && location?.tag === 0x86) urls.push(location.content.toString('latin1'));
-  }
-  return urls.filter((u) => /^https?:\/\//.test(u));
+  return authorityInfoAccessUris(readCertFields(certDer), OCSP.accessMethod).filter((u) => /^https?:\/\//.test(u));
 }

@@ -1,5 +1,4 @@
-import { children, readNode } from '../pki/der.js';
-import { EXT, readCertFields } from '../pki/cert-fields.js';
+import { crlDistributionUris, readCertFields } from '../pki/cert-fields.js';
 import type { RevocationEvidence } from '../validation/report.js';
 import type { RevocationChecker } from '../validation/engine.js';
 import { crlSignedBy, CrlError, parseCrl, type ParsedCrl } from './crl.js';
@@ -9,21 +8,7 @@ const MAX_CRL_BYTES = 20 * 1024 * 1024;
 
 /** HTTP(S) URLs of a certificate's CRL distribution points. */
 export function crlUrls(certDer: Buffer): string[] {
-  const ext = readCertFields(certDer).extensions.get(EXT.crlDistributionPoints);
-  if (!ext) return [];
-  const urls: string[] = [];
-  for (const point of children(readNode(ext.value))) {
-    for (const part of children(point)) {
-      if (part.tag !== 0xa0) continue; // distributionPoint
-      for (const name of children(part)) {
-        if (name.tag !== 0xa0) continue; // fullName
-        for (const general of children(name)) {
-          if (general.tag === 0x86) urls.push(general.content.toString('latin1'));
-        }
-      }
-    }
-  }
-  return urls.filter((u) => /^https?:\/\//.test(u));
+  return crlDistributionUris(readCertFields(certDer)).filter((u) => /^https?:\/\//.test(u));
 }
 
 export interface StatusCheckerOptions {

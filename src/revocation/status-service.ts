@@ -3,8 +3,7 @@ import { readCertFields } from '../pki/cert-fields.js';
 import type { RevocationChecker } from '../validation/engine.js';
 import type { RevocationEvidence } from '../validation/report.js';
 import type { CachedStatus, StatusCache } from './cache.js';
-import { children, readNode } from '../pki/der.js';
-import { certIdFor, decodeCertId, publicKeyBits, type CertId } from './ocsp.js';
+import { certIdFor, parseOcspRequest, publicKeyBits, type CertId } from './ocsp.js';
 
 const ocspKey = (id: CertId): string => `${id.hashAlgorithm}:${id.issuerNameHash.toString('hex')}:${id.issuerKeyHash.toString('hex')}:${id.serialHex}`;
 import { combineEvidence, type StatusChecker } from './status-checker.js';
@@ -97,10 +96,9 @@ export class StatusService implements RevocationChecker {
   async cachedOcspResponse(request: Buffer): Promise<Buffer | undefined> {
     let id: CertId;
     try {
-      const tbs = children(children(readNode(request))[0]!);
-      const list = children(tbs.find((n) => n.tag === 0x30)!);
-      if (list.length !== 1) return undefined;
-      id = decodeCertId(children(list[0]!)[0]!);
+      const { certIds } = parseOcspRequest(request);
+      if (certIds.length !== 1) return undefined;
+      id = certIds[0]!;
     } catch {
       return undefined;
     }

@@ -7,7 +7,8 @@ import { issueSealCertificateFromCsr } from '../../src/devpki/issue.js';
 import { PdfDocument } from '../../src/pdf/document.js';
 import { findSignatures } from '../../src/pdf/signatures.js';
 import { buildCertificationRequest } from '../../src/pki/csr.js';
-import { readNode } from '../../src/pki/der.js';
+import { decodeBer, rawOf } from '../../src/pki/asn1.js';
+import { CMS_LIMITS } from '../../src/pki/cms-parse.js';
 import { derToPem } from '../../src/pki/pem.js';
 import { HsmError } from '../../src/pki/pkcs11/errors.js';
 import { generateTokenKey, type TokenKeyType } from '../../src/pki/pkcs11/keygen.js';
@@ -70,7 +71,7 @@ function opensslVerifies(pdf: Buffer): { ok: boolean; output: string } {
   const sig = findSignatures(PdfDocument.load(pdf))[0]!;
   const [a, b, c, d] = sig.byteRange!;
   const dir = tempDir('cms');
-  writeFileSync(path.join(dir, 'sig.der'), readNode(sig.contents!).raw);
+  writeFileSync(path.join(dir, 'sig.der'), rawOf(decodeBer(sig.contents!, 'CMS', CMS_LIMITS, true)));
   writeFileSync(path.join(dir, 'content.bin'), Buffer.concat([pdf.subarray(a!, a! + b!), pdf.subarray(c!, c! + d!)]));
   writeFileSync(path.join(dir, 'root.pem'), derToPem(pki.root.certDer));
   const result = spawnSync(

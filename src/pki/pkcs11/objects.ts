@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { decodeOid, readNode } from '../der.js';
+import { decodeBer, isUniversal, octetsOf, oidOf, SMALL_LIMITS } from '../asn1.js';
 import type { SignerKeyInfo } from '../signer.js';
 import { P11, type Handle, type Template } from './binding.js';
 import { HsmError } from './errors.js';
@@ -48,7 +48,12 @@ function attributes({ lib, session }: SessionContext, handle: Handle, types: num
 const ulong = (value: Buffer): number => (value.length >= 4 ? value.readUInt32LE(0) : value[0]!);
 
 function curveOf(ecParams: Buffer): CurveName {
-  const oid = decodeOid(readNode(ecParams));
+  let oid: string;
+  try {
+    oid = oidOf(decodeBer(ecParams, 'EC parameters', SMALL_LIMITS), 'EC parameters');
+  } catch {
+    throw new HsmError('key_missing', 'the token key has EC parameters that are not a named curve');
+  }
   const curve = (Object.keys(CURVE_OIDS) as CurveName[]).find((c) => CURVE_OIDS[c] === oid);
   if (!curve) throw new HsmError('key_missing', `the token key is on curve ${oid}, which seals do not use`);
   return curve;
@@ -73,8 +78,9 @@ export function privateKeyInfo(ctx: SessionContext, handle: Handle): SignerKeyIn
 /** CKA_EC_POINT is a DER OCTET STRING around the point; a few modules return the bare point. */
 function uncompressedPoint(value: Buffer): Buffer {
   try {
-    const node = readNode(value);
-    if (node.tag === 0x04 && node.raw.length === value.length && node.content[0] === 0x04) return node.content;
+    const node = decodeBer(value, 'EC point', SMALL_LIMITS);
+    const point = isUniversal(node, 4) ? octetsOf(node, 'EC point') : undefined;
+    if (point && point[0] === 0x04) return point;
   } catch {
     // not DER: the bare point
   }

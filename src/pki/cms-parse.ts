@@ -1,0 +1,190 @@
+/**
+ * Reads CMS SignedData (RFC 5652) from PDF signatures and timestamp tokens.
+ *
+ * Decoding is asn1js (BER: indefinite lengths, constructed OCTET STRINGs, as `openssl cms
+ * -stream`, Java signers and many products write them); ContentInfo, AlgorithmIdentifier,
+ * IssuerAndSerialNumber and Attribute are pkijs classes. SignedData and SignerInfo are matched
+ * with asn1js schemas of our own, because pkijs's insist on primitive strings (a BER signature
+ * value or message digest may be constructed) and parse every embedded certificate, where we
+ * keep certificates as the bytes sent. The signed attributes are kept exactly as sent, and in
+ * their DER encoding when they came in BER (RFC 5652 5.4: the signature is over the DER SET OF).
+ */
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { decodeBer, elementsOf, integerHex, isParseFailure, isUniversal, matchSchema, octetsOf, oidOf, rawOf, smallInteger, stringContents, toDer, type Block } from './asn1.js';
+import { digestNameOf, SHAKE256_LEN } from './digests.js';
+import { OID } from './oids.js';
+
+export type CmsErrorCode = 'MALFORMED' | 'NOT_SIGNED_DATA' | 'NO_SIGNER' | 'UNSUPPORTED';
+
+export class CmsError extends Error {
+  override name = 'CmsError';
+  constructor(
+    readonly code: CmsErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Bounds on what one CMS may hold. */
+export const CMS_LIMITS = {
+  maxBytes: 16 * 1024 * 1024,
+  maxNodes: 500_000,
+  maxCertificates: 256,
+  maxSigners: 16,
+  maxAttributes: 64,
+  maxAttributeValues: 16,
+} as const;
+
+/** One attribute value: its encoding as sent and the decoded element. */
+export interface AttributeValue {
+  readonly raw: Buffer;
+  readonly block: Block;
+}
+
+export interface ParsedSignerInfo {
+  sid: { kind: 'issuerSerial'; issuerDer: Buffer; serialHex: string } | { kind: 'ski'; keyIdHex: string };
+  /** The digest algorithm's name (see digests.ts), or its OID when unknown. */
+  digestAlgorithm: string;
+  digestAlgorithmOid: string;
+  /** The signed attributes as the DER SET OF the signature is over (RFC 5652 5.4). */
+  signedAttrsDer: Buffer | null;
+  /** The signed attributes as sent, re-tagged as SET (0x31); differs from signedAttrsDer when sent in BER. */
+  signedAttrsAsSent: Buffer | null;
+  signedAttrsEncoding: 'der' | 'ber' | null;
+  signedAttrsInDerOrder: boolean;
+  /** When the attributes are not in DER order: their DER SET OF sorted as DER requires. */
+  signedAttrsDerSorted: Buffer | null;
+  signedAttrs: Map<string, AttributeValue[]>;
+  signatureAlgorithm: { oid: string; params: Block | undefined };
+  signature: Buffer;
+  unsignedAttrs: Map<string, AttributeValue[]>;
+}
+
+export interface ParsedSignedData {
+  certificates: Buffer[];
+  eContentType: string;
+  encapsulatedContent: Buffer | null;
+  signers: ParsedSignerInfo[];
+}
+
+const signedDataSchema = (): asn1js.Sequence =>
+  new asn1js.Sequence({
+    value: [
+      new asn1js.Integer({ name: 'version' }),
+      new asn1js.Set({ name: 'digestAlgorithms' }),
+      new asn1js.Sequence({
+        name: 'encap',
+        value: [new asn1js.ObjectIdentifier({ name: 'eContentType' }), new asn1js.Constructed({ optional: true, idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.Any({ name: 'eContent' })] })],
+      }),
+      new asn1js.Constructed({ name: 'certificates', optional: true, idBlock: { tagClass: 3, tagNumber: 0 } }),
+      new asn1js.Constructed({ name: 'crls', optional: true, idBlock: { tagClass: 3, tagNumber: 1 } }),
+      new asn1js.Set({ name: 'signerInfos' }),
+    ],
+  });
+
+const signerInfoSchema = (): asn1js.Sequence =>
+  new asn1js.Sequence({
+    value: [
+      new asn1js.Integer({ name: 'version' }),
+      new asn1js.Any({ name: 'sid' }),
+      new asn1js.Sequence({ name: 'digestAlgorithm' }),
+      new asn1js.Constructed({ name: 'signedAttrs', optional: true, idBlock: { tagClass: 3, tagNumber: 0 } }),
+      new asn1js.Sequence({ name: 'signatureAlgorithm' }),
+      new asn1js.Any({ name: 'signature' }),
+      new asn1js.Constructed({ name: 'unsignedAttrs', optional: true, idBlock: { tagClass: 3, tagNumber: 1 } }),
+    ],
+  });
+
+function attributes(block: Block, signed: boolean): Map<string, AttributeValue[]> {
+  const map = new Map<string, AttributeValue[]>();
+  for (const element of elementsOf(block, CMS_LIMITS.maxAttributes, signed ? 'signed attributes' : 'unsigned attributes')) {
+    const attribute = new pkijs.Attribute({ schema: element });
+    if (attribute.values.length > CMS_LIMITS.maxAttributeValues) throw new CmsError('MALFORMED', `the attribute ${attribute.type} has too many values`);
+    if (signed && map.has(attribute.type)) throw new CmsError('MALFORMED', `the signed attributes contain ${attribute.type} twice`);
+    const values = (attribute.values as Block[]).map((v) => ({ raw: rawOf(v), block: v }));
+    map.set(attribute.type, [...(map.get(attribute.type) ?? []), ...values]);
+  }
+  return map;
+}
+
+function signerId(sid: Block): ParsedSignerInfo['sid'] {
+  if (isUniversal(sid, 16)) {
+    const ias = new pkijs.IssuerAndSerialNumber({ schema: sid });
+    return { kind: 'issuerSerial', issuerDer: Buffer.from(ias.issuer.valueBeforeDecode), serialHex: integerHex(ias.serialNumber, 'signer serial number') };
+  }
+  if (sid.idBlock.tagClass === 3 && sid.idBlock.tagNumber === 0) return { kind: 'ski', keyIdHex: stringContents(sid).toString('hex') };
+  throw new CmsError('MALFORMED', 'the signer identifier is neither issuer and serial number nor a key identifier');
+}
+
+type SignedAttributes = Pick<ParsedSignerInfo, 'signedAttrsDer' | 'signedAttrsAsSent' | 'signedAttrsEncoding' | 'signedAttrsInDerOrder' | 'signedAttrsDerSorted' | 'signedAttrs'>;
+
+function signedAttributes(block: Block): SignedAttributes {
+  const signedAttrs = attributes(block, true);
+  const asSent = Buffer.from(rawOf(block));
+  asSent[0] = 0x31; // [0] IMPLICIT -> SET OF: the tag is one byte either way
+  const der = toDer(block);
+  der[0] = 0x31;
+  const encodings = elementsOf(block, CMS_LIMITS.maxAttributes, 'signed attributes').map((a) => toDer(a));
+  const inOrder = encodings.every((e, k) => k === 0 || Buffer.compare(encodings[k - 1]!, e) <= 0);
+  const body = Buffer.concat(encodings);
+  return {
+    signedAttrs,
+    signedAttrsAsSent: asSent,
+    signedAttrsDer: der,
+    signedAttrsEncoding: der.equals(asSent) ? 'der' : 'ber',
+    signedAttrsInDerOrder: inOrder,
+    // Same length as `der`, so its SET header stays valid.
+    signedAttrsDerSorted: inOrder ? null : Buffer.concat([der.subarray(0, der.length - body.length), ...[...encodings].sort(Buffer.compare)]),
+  };
+}
+
+function parseSignerInfo(block: Block): ParsedSignerInfo {
+  const named = matchSchema(block, signerInfoSchema(), 'signer information');
+  const digestAlgorithm = new pkijs.AlgorithmIdentifier({ schema: named.digestAlgorithm! });
+  const digestAlgorithmOid = digestAlgorithm.algorithmId;
+  const digestParams = digestAlgorithm.algorithmParams as Block | undefined;
+  const outputBits = digestAlgorithmOid === SHAKE256_LEN && digestParams ? smallInteger(digestParams, 'SHAKE256 output length') : undefined;
+  const signatureAlgorithm = new pkijs.AlgorithmIdentifier({ schema: named.signatureAlgorithm! });
+  const attrs = named.signedAttrs
+    ? signedAttributes(named.signedAttrs)
+    : { signedAttrs: new Map<string, AttributeValue[]>(), signedAttrsAsSent: null, signedAttrsDer: null, signedAttrsEncoding: null, signedAttrsInDerOrder: true, signedAttrsDerSorted: null };
+  return {
+    sid: signerId(named.sid!),
+    digestAlgorithm: digestNameOf(digestAlgorithmOid, outputBits) ?? digestAlgorithmOid,
+    digestAlgorithmOid,
+    ...attrs,
+    signatureAlgorithm: { oid: signatureAlgorithm.algorithmId, params: signatureAlgorithm.algorithmParams as Block | undefined },
+    signature: octetsOf(named.signature!, 'signature value'),
+    unsignedAttrs: named.unsignedAttrs ? attributes(named.unsignedAttrs, false) : new Map<string, AttributeValue[]>(),
+  };
+}
+
+function parseUnchecked(bytes: Buffer): ParsedSignedData {
+  const root = decodeBer(bytes, 'CMS structure', CMS_LIMITS, true);
+  const contentInfo = new pkijs.ContentInfo({ schema: root });
+  if (contentInfo.contentType !== OID.signedData) throw new CmsError('NOT_SIGNED_DATA', 'the CMS is not SignedData');
+  const named = matchSchema(contentInfo.content as Block, signedDataSchema(), 'SignedData');
+  const eContentType = oidOf(named.eContentType!, 'encapsulated content type');
+  const encapsulatedContent = named.eContent ? octetsOf(named.eContent, 'encapsulated content') : null;
+  const certificates = named.certificates
+    ? elementsOf(named.certificates, CMS_LIMITS.maxCertificates, 'certificate set')
+        .filter((c) => isUniversal(c, 16)) // attribute and other certificate formats are not used here
+        .map(rawOf)
+    : [];
+  const signers = elementsOf(named.signerInfos!, CMS_LIMITS.maxSigners, 'signer infos').map(parseSignerInfo);
+  if (signers.length === 0) throw new CmsError('NO_SIGNER', 'the CMS has no signer');
+  return { certificates, eContentType, encapsulatedContent, signers };
+}
+
+/** Parses CMS SignedData in DER or BER (a PDF's /Contents: zero padding allowed after it). */
+export function parseSignedData(bytes: Buffer): ParsedSignedData {
+  try {
+    return parseUnchecked(bytes);
+  } catch (err) {
+    if (err instanceof CmsError) throw err;
+    if (isParseFailure(err)) throw new CmsError('MALFORMED', `the CMS is malformed: ${err.message}`);
+    throw err;
+  }
+}
