@@ -17,6 +17,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY templates ./templates
+COPY policies ./policies
 RUN mkdir -p /data && chown node:node /data
 USER node
 ENV NODE_ENV=production DATA_DIR=/data PORT=8080

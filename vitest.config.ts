@@ -21,8 +21,9 @@ export default defineConfig({
         test: {
           name: 'postgres',
           include: STORAGE_TESTS,
-          // brings its own PostgreSQL, to stop it, so one pass is enough
-          exclude: ['test/store/postgres-outage.test.ts'],
+          // brings its own PostgreSQL, to stop it, so one pass is enough; the parser fuzzers use
+          // the service only to seal their seed files, and storage does not change what they test
+          exclude: ['test/store/postgres-outage.test.ts', 'test/validation/hostile.test.ts', 'test/ops/fuzz-parsers.test.ts'],
           env: { TEST_DATABASE: 'postgres' },
           globalSetup: ['test/helpers/postgres-setup.ts'],
         },

@@ -23,6 +23,7 @@ import { AuditLog } from './audit/log.js';
 import { Metrics } from './http/metrics.js';
 import { HttpTimestamper } from './pki/timestamper.js';
 import type { ValidationContext } from './validation/engine.js';
+import { defaultValidationPolicy, loadValidationPolicy } from './validation/policy.js';
 import type { EvidenceSource } from './signing/levels.js';
 import { ApiClientStore, ROLES } from './store/api-clients.js';
 import type { Db } from './store/db.js';
@@ -175,6 +176,7 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       intermediates: devPki ? [devPki.sealCa.certDer] : [],
       revocation: status,
       lookupSeal: (certDer: Buffer) => seals.findByCertificate(certDer),
+      policy: config.validationPolicyFile ? loadValidationPolicy(config.validationPolicyFile) : defaultValidationPolicy(),
     };
     const tsa = devPki ? new DevTimeStampAuthority(devPki.tsa, [devPki.sealCa.certDer, devPki.root.certDer]) : undefined;
     const timestamper = config.tsa ? new HttpTimestamper(config.tsa.url, { username: config.tsa.username, password: config.tsa.password }) : tsa;

@@ -27,6 +27,7 @@ const EnvSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /** PEM bundle of trust anchors for signature validation (the dev root is added in the embedded default). */
   TRUST_ANCHORS: z.string().optional(),
+  VALIDATION_POLICY: z.string().optional(),
   /** RFC 3161 TSA for levels B-T and above; the embedded default uses its own development TSA. */
   TSA_URL: z.string().url().optional(),
   /** Shared certificate-status cache (redis://, rediss://); without it an in-process cache. */
@@ -67,6 +68,8 @@ export interface Config {
   devPki: boolean;
   database: DatabaseTarget;
   trustAnchorsFile: string | undefined;
+  /** The validation policy file (JSON); the default policy of `policies/` when unset. */
+  validationPolicyFile: string | undefined;
   tsa: { url: string; username?: string; password?: string } | undefined;
   redis: RedisTarget | undefined;
   revocationTimeoutMs: number;
@@ -123,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devPki: e.DEV_PKI === 'true',
     database,
     trustAnchorsFile: e.TRUST_ANCHORS ? path.resolve(e.TRUST_ANCHORS) : undefined,
+    validationPolicyFile: e.VALIDATION_POLICY ? path.resolve(e.VALIDATION_POLICY) : undefined,
     redis: redisTarget(e),
     revocationTimeoutMs: e.REVOCATION_TIMEOUT_MS,
     publicRateLimit: e.PUBLIC_RATE_LIMIT,

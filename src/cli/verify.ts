@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PdfError } from '../pdf/errors.js';
 import { pemToDerList } from '../pki/pem.js';
+import { defaultValidationPolicy, loadValidationPolicy } from '../validation/policy.js';
 import { validatePdf } from '../validation/engine.js';
 import type { ValidationReport } from '../validation/report.js';
 
@@ -49,23 +50,25 @@ async function main(): Promise<number> {
       intermediates: { type: 'string', multiple: true, default: [] },
       at: { type: 'string' },
       'password-file': { type: 'string' },
+      policy: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help || positionals.length === 0) {
-    process.stdout.write('usage: verify [--json] [--trust roots.pem]... [--intermediates cas.pem]... [--at 2030-01-01T00:00:00Z] [--password-file FILE] <file.pdf>...\n');
+    process.stdout.write('usage: verify [--json] [--trust roots.pem]... [--intermediates cas.pem]... [--at 2030-01-01T00:00:00Z] [--password-file FILE] [--policy policy.json] <file.pdf>...\n');
     return values.help ? 0 : 2;
   }
   const validationTime = values.at ? new Date(values.at) : undefined;
   if (validationTime && Number.isNaN(validationTime.getTime())) throw new Error(`--at: not a date: ${values.at}`);
   const trustAnchors = (values.trust as string[]).flatMap(pemBundle);
+  const policy = values.policy ? loadValidationPolicy(values.policy as string) : defaultValidationPolicy();
   const passwordFile = values['password-file'] as string | undefined;
   const password = passwordFile ? readFileSync(passwordFile, 'utf8').replace(/\r?\n$/, '') : undefined;
   const intermediates = (values.intermediates as string[]).flatMap(pemBundle);
   let worst = 0;
   for (const file of positionals) {
     try {
-      const report = await validatePdf(readFileSync(file), { trustAnchors, intermediates, validationTime, ...(password ? { password } : {}) });
+      const report = await validatePdf(readFileSync(file), { trustAnchors, intermediates, validationTime, policy, ...(password ? { password } : {}) });
       if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else printSummary(file, report);
       if (report.signatures.length === 0 || report.document.passed < report.document.signatures) worst = Math.max(worst, 1);

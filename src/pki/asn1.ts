@@ -39,10 +39,13 @@ export const SMALL_LIMITS: DecodeLimits = { maxBytes: 256 * 1024, maxNodes: 20_0
 const MAX_DEPTH = 64;
 
 /**
- * Decodes one BER element that must fill `bytes`; with `allowZeroPadding`, zero bytes after it
- * are accepted (a PDF's /Contents is padded with zeros). Throws Asn1Error with a readable reason.
+ * Decodes one BER element that must fill `bytes`; with `allowTrailingBytes`, bytes after it are
+ * ignored: a PDF's /Contents is the CMS followed by padding, usually zeros, but some writers
+ * leave other bytes there (an encrypting writer may encrypt the whole placeholder before putting
+ * the CMS over its start). The element's own length says where it ends, and the padding is not
+ * signed by anyone, so what follows cannot change the verdict. Throws Asn1Error with a reason.
  */
-export function decodeBer(bytes: Uint8Array, what: string, limits: DecodeLimits, allowZeroPadding = false): Block {
+export function decodeBer(bytes: Uint8Array, what: string, limits: DecodeLimits, allowTrailingBytes = false): Block {
   if (bytes.length === 0) throw new Asn1Error(`the ${what} is empty`);
   if (bytes.length > limits.maxBytes) throw new Asn1Error(`the ${what} is larger than ${limits.maxBytes} bytes`);
   let decoded: asn1js.FromBerResult;
@@ -53,7 +56,7 @@ export function decodeBer(bytes: Uint8Array, what: string, limits: DecodeLimits,
   }
   if (decoded.offset === -1 || decoded.result.error) throw new Asn1Error(`the ${what} is not valid BER: ${decoded.result.error || 'unreadable'}`);
   const rest = bytes.subarray(decoded.offset);
-  if (rest.length > 0 && (!allowZeroPadding || rest.some((b) => b !== 0))) throw new Asn1Error(`the ${what} has data after its end`);
+  if (rest.length > 0 && !allowTrailingBytes) throw new Asn1Error(`the ${what} has data after its end`);
   return decoded.result;
 }
 

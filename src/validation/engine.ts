@@ -9,15 +9,15 @@ import { CmsError, contentOf, parseSignedData, verifySignerInfo, type SignerVeri
 import { validatePath, type PathCertificate, type PathResult } from '../pki/path-validate.js';
 import { signatureValueDigest, verifyTimeStampToken } from '../pki/timestamp-token.js';
 import { judgeChanges, modificationConstraints } from './change-judgement.js';
+import { conditionsFor } from './conditions.js';
+import { defaultValidationPolicy, judgeSignature, type SignatureFacts, type ValidationPolicy } from './policy.js';
 import { analyseRevisions } from './changes/analyse.js';
 import { revisionsOf, type RevisionInfo } from './revisions.js';
 import type {
   CertificateSummary,
-  Indication,
   RevocationEvidence,
   SignatureReport,
   StatutoryConditions,
-  SubIndication,
   TimestampReport,
   ValidationReport,
 } from './report.js';
@@ -40,6 +40,8 @@ export interface ValidationContext {
   revocation?: RevocationChecker;
   /** The password of an encrypted PDF, when the empty user password does not open it. */
   password?: string;
+  /** What is accepted (algorithms, key sizes, required attributes); the default policy otherwise. */
+  policy?: ValidationPolicy;
   /** Validate from the evidence in the file only: no CRL or OCSP is fetched. */
   offline?: boolean;
   /** Names the registered seal a signer certificate belongs to. */
@@ -208,6 +210,7 @@ function summaryOfDer(der: Buffer): string {
  */
 export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promise<ValidationReport> {
   const validationTime = ctx.validationTime ?? new Date();
+  const policy = ctx.policy ?? defaultValidationPolicy();
   const doc = PdfDocument.load(bytes, ctx.pdfLimits, { password: ctx.password });
   const revisions = revisionsOf(doc);
   const entries = findSignatures(doc);
@@ -216,7 +219,7 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
   const dssOcsps = dssStreams(doc, 'OCSPs');
   const stamps = archiveTimestamps(bytes, entries, revisions, ctx.trustAnchors, [...dssCerts, ...(ctx.intermediates ?? [])], validationTime);
   const reports: SignatureReport[] = [];
-  const pending: Array<{ report: SignatureReport; entry: SignatureEntry; decision: DecisionInput }> = [];
+  const pending: Array<{ report: SignatureReport; entry: SignatureEntry; decision: SignatureFacts }> = [];
   let maxCoveredEnd = 0;
 
   for (const entry of entries) {
@@ -252,6 +255,7 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
       changesAfterSigning: { permitted: true, changes: [] },
       indication: 'INDETERMINATE',
       subIndication: null,
+      failedConstraint: null,
       conditions: undefined as unknown as StatutoryConditions,
       problems,
     };
@@ -347,9 +351,10 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
     if (certified) report.certification = { permission: certified.permission };
     else if (entry.docMdpPermission) report.problems.push('the signature carries a DocMDP reference, but the document catalog does not name it as the certification (/Perms /DocMDP): it certifies nothing');
     if (report.revision !== null) judgeChanges(report, steps, constraints);
-    const [indication, subIndication] = decide(report, decision);
-    report.indication = indication;
-    report.subIndication = subIndication;
+    const { verdict, failed } = judgeSignature(policy, report, decision);
+    [report.indication, report.subIndication] = verdict;
+    report.failedConstraint = failed ?? null;
+    if (failed) report.problems.push(`policy "${policy.name}": ${failed.detail} (${failed.constraint})`);
     report.conditions = conditionsFor(report, decision.verification, decision.path);
     reports.push(report);
   }
@@ -361,6 +366,7 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
   const passed = reports.filter((r) => r.indication === 'TOTAL_PASSED').length;
   return {
     validationTime: validationTime.toISOString(),
+    policy: policy.name,
     document: {
       bytes: bytes.length,
       sha256: createHash('sha256').update(bytes).digest('hex'),
@@ -377,83 +383,3 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
   };
 }
 
-interface DecisionInput {
-  formatFailure: boolean;
-  verification: SignerVerification | undefined;
-  signerDer: Buffer | null;
-  path: PathResult | undefined;
-  poe: Date;
-  validationTime: Date;
-}
-
-function decide(report: SignatureReport, input: DecisionInput): [Indication, SubIndication | null] {
-  const { verification, path } = input;
-  if (input.formatFailure || !verification || report.coverage === 'partial') return ['TOTAL_FAILED', 'FORMAT_FAILURE'];
-  if (report.integrity.messageDigestMatches === false) return ['TOTAL_FAILED', 'HASH_FAILURE'];
-  if (!input.signerDer) return ['INDETERMINATE', 'NO_SIGNING_CERTIFICATE_FOUND'];
-  if (verification.signatureValid !== true) return ['TOTAL_FAILED', 'SIG_CRYPTO_FAILURE'];
-  if (report.integrity.signingCertificateReference === 'mismatch') return ['INDETERMINATE', 'NO_SIGNING_CERTIFICATE_FOUND'];
-  if (!path || !path.trustAnchorReached) return ['INDETERMINATE', 'NO_CERTIFICATE_CHAIN_FOUND'];
-  if (path.status === 'CHAIN_CONSTRAINTS_FAILURE') return ['INDETERMINATE', 'CHAIN_CONSTRAINTS_FAILURE'];
-  const leafWindow = path.outOfValidity.find((o) => o.index === 0);
-  if (path.status === 'NOT_YET_VALID' || leafWindow?.reason === 'not yet valid') return ['TOTAL_FAILED', 'NOT_YET_VALID'];
-  if (path.status === 'EXPIRED') {
-    // Proof of existence only bounds the signing time from above; the signer's own claim of a
-    // signing time after expiry is what makes this a failure rather than a missing proof.
-    const leaf = path.chain[0]!;
-    const claimed = report.claimedSigningTime ? new Date(report.claimedSigningTime) : undefined;
-    if (leafWindow?.reason === 'expired' && claimed && claimed > leaf.notAfter) return ['TOTAL_FAILED', 'EXPIRED'];
-    return ['INDETERMINATE', 'OUT_OF_BOUNDS_NO_POE'];
-  }
-  if (verification.weakAlgorithms.length > 0 && verification.weakAlgorithms.includes('sha1')) {
-    return ['INDETERMINATE', 'CRYPTO_CONSTRAINTS_FAILURE'];
-  }
-  const revocation = report.revocation;
-  if (revocation.checked && revocation.status === 'revoked') {
-    const revokedAt = revocation.revokedAt ? new Date(revocation.revokedAt) : undefined;
-    if (!revokedAt || revokedAt <= input.poe) return input.poe < input.validationTime ? ['TOTAL_FAILED', 'REVOKED'] : ['INDETERMINATE', 'REVOKED_NO_POE'];
-  }
-  if (!revocation.checked || revocation.status === 'unknown') return ['INDETERMINATE', 'TRY_LATER'];
-  if (!report.changesAfterSigning.permitted) return ['INDETERMINATE', 'SIG_CONSTRAINTS_FAILURE'];
-  return ['TOTAL_PASSED', null];
-}
-
-function conditionsFor(report: SignatureReport, verification: SignerVerification | undefined, path: PathResult | undefined): StatutoryConditions {
-  const trusted = path?.trustAnchorReached === true && path.status !== 'CHAIN_CONSTRAINTS_FAILURE';
-  const revoked = report.revocation.checked && report.revocation.status === 'revoked';
-  const revocationKnown = report.revocation.checked && report.revocation.status === 'good';
-  const exclusive: StatutoryConditions['creationDataExclusiveToSigner'] = !verification || !report.signer
-    ? { status: 'unknown', reason: 'no signer certificate could be identified' }
-    : !trusted
-      ? { status: 'unknown', reason: 'the signer certificate does not chain to a trusted CA, so nothing vouches that the key belongs to the signer' }
-      : revoked
-        ? { status: 'not met', reason: 'the signer certificate was revoked before the signature existed' }
-        : revocationKnown
-          ? { status: 'met', reason: `a trusted CA certified the key to "${report.signer.subject}" and the certificate is not revoked` }
-          : { status: 'unknown', reason: `a trusted CA certified the key to "${report.signer.subject}", but its revocation status is not known` };
-  const soleControl: StatutoryConditions['creationDataUnderSoleControl'] = report.seal
-    ? { status: revoked ? 'not met' : 'met', reason: `the key of seal "${report.seal.name}" is held by this service's signer backend and used only for the clients allowed to apply it` }
-    : trusted && revocationKnown
-      ? { status: 'met', reason: 'presumed under the certificate policy of the trusted CA (the key is certified for this signer only and not revoked)' }
-      : { status: 'unknown', reason: 'sole control cannot be established from the file without a trusted, unrevoked certificate' };
-  const sigAlteration: StatutoryConditions['signatureAlterationDetectable'] = !verification
-    ? { status: 'not met', reason: 'the signature cannot be decoded' }
-    : verification.signatureValid !== true
-      ? { status: 'not met', reason: 'the signature value does not verify: the signature was altered or is broken' }
-      : report.integrity.signingCertificateReference === 'mismatch'
-        ? { status: 'not met', reason: 'the signed reference to the signing certificate does not match the certificate' }
-        : { status: 'met', reason: 'the signature value verifies over the signed attributes, which bind the signer certificate and the document digest' };
-  const docAlteration: StatutoryConditions['documentAlterationDetectable'] = !report.integrity.byteRangeValid || report.coverage === 'partial'
-    ? { status: 'not met', reason: 'the signed byte ranges leave part of the signed revision uncovered' }
-    : report.integrity.messageDigestMatches !== true
-      ? { status: 'not met', reason: 'the document digest does not match: the signed content was altered' }
-      : report.changesAfterSigning.permitted
-        ? { status: 'met', reason: report.coversWholeFile ? 'the signature covers the whole file and its digest matches' : 'the signed revision is intact; every later change was detected and is of a permitted kind' }
-        : { status: 'met', reason: 'the signed revision is intact and the changes made after signing were detected (and are not permitted: see changesAfterSigning)' };
-  return {
-    creationDataExclusiveToSigner: exclusive,
-    creationDataUnderSoleControl: soleControl,
-    signatureAlterationDetectable: sigAlteration,
-    documentAlterationDetectable: docAlteration,
-  };
-}

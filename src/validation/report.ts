@@ -114,12 +114,16 @@ export interface SignatureReport {
   changesAfterSigning: { permitted: boolean; changes: ChangeReport[] };
   indication: Indication;
   subIndication: SubIndication | null;
+  /** The constraint of the validation policy that decided the indication, when one did. */
+  failedConstraint: { constraint: string; detail: string } | null;
   conditions: StatutoryConditions;
   problems: string[];
 }
 
 export interface ValidationReport {
   validationTime: string;
+  /** The name of the validation policy applied. */
+  policy: string;
   document: {
     bytes: number;
     sha256: string;

@@ -60,12 +60,13 @@ describe('CMS in BER', () => {
       Buffer.from('not asn.1 at all'),
       cms.subarray(0, cms.length - 10),
       Buffer.concat(Array.from({ length: 300 }, () => Buffer.from([0x30, 0x80]))),
-      Buffer.concat([cms, Buffer.from([1, 2, 3])]),
       Buffer.from([0x30, 0x84, 0xff, 0xff, 0xff, 0xff]),
       Buffer.alloc(17 * 1024 * 1024, 0x30),
     ];
     for (const input of inputs) expect(() => parseSignedData(input)).toThrow(CmsError);
+    // what follows the CMS in /Contents is padding, zeros or not (some writers encrypt the placeholder)
     expect(parseSignedData(Buffer.concat([cms, Buffer.alloc(100)])).signers).toHaveLength(1);
+    expect(parseSignedData(Buffer.concat([cms, Buffer.from([1, 2, 3])])).signers).toHaveLength(1);
   });
 });
 

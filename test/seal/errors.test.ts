@@ -39,9 +39,12 @@ describe('bad sealing requests get a clear problem+json 4xx', () => {
     await expectProblem(await sealRequest(svc, Buffer.from('just some text, not a pdf'), { sealId: 'scjg-official' }), 422, 'not-a-pdf');
     const truncated = await sealRequest(svc, pdf.subarray(0, Math.floor(pdf.length * 0.6)), { sealId: 'scjg-official' });
     expect(truncated.status).toBe(422);
-    expect(((await truncated.json()) as { type: string }).type).toMatch(/pdf-truncated|pdf-malformed/);
+    expect(((await truncated.json()) as { type: string }).type).toMatch(/pdf-truncated|pdf-malformed|pdf-needs-repair/);
     const encrypted = qpdfRewrite(pdf, ['--encrypt', 'u', 'o', '256', '--']);
     await expectProblem(await sealRequest(svc, encrypted, { sealId: 'scjg-official' }), 422, 'pdf-encrypted');
+    // readable without a password, but the seal's objects would have to be encrypted too
+    const openEncrypted = qpdfRewrite(pdf, ['--encrypt', '', 'o', '256', '--']);
+    await expectProblem(await sealRequest(svc, openEncrypted, { sealId: 'scjg-official' }), 422, 'pdf-encrypted');
     await expectProblem(await sealRequest(svc, Buffer.alloc(0), { sealId: 'scjg-official' }), 400, 'empty-body');
     const wrongType = await fetch(`${svc.url}/v1/seal?sealId=scjg-official`, {
       method: 'POST',

@@ -115,8 +115,9 @@ describe('sealing again and again', () => {
       const contents = sig.contents!;
       let used = contents.length;
       while (used > 0 && contents[used - 1] === 0) used--;
-      // ECDSA signatures vary by a few bytes; RSA ones are exact.
-      expect(contents.length - used).toBeLessThanOrEqual(sealId.startsWith('xzsp') ? 3 : 0);
+      // ECDSA signatures vary by a few bytes (r and s are shorter when their top bytes are zero,
+      // about once in a hundred); RSA ones are exact.
+      expect(contents.length - used).toBeLessThanOrEqual(sealId.startsWith('xzsp') ? 8 : 0);
     }
   });
 });

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueSealCertificate, type KeyKind } from '../../src/devpki/issue.js';
+import { issueCertificateForKey, issueSealCertificate, KEY_USAGE, validityYears, type KeyKind } from '../../src/devpki/issue.js';
+import { defaultValidationPolicy, loadValidationPolicy } from '../../src/validation/policy.js';
 import { validatePdf } from '../../src/validation/engine.js';
 import type { SignatureReport } from '../../src/validation/report.js';
 import { makePdf } from '../helpers/pdfs.js';
@@ -100,3 +101,61 @@ describe('signature algorithms and signer identifiers', () => {
     expect(bad.subIndication).toBe('HASH_FAILURE');
   });
 });
+
+describe('the validation policy', () => {
+  /** An RSA key of `bits` certified by the development seal CA, and a CMS signature made with it by openssl. */
+  async function rsaSigned(bits: number): Promise<Buffer> {
+    const { ca, chain } = devSealCa(svc.dataDir);
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: bits });
+    const certDer = await issueCertificateForKey(
+      { subject: [['CN', `RSA-${bits} Bureau`]], ...validityYears(1), keyUsage: KEY_USAGE.digitalSignature | KEY_USAGE.nonRepudiation },
+      publicKey.export({ format: 'der', type: 'spki' }),
+      ca,
+    );
+    const pem = (der: Buffer) => `-----BEGIN CERTIFICATE-----\n${der.toString('base64')}\n-----END CERTIFICATE-----\n`;
+    writeFileSync(path.join(dir, 'weak.crt'), pem(certDer));
+    writeFileSync(path.join(dir, 'weak.key'), privateKey.export({ format: 'pem', type: 'pkcs8' }));
+    writeFileSync(path.join(dir, 'chain.pem'), chain.map(pem).join(''));
+    return signWithCustomRanges(base, 8192, 'adbe.pkcs7.detached', (bytes) => {
+      writeFileSync(path.join(dir, 'data.bin'), bytes);
+      execFileSync('openssl', ['cms', '-sign', '-binary', '-outform', 'DER', '-md', 'sha256', '-in', path.join(dir, 'data.bin'), '-signer', path.join(dir, 'weak.crt'), '-inkey', path.join(dir, 'weak.key'), '-certfile', path.join(dir, 'chain.pem'), '-out', path.join(dir, 'weak.der')]);
+      return readFileSync(path.join(dir, 'weak.der'));
+    });
+  }
+
+  it('an RSA key below 2048 bits fails the default policy, naming the constraint; a policy that allows it does not', async () => {
+    const pdf = await rsaSigned(1024);
+    const sig = await check(pdf);
+    expect(sig.integrity.signatureValid).toBe(true);
+    expect([sig.indication, sig.subIndication]).toEqual(['INDETERMINATE', 'CRYPTO_CONSTRAINTS_FAILURE']);
+    expect(sig.failedConstraint?.constraint).toBe('signatureAlgorithms.RSA-PKCS1.minKeyBits');
+    const lenient = { ...defaultValidationPolicy(), name: 'lenient', signatureAlgorithms: { ...defaultValidationPolicy().signatureAlgorithms, 'RSA-PKCS1': { minKeyBits: 1024 } } };
+    const report = await validatePdf(pdf, { trustAnchors: [svc.service.devPki!.root.certDer], policy: lenient });
+    expect(report.policy).toBe('lenient');
+    expect(report.signatures[0]!.subIndication).toBe('TRY_LATER'); // no revocation checker here: nothing else is wrong
+  });
+
+  it('a digest the policy does not list is a crypto constraint failure; so is an algorithm nobody implements', async () => {
+    const pdf = await opensslSigned('ec', ['-md', 'sha256']);
+    const policy = { ...defaultValidationPolicy(), digestAlgorithms: { sha384: {} } };
+    const report = await validatePdf(pdf, { trustAnchors: [svc.service.devPki!.root.certDer], policy });
+    expect([report.signatures[0]!.indication, report.signatures[0]!.subIndication]).toEqual(['INDETERMINATE', 'CRYPTO_CONSTRAINTS_FAILURE']);
+    expect(report.signatures[0]!.failedConstraint?.constraint).toBe('digestAlgorithms.sha256');
+    // ecdsa-with-SHA256 (1.2.840.10045.4.3.2) of the signer info turned into an unassigned arc (...4.3.99)
+    const text = pdf.toString('latin1');
+    const at = text.toLowerCase().lastIndexOf('06082a8648ce3d040302');
+    expect(at).toBeGreaterThan(0);
+    const unknown = Buffer.from(text.slice(0, at) + '06082A8648CE3D040363' + text.slice(at + 20), 'latin1');
+    const sig = await check(unknown, false);
+    expect(sig.integrity.signatureValid).toBeNull();
+    expect([sig.indication, sig.subIndication]).toEqual(['INDETERMINATE', 'CRYPTO_CONSTRAINTS_FAILURE']);
+  });
+
+  it('a policy file is checked when it is read', () => {
+    const bad = path.join(dir, 'bad-policy.json');
+    writeFileSync(bad, JSON.stringify({ name: 'x', digestAlgorithms: { sha256: { acceptedUntil: 'soon' } } }));
+    expect(() => loadValidationPolicy(bad)).toThrow(/bad-policy\.json: .*digestAlgorithms/);
+    expect(loadValidationPolicy().name).toBe(defaultValidationPolicy().name);
+  });
+});
+
