@@ -33,8 +33,8 @@ export interface PdfsigSignature {
 }
 
 /** Runs pdfsig and parses its report per signature. */
-export function pdfsig(file: string, nssDir?: string): PdfsigSignature[] {
-  const args = [...(nssDir ? ['-nssdir', `sql:${nssDir}`] : []), '-no-ocsp', file];
+export function pdfsig(file: string, nssDir?: string, userPassword?: string): PdfsigSignature[] {
+  const args = [...(nssDir ? ['-nssdir', `sql:${nssDir}`] : []), ...(userPassword ? ['-upw', userPassword] : []), '-no-ocsp', file];
   const result = spawnSync('pdfsig', args, { encoding: 'utf8' });
   const out = `${result.stdout}${result.stderr}`;
   const blocks = out.split(/^Signature #\d+:$/m).slice(1);

@@ -26,8 +26,10 @@ export interface CorpusCase {
   subFilter: string;
   /** Why pdfsig's verdict is not the reference for this file (then PDFBox + BC's is). */
   pdfsigMisjudges?: string;
-  /** The file is encrypted with the standard security handler (empty user password). */
+  /** The file is encrypted with the standard security handler. */
   encrypted?: boolean;
+  /** The user password it opens with, when not the empty one. */
+  password?: string;
   certify?: 1 | 2 | 3;
   /** Expected signature algorithm (as our report names it), when it matters to the case. */
   algorithm?: RegExp;
@@ -80,6 +82,9 @@ const wrongOffset = (current: number): number => (String(current - 17).length ==
 /** 100 bytes of junk to put before `%PDF-`: every offset in the file is then 100 too small. */
 const JUNK = Buffer.from(`${'junk before the header '.repeat(5).slice(0, 99)}\n`, 'latin1');
 
+/** The user password of the corpus file that needs one. */
+export const USER_PASSWORD = 'citizen-2026';
+
 export async function buildCorpus(dir: string): Promise<Corpus> {
   const pki = await makeTestPki(dir);
   const file = (name: string): string => path.join(dir, `${name}.pdf`);
@@ -121,6 +126,7 @@ export async function buildCorpus(dir: string): Promise<Corpus> {
     sign('pdfbox-over-signpdf', file('signpdf-adbe')),
     sign('pdfbox-encrypted-aes128', file('base'), { encrypt: 'aes128' }),
     sign('pdfbox-encrypted-rc4-128', file('base'), { encrypt: 'rc4-128' }),
+    sign('pdfbox-encrypted-user-password', file('base'), { encrypt: 'aes128', userPassword: USER_PASSWORD }),
     sign('pdfbox-ecdsa-p256', file('base'), { p12: pki.ecP12, alg: 'ecdsa' }),
     sign('pdfbox-rsa-pss', file('base'), { alg: 'pss' }),
     sign('pdfbox-bc-default-encoding', file('base'), { cms: 'ber' }),
@@ -162,6 +168,7 @@ export async function buildCorpus(dir: string): Promise<Corpus> {
     c('pdfbox-over-signpdf', 'PDFBox 2 + BC, a second signature incremental on a @signpdf-signed file', two),
     c('pdfbox-encrypted-aes128', 'PDFBox 2: encrypted (standard handler R4, AES-128, empty user password), then signed', { encrypted: true }),
     c('pdfbox-encrypted-rc4-128', 'PDFBox 2: encrypted (standard handler, RC4 128-bit, empty user password), then signed', { encrypted: true }),
+    c('pdfbox-encrypted-user-password', 'PDFBox 2: encrypted (AES-128) with a user password, then signed', { encrypted: true, password: USER_PASSWORD }),
     c('pdfbox-ecdsa-p256', 'PDFBox 2 + BC, ECDSA P-256 with SHA-256', { algorithm: /ECDSA/i }),
     c('pdfbox-rsa-pss', 'PDFBox 2 + BC, RSASSA-PSS (SHA256WITHRSAANDMGF1)', { algorithm: /PSS/i }),
     c('pdfbox-bc-default-encoding', 'PDFBox 2 + BC, CMS as CMSSignedData.getEncoded() writes it (BC default)'),
@@ -181,7 +188,7 @@ export async function buildCorpus(dir: string): Promise<Corpus> {
     c('damaged-startxref-past-end', 'a PDFBox-signed file whose last startxref was set past the end afterwards', hashFailure),
   ];
 
-  const verified: JobResult[] = await runJobs(cases.map((k) => ({ op: 'verify', in: k.file })), dir);
+  const verified: JobResult[] = await runJobs(cases.map((k) => ({ op: 'verify', in: k.file, ...(k.password ? { password: k.password } : {}) })), dir);
   const pdfbox: Corpus['pdfbox'] = new Map();
   for (const row of verified) {
     if (row.kind === 'sig') {

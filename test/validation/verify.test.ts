@@ -8,7 +8,7 @@ import { pdflibAddPlaceholder } from '@signpdf/placeholder-pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCertificate, issueSealCertificate, KEY_USAGE, validityYears } from '../../src/devpki/issue.js';
 import type { ValidationReport, SignatureReport } from '../../src/validation/report.js';
-import { makePdf } from '../helpers/pdfs.js';
+import { makePdf, qpdfRewrite } from '../helpers/pdfs.js';
 import { sealOk, startService, type RunningService } from '../helpers/service.js';
 import { pdfsig, tempDir, writeTemp } from '../helpers/tools.js';
 import { addOverlayAnnotation, changePageContent, devSealCa, material, sealWith, signWithCustomRanges } from './fixtures.js';
@@ -190,6 +190,20 @@ describe('failures made on purpose', () => {
     expect([r1.signatures[0]!.indication, r1.signatures[0]!.subIndication]).toEqual(['INDETERMINATE', 'SIG_CONSTRAINTS_FAILURE']);
     const p2 = await sealOk(svc, await sealOk(svc, base, { sealId: 'scjg-official', certify: '2' }), { sealId: 'xzsp-official' });
     expect((await verify(p2)).signatures.map((s) => s.indication)).toEqual(['TOTAL_PASSED', 'TOTAL_PASSED']);
+  });
+
+  it('an encrypted file: 422 pdf-encrypted without its password, a report with X-PDF-Password', async () => {
+    // qpdf rewrites the whole file, so the seal no longer matches: what matters here is that the
+    // password opens the file and the signature is reported, not refused
+    const encrypted = qpdfRewrite(await sealOk(svc, base, { sealId: 'scjg-official' }), ['--encrypt', 'open-sesame', 'owner', '256', '--']);
+    const refused = await fetch(`${svc.url}/v1/verify`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: new Uint8Array(encrypted) });
+    expect(refused.status).toBe(422);
+    expect(((await refused.json()) as { type: string }).type).toMatch(/pdf-encrypted/);
+    const res = await fetch(`${svc.url}/v1/verify`, { method: 'POST', headers: { 'content-type': 'application/pdf', 'x-pdf-password': 'open-sesame' }, body: new Uint8Array(encrypted) });
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as ValidationReport;
+    expect(report.signatures).toHaveLength(1);
+    expect(report.signatures[0]!.indication).not.toBe('TOTAL_PASSED');
   });
 
   it('garbage in /Contents: FORMAT_FAILURE; a file that is not a PDF: 422', async () => {

@@ -60,8 +60,8 @@ import org.bouncycastle.util.Store;
  * tab-separated key=value pairs:
  *
  *   op=sign in=a.pdf out=b.pdf p12=k.p12 pass=x [alg=rsa|ecdsa|pss] [visible=1] [certify=1|2|3]
- *           [encrypt=aes128|rc4-128] [cms=der|ber] [password=for-opening-in]
- *   op=verify in=a.pdf
+ *           [encrypt=aes128|rc4-128 [userPassword=...]] [cms=der|ber] [password=for-opening-in]
+ *   op=verify in=a.pdf [password=user-password]
  *
  * Jobs run in order, so a job may read what an earlier one wrote. For every job one line goes to
  * standard output, tab-separated: "ok <out>" or "error <in> <message>" for signing, and for
@@ -80,7 +80,7 @@ public final class SignPdf {
             String in = job.getOrDefault("in", "");
             try {
                 if ("verify".equals(job.get("op"))) {
-                    for (String row : verify(new File(in))) System.out.println(row);
+                    for (String row : verify(new File(in), job.getOrDefault("password", ""))) System.out.println(row);
                 } else {
                     sign(job);
                     System.out.println("ok\t" + job.get("out"));
@@ -118,7 +118,7 @@ public final class SignPdf {
             // the encrypted file opened with its owner password.
             File encrypted = new File(out.getPath() + ".encrypted.pdf");
             try (PDDocument doc = PDDocument.load(in)) {
-                StandardProtectionPolicy policy = new StandardProtectionPolicy("owner-secret", "", new AccessPermission());
+                StandardProtectionPolicy policy = new StandardProtectionPolicy("owner-secret", job.getOrDefault("userPassword", ""), new AccessPermission());
                 policy.setEncryptionKeyLength(128);
                 policy.setPreferAES("aes128".equals(encrypt));
                 doc.protect(policy);
@@ -227,10 +227,10 @@ public final class SignPdf {
 
     // ---------------------------------------------------------------- verification
 
-    private static List<String> verify(File file) throws Exception {
+    private static List<String> verify(File file, String password) throws Exception {
         byte[] bytes = Files.readAllBytes(file.toPath());
         List<String> rows = new ArrayList<>();
-        try (PDDocument doc = PDDocument.load(bytes, "")) {
+        try (PDDocument doc = PDDocument.load(bytes, password)) {
             for (PDSignatureField field : doc.getSignatureFields()) {
                 PDSignature signature = field.getSignature();
                 if (signature == null) continue;
