@@ -8,17 +8,18 @@ import { findSignatures, parsePdfDate, type SignatureEntry } from '../pdf/signat
 import { CmsError, contentOf, parseSignedData, verifySignerInfo, type SignerVerification } from '../pki/signed-data.js';
 import { validatePath, type PathCertificate, type PathResult } from '../pki/path-validate.js';
 import { signatureValueDigest, verifyTimeStampToken } from '../pki/timestamp-token.js';
+import { checkByteRange, coverageOf, rangeChunks } from './byte-range.js';
 import { judgeChanges, modificationConstraints } from './change-judgement.js';
+import { archivePoe, archiveTimestamps, assessTimestamps } from './timestamps.js';
 import { conditionsFor } from './conditions.js';
 import { defaultValidationPolicy, judgeSignature, type SignatureFacts, type ValidationPolicy } from './policy.js';
 import { analyseRevisions } from './changes/analyse.js';
-import { revisionsOf, type RevisionInfo } from './revisions.js';
+import { revisionsOf } from './revisions.js';
 import type {
   CertificateSummary,
   RevocationEvidence,
   SignatureReport,
   StatutoryConditions,
-  TimestampReport,
   ValidationReport,
 } from './report.js';
 
@@ -62,45 +63,6 @@ function summary(cert: PathCertificate): CertificateSummary {
   };
 }
 
-function rangeChunks(bytes: Buffer, byteRange: number[]): Buffer[] {
-  const chunks: Buffer[] = [];
-  for (let i = 0; i + 1 < byteRange.length; i += 2) chunks.push(bytes.subarray(byteRange[i]!, byteRange[i]! + byteRange[i + 1]!));
-  return chunks;
-}
-
-/** Checks /ByteRange: starts at 0, its one gap is exactly the /Contents hex string, inside the file. */
-function checkByteRange(bytes: Buffer, entry: SignatureEntry): string[] {
-  const br = entry.byteRange;
-  if (!br) return ['the signature has no /ByteRange'];
-  if (br.length !== 4 || !br.every((n) => Number.isInteger(n) && n >= 0)) return [`/ByteRange must be four non-negative integers, not [${br.join(' ')}]`];
-  const [a, b, c, d] = br as [number, number, number, number];
-  const problems: string[] = [];
-  if (a !== 0) problems.push('/ByteRange does not start at the beginning of the file');
-  if (c <= b) problems.push('/ByteRange ranges overlap or are out of order');
-  if (c + d > bytes.length) problems.push('/ByteRange reaches past the end of the file');
-  if (problems.length) return problems;
-  if (bytes[b] !== 0x3c || bytes[c - 1] !== 0x3e) return ['the gap in /ByteRange is not the /Contents string'];
-  const hex = bytes.toString('latin1', b + 1, c - 1).replace(/\s+/g, '');
-  if (!/^[0-9a-fA-F]*$/.test(hex) || !entry.contents || !Buffer.from(hex, 'hex').equals(entry.contents)) {
-    problems.push('the gap in /ByteRange is not exactly the /Contents string');
-  }
-  return problems;
-}
-
-function coverageOf(bytes: Buffer, entry: SignatureEntry, revisions: RevisionInfo[]): { revision: number | null; coverage: SignatureReport['coverage']; end: number } {
-  const br = entry.byteRange!;
-  const end = br[2]! + br[3]!;
-  const trimmedEnd = (n: number): number => {
-    let e = n;
-    while (e > 0 && (bytes[e - 1] === 0x0a || bytes[e - 1] === 0x0d)) e--;
-    return e;
-  };
-  const revision = revisions.find((r) => r.end === end || trimmedEnd(r.end) === trimmedEnd(end));
-  if (!revision) return { revision: null, coverage: 'partial', end };
-  const last = revisions[revisions.length - 1]!;
-  return { revision: revision.index, coverage: revision.index === last.index && trimmedEnd(end) === trimmedEnd(bytes.length) ? 'entire-file' : 'entire-revision', end };
-}
-
 /** Decoded streams listed under a key of the /DSS dictionary (certificates, CRLs). */
 function dssStreams(doc: PdfDocument, key: 'Certs' | 'CRLs' | 'OCSPs'): Buffer[] {
   try {
@@ -115,92 +77,6 @@ function dssStreams(doc: PdfDocument, key: 'Certs' | 'CRLs' | 'OCSPs'): Buffer[]
     rethrowIfOutOfTime(err);
     return [];
   }
-}
-
-interface TimeAssessment {
-  poe: Date;
-  timestamps: TimestampReport[];
-}
-
-interface ArchiveStamp {
-  revision: number;
-  genTime: Date;
-}
-
-/** The earliest valid document timestamp made after `revision`: proof that it existed then. */
-function archivePoe(stamps: ArchiveStamp[], revision: number | null): Date | undefined {
-  if (revision === null) return undefined;
-  const later = stamps.filter((s) => s.revision > revision).map((s) => s.genTime.getTime());
-  return later.length ? new Date(Math.min(...later)) : undefined;
-}
-
-/**
- * Decides which document timestamps are valid, newest first: a timestamp whose TSA certificate
- * has expired (or been revoked) since is still valid when a later valid document timestamp
- * proves it existed while the certificate was valid. This is what keeps B-LTA documents
- * verifiable for decades, renewal after renewal.
- */
-function archiveTimestamps(bytes: Buffer, entries: SignatureEntry[], revisions: RevisionInfo[], anchors: Buffer[], pool: Buffer[], validationTime: Date): ArchiveStamp[] {
-  const stamps: ArchiveStamp[] = [];
-  const candidates = entries
-    .filter((e) => e.subFilter === 'ETSI.RFC3161' && e.contents && checkByteRange(bytes, e).length === 0)
-    .map((e) => ({ entry: e, revision: coverageOf(bytes, e, revisions).revision }))
-    .filter((c): c is { entry: SignatureEntry; revision: number } => c.revision !== null)
-    .sort((a, b) => b.revision - a.revision);
-  for (const { entry, revision } of candidates) {
-    try {
-      const content = contentOf(rangeChunks(bytes, entry.byteRange!));
-      const tokenCerts = parseSignedData(entry.contents!).certificates;
-      const result = verifyTimeStampToken(entry.contents!, (alg) => content.digest(alg), [...pool, ...tokenCerts]);
-      if (!result.imprintMatches || result.signature.signatureValid !== true || !result.tsaCertificate || !result.tsaCertHasTimeStampingEku) continue;
-      const later = archivePoe(stamps, revision);
-      const validNow = validatePath(result.tsaCertificate, [...pool, ...tokenCerts], anchors, validationTime).status === 'VALID';
-      const validThen = later !== undefined && validatePath(result.tsaCertificate, [...pool, ...tokenCerts], anchors, later).status === 'VALID';
-      if (validNow || validThen) stamps.push({ revision, genTime: result.genTime });
-    } catch {
-      // an unreadable timestamp proves nothing
-    }
-  }
-  return stamps;
-}
-
-function assessTimestamps(
-  tokens: Buffer[],
-  imprintDigest: (alg: string) => Buffer,
-  ctx: Required<Pick<ValidationContext, 'trustAnchors'>> & ValidationContext,
-  pool: Buffer[],
-  validationTime: Date,
-  fallbackPoe: Date | undefined,
-): TimeAssessment {
-  const timestamps: TimestampReport[] = [];
-  let poe = validationTime;
-  for (const token of tokens) {
-    try {
-      const result = verifyTimeStampToken(token, imprintDigest, pool);
-      const problems = [...result.problems];
-      let tsaTrusted = false;
-      if (result.tsaCertificate) {
-        const path = validatePath(result.tsaCertificate, pool, ctx.trustAnchors, validationTime);
-        tsaTrusted = path.status === 'VALID';
-        if (!tsaTrusted && fallbackPoe && validatePath(result.tsaCertificate, pool, ctx.trustAnchors, fallbackPoe).status === 'VALID') {
-          tsaTrusted = true;
-          problems.push(`TSA certificate not valid now, but valid at ${fallbackPoe.toISOString()}, when a later document timestamp proves this token existed`);
-        }
-        if (!tsaTrusted) problems.push(`TSA certificate: ${path.problems.join('; ') || path.status}`);
-      }
-      const valid = result.imprintMatches && result.signature.signatureValid === true && result.signature.messageDigestMatches !== false && tsaTrusted && result.tsaCertHasTimeStampingEku;
-      if (valid && result.genTime < poe) poe = result.genTime;
-      timestamps.push({ kind: 'signature-timestamp', time: iso(result.genTime), valid, tsa: result.tsaCertificate ? summaryOfDer(result.tsaCertificate) : null, problems });
-    } catch (err) {
-      timestamps.push({ kind: 'signature-timestamp', time: '', valid: false, tsa: null, problems: [`the timestamp token cannot be read: ${(err as Error).message}`] });
-    }
-  }
-  return { poe, timestamps };
-}
-
-function summaryOfDer(der: Buffer): string {
-  const path = validatePath(der, [], [], new Date());
-  return path.chain[0]?.subject ?? 'unknown';
 }
 
 /**
