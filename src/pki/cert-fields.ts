@@ -6,8 +6,10 @@
  * the structure against the X.509 schema, and the exact bytes of the signed parts (TBS, names,
  * key) are taken from the input as sent. Extension values are read with pkijs's classes.
  */
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { DerCache } from './der-cache.js';
 import { bitStringBytes, decodeBer, integerHex, isParseFailure, matchSchema, octetsOf, rawOf, SMALL_LIMITS, type Block } from './asn1.js';
 
 export class CertificateError extends Error {
@@ -46,8 +48,26 @@ function wrap<T>(what: string, read: () => T): T {
   }
 }
 
-/** Reads a certificate; throws CertificateError when it is not one. */
+const parsedCertificates = new DerCache<CertFields>(2_000);
+const publicKeys = new DerCache<KeyObject | null>(2_000);
+
+/** The public key of a certificate (node's X.509 parser, once per distinct certificate), or null. */
+export function publicKeyOf(der: Buffer): KeyObject | null {
+  return publicKeys.get(der, () => {
+    try {
+      return new X509Certificate(der).publicKey;
+    } catch {
+      return null;
+    }
+  });
+}
+
+/** Reads a certificate (once per distinct certificate); throws CertificateError when it is not one. */
 export function readCertFields(der: Buffer): CertFields {
+  return parsedCertificates.get(der, () => parseCertFields(der));
+}
+
+function parseCertFields(der: Buffer): CertFields {
   return wrap('certificate', () => {
     const root = decodeBer(der, 'certificate', SMALL_LIMITS);
     const named = matchSchema(root, pkijs.Certificate.schema(), 'certificate');

@@ -1,3 +1,4 @@
+import { DerCache } from './der-cache.js';
 import { X509Certificate } from 'node:crypto';
 import { basicConstraints, EXT, keyUsage, readCertFields, type CertFields } from './cert-fields.js';
 
@@ -51,12 +52,16 @@ interface Parsed {
   fields: CertFields;
 }
 
+const parsed = new DerCache<Parsed | null>(2_000);
+
 function parse(der: Buffer): Parsed | null {
-  try {
-    return { der, x509: new X509Certificate(der), fields: readCertFields(der) };
-  } catch {
-    return null;
-  }
+  return parsed.get(der, () => {
+    try {
+      return { der, x509: new X509Certificate(der), fields: readCertFields(der) };
+    } catch {
+      return null;
+    }
+  });
 }
 
 function describe(p: Parsed): PathCertificate {
@@ -70,13 +75,23 @@ function describe(p: Parsed): PathCertificate {
   };
 }
 
+/** Whether a certificate's signature verifies with another's key: parsed certificates are shared, so the answer is kept with them. */
+const signatureChecks = new WeakMap<Parsed, WeakMap<Parsed, boolean>>();
+
 function issuedBy(child: Parsed, parent: Parsed): boolean {
   if (!child.fields.issuerDer.equals(parent.fields.subjectDer) && !child.x509.checkIssued(parent.x509)) return false;
-  try {
-    return child.x509.verify(parent.x509.publicKey);
-  } catch {
-    return false;
+  let checks = signatureChecks.get(child);
+  if (!checks) signatureChecks.set(child, (checks = new WeakMap()));
+  let verified = checks.get(parent);
+  if (verified === undefined) {
+    try {
+      verified = child.x509.verify(parent.x509.publicKey);
+    } catch {
+      verified = false;
+    }
+    checks.set(parent, verified);
   }
+  return verified;
 }
 
 /**

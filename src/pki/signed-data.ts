@@ -4,9 +4,9 @@
  * with node:crypto, and the ESS signing-certificate reference. Parsing is in cms-parse.ts
  * (asn1js/pkijs, BER accepted); algorithms in signature-schemes.ts and digests.ts.
  */
-import { X509Certificate, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { isParseFailure, octetsOf, timeOf } from './asn1.js';
-import { CertificateError, readCertFields, subjectKeyIdentifier } from './cert-fields.js';
+import { CertificateError, publicKeyOf, readCertFields, subjectKeyIdentifier } from './cert-fields.js';
 import { CmsError, type AttributeValue, type ParsedSignedData, type ParsedSignerInfo } from './cms-parse.js';
 import { digestOf, isSupportedDigest } from './digests.js';
 import { readEssCertId } from './ess.js';
@@ -70,13 +70,6 @@ function findSigner(signer: ParsedSignerInfo, pool: Buffer[]): Buffer | null {
   return null;
 }
 
-function publicKeyOf(certDer: Buffer): KeyObject | undefined {
-  try {
-    return new X509Certificate(certDer).publicKey;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * The encodings the signature may be over, in order: the DER SET OF (RFC 5652 5.4; the bytes as
@@ -185,7 +178,7 @@ function verifySignerInfoUnchecked(parsed: ParsedSignedData, signer: ParsedSigne
       } catch {
         return false;
       }
-      const key = publicKeyOf(c);
+      const key = publicKeyOf(c) ?? undefined;
       const data = signer.signedAttrsDer ? signedAttrsCandidates(signer).map((bytes) => [bytes]) : [signedData()];
       return key !== undefined && data.some((d) => verifyWithScheme(d, key, scheme, signer.signature));
     });
@@ -205,7 +198,7 @@ function verifySignerInfoUnchecked(parsed: ParsedSignedData, signer: ParsedSigne
     problems.push(`unsupported signature algorithm ${scheme.unsupported}`);
     return result;
   }
-  const key = publicKeyOf(certDer);
+  const key = publicKeyOf(certDer) ?? undefined;
   if (!key) {
     problems.push('the signer certificate cannot be decoded');
     return result;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { X509Certificate } from 'node:crypto';
+import { publicKeyOf } from '../pki/cert-fields.js';
 import { z } from 'zod';
 import type { PathResult } from '../pki/path-validate.js';
 import type { SignerVerification } from '../pki/signed-data.js';
@@ -69,7 +69,7 @@ export interface FailedConstraint {
 /** Size of a signer key in bits (RSA modulus, EC curve order, EdDSA curve), when known. */
 function keyBitsOf(certDer: Buffer): number | undefined {
   try {
-    const details = new X509Certificate(certDer).publicKey.asymmetricKeyDetails;
+    const details = publicKeyOf(certDer)?.asymmetricKeyDetails;
     if (details?.modulusLength) return details.modulusLength;
     const curve = details?.namedCurve;
     const bits: Record<string, number> = { prime256v1: 256, 'P-256': 256, secp256k1: 256, secp384r1: 384, 'P-384': 384, secp521r1: 521, 'P-521': 521, brainpoolP256r1: 256, brainpoolP384r1: 384, brainpoolP512r1: 512, SM2: 256 };
