@@ -1,6 +1,7 @@
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { PdfDocument } from '../../src/pdf/document.js';
+import { IncrementalUpdate } from '../../src/pdf/incremental.js';
 import { PdfError } from '../../src/pdf/errors.js';
 import { decodeStream } from '../../src/pdf/filters.js';
 import { PdfDict, PdfName, PdfStream, PdfString } from '../../src/pdf/objects.js';
@@ -138,6 +139,21 @@ describe('PdfDocument', () => {
     expect(doc.revisions[0]!.end).toBe(shifted.length - (twoRevisions.length - PdfDocument.load(twoRevisions).revisions[0]!.end));
     expect(doc.pages()).toHaveLength(1);
     expect((doc.resolveDict(doc.trailer.get('Info'))?.get('Title') as PdfString).toText()).toBe('second');
+  });
+
+  it('takes a linearized file as one revision, and an update to it as a second', async () => {
+    const linearized = qpdfRewrite(await makePdf(3), ['--linearize']);
+    const doc = PdfDocument.load(linearized);
+    expect(doc.sections).toHaveLength(2); // the first-page section and the main one
+    expect(doc.revisions).toHaveLength(1);
+    expect(doc.revisions[0]!.end).toBeGreaterThan(linearized.length - 3);
+    expect(doc.pages()).toHaveLength(3);
+    const update = new IncrementalUpdate(doc);
+    update.set(doc.rootRef, doc.catalog().clone().set('Lang', PdfString.fromText('zh-CN')));
+    const updated = PdfDocument.load(Buffer.concat([linearized, update.write()]));
+    expect(updated.revisions).toHaveLength(2);
+    expect(updated.revisions[0]!.end).toBe(doc.revisions[0]!.end);
+    expect(updated.pages()).toHaveLength(3);
   });
 
   it('resolves every object as each revision left it', async () => {
