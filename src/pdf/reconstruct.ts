@@ -93,6 +93,7 @@ export function reconstructSections(
     let trailer = lastTrailerIn(bytes, start, end, maxNesting);
     for (; cursor < byOffset.length && byOffset[cursor]![0] < end; cursor++) {
       const [offset, num] = byOffset[cursor]!;
+      if ((cursor & 0x3ff) === 0x3ff) checkDeadline();
       entries.set(num, { kind: 'offset', offset, gen: 0 }); // the last definition in a stretch wins
       const parsed = parseAt(offset);
       if (!parsed || parsed.num !== num) continue;
