@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { PdfDocument } from '../../src/pdf/document.js';
 import { IncrementalUpdate } from '../../src/pdf/incremental.js';
+import { decodeStream } from '../../src/pdf/filters.js';
 import { PdfDict, PdfName, PdfRef, PdfStream, PdfString } from '../../src/pdf/objects.js';
 import { addSignatureField } from '../../src/pdf/signature-field.js';
 import { lockCovers } from '../../src/pdf/signatures.js';
@@ -109,11 +110,11 @@ describe('change rules', () => {
     expect(lockCovers({ action: 'Include', fields: ['a'] }, 'a.b')).toBe(true);
   });
 
-  it('metadata: /Info and XMP changes are reported, not allowed under P=1', async () => {
+  it('metadata: /Info and XMP changes are reported and allowed, even under P=1 (they are not displayed)', async () => {
     const changes = lastStep(appendInfoUpdate(await makePdf(1), 'renamed'));
-    expect(rulesOf(changes)).toEqual(['metadata']);
+    expect(changes.map((c) => [c.rule, c.category])).toEqual([['metadata', 'metadata']]);
     expect(judgeChange(changes[0]!, noConstraints).permitted).toBe(true);
-    expect(judgeChange(changes[0]!, { ...noConstraints, certification: { revision: 0, permission: 1, field: 'c' } }).permitted).toBe(false);
+    expect(judgeChange(changes[0]!, { ...noConstraints, certification: { revision: 0, permission: 1, field: 'c' } }).permitted).toBe(true);
   });
 
   it('object-streams: an update written with an xref stream and an object stream is structure', async () => {
@@ -150,4 +151,51 @@ describe('change rules', () => {
     // a change made before the certification is not judged by it
     expect(judgeChange({ ...change, revision: 1 }, { ...noConstraints, certification: { ...cert, permission: 1 } }).permitted).toBe(true);
   });
+
+  it('a stream written again with another encoding is no change; a different content is one', async () => {
+    const base = await makePdf(1);
+    const contentNum = firstPage(base).contents[0]!;
+    const doc = PdfDocument.load(base);
+    const original = doc.getObject(contentNum) as PdfStream;
+    const plainText = decodeStream(original);
+    const recompressed = update(base, (_d, u) => u.set(new PdfRef(contentNum, 0), new PdfStream(new PdfDict(), plainText)));
+    expect(lastStep(recompressed)).toEqual([]);
+    const changed = update(base, (_d, u) => u.set(new PdfRef(contentNum, 0), new PdfStream(new PdfDict(), Buffer.concat([plainText, Buffer.from(' BT (x) Tj ET')]))));
+    expect(lastStep(changed)).toMatchObject([{ object: contentNum, rule: 'default-deny', need: 'never', attack: 'incremental-saving' }]);
+  });
+
+  it('an object the document never used may be deleted; a used one may not', async () => {
+    const base = await makePdf(1);
+    const orphanNum = PdfDocument.load(base).size;
+    const withOrphan = appendRawUpdate(base, [{ num: orphanNum, body: '<< /Unused true >>' }]);
+    expect(lastStep(appendRawUpdate(withOrphan, [], { free: [orphanNum] }))).toMatchObject([{ object: orphanNum, kind: 'deleted', rule: 'unreferenced', need: 'always' }]);
+    const contentNum = firstPage(base).contents[0]!;
+    expect(lastStep(appendRawUpdate(base, [], { free: [contentNum] }))).toMatchObject([{ object: contentNum, kind: 'deleted', need: 'never' }]);
+  });
+
+  it('acroform: the default resources may gain a font, an existing font may not change', async () => {
+    // a form whose /DR /Font is an indirect dictionary with one font, as signing tools write it
+    const form = update(await makeFormPdf(), (d, u) => {
+      const helv = u.add(new PdfDict([['Type', PdfName.of('Font')], ['Subtype', PdfName.of('Type1')], ['BaseFont', PdfName.of('Helvetica')]]));
+      const fontDict = u.add(new PdfDict([['Helv', helv]]));
+      const formRef = d.catalog().get('AcroForm');
+      const resources = new PdfDict([['Font', fontDict]]);
+      if (formRef instanceof PdfRef) u.set(formRef, d.resolveDict(formRef)!.clone().set('DR', resources));
+      else u.set(d.rootRef, d.catalog().clone().set('AcroForm', d.resolveDict(formRef)!.clone().set('DR', resources)));
+    });
+    const doc = PdfDocument.load(form);
+    const acroForm = doc.resolveDict(doc.catalog().get('AcroForm'))!;
+    const fontsRef = doc.resolveDict(acroForm.get('DR'))!.get('Font');
+    expect(fontsRef).toBeInstanceOf(PdfRef);
+    const fonts = doc.resolveDict(fontsRef)!;
+    const added = update(form, (_d, u) => {
+      const font = u.add(new PdfDict([['Type', PdfName.of('Font')], ['Subtype', PdfName.of('Type1')], ['BaseFont', PdfName.of('Courier')]]));
+      u.set(fontsRef as PdfRef, fonts.clone().set('Cour', font));
+    });
+    expect(lastStep(added).every((c) => c.rule === 'acroform' && c.need === 'always'), JSON.stringify(lastStep(added))).toBe(true);
+    const existingFont = [...fonts.entries.values()].find((v): v is PdfRef => v instanceof PdfRef)!;
+    const swapped = update(form, (d, u) => u.set(existingFont, d.resolveDict(existingFont)!.clone().set('BaseFont', PdfName.of('Courier'))));
+    expect(lastStep(swapped)).toMatchObject([{ object: existingFont.num, need: 'never' }]);
+  });
 });
+

@@ -2,7 +2,8 @@ import { checkDeadline, rethrowIfOutOfTime } from '../../limits/deadline.js';
 import type { PdfDocument, RevisionView } from '../../pdf/document.js';
 import { PdfError } from '../../pdf/errors.js';
 import { scanObjectHeaders } from '../../pdf/reconstruct.js';
-import type { PdfValue } from '../../pdf/objects.js';
+import { decodeStream } from '../../pdf/filters.js';
+import { PdfStream, type PdfValue } from '../../pdf/objects.js';
 import { reachableObjects, type ReachableObjects } from './graph.js';
 import { acroFormRule } from './rules/acroform.js';
 import { catalogRule } from './rules/catalog.js';
@@ -15,7 +16,7 @@ import { signatureFieldsRule } from './rules/signature-fields.js';
 import { unexplainedRule } from './rules/unexplained.js';
 import { StepContext } from './step.js';
 import type { ExplainedChange, RawChange } from './types.js';
-import { sameValue } from './values.js';
+import { changedKeys, sameValue } from './values.js';
 
 /** The rules, in the order they get to explain objects (the first explanation of an object stands). */
 const RULES: Array<(ctx: StepContext) => void> = [objectStreamsRule, catalogRule, dssRule, acroFormRule, signatureFieldsRule, pageAnnotationsRule, formFillRule, metadataRule];
@@ -44,6 +45,25 @@ function objectStreamMembers(doc: PdfDocument): Map<number, number[]> {
   return members;
 }
 
+const ENCODING_KEYS = new Set(['Length', 'Filter', 'DecodeParms', 'DL']);
+const MAX_COMPARED_STREAM_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A stream written again with another encoding (recompressed, say) holds the same content:
+ * writers do that on incremental saves, and it changes nothing a reader sees.
+ */
+function sameStreamContent(before: PdfValue, after: PdfValue): boolean {
+  if (!(before instanceof PdfStream) || !(after instanceof PdfStream)) return false;
+  const keys = changedKeys(before.dict, after.dict);
+  if (keys.some((k) => !ENCODING_KEYS.has(k))) return false;
+  try {
+    return decodeStream(before, MAX_COMPARED_STREAM_BYTES).equals(decodeStream(after, MAX_COMPARED_STREAM_BYTES));
+  } catch (err) {
+    rethrowIfOutOfTime(err);
+    return false;
+  }
+}
+
 function rawChanges(prev: RevisionView, cur: RevisionView, members: Map<number, number[]>): Map<number, RawChange> {
   const candidates = new Set(cur.revision.entries.keys());
   for (const num of cur.revision.entries.keys()) for (const member of members.get(num) ?? []) candidates.add(member);
@@ -55,7 +75,7 @@ function rawChanges(prev: RevisionView, cur: RevisionView, members: Map<number, 
     const before = read(prev, num);
     const after = read(cur, num);
     if (before === undefined && after === undefined) continue;
-    if (before !== undefined && after !== undefined && sameValue(before, after)) continue;
+    if (before !== undefined && after !== undefined && (sameValue(before, after) || sameStreamContent(before, after))) continue;
     changes.set(num, { num, kind: before === undefined ? 'added' : after === undefined ? 'deleted' : 'modified', before, after });
   }
   return changes;
@@ -114,7 +134,7 @@ export function analyseRevisions(doc: PdfDocument): ExplainedChange[][] {
     const cur = doc.view(k);
     const ctx = new StepContext(prev, cur, rawChanges(prev, cur, members), graph(prev).dangling);
     for (const rule of RULES) rule(ctx);
-    unexplainedRule(ctx, graph(cur).defined);
+    unexplainedRule(ctx, graph(cur).defined, graph(prev).defined);
     const explained: ExplainedChange[] = [...ctx.explained].map(([object, explanation]) => ({ object, revision: k, kind: ctx.changes.get(object)!.kind, ...explanation }));
     explained.sort((a, b) => a.object - b.object);
     steps.push([...structuralFindings(doc, prev, cur), ...explained]);

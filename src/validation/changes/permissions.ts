@@ -27,8 +27,6 @@ export function judgeChange(change: ExplainedChange, constraints: ModificationCo
       return { permitted: true };
     case 'never':
       return { permitted: false, reason: 'a change to signed content', ...(change.attack ? { attack: change.attack } : {}) };
-    case 'not-p1':
-      return p === 1 ? { permitted: false, reason: 'the certification (DocMDP P=1) permits no changes' } : { permitted: true };
     case 'signature':
       if (p === 1) return { permitted: false, reason: 'the certification (DocMDP P=1) permits no further signatures', attack: 'certification-violation' };
       if (lock) return { permitted: false, reason: `field "${change.field}" is locked by the signature "${lock.by}" (FieldMDP)` };

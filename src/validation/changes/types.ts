@@ -4,12 +4,12 @@ import type { PdfValue } from '../../pdf/objects.js';
 export type ChangeCategory = 'security' | 'signing' | 'form' | 'annotation' | 'metadata' | 'structure' | 'other';
 
 /**
- * When a change is allowed: `always` (validation data, document timestamps, bookkeeping),
- * `signature` (adding signatures: not under DocMDP P=1; under certification only a signature that
- * validates), `form-fill` (P>=2 and not locked by a FieldMDP), `annotation` (no certification or
- * P=3), `not-p1` (anything but P=1), `never` (a change to signed content).
+ * When a change is allowed: `always` (validation data, document timestamps, metadata,
+ * bookkeeping), `signature` (adding signatures: not under DocMDP P=1; under certification only a
+ * signature that validates), `form-fill` (P>=2 and not locked by a FieldMDP), `annotation` (no
+ * certification or P=3), `never` (a change to signed content).
  */
-export type ChangeNeed = 'always' | 'signature' | 'form-fill' | 'annotation' | 'not-p1' | 'never';
+export type ChangeNeed = 'always' | 'signature' | 'form-fill' | 'annotation' | 'never';
 
 /** An object that differs between two consecutive revisions. */
 export interface RawChange {

@@ -1,4 +1,4 @@
-import { PdfRef } from '../../../pdf/objects.js';
+import { PdfDict, PdfRef } from '../../../pdf/objects.js';
 import type { StepContext } from '../step.js';
 import { changedKeys, dictOf, refList } from '../values.js';
 
@@ -33,7 +33,19 @@ export function acroFormRule(ctx: StepContext): void {
     : { rule: 'acroform', category: 'signing' as const, need: 'always' as const, description: 'form field list updated' };
   if (fieldsRef instanceof PdfRef) ctx.explain(fieldsRef.num, removal);
   else if (removed.length > 0 && formRef instanceof PdfRef) ctx.explained.set(formRef.num, removal);
-  ctx.explainNewFrom(afterForm?.get('DR'), { rule: 'acroform', category: 'signing', need: 'always', description: 'form default resources' });
+  // Default resources: signing tools add the fonts of their appearances here. The resource
+  // dictionaries may gain entries; the fonts and images already there may not change.
+  const resources = { rule: 'acroform', category: 'signing' as const, need: 'always' as const, description: 'form default resources (/DR) updated' };
+  const dr = afterForm?.get('DR');
+  if (dr instanceof PdfRef && ctx.change(dr.num)?.kind === 'modified') ctx.explain(dr.num, resources);
+  for (const value of dictOf(ctx.cur.resolve(dr))?.entries.values() ?? []) {
+    const change = value instanceof PdfRef ? ctx.change(value.num) : undefined;
+    if (change?.kind === 'modified' && change.after instanceof PdfDict) {
+      ctx.explain(change.num, resources);
+      ctx.explainNewFrom(change.after, { ...resources, description: 'form default resources' });
+    }
+  }
+  ctx.explainNewFrom(dr, { ...resources, description: 'form default resources' });
 }
 
 function safeGet(ctx: StepContext, key: string) {

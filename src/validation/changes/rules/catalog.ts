@@ -4,7 +4,7 @@ import { changedKeys, dictOf } from '../values.js';
 import type { ChangeNeed } from '../types.js';
 
 /** Catalog keys a later revision may change, and what each needs. AcroForm is judged by its own rule too. */
-const ALLOWED: Record<string, ChangeNeed> = { DSS: 'always', AcroForm: 'always', Extensions: 'always', Version: 'always', Metadata: 'not-p1' };
+const ALLOWED: Record<string, ChangeNeed> = { DSS: 'always', AcroForm: 'always', Extensions: 'always', Version: 'always', Metadata: 'always' };
 const ACROFORM_KEYS = new Set(['Fields', 'SigFlags', 'DR', 'DA', 'NeedAppearances']);
 const ACTIVE = new Set(['OpenAction', 'AA', 'Names', 'JavaScript', 'URI']);
 
@@ -43,7 +43,7 @@ export function catalogRule(ctx: StepContext): void {
   ctx.explain(afterRoot.num, {
     rule: 'catalog',
     category: keys.includes('DSS') ? 'security' : metadataOnly ? 'metadata' : 'signing',
-    need: keys.includes('Metadata') ? 'not-p1' : 'always',
+    need: 'always',
     description: `document catalog: ${keys.join(', ')} updated`,
   });
 }

@@ -3,7 +3,7 @@ import type { StepContext } from '../step.js';
 import type { ChangeNeed, Explanation } from '../types.js';
 import { changedKeys, dictOf, refList } from '../values.js';
 
-const rank: Record<ChangeNeed, number> = { always: 0, 'not-p1': 1, signature: 2, 'form-fill': 3, annotation: 4, never: 5 };
+const rank: Record<ChangeNeed, number> = { always: 0, signature: 1, 'form-fill': 2, annotation: 3, never: 4 };
 
 /**
  * Pages whose only change is their /Annots list. Annotations may be added (a signature's widget,

@@ -5,10 +5,10 @@ import { changedKeys, dictOf, refsWithin, typeName } from '../values.js';
 /**
  * Default deny: whatever no rule explained is a change to the signed document. This names what it
  * is as precisely as it can (page content, the page tree, a filled dangling reference), so the
- * report says what a person would see changed. An added object nothing reachable refers to is
- * not displayed and only reported.
+ * report says what a person would see changed. An object the document uses neither before nor
+ * after the change (added, changed or deleted) is not displayed and only reported.
  */
-export function unexplainedRule(ctx: StepContext, reachable: Set<number>): void {
+export function unexplainedRule(ctx: StepContext, reachable: Set<number>, reachableBefore: Set<number>): void {
   const contentOwners = contentStreamPages(ctx);
   for (const change of ctx.changes.values()) {
     if (ctx.explained.has(change.num)) continue;
@@ -20,6 +20,8 @@ export function unexplainedRule(ctx: StepContext, reachable: Set<number>): void 
       ctx.explain(num, { rule: 'default-deny', category: 'other', need: 'never', attack: 'dangling-reference', ...pages, description: `object ${num} was referenced by the signed revision but not defined there; defining it later changes signed content${page ? ` on page ${page}` : ''}` });
     } else if (change.kind === 'added' && !reachable.has(num)) {
       ctx.explain(num, { rule: 'unreferenced', category: 'structure', need: 'always', description: `object ${num} added but not used by the document (not displayed)` });
+    } else if (!reachableBefore.has(num) && !reachable.has(num)) {
+      ctx.explain(num, { rule: 'unreferenced', category: 'structure', need: 'always', description: `object ${num}, which the document did not use, ${change.kind === 'deleted' ? 'deleted' : 'changed'} (not displayed)` });
     } else if (change.kind === 'deleted') {
       ctx.explain(num, { rule: 'default-deny', category: 'other', need: 'never', ...pages, description: `object ${num}${type ? ` (${type})` : ''} deleted` });
     } else if (ctx.pageOf(num) !== undefined) {
