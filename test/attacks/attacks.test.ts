@@ -242,6 +242,57 @@ describe('certification attacks', () => {
   });
 });
 
+describe('signature fields and annotations tampered with', () => {
+  it('the appearance of a signed seal replaced', async () => {
+    const doc = PdfDocument.load(sealed);
+    const page = doc.pages()[doc.pages().length - 1]!; // the seal goes on the last page
+    const widgetRef = (doc.resolve(page.dict.get('Annots')) as PdfRef[]).find((a) => doc.resolveDict(a)?.get('Subtype') === PdfName.of('Widget'))!;
+    const update = new IncrementalUpdate(doc);
+    const ap = update.add(new PdfStream(new PdfDict([['Type', PdfName.of('XObject')], ['Subtype', PdfName.of('Form')], ['BBox', [0, 0, 100, 100]]]), Buffer.from(forgedContent)));
+    update.set(widgetRef, doc.resolveDict(widgetRef)!.clone().set('AP', new PdfDict([['N', ap]])));
+    await expectCaught(Buffer.concat([sealed, update.write()]), { object: widgetRef.num });
+  });
+
+  it('sneaky signature: a new visible field that shows the existing signature dictionary', async () => {
+    const doc = PdfDocument.load(sealed);
+    const page = doc.pages()[0]!;
+    const acroFormRef = doc.catalog().get('AcroForm');
+    const acroForm = doc.resolveDict(acroFormRef)!;
+    const existing = doc.resolveDict((doc.resolve(acroForm.get('Fields')) as PdfRef[])[0])!.get('V') as PdfRef;
+    const update = new IncrementalUpdate(doc);
+    const ap = update.add(new PdfStream(new PdfDict([['Type', PdfName.of('XObject')], ['Subtype', PdfName.of('Form')], ['BBox', [0, 0, 300, 60]]]), Buffer.from(forgedContent)));
+    const field = update.add(
+      new PdfDict([
+        ['FT', PdfName.of('Sig')],
+        ['T', PdfString.fromText('Approval2')],
+        ['V', existing],
+        ['Type', PdfName.of('Annot')],
+        ['Subtype', PdfName.of('Widget')],
+        ['Rect', [50, 700, 350, 760]],
+        ['P', page.ref],
+        ['AP', new PdfDict([['N', ap]])],
+      ]),
+    );
+    const fields = doc.resolve(acroForm.get('Fields')) as PdfRef[];
+    const newForm = acroForm.clone().set('Fields', [...fields, field]);
+    if (acroFormRef instanceof PdfRef) update.set(acroFormRef, newForm);
+    else update.set(doc.rootRef, doc.catalog().clone().set('AcroForm', newForm));
+    update.set(page.ref, page.dict.clone().set('Annots', [...(doc.resolve(page.dict.get('Annots')) as PdfRef[]), field]));
+    await expectCaught(Buffer.concat([sealed, update.write()]), { attack: 'sneaky-signature', object: field.num });
+  });
+
+  it('the annotations of a signed page reordered', async () => {
+    const signed = await sealOk(svc, addOverlayAnnotation(plain), { sealId: 'scjg-official', page: '1' });
+    const doc = PdfDocument.load(signed);
+    const page = doc.pages()[0]!;
+    const annots = doc.resolve(page.dict.get('Annots')) as PdfRef[];
+    expect(annots.length).toBeGreaterThanOrEqual(2);
+    const update = new IncrementalUpdate(doc);
+    update.set(page.ref, page.dict.clone().set('Annots', [...annots].reverse()));
+    await expectCaught(Buffer.concat([signed, update.write()]), { object: page.ref.num, text: /reordered/ });
+  });
+});
+
 describe('xref and object stream tricks', () => {
   it('hybrid xref: the table and its /XRefStm give one object two places', async () => {
     const { contents } = firstPage(sealed);

@@ -6,8 +6,8 @@ import { changedKeys, dictOf, refList } from '../values.js';
 const rank: Record<ChangeNeed, number> = { always: 0, signature: 1, 'form-fill': 2, annotation: 3, never: 4 };
 
 /**
- * Pages whose only change is their /Annots list. Annotations may be added (a signature's widget,
- * or a comment: an annotation drawn over the signed page), never removed. The page change needs
+ * Pages whose only change is their /Annots list. Annotations may be appended (a signature's
+ * widget, or a comment: an annotation drawn over the signed page), never removed or reordered. The page change needs
  * what the strictest annotation it gained needs. Anything else changed on a page is a change to
  * signed content (the incremental saving attack), left to the default rule.
  */
@@ -33,11 +33,15 @@ export function pageAnnotationsRule(ctx: StepContext): void {
     const afterAnnots = refList(ctx.cur.resolve(annotsValue));
     const kept = new Set(afterAnnots);
     const removed = beforeAnnots.filter((n) => !kept.has(n));
+    const reordered = removed.length === 0 && beforeAnnots.some((n, i) => afterAnnots[i] !== n);
     const previous = new Set(beforeAnnots);
     const added = afterAnnots.filter((n) => !previous.has(n));
     let explanation: Explanation;
     if (removed.length > 0) {
       explanation = { rule: 'page-annotations', category: 'other', need: 'never', pages: [pageNo], description: `annotations ${removed.join(', ')} removed from page ${pageNo}` };
+    } else if (reordered) {
+      // The order of /Annots is the order they are drawn in: reordering changes what covers what.
+      explanation = { rule: 'page-annotations', category: 'other', need: 'never', pages: [pageNo], description: `the annotations of page ${pageNo} were reordered (what is drawn on top changed)` };
     } else {
       let need: ChangeNeed = 'always';
       for (const num of added) {

@@ -33,8 +33,17 @@ export function signatureFieldsRule(ctx: StepContext): void {
     const sigNum = v instanceof PdfRef ? v.num : undefined;
     const sig = dictOf(ctx.cur.resolve(v));
     const wasSigned = before?.dict.get('V') !== undefined;
-    if (wasSigned && fieldChange && changedKeys(before!.dict, field.dict).includes('V')) {
-      ctx.explain(field.num, { rule: 'signature-fields', category: 'other', need: 'never', field: field.name, description: `the value of signature field "${field.name}" was replaced after it was signed` });
+    if (wasSigned) {
+      // A signed field is signed content: its value and its look stay as they were (changes to
+      // its separate widgets are left to the default rule, which refuses them too).
+      const keys = fieldChange ? changedKeys(before!.dict, field.dict) : [];
+      if (fieldChange) ctx.explain(field.num, { rule: 'signature-fields', category: 'other', need: 'never', description: `signature field "${field.name}" changed after it was signed: ${keys.join(', ')}${keys.includes('V') ? ' (its signature was replaced)' : ''}` });
+      continue;
+    }
+    if (sigNum !== undefined && !ctx.isAdded(sigNum)) {
+      // A newly filled field must bring its own new signature: one that shows the signature
+      // dictionary of another field makes a valid signature appear wherever its widget is.
+      ctx.explain(field.num ?? sigNum, { rule: 'signature-fields', category: 'other', need: 'never', attack: 'sneaky-signature', description: `signature field "${field.name}" shows signature dictionary ${sigNum}, which existed before this revision (a signature reused in a new place)` });
       continue;
     }
     const isTimestamp = isName(sig?.get('Type'), 'DocTimeStamp') || isName(sig?.get('SubFilter'), 'ETSI.RFC3161');
