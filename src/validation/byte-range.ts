@@ -1,3 +1,5 @@
+import type { PdfDocument } from '../pdf/document.js';
+import { PdfString, type PdfDict } from '../pdf/objects.js';
 import type { SignatureEntry } from '../pdf/signatures.js';
 import type { SignatureReport } from './report.js';
 import type { RevisionInfo } from './revisions.js';
@@ -39,4 +41,34 @@ export function coverageOf(bytes: Buffer, entry: SignatureEntry, revisions: Revi
   if (!revision) return { revision: null, coverage: 'partial', end };
   const last = revisions[revisions.length - 1]!;
   return { revision: revision.index, coverage: revision.index === last.index && trimmedEnd(end) === trimmedEnd(bytes.length) ? 'entire-file' : 'entire-revision', end };
+}
+
+/**
+ * Whether the signature dictionary (and the field holding it) were already there, with the same
+ * /Contents and /ByteRange, in the revision the signature covers. A signature dictionary added
+ * later that copies another signature's values would make a valid signature appear in a new
+ * place (with an appearance of the attacker's choosing).
+ */
+export function signedInPlace(doc: PdfDocument, revision: number, entry: SignatureEntry): boolean {
+  const view = doc.view(revision);
+  const holder = entry.sigRef ?? entry.fieldRef;
+  if (!holder) return true; // a direct field in a direct /Fields array: nothing to look up
+  let sig: PdfDict | undefined;
+  try {
+    const value = view.resolveDict(holder);
+    sig = entry.sigRef ? value : view.resolveDict(value?.get('V'));
+  } catch {
+    return false;
+  }
+  const contents = sig?.get('Contents');
+  const byteRange = view.resolve(sig?.get('ByteRange'));
+  return (
+    contents instanceof PdfString &&
+    entry.contents !== undefined &&
+    contents.bytes.equals(entry.contents) &&
+    Array.isArray(byteRange) &&
+    entry.byteRange !== undefined &&
+    byteRange.length === entry.byteRange.length &&
+    byteRange.every((n, i) => n === entry.byteRange![i])
+  );
 }

@@ -10,7 +10,7 @@ import type { ChangeReport, SignatureReport } from './report.js';
  * names in `/Perms /DocMDP` (in the first revision that has one), not any signature that merely
  * carries a DocMDP reference.
  */
-export function modificationConstraints(doc: PdfDocument, signatures: Array<{ report: SignatureReport; entry: SignatureEntry }>): ModificationConstraints {
+export function modificationConstraints(doc: PdfDocument, signatures: Array<{ report: SignatureReport; entry: SignatureEntry; decision: { formatFailure: boolean } }>): ModificationConstraints {
   let certRef: number | undefined;
   for (let i = 0; i < doc.revisions.length && certRef === undefined; i++) {
     try {
@@ -22,11 +22,11 @@ export function modificationConstraints(doc: PdfDocument, signatures: Array<{ re
   const validates = new Map<number, boolean>();
   let certification: ModificationConstraints['certification'];
   const locks: ModificationConstraints['locks'] = [];
-  for (const { report, entry } of signatures) {
+  for (const { report, entry, decision } of signatures) {
     const sigNum = entry.sigRef?.num;
     const revision = report.revision ?? (sigNum !== undefined ? doc.latest.definedIn(sigNum) : undefined);
     if (sigNum !== undefined) {
-      validates.set(sigNum, report.integrity.messageDigestMatches === true && report.integrity.signatureValid === true && report.certificatePath.trustAnchorReached);
+      validates.set(sigNum, !decision.formatFailure && report.integrity.messageDigestMatches === true && report.integrity.signatureValid === true && report.certificatePath.trustAnchorReached);
       if (sigNum === certRef && revision !== undefined && report.kind === 'signature') {
         certification = { revision, permission: entry.docMdpPermission ?? 2, field: entry.fieldName };
       }

@@ -8,7 +8,7 @@ import { findSignatures, parsePdfDate, type SignatureEntry } from '../pdf/signat
 import { CmsError, contentOf, parseSignedData, verifySignerInfo, type SignerVerification } from '../pki/signed-data.js';
 import { validatePath, type PathCertificate, type PathResult } from '../pki/path-validate.js';
 import { signatureValueDigest, verifyTimeStampToken } from '../pki/timestamp-token.js';
-import { checkByteRange, coverageOf, rangeChunks } from './byte-range.js';
+import { checkByteRange, coverageOf, rangeChunks, signedInPlace } from './byte-range.js';
 import { judgeChanges, modificationConstraints } from './change-judgement.js';
 import { archivePoe, archiveTimestamps, assessTimestamps } from './timestamps.js';
 import { conditionsFor } from './conditions.js';
@@ -140,8 +140,16 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
     let signerDer: Buffer | null = null;
     let pool: Buffer[] = [...dssCerts, ...(ctx.intermediates ?? [])];
     const laterProof = archivePoe(stamps, cover.revision);
-    let poe = laterProof && laterProof < validationTime ? laterProof : validationTime;
+    const provenByLater = laterProof && laterProof < validationTime ? laterProof : undefined;
+    let poe = provenByLater ?? validationTime;
+    // The time the signer's revocation status must hold for: the POE; for a document timestamp
+    // with no later proof, its own genTime (its TSA path must then be valid at validation time).
+    let revocationAt: Date | undefined;
     let formatFailure = !byteRangeValid;
+    if (cover.revision !== null && !signedInPlace(doc, cover.revision, entry)) {
+      formatFailure = true;
+      problems.push(`the signature dictionary is not part of the revision it signs (revision ${cover.revision}): it was added later with the values of a signature made elsewhere`);
+    }
 
     if (byteRangeValid && entry.contents) {
       const content = contentOf(rangeChunks(bytes, entry.byteRange!));
@@ -153,6 +161,7 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
           signerDer = result.tsaCertificate;
           report.integrity.messageDigestMatches = result.imprintMatches && result.signature.messageDigestMatches !== false;
           report.timestampTime = iso(result.genTime);
+          if (!provenByLater && result.genTime <= validationTime) revocationAt = result.genTime;
           problems.push(...result.problems);
         } else if (entry.subFilter && CMS_SUBFILTERS.has(entry.subFilter)) {
           const parsed = parseSignedData(entry.contents);
@@ -163,7 +172,7 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
           signerDer = verification.signerCertificate;
           report.integrity.messageDigestMatches = verification.messageDigestMatches;
           problems.push(...verification.problems);
-          const times = assessTimestamps(verification.timestampTokens, signatureValueDigest(signer.signature), { ...ctx, trustAnchors: ctx.trustAnchors }, pool, validationTime, laterProof);
+          const times = await assessTimestamps(verification.timestampTokens, signatureValueDigest(signer.signature), { ...ctx, trustAnchors: ctx.trustAnchors }, pool, validationTime, laterProof, { crls: dssCrls, ocsps: dssOcsps });
           report.timestamps = times.timestamps;
           if (times.poe < poe) poe = times.poe;
           const best = times.timestamps.filter((t) => t.valid).map((t) => t.time).sort()[0];
@@ -209,7 +218,7 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
       if (ctx.lookupSeal) report.seal = (await ctx.lookupSeal(signerDer)) ?? null;
       if (path.trustAnchorReached) {
         report.revocation = ctx.revocation
-          ? await ctx.revocation.check(path.chain.map((c) => c.der), poe, { embeddedCrls: dssCrls, embeddedOcsps: dssOcsps, offline: ctx.offline })
+          ? await ctx.revocation.check(path.chain.map((c) => c.der), revocationAt ?? poe, { embeddedCrls: dssCrls, embeddedOcsps: dssOcsps, offline: ctx.offline })
           : { checked: false, detail: 'revocation status was not checked: no certificate-status service is configured' };
       }
     }

@@ -63,6 +63,8 @@ export interface TimestampReport {
   time: string;
   valid: boolean;
   tsa: string | null;
+  /** The TSA chain's revocation status for the token's time (embedded evidence first). */
+  revocation?: RevocationEvidence;
   problems: string[];
 }
 

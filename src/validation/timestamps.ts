@@ -4,7 +4,7 @@ import { contentOf, parseSignedData } from '../pki/signed-data.js';
 import { verifyTimeStampToken } from '../pki/timestamp-token.js';
 import { checkByteRange, coverageOf, rangeChunks } from './byte-range.js';
 import type { ValidationContext } from './engine.js';
-import type { TimestampReport } from './report.js';
+import type { RevocationEvidence, TimestampReport } from './report.js';
 import type { RevisionInfo } from './revisions.js';
 
 const iso = (d: Date): string => (Number.isNaN(d.getTime()) ? 'unreadable' : d.toISOString());
@@ -56,14 +56,29 @@ export function archiveTimestamps(bytes: Buffer, entries: SignatureEntry[], revi
   return stamps;
 }
 
-export function assessTimestamps(
+/** The file's own revocation evidence (/DSS), for the TSA certificates of timestamps too. */
+export interface EmbeddedEvidence {
+  crls: Buffer[];
+  ocsps: Buffer[];
+}
+
+/**
+ * Validates signature timestamps: imprint, TSA signature, timeStamping EKU, the TSA's path at
+ * the validation time (or, when it has expired since, at the time a later document timestamp
+ * proves the token existed) and, with a revocation checker, the TSA chain's revocation status:
+ * evidence embedded in the file first, for the token's time (its genTime, or that later proof).
+ * A token whose TSA status is unknown, or revoked before any proof of the token's existence,
+ * proves nothing. The earliest valid token is the signature's proof of existence.
+ */
+export async function assessTimestamps(
   tokens: Buffer[],
   imprintDigest: (alg: string) => Buffer,
   ctx: Required<Pick<ValidationContext, 'trustAnchors'>> & ValidationContext,
   pool: Buffer[],
   validationTime: Date,
   fallbackPoe: Date | undefined,
-): TimeAssessment {
+  embedded: EmbeddedEvidence = { crls: [], ocsps: [] },
+): Promise<TimeAssessment> {
   const timestamps: TimestampReport[] = [];
   let poe = validationTime;
   for (const token of tokens) {
@@ -71,23 +86,53 @@ export function assessTimestamps(
       const result = verifyTimeStampToken(token, imprintDigest, pool);
       const problems = [...result.problems];
       let tsaTrusted = false;
+      let revocation: RevocationEvidence | undefined;
       if (result.tsaCertificate) {
-        const path = validatePath(result.tsaCertificate, pool, ctx.trustAnchors, validationTime);
+        let path = validatePath(result.tsaCertificate, pool, ctx.trustAnchors, validationTime);
         tsaTrusted = path.status === 'VALID';
-        if (!tsaTrusted && fallbackPoe && validatePath(result.tsaCertificate, pool, ctx.trustAnchors, fallbackPoe).status === 'VALID') {
-          tsaTrusted = true;
-          problems.push(`TSA certificate not valid now, but valid at ${fallbackPoe.toISOString()}, when a later document timestamp proves this token existed`);
+        let provenAt = result.genTime;
+        if (!tsaTrusted && fallbackPoe) {
+          const then = validatePath(result.tsaCertificate, pool, ctx.trustAnchors, fallbackPoe);
+          if (then.status === 'VALID') {
+            tsaTrusted = true;
+            path = then;
+            provenAt = fallbackPoe;
+            problems.push(`TSA certificate not valid now, but valid at ${fallbackPoe.toISOString()}, when a later document timestamp proves this token existed`);
+          }
         }
         if (!tsaTrusted) problems.push(`TSA certificate: ${path.problems.join('; ') || path.status}`);
+        if (tsaTrusted && ctx.revocation) {
+          revocation = await ctx.revocation.check(path.chain.map((c) => c.der), provenAt, { embeddedCrls: embedded.crls, embeddedOcsps: embedded.ocsps, offline: ctx.offline });
+          const verdict = tsaRevocationProblem(revocation, result.genTime, fallbackPoe);
+          if (verdict) {
+            tsaTrusted = false;
+            problems.push(verdict);
+          }
+        }
       }
       const valid = result.imprintMatches && result.signature.signatureValid === true && result.signature.messageDigestMatches !== false && tsaTrusted && result.tsaCertHasTimeStampingEku;
       if (valid && result.genTime < poe) poe = result.genTime;
-      timestamps.push({ kind: 'signature-timestamp', time: iso(result.genTime), valid, tsa: result.tsaCertificate ? summaryOfDer(result.tsaCertificate) : null, problems });
+      timestamps.push({ kind: 'signature-timestamp', time: iso(result.genTime), valid, tsa: result.tsaCertificate ? summaryOfDer(result.tsaCertificate) : null, ...(revocation ? { revocation } : {}), problems });
     } catch (err) {
       timestamps.push({ kind: 'signature-timestamp', time: '', valid: false, tsa: null, problems: [`the timestamp token cannot be read: ${(err as Error).message}`] });
     }
   }
   return { poe, timestamps };
+}
+
+/** RFC 5280 reasons that say nothing against what the key signed before: affiliationChanged, superseded, cessationOfOperation. */
+const BENIGN_REASONS = new Set([3, 4, 5]);
+
+/** Why the TSA's revocation status makes a token prove nothing, or undefined when it does not. */
+function tsaRevocationProblem(evidence: RevocationEvidence, genTime: Date, laterProof: Date | undefined): string | undefined {
+  if (evidence.checked && evidence.status === 'revoked') {
+    const revokedAt = evidence.revokedAt ? new Date(evidence.revokedAt) : undefined;
+    if (revokedAt && laterProof && laterProof < revokedAt) return undefined;
+    if (revokedAt && genTime < revokedAt && evidence.reason !== undefined && BENIGN_REASONS.has(evidence.reason)) return undefined;
+    return `TSA certificate revoked${revokedAt ? ` at ${revokedAt.toISOString()}` : ''}, and nothing proves the token existed before: ${evidence.detail}`;
+  }
+  if (!evidence.checked || evidence.status === 'unknown') return `TSA certificate revocation status unknown: ${evidence.detail}`;
+  return undefined;
 }
 
 export function summaryOfDer(der: Buffer): string {

@@ -281,6 +281,32 @@ describe('signature fields and annotations tampered with', () => {
     await expectCaught(Buffer.concat([sealed, update.write()]), { attack: 'sneaky-signature', object: field.num });
   });
 
+  it('a copy of the signature dictionary in a new visible field is not a signature of its own', async () => {
+    const doc = PdfDocument.load(sealed);
+    const page = doc.pages()[0]!;
+    const acroFormRef = doc.catalog().get('AcroForm');
+    const acroForm = doc.resolveDict(acroFormRef)!;
+    const fields = doc.resolve(acroForm.get('Fields')) as PdfRef[];
+    const original = doc.resolveDict(doc.resolveDict(fields[0])!.get('V'))!;
+    const update = new IncrementalUpdate(doc);
+    const copy = update.add(original.clone());
+    const ap = update.add(new PdfStream(new PdfDict([['Type', PdfName.of('XObject')], ['Subtype', PdfName.of('Form')], ['BBox', [0, 0, 300, 60]]]), Buffer.from(forgedContent)));
+    const field = update.add(
+      new PdfDict([['FT', PdfName.of('Sig')], ['T', PdfString.fromText('Copy')], ['V', copy], ['Type', PdfName.of('Annot')], ['Subtype', PdfName.of('Widget')], ['Rect', [50, 700, 350, 760]], ['P', page.ref], ['AP', new PdfDict([['N', ap]])]]),
+    );
+    const newForm = acroForm.clone().set('Fields', [...fields, field]);
+    if (acroFormRef instanceof PdfRef) update.set(acroFormRef, newForm);
+    else update.set(doc.rootRef, doc.catalog().clone().set('AcroForm', newForm));
+    update.set(page.ref, page.dict.clone().set('Annots', [...((doc.resolve(page.dict.get('Annots')) as PdfRef[] | undefined) ?? []), field]));
+    const report = await verify(Buffer.concat([sealed, update.write()]));
+    const copied = report.signatures.find((s) => s.fieldName === 'Copy')!;
+    expect([copied.indication, copied.subIndication]).toEqual(['TOTAL_FAILED', 'FORMAT_FAILURE']);
+    expect(copied.problems.join(' ')).toMatch(/not part of the revision it signs/);
+    const genuine = report.signatures.find((s) => s.fieldName !== 'Copy')!;
+    expect(genuine.changesAfterSigning.changes.some((c) => c.overlay)).toBe(true);
+    expect(report.document.passed).toBe(1);
+  });
+
   it('the annotations of a signed page reordered', async () => {
     const signed = await sealOk(svc, addOverlayAnnotation(plain), { sealId: 'scjg-official', page: '1' });
     const doc = PdfDocument.load(signed);
