@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PdfError } from '../../src/pdf/errors.js';
 import { validatePdf } from '../../src/validation/engine.js';
-import { makePdf } from '../helpers/pdfs.js';
+import { makePdf, qpdfRewrite } from '../helpers/pdfs.js';
 import { sealOk, startService, type RunningService } from '../helpers/service.js';
 
 let svc: RunningService;
@@ -62,4 +62,24 @@ describe('hostile input to the verifier', () => {
     const loop = Buffer.from(`${loopText}xref\n0 2\n0000000000 65535 f\r\n0000000009 00000 n\r\ntrailer\n<< /Size 2 /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`, 'latin1');
     expect(['report', 'rejected']).toContain(await mustNotCrash(loop));
   });
+
+  it('survives mutated encrypted files and files that must be rebuilt from thousands of object headers', async () => {
+    const next = random(20261130);
+    const encrypted = qpdfRewrite(sealed, ['--encrypt', '', 'owner', '128', '--use-aes=y', '--']);
+    expect(await mustNotCrash(encrypted)).toBe('report');
+    for (let i = 0; i < 300; i++) {
+      const mutated = Buffer.from(encrypted);
+      // aim at the encryption dictionary and the trailer half of the time
+      const encryptAt = mutated.lastIndexOf('/Encrypt');
+      for (let e = 0; e < 4; e++) {
+        const at = next() < 0.5 && encryptAt > 0 ? encryptAt + Math.floor(next() * 200) : Math.floor(next() * mutated.length);
+        if (at < mutated.length) mutated[at] = Math.floor(next() * 256);
+      }
+      await mustNotCrash(mutated);
+    }
+    // no xref at all, 100,000 object headers (most of them junk): rebuilt by scanning, bounded
+    const junk = Buffer.from(`%PDF-1.7\n${Array.from({ length: 100_000 }, (_, i) => `${i % 50} 0 obj\n<< /K ${i} >>\nendobj\n`).join('')}%%EOF\n`, 'latin1');
+    expect(['report', 'rejected']).toContain(await mustNotCrash(junk));
+  });
 });
+
