@@ -259,10 +259,13 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
       signatures: reports.length,
       passed,
       unsignedChangesAtEnd,
-      summary:
-        reports.length === 0
-          ? 'the document has no signatures'
-          : `${passed} of ${reports.length} signature(s) passed${unsignedChangesAtEnd ? '; the document has changes after its last signature' : ''}`,
+      structure: { reconstructed: doc.reconstructed, repaired: doc.repaired, unreadableObjects: [...doc.unreadable].sort((a, b) => a - b).slice(0, 100), encrypted: doc.encrypted },
+      summary: [
+        reports.length === 0 ? 'the document has no signatures' : `${passed} of ${reports.length} signature(s) passed`,
+        ...(unsignedChangesAtEnd && reports.length > 0 ? ['the document has changes after its last signature'] : []),
+        ...(doc.reconstructed ? ['its cross-reference data was damaged and had to be rebuilt by scanning the file'] : doc.repaired ? ['some objects were not where its cross-reference table said and were found by scanning'] : []),
+        ...(doc.unreadable.size > 0 ? [`${doc.unreadable.size} object(s) could not be read`] : []),
+      ].join('; '),
     },
     signatures: reports,
   };

@@ -134,6 +134,12 @@ export interface ValidationReport {
     passed: number;
     /** True when bytes after the last signature's coverage are not covered by any signature. */
     unsignedChangesAtEnd: boolean;
+    /**
+     * How the file had to be read: `reconstructed` when its cross-reference data could not be
+     * used and was rebuilt by scanning, `repaired` when some objects were not where the xref
+     * said, `unreadableObjects` that could not be parsed anywhere (read as null), `encrypted`.
+     */
+    structure: { reconstructed: boolean; repaired: boolean; unreadableObjects: number[]; encrypted: boolean };
     summary: string;
   };
   signatures: SignatureReport[];
