@@ -9,6 +9,7 @@
  * keep certificates as the bytes sent. The signed attributes are kept exactly as sent, and in
  * their DER encoding when they came in BER (RFC 5652 5.4: the signature is over the DER SET OF).
  */
+import { DerCache } from './der-cache.js';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { decodeBer, elementsOf, integerHex, isParseFailure, isUniversal, matchSchema, octetsOf, oidOf, rawOf, smallInteger, stringContents, toDer, type Block } from './asn1.js';
@@ -178,10 +179,26 @@ function parseUnchecked(bytes: Buffer): ParsedSignedData {
   return { certificates, eContentType, encapsulatedContent, signers };
 }
 
-/** Parses CMS SignedData in DER or BER (a PDF's /Contents: zero padding allowed after it). */
+/**
+ * Recently parsed signatures, by their exact bytes: the same signed document is verified again
+ * and again (every citizen who opens a licence's page), and asn1js takes milliseconds per CMS.
+ * The result depends on nothing but the bytes and is frozen, so sharing it is safe.
+ */
+const recentlyParsed = new DerCache<ParsedSignedData>(64);
+const MAX_CACHED_CMS_BYTES = 64 * 1024;
+
+/** Parses CMS SignedData in DER or BER (a PDF's /Contents: padding allowed after it). */
 export function parseSignedData(bytes: Buffer): ParsedSignedData {
+  if (bytes.length > MAX_CACHED_CMS_BYTES) return parseChecked(bytes);
+  return recentlyParsed.get(bytes, () => parseChecked(bytes));
+}
+
+function parseChecked(bytes: Buffer): ParsedSignedData {
   try {
-    return parseUnchecked(bytes);
+    const parsed = parseUnchecked(bytes);
+    Object.freeze(parsed.certificates);
+    Object.freeze(parsed.signers);
+    return Object.freeze(parsed);
   } catch (err) {
     if (err instanceof CmsError) throw err;
     if (isParseFailure(err)) throw new CmsError('MALFORMED', `the CMS is malformed: ${err.message}`);
