@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { IssueLicenseBody, RevokeLicenseBody } from './license-routes.js';
-import { SealQuery } from './seal-routes.js';
+import { ExtendQuery, SealQuery } from './seal-routes.js';
 import { NewSealBody } from './seals-routes.js';
 import { VerifyQuery } from './verify-routes.js';
 
@@ -21,6 +21,44 @@ const pdf = { required: true, content: { 'application/pdf': { schema: { type: 's
 const json = (s: z.ZodType) => ({ required: true, content: { 'application/json': { schema: schema(s) } } });
 const bearer = [{ bearer: [] }];
 
+const level = { enum: ['B-B', 'B-T', 'B-LT', 'B-LTA'] };
+const missingCertificate = {
+  type: 'object',
+  required: ['subject', 'issuer', 'serialNumber', 'reason'],
+  properties: { subject: { type: 'string' }, issuer: { type: 'string' }, serialNumber: { type: 'string', description: 'hexadecimal' }, reason: { type: 'string' } },
+};
+const extendHeaders = {
+  'X-PAdES-Level': { description: 'the level every signature of the file now reaches (below the requested one when data is missing)', schema: level },
+  'X-LTV-Missing': { description: 'how many certificates have no OCSP response or CRL', schema: { type: 'integer' } },
+  'X-LTV-Missing-Certificates': { description: 'up to 20 of them, comma-separated, each serial=<hex>;subject=<DN>;issuer=<DN>, the names percent-encoded', schema: { type: 'string' } },
+};
+const extendResponses = {
+  '200': {
+    description: 'The extended PDF; with report=true a JSON report holding it',
+    headers: extendHeaders,
+    content: {
+      'application/pdf': { schema: { type: 'string', format: 'binary' } },
+      'application/json': {
+        schema: {
+          type: 'object',
+          required: ['requested', 'reached', 'complete', 'missing', 'unreadableSignatures', 'pdf'],
+          properties: {
+            requested: { enum: ['B-LT', 'B-LTA'] },
+            reached: level,
+            complete: { type: 'boolean' },
+            missing: { type: 'array', items: missingCertificate },
+            unreadableSignatures: { type: 'array', items: { type: 'string' }, description: 'fields whose CMS cannot be read: nothing was added for them' },
+            pdf: { type: 'string', contentEncoding: 'base64' },
+          },
+        },
+      },
+    },
+  },
+  '422': { ...problem, description: 'problem+json: not-signed, level-not-available, pdf-encrypted, or (strict=true) ltv-incomplete with `missing` listing the certificates' },
+  '4XX': problem,
+  '5XX': problem,
+};
+
 /** OpenAPI 3.1, built from the zod schemas the routes validate with. */
 export function openApiDocument(baseUrl: string): Record<string, unknown> {
   const op = (summary: string, extra: Record<string, unknown> = {}) => ({ summary, responses: { '200': { description: 'OK' }, '4XX': problem, '5XX': problem }, ...extra });
@@ -31,7 +69,7 @@ export function openApiDocument(baseUrl: string): Record<string, unknown> {
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     paths: {
       '/v1/seal': { post: op('Seal a PDF (PAdES B-B to B-LTA); returns the sealed PDF', { security: bearer, parameters: queryParameters(SealQuery), requestBody: pdf }) },
-      '/v1/extend': { post: op('Raise a signed PDF to B-LT or B-LTA', { security: bearer, parameters: [{ name: 'level', in: 'query', required: true, schema: { enum: ['B-LT', 'B-LTA'] } }], requestBody: pdf }) },
+      '/v1/extend': { post: op('Raise a signed PDF to B-LT or B-LTA; says which certificates lack revocation data', { security: bearer, parameters: queryParameters(ExtendQuery), requestBody: pdf, responses: extendResponses }) },
       '/v1/verify': { post: op('Validation report of every signature in a PDF', { parameters: queryParameters(VerifyQuery), requestBody: pdf }) },
       '/v1/seals': { get: op('List seals', { security: bearer }), post: op('Register a seal from a PKCS#12 file (admin)', { security: bearer, requestBody: json(NewSealBody) }) },
       '/v1/seals/{id}': { get: op('One seal with its certificate chain', { security: bearer }) },

@@ -7,7 +7,7 @@ import { PdfDocument, type PdfLimits } from '../pdf/document.js';
 import { displayedSize } from '../pdf/signature-field.js';
 import { findText } from '../pdf/text-locate.js';
 import type { SealRegistry, SealRecord } from '../seals/registry.js';
-import { extendDocument, NothingToExtendError } from '../signing/extend.js';
+import { extendDocument, LtvIncompleteError, NothingToExtendError, type ExtendResult, type MissingEvidence } from '../signing/extend.js';
 import { LevelUnavailableError, sealAtLevel, type EvidenceSource } from '../signing/levels.js';
 import { assertSealable, NotSealableError } from '../signing/preconditions.js';
 import type { Placement } from '../signing/pades.js';
@@ -45,6 +45,30 @@ export const SealQuery = z
   });
 
 export type SealQuery = z.infer<typeof SealQuery>;
+
+export const ExtendQuery = z
+  .object({
+    level: z.enum(['B-LT', 'B-LTA']),
+    /** Answer JSON: the levels, what is missing, and the PDF in base64. */
+    report: z.enum(['true', 'false']).default('false'),
+    /** Refuse (422 ltv-incomplete) rather than return a file whose revocation data is incomplete. */
+    strict: z.enum(['true', 'false']).default('false'),
+  })
+  .strict();
+
+const MAX_MISSING_IN_HEADER = 20;
+
+/**
+ * `X-LTV-Missing-Certificates`: the certificates without revocation data, comma-separated, each
+ * `serial=<hex>;subject=<DN>;issuer=<DN>` with the names percent-encoded, so the value stays
+ * ASCII and the separators unambiguous. At most 20 (the count is in `X-LTV-Missing`).
+ */
+function missingHeader(missing: MissingEvidence[]): string {
+  return missing
+    .slice(0, MAX_MISSING_IN_HEADER)
+    .map((m) => `serial=${m.serialNumber.toUpperCase()};subject=${encodeURIComponent(m.subject)};issuer=${encodeURIComponent(m.issuer)}`)
+    .join(',');
+}
 
 /** Default spot when none is given: on the last page, lower right, where a document is sealed. */
 const DEFAULT_FROM_RIGHT_MM = 50;
@@ -166,21 +190,33 @@ export function sealRouter(deps: SealRouteDeps): Router {
   });
   router.post('/v1/extend', requireRole(deps.clients, 'seal'), ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs), async (req, res, next) => {
     try {
-      const { level } = z.object({ level: z.enum(['B-LT', 'B-LTA']) }).strict().parse(req.query);
+      const query = ExtendQuery.parse(req.query);
       if (!deps.timestamper || !deps.evidence) {
         throw new HttpProblem(422, 'level-not-available', 'This signature level is not available', 'extending needs a time-stamping authority and revocation data, and none is configured');
       }
-      let extended: Buffer;
+      let result: ExtendResult;
       try {
-        extended = await extendDocument(req.body as Buffer, level, { timestamper: deps.timestamper, evidence: deps.evidence, limits: deps.pdfLimits });
+        result = await extendDocument(req.body as Buffer, query.level, { timestamper: deps.timestamper, evidence: deps.evidence, limits: deps.pdfLimits, strict: query.strict === 'true' });
       } catch (err) {
         if (err instanceof NothingToExtendError) throw new HttpProblem(422, 'not-signed', 'The document has no signature to extend', err.message);
+        if (err instanceof LtvIncompleteError) {
+          throw new HttpProblem(422, 'ltv-incomplete', 'Revocation data is missing for some certificates', err.message, { requested: query.level, missing: err.missing });
+        }
         throw err;
       }
-      deps.logger.info({ client: req.client!.id, padesLevel: level, bytes: extended.length }, 'extended a document');
-      await deps.audit.append({ actor: req.client!.id, action: 'extend', subject: level, documentSha256: createHash('sha256').update(extended).digest('hex') });
-      res.status(200).type('application/pdf').setHeader('Content-Disposition', 'attachment; filename="extended.pdf"');
-      res.end(extended);
+      const { pdf, reached, missing } = result;
+      const documentSha256 = createHash('sha256').update(pdf).digest('hex');
+      deps.logger[missing.length ? 'warn' : 'info']({ client: req.client!.id, padesLevel: query.level, reached, missing: missing.length, bytes: pdf.length }, 'extended a document');
+      await deps.audit.append({ actor: req.client!.id, action: 'extend', subject: query.level, documentSha256, details: { reached, missing: missing.length } });
+      res.status(200).setHeader('X-PAdES-Level', reached);
+      res.setHeader('X-LTV-Missing', String(missing.length));
+      if (missing.length) res.setHeader('X-LTV-Missing-Certificates', missingHeader(missing));
+      if (query.report === 'true') {
+        res.json({ requested: query.level, reached, complete: missing.length === 0, missing, unreadableSignatures: result.unreadable, pdf: pdf.toString('base64') });
+        return;
+      }
+      res.type('application/pdf').setHeader('Content-Disposition', 'attachment; filename="extended.pdf"');
+      res.end(pdf);
     } catch (err) {
       next(err);
     }

@@ -1,65 +1,119 @@
 import { PdfError } from '../pdf/errors.js';
 import { PdfDocument, type PdfLimits } from '../pdf/document.js';
-import { findSignatures } from '../pdf/signatures.js';
-import { validatePath } from '../pki/path-validate.js';
+import { findSignatures, type SignatureEntry } from '../pdf/signatures.js';
 import { OID } from '../pki/oids.js';
 import { CmsError, parseSignedData } from '../pki/signed-data.js';
 import type { Timestamper } from '../pki/timestamper.js';
-import type { EvidenceSource } from './levels.js';
+import type { EvidenceSource, PadesLevel } from './levels.js';
+import { gatherEvidence, type MissingEvidence } from './ltv-evidence.js';
 import { addDocumentTimestamp, addValidationData } from './ltv.js';
+
+export type { MissingEvidence } from './ltv-evidence.js';
 
 export class NothingToExtendError extends Error {
   override name = 'NothingToExtendError';
 }
 
-/** Every certificate a signature or timestamp in the file carries (CMS certificates, TSA tokens). */
-function certificatesInSignatures(doc: PdfDocument): Buffer[][] {
-  const groups: Buffer[][] = [];
-  for (const sig of findSignatures(doc)) {
-    if (!sig.contents) continue;
-    try {
-      const signedData = parseSignedData(sig.contents);
-      groups.push(signedData.certificates);
-      for (const signer of signedData.signers) {
-        for (const token of signer.unsignedAttrs.get(OID.signatureTimeStampToken) ?? []) {
-          try {
-            groups.push(parseSignedData(token.raw).certificates);
-          } catch {
-            // a broken token adds no evidence
-          }
-        }
-      }
-    } catch (err) {
-      if (!(err instanceof CmsError)) throw err;
-    }
+/** Revocation data could not be had for some certificates, and the caller asked for all or nothing. */
+export class LtvIncompleteError extends Error {
+  override name = 'LtvIncompleteError';
+  constructor(readonly missing: MissingEvidence[]) {
+    super(`no revocation data could be had for ${missing.length} certificate(s): ${missing.map((m) => `${m.subject} (serial ${m.serialNumber}): ${m.reason}`).join('; ')}`);
   }
-  return groups;
+}
+
+export interface ExtendOptions {
+  timestamper: Timestamper;
+  evidence: EvidenceSource;
+  limits?: PdfLimits;
+  /** Throw LtvIncompleteError, before any timestamp is asked for, when revocation data is missing. */
+  strict?: boolean;
+  /** Only the signature in this field (sealing); by default every signature and timestamp of the file. */
+  field?: string;
+}
+
+export interface ExtendResult {
+  pdf: Buffer;
+  requested: 'B-LT' | 'B-LTA';
+  /** The level every signature of the file now reaches: below `requested` when data is missing. */
+  reached: PadesLevel;
+  /** Certificates without revocation data (each once). */
+  missing: MissingEvidence[];
+  /** Signatures whose CMS cannot be read: nothing was added for them and they count for no level. */
+  unreadable: string[];
+}
+
+const ORDER: PadesLevel[] = ['B-B', 'B-T', 'B-LT', 'B-LTA'];
+
+function hasSignatureTimestamp(contents: Buffer): boolean {
+  try {
+    return parseSignedData(contents).signers.some((s) => (s.unsignedAttrs.get(OID.signatureTimeStampToken) ?? []).length > 0);
+  } catch (err) {
+    if (err instanceof CmsError) return false;
+    throw err;
+  }
+}
+
+const endOf = (entry: SignatureEntry): number => (entry.byteRange?.length === 4 ? entry.byteRange[2]! + entry.byteRange[3]! : 0);
+
+/**
+ * What each signature reaches once this extension is done. A signature has a time (B-T) from
+ * its own signature timestamp or a document timestamp after it; its validation data is complete
+ * (B-LT) only when nothing is missing; B-LTA needs a document timestamp over that data, and the
+ * one added now covers it only if the signature had its time before (otherwise that timestamp
+ * is its B-T, and the next extension makes it B-LTA).
+ */
+function reachedLevel(entries: SignatureEntry[], level: 'B-LT' | 'B-LTA', complete: boolean): PadesLevel {
+  const docStamps = entries.filter((e) => e.subFilter === 'ETSI.RFC3161');
+  const signatures = entries.filter((e) => e.subFilter !== 'ETSI.RFC3161');
+  const levels = signatures.map((sig): PadesLevel => {
+    const timedBefore = hasSignatureTimestamp(sig.contents!) || docStamps.some((d) => endOf(d) > endOf(sig));
+    if (!complete) return timedBefore || level === 'B-LTA' ? 'B-T' : 'B-B';
+    if (!timedBefore) return level === 'B-LTA' ? 'B-LT' : 'B-B';
+    return level;
+  });
+  // A file of document timestamps only: each is its own time.
+  if (levels.length === 0) return complete ? level : 'B-T';
+  return levels.reduce((low, l) => (ORDER.indexOf(l) < ORDER.indexOf(low) ? l : low));
 }
 
 /**
- * Raises the level of an already signed PDF without touching its signatures: B-LT adds the
- * validation data of every signature and timestamp in the file to /DSS; B-LTA then adds a
- * document timestamp. Run again later, it adds the new evidence and a new document timestamp
- * (archive renewal).
+ * Raises the level of an already signed PDF without touching its signatures. B-LT adds to /DSS
+ * the validation data of every signature and timestamp in the file, with a /VRI entry each;
+ * B-LTA then adds a document timestamp and, in a further update, the validation data of that
+ * timestamp's own TSA chain, so that the file validates offline while that TSA certificate is
+ * valid. Run again later, it adds fresh evidence and a new document timestamp (archive renewal).
+ * Missing revocation data is reported, never hidden: `reached` says what the file is.
  */
-export async function extendDocument(bytes: Buffer, level: 'B-LT' | 'B-LTA', deps: { timestamper: Timestamper; evidence: EvidenceSource; limits?: PdfLimits }): Promise<Buffer> {
-  const doc = PdfDocument.load(bytes, deps.limits);
+export async function extendDocument(bytes: Buffer, level: 'B-LT' | 'B-LTA', options: ExtendOptions): Promise<ExtendResult> {
+  const doc = PdfDocument.load(bytes, options.limits);
   if (doc.encrypted) throw new PdfError('ENCRYPTED', 'the PDF is encrypted: validation data added to it would have to be encrypted with its key, which this service does not do');
-  const groups = certificatesInSignatures(doc);
-  if (groups.length === 0) throw new NothingToExtendError('the document has no signature to extend');
-  const certificates: Buffer[] = [];
-  const crls: Buffer[] = [];
-  const ocspResponses: Buffer[] = [];
-  for (const group of groups) {
-    for (const cert of group) {
-      const path = validatePath(cert, [...group, ...deps.evidence.intermediates], deps.evidence.trustAnchors, new Date());
-      const chain = path.chain.map((c) => c.der);
-      certificates.push(...chain);
-      crls.push(...(await deps.evidence.crlsFor(chain)));
-      ocspResponses.push(...(await deps.evidence.ocspsFor(chain)));
-    }
+  const all = findSignatures(doc).filter((e) => e.contents && (options.field === undefined || e.fieldName === options.field));
+  const readable = all.filter((e) => parseable(e.contents!));
+  if (readable.length === 0) throw new NothingToExtendError('the document has no signature to extend');
+  const unreadable = all.filter((e) => !readable.includes(e)).map((e) => e.fieldName);
+
+  const gathered = await gatherEvidence(readable.map((e) => e.contents!), options.evidence);
+  const missing = [...gathered.missing];
+  if (options.strict && missing.length) throw new LtvIncompleteError(missing);
+  let out = addValidationData(bytes, gathered.items, options.limits);
+  if (level === 'B-LTA') {
+    const stamp = await addDocumentTimestamp(out, options.timestamper, options.limits);
+    const own = await gatherEvidence([stamp.contents], options.evidence);
+    const known = new Set(missing.map((m) => `${m.issuer}|${m.serialNumber}`));
+    missing.push(...own.missing.filter((m) => !known.has(`${m.issuer}|${m.serialNumber}`)));
+    if (options.strict && missing.length) throw new LtvIncompleteError(missing);
+    out = addValidationData(stamp.bytes, own.items, options.limits);
   }
-  let out = addValidationData(bytes, { certificates, crls, ocspResponses }, deps.limits);
-  if (level === 'B-LTA') out = await addDocumentTimestamp(out, deps.timestamper, deps.limits);
-  return out;
+  return { pdf: out, requested: level, reached: reachedLevel(readable, level, missing.length === 0), missing, unreadable };
+}
+
+function parseable(contents: Buffer): boolean {
+  try {
+    parseSignedData(contents);
+    return true;
+  } catch (err) {
+    if (err instanceof CmsError) return false;
+    throw err;
+  }
 }

@@ -1,12 +1,7 @@
 import type { PdfDocument, PdfLimits } from '../pdf/document.js';
-import { extendedKeyUsage, readCertFields } from '../pki/cert-fields.js';
-import { validatePath } from '../pki/path-validate.js';
 import type { Timestamper } from '../pki/timestamper.js';
-import { parseTimeStampToken } from '../pki/timestamp-token.js';
-import { addDocumentTimestamp, addValidationData } from './ltv.js';
+import { extendDocument, type MissingEvidence } from './extend.js';
 import { sealDocument, type SealMaterial, type SealOptions } from './pades.js';
-
-const TIME_STAMPING = '1.3.6.1.5.5.7.3.8';
 
 export type PadesLevel = 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
 
@@ -31,32 +26,34 @@ export class LevelUnavailableError extends Error {
   override name = 'LevelUnavailableError';
 }
 
-/** The certificate path (DER, leaf first) of a certificate, as far as it can be built. */
-function pathOf(leaf: Buffer, pool: Buffer[], evidence: EvidenceSource): Buffer[] {
-  const path = validatePath(leaf, [...pool, ...evidence.intermediates], evidence.trustAnchors, new Date());
-  return path.chain.map((c) => c.der);
+export interface SealedAtLevel {
+  parts: Buffer[];
+  fieldName: string;
+  /** At B-LT and B-LTA: the level reached (lower when revocation data is missing) and what is missing. */
+  reached?: PadesLevel;
+  missing?: MissingEvidence[];
 }
 
 /**
  * Seals at the requested PAdES level: B-B; B-T adds a signature timestamp; B-LT then adds a
- * /DSS with the certificates and CRLs of the signer's and the TSA's chains; B-LTA then adds a
- * document timestamp over everything. Each step is an incremental update.
+ * /DSS with the certificates, OCSP responses and CRLs of the signer's and the TSA's chains and
+ * the signature's /VRI entry; B-LTA then adds a document timestamp over everything and, after
+ * it, the validation data of that timestamp's TSA. Each step is an incremental update.
  */
-export async function sealAtLevel(doc: PdfDocument, seal: SealMaterial, options: LevelOptions): Promise<{ parts: Buffer[]; fieldName: string }> {
+export async function sealAtLevel(doc: PdfDocument, seal: SealMaterial, options: LevelOptions): Promise<SealedAtLevel> {
   const needsTsa = options.level !== 'B-B';
   if (needsTsa && !options.timestamper) throw new LevelUnavailableError(`level ${options.level} needs a time-stamping authority, and none is configured`);
   if ((options.level === 'B-LT' || options.level === 'B-LTA') && !options.evidence) throw new LevelUnavailableError(`level ${options.level} needs revocation data, and no source is configured`);
   const sealed = await sealDocument(doc, seal, { ...options, timestamper: needsTsa ? options.timestamper : undefined });
   if (options.level === 'B-B' || options.level === 'B-T') return { parts: [sealed.original, sealed.appended], fieldName: sealed.fieldName };
 
-  const evidence = options.evidence!;
-  const signerChain = pathOf(seal.cms.chainDer[0]!, [...seal.cms.chainDer], evidence);
-  const tokenCerts = parseTimeStampToken(sealed.timestampToken!).signedData.certificates;
-  const tsaCert = tokenCerts.find((c) => extendedKeyUsage(readCertFields(c))?.includes(TIME_STAMPING));
-  const tsaChain = tsaCert ? pathOf(tsaCert, tokenCerts, evidence) : [];
-  const crls = [...(await evidence.crlsFor(signerChain)), ...(await evidence.crlsFor(tsaChain))];
-  const ocspResponses = [...(await evidence.ocspsFor(signerChain)), ...(await evidence.ocspsFor(tsaChain))];
-  let bytes = addValidationData(Buffer.concat([sealed.original, sealed.appended]), { certificates: [...signerChain, ...tsaChain], crls, ocspResponses }, options.limits);
-  if (options.level === 'B-LTA') bytes = await addDocumentTimestamp(bytes, options.timestamper!, options.limits);
-  return { parts: [bytes], fieldName: sealed.fieldName };
+  // The new signature's validation data (and for B-LTA the document timestamp with its own
+  // TSA's data after it), exactly as /v1/extend adds it, but for this signature only.
+  const raised = await extendDocument(Buffer.concat([sealed.original, sealed.appended]), options.level, {
+    timestamper: options.timestamper!,
+    evidence: options.evidence!,
+    limits: options.limits,
+    field: sealed.fieldName,
+  });
+  return { parts: [raised.pdf], fieldName: sealed.fieldName, reached: raised.reached, missing: raised.missing };
 }

@@ -94,7 +94,10 @@ describe('PAdES levels', () => {
     expect(sig.problems.join(' ')).toMatch(/expired/);
     expect(sig.indication, JSON.stringify(sig.problems)).toBe('TOTAL_PASSED');
     expect(report.signatures[1]!.integrity).toMatchObject({ messageDigestMatches: true, signatureValid: true });
-    expect(report.signatures[1]!.coversWholeFile).toBe(true);
+    // The document timestamp covers its revision; after it comes only its TSA's validation data.
+    expect(report.signatures[1]!.coverage).toBe('entire-revision');
+    expect(report.signatures[1]!.changesAfterSigning.permitted).toBe(true);
+    expect(report.signatures[1]!.changesAfterSigning.changes.every((c) => c.rule === 'dss' || c.category === 'structure' || c.rule === 'catalog')).toBe(true);
     // The same document sealed at B-B only cannot be trusted then.
     const bb = (await verify(await sealOk(svc, base, { sealId: 'scjg-official' }), { offline: 'true', validationTime: later })).signatures[0]!;
     expect(bb.indication).not.toBe('TOTAL_PASSED');
@@ -218,7 +221,7 @@ describe('archive renewal across TSA certificate lifetimes', () => {
     );
     const sealed = await sealOk(svc, base, { sealId: 'scjg-approval', level: 'B-LTA' });
     // Renewal: the first document timestamp's TSA chain goes into the DSS, then a new timestamp.
-    const renewed = await extendDocument(sealed, 'B-LTA', { timestamper: new DevTimeStampAuthority(longTsa, [pki.sealCa.certDer]), evidence: svc.service.evidence });
+    const { pdf: renewed } = await extendDocument(sealed, 'B-LTA', { timestamper: new DevTimeStampAuthority(longTsa, [pki.sealCa.certDer]), evidence: svc.service.evidence });
     const sixYearsOn = new Date(Date.now() + 6 * year).toISOString();
     const report = await verify(renewed, { offline: 'true', validationTime: sixYearsOn });
     expect(report.signatures.map((s) => s.kind)).toEqual(['signature', 'document-timestamp', 'document-timestamp']);
