@@ -206,7 +206,9 @@ function checkedDate(iso: string, what: string): Date {
 
 /** Verifies `block` against an asn1js schema and returns the named elements. */
 export function matchSchema(block: Block, schema: asn1js.AsnType, what: string): Record<string, Block> {
-  const result = asn1js.compareSchema(block, block, schema);
+  // asn1js writes the named parts into its first argument (and appends repeated ones to arrays
+  // there): a fresh object each time, so a block matched twice is not left with stale names.
+  const result = asn1js.compareSchema({} as asn1js.AsnType, block, schema);
   if (!result.verified) throw new Asn1Error(`the ${what} does not have the expected structure`);
   return result.result as unknown as Record<string, Block>;
 }
