@@ -248,6 +248,10 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
   while (trimmedLength > 0 && [0x0a, 0x0d, 0x20, 0x00].includes(bytes[trimmedLength - 1]!)) trimmedLength--;
   const lastRevisionEnd = revisions[revisions.length - 1]?.end ?? bytes.length;
   const unsignedChangesAtEnd = entries.length > 0 && maxCoveredEnd < Math.min(trimmedLength, lastRevisionEnd) - 2;
+  // After the last signed revision: only validation data and the like (what B-LTA writes after its
+  // document timestamp), or something more?
+  const lastSigned = revisions.filter((r) => r.end <= maxCoveredEnd + 2).length - 1;
+  const onlyValidationDataAfter = steps.slice(Math.max(lastSigned, 0) + 1).every((step) => step.every((c) => c.need === 'always'));
   const passed = reports.filter((r) => r.indication === 'TOTAL_PASSED').length;
   return {
     validationTime: validationTime.toISOString(),
@@ -262,7 +266,9 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
       structure: { reconstructed: doc.reconstructed, repaired: doc.repaired, unreadableObjects: [...doc.unreadable].sort((a, b) => a - b).slice(0, 100), encrypted: doc.encrypted },
       summary: [
         reports.length === 0 ? 'the document has no signatures' : `${passed} of ${reports.length} signature(s) passed`,
-        ...(unsignedChangesAtEnd && reports.length > 0 ? ['the document has changes after its last signature'] : []),
+        ...(unsignedChangesAtEnd && reports.length > 0
+          ? [onlyValidationDataAfter ? 'validation data (or metadata) was added after its last signature' : 'the document has changes after its last signature']
+          : []),
         ...(doc.reconstructed ? ['its cross-reference data was damaged and had to be rebuilt by scanning the file'] : doc.repaired ? ['some objects were not where its cross-reference table said and were found by scanning'] : []),
         ...(doc.unreadable.size > 0 ? [`${doc.unreadable.size} object(s) could not be read`] : []),
       ].join('; '),

@@ -66,6 +66,7 @@ describe('incremental saving attacks', () => {
   it('new page content', async () => {
     const { ref } = firstPage(sealed);
     await expectCaught(changePageContent(sealed), { attack: 'incremental-saving', object: ref.num, page: 1, text: /page 1 changed: Contents/ });
+    expect((await verify(changePageContent(sealed))).document.summary).toMatch(/changes after its last signature/);
   });
 
   it('content stream of the signed page rewritten in place', async () => {
@@ -480,6 +481,9 @@ describe('what stays permitted', () => {
     expect(cert.certification).toEqual({ permission: 1 });
     expect(cert.indication, JSON.stringify(cert.changesAfterSigning)).toBe('TOTAL_PASSED');
     expect(report.signatures.some((s) => s.kind === 'document-timestamp' && s.indication === 'TOTAL_PASSED')).toBe(true);
+    // B-LTA writes its timestamp's validation data after the timestamp: said as what it is
+    expect(report.document.unsignedChangesAtEnd).toBe(true);
+    expect(report.document.summary).toMatch(/validation data \(or metadata\) was added after its last signature/);
   });
 
   it('XMP metadata updated after signing is permitted and reported', async () => {
