@@ -45,7 +45,7 @@ describe('hostile input to the crypto parsers', () => {
   it('mutated CMS and timestamp tokens: a CmsError or a verdict, never another exception', () => {
     const content = contentOf([Buffer.from('signed bytes')]);
     let verdicts = 0;
-    for (const input of mutations(cms, 1, 2000)) {
+    for (const input of mutations(cms, 1, 800)) {
       try {
         const parsed = parseSignedData(input);
         const result = verifySignerInfo(parsed, parsed.signers[0]!, content, []);
@@ -72,7 +72,7 @@ describe('hostile input to the crypto parsers', () => {
     const original = parseOcspResponse(ocsp);
     expect(checkOcspSigner(original, issuer)).toBeNull();
     let rejected = 0;
-    for (const input of mutations(ocsp, 2, 2000)) {
+    for (const input of mutations(ocsp, 2, 1000)) {
       try {
         const parsed = parseOcspResponse(input);
         if (checkOcspSigner(parsed, issuer) === null) {
@@ -85,8 +85,8 @@ describe('hostile input to the crypto parsers', () => {
         rejected++;
       }
     }
-    expect(rejected).toBeGreaterThan(1500);
-    for (const input of mutations(crl, 3, 2000)) {
+    expect(rejected).toBeGreaterThan(750);
+    for (const input of mutations(crl, 3, 1000)) {
       try {
         parseCrl(input);
       } catch (err) {
