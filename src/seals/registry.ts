@@ -110,6 +110,7 @@ export function sealName(orgName: string, sealType: SealType): string {
  */
 export class SealRegistry {
   private readonly materials = new Map<string, Promise<SealMaterial>>();
+  private readonly sealsByCertificate = new Map<string, { id: string; name: string }>();
 
   constructor(
     private readonly db: Db,
@@ -243,9 +244,25 @@ export class SealRegistry {
   }
 
   /** The registered seal whose certificate this is, if any. */
+  /**
+   * The registered seal a certificate belongs to (the verifier asks for every signature). Found
+   * seals are remembered: a registration's certificate and name do not change, while a seal
+   * registered later, perhaps by another instance, is still found by the query.
+   */
   async findByCertificate(certDer: Buffer): Promise<{ id: string; name: string } | undefined> {
-    const seal = (await this.list()).find((s) => s.chainPem[0] !== undefined && pemToDer(s.chainPem[0]).equals(certDer));
-    return seal ? { id: seal.id, name: seal.name } : undefined;
+    const key = certDer.toString('base64');
+    const known = this.sealsByCertificate.get(key);
+    if (known) return known;
+    const rows = await this.db.all<{ id: string; name: string; cert_chain_pem: string }>('SELECT id, name, cert_chain_pem FROM seals ORDER BY created_at, id');
+    for (const row of rows) {
+      const [leaf] = JSON.parse(row.cert_chain_pem) as string[];
+      if (leaf !== undefined && pemToDer(leaf).equals(certDer)) {
+        const found = { id: row.id, name: row.name };
+        if (this.sealsByCertificate.size < 10_000) this.sealsByCertificate.set(key, found);
+        return found;
+      }
+    }
+    return undefined;
   }
 
   /** Signing material for a seal, loaded once per process. */
