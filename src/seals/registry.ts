@@ -108,9 +108,13 @@ export function sealName(orgName: string, sealType: SealType): string {
  * The seal registry: records in the database, keys in PKCS#12 keystores under the data
  * directory, and a per-process cache of what signing needs (key, CMS pieces, prepared image).
  */
+const UNREGISTERED_TTL_MS = 5_000;
+
 export class SealRegistry {
   private readonly materials = new Map<string, Promise<SealMaterial>>();
   private readonly sealsByCertificate = new Map<string, { id: string; name: string }>();
+  /** Certificates found in no registration, and until when that answer is used (a few seconds). */
+  private readonly unregistered = new Map<string, number>();
 
   constructor(
     private readonly db: Db,
@@ -193,6 +197,7 @@ export class SealRegistry {
       ],
     );
     if (result.changes === 0) throw new SealInputError(`a seal with id ${id} exists already`, 'id');
+    this.unregistered.clear(); // registered here: found at once
     return record;
   }
 
@@ -246,13 +251,16 @@ export class SealRegistry {
   /** The registered seal whose certificate this is, if any. */
   /**
    * The registered seal a certificate belongs to (the verifier asks for every signature). Found
-   * seals are remembered: a registration's certificate and name do not change, while a seal
-   * registered later, perhaps by another instance, is still found by the query.
+   * seals are remembered: a registration's certificate and name do not change. A certificate of
+   * no seal is remembered for a few seconds only, so a seal registered later, perhaps by another
+   * instance, is found soon after.
    */
   async findByCertificate(certDer: Buffer): Promise<{ id: string; name: string } | undefined> {
     const key = certDer.toString('base64');
     const known = this.sealsByCertificate.get(key);
     if (known) return known;
+    const now = Date.now();
+    if ((this.unregistered.get(key) ?? 0) > now) return undefined;
     const rows = await this.db.all<{ id: string; name: string; cert_chain_pem: string }>('SELECT id, name, cert_chain_pem FROM seals ORDER BY created_at, id');
     for (const row of rows) {
       const [leaf] = JSON.parse(row.cert_chain_pem) as string[];
@@ -262,6 +270,8 @@ export class SealRegistry {
         return found;
       }
     }
+    if (this.unregistered.size >= 10_000) this.unregistered.clear();
+    this.unregistered.set(key, now + UNREGISTERED_TTL_MS);
     return undefined;
   }
 
