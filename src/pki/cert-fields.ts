@@ -96,7 +96,26 @@ function extensionValue(fields: CertFields, id: string): Block | null {
 }
 
 /** Key usage bits by name (RFC 5280 4.2.1.3), or null when the extension is absent. */
+const keyUsages = new WeakMap<CertFields, Set<string> | null>();
+const constraints = new WeakMap<CertFields, { ca: boolean; pathLen: number | null }>();
+
+/** Reads an extension of a (cached, shared) certificate once; a failure is not remembered. */
+function once<T>(cache: WeakMap<CertFields, T>, fields: CertFields, read: () => T): T {
+  if (cache.has(fields)) return cache.get(fields)!;
+  const value = read();
+  cache.set(fields, value);
+  return value;
+}
+
 export function keyUsage(fields: CertFields): Set<string> | null {
+  return once(keyUsages, fields, () => readKeyUsage(fields));
+}
+
+export function basicConstraints(fields: CertFields): { ca: boolean; pathLen: number | null } {
+  return once(constraints, fields, () => readBasicConstraints(fields));
+}
+
+function readKeyUsage(fields: CertFields): Set<string> | null {
   return wrap('key usage', () => {
     const value = extensionValue(fields, EXT.keyUsage);
     if (!value) return null;
@@ -111,7 +130,7 @@ export function keyUsage(fields: CertFields): Set<string> | null {
   });
 }
 
-export function basicConstraints(fields: CertFields): { ca: boolean; pathLen: number | null } {
+function readBasicConstraints(fields: CertFields): { ca: boolean; pathLen: number | null } {
   return wrap('basic constraints', () => {
     const value = extensionValue(fields, EXT.basicConstraints);
     if (!value) return { ca: false, pathLen: null };

@@ -4,6 +4,7 @@
  * work and accepts any valid BER length forms. The signed bytes (tbsResponseData) are the
  * input's, in DER. Signatures are checked with node:crypto (signature-schemes.ts).
  */
+import { DerCache } from '../pki/der-cache.js';
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
@@ -39,9 +40,14 @@ export interface CertId {
 }
 
 /** The subjectPublicKey bits of a certificate (what issuerKeyHash is computed over). */
+const keyBits = new DerCache<Buffer>(2_000);
+
+/** The subjectPublicKey bits of a certificate (what OCSP hashes for issuerKeyHash), read once per certificate. */
 export function publicKeyBits(certDer: Buffer): Buffer {
-  const [, bits] = elementsOf(decodeBer(readCertFields(certDer).spkiDer, 'public key', SMALL_LIMITS), 2, 'public key');
-  return bitStringBytes(bits!, 'public key');
+  return keyBits.get(certDer, () => {
+    const [, bits] = elementsOf(decodeBer(readCertFields(certDer).spkiDer, 'public key', SMALL_LIMITS), 2, 'public key');
+    return bitStringBytes(bits!, 'public key');
+  });
 }
 
 export function certIdFor(certDer: Buffer, issuerDer: Buffer, hashAlgorithm = 'sha1'): CertId {
