@@ -84,12 +84,12 @@ export function buildApp(deps: AppDeps): Express {
   if (deps.pki) app.use(pkiRouter(deps.pki));
   if (deps.tsa) app.use(tsaRouter(deps.tsa));
   app.use(ocspRouter({ responder: deps.ocsp, cached: (request) => deps.status.cachedOcspResponse(request) }));
-  app.use(sealRouter({ seals: deps.seals, clients: deps.clients, maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, pdfLimits: deps.config.pdfLimits, logger: deps.logger, timestamper: deps.timestamper, evidence: deps.evidence, audit: deps.audit }));
+  app.use(sealRouter({ seals: deps.seals, clients: deps.clients, maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, maxDecodedBytes: deps.config.maxDecodedBytes, pdfLimits: deps.config.pdfLimits, logger: deps.logger, timestamper: deps.timestamper, evidence: deps.evidence, audit: deps.audit }));
   app.use(licenseTypesRouter(deps.licenseTypes));
   app.use(licensesRouter({ licenses: deps.licenses, clients: deps.clients, audit: deps.audit }));
-  app.use(licenseVerificationRouter({ licenses: deps.licenses, maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, verify: (pdf) => validatePdf(pdf, { ...deps.validation, pdfLimits: deps.config.pdfLimits }) }));
+  app.use(licenseVerificationRouter({ licenses: deps.licenses, maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, maxDecodedBytes: deps.config.maxDecodedBytes, verify: (pdf) => validatePdf(pdf, { ...deps.validation, pdfLimits: deps.config.pdfLimits }) }));
   app.use(sealsRouter({ seals: deps.seals, clients: deps.clients, audit: deps.audit, onRevoked: deps.onRevoked }));
-  app.use(verifyRouter({ maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, pdfLimits: deps.config.pdfLimits, context: () => deps.validation, metrics }));
+  app.use(verifyRouter({ maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, maxDecodedBytes: deps.config.maxDecodedBytes, pdfLimits: deps.config.pdfLimits, context: () => deps.validation, metrics }));
   app.use((req, _res, next) => next(new HttpProblem(404, 'not-found', 'Not found', `no route for ${req.method} ${req.path}`)));
   app.use(problemHandler(deps.logger));
   return app;

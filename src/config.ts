@@ -20,6 +20,7 @@ const EnvSchema = z.object({
   /** Password of the PKCS#12 keystores this service writes; by default kept in DATA_DIR/keystore-password. */
   KEYSTORE_PASSWORD: z.string().min(16).optional(),
   PROCESSING_TIME_MS: z.coerce.number().int().min(1).max(3_600_000).default(60_000),
+  MAX_DECODED_MB: z.coerce.number().int().min(1).max(64 * 1024).default(512),
   LICENSE_SECRET: z.string().min(32).optional(),
   /** Set to "false" in production to skip generating the development PKI and sample seals. */
   DEV_PKI: z.enum(['true', 'false']).default('true'),
@@ -61,6 +62,8 @@ export interface Config {
   maxBodyBytes: number;
   /** How long sealing or verifying one PDF may take once it is received. */
   processingTimeMs: number;
+  /** Stream data one request may decode in all (decompression bombs, amplification). */
+  maxDecodedBytes: number;
   pdfLimits: PdfLimits;
   keystorePassword: string | undefined;
   /** Key of the licenses' check codes; instances sharing a database must share it. */
@@ -120,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     maxBodyBytes: Math.round(e.MAX_BODY_MB * MB),
     processingTimeMs: e.PROCESSING_TIME_MS,
+    maxDecodedBytes: e.MAX_DECODED_MB * 1024 * 1024,
     pdfLimits: { maxPages: e.MAX_PDF_PAGES, maxObjects: e.MAX_PDF_OBJECTS, maxXrefSections: 10_000, maxNesting: e.MAX_PDF_NESTING },
     keystorePassword: e.KEYSTORE_PASSWORD,
     licenseSecret: e.LICENSE_SECRET,

@@ -121,7 +121,7 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
 export type LicenseVerdict = 'authentic' | 'signature-invalid' | 'document-altered' | 'not-in-registry' | 'revoked' | 'superseded' | 'expired';
 
 /** Public: the QR page `GET /v/{id}?c=...` and `POST /v1/licenses/verify`. */
-export function licenseVerificationRouter(deps: { licenses: LicenseService; maxBodyBytes: number; processingTimeMs: number; verify: (pdf: Buffer) => Promise<ValidationReport> }): Router {
+export function licenseVerificationRouter(deps: { licenses: LicenseService; maxBodyBytes: number; processingTimeMs: number; maxDecodedBytes?: number; verify: (pdf: Buffer) => Promise<ValidationReport> }): Router {
   const router = Router();
   router.get('/v/:id', async (req, res, next) => {
     try {
@@ -134,7 +134,7 @@ export function licenseVerificationRouter(deps: { licenses: LicenseService; maxB
       next(err);
     }
   });
-  router.post('/v1/licenses/verify', ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs), async (req, res, next) => {
+  router.post('/v1/licenses/verify', ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs, deps.maxDecodedBytes), async (req, res, next) => {
     try {
       const pdf = req.body as Buffer;
       const report = await deps.verify(pdf);

@@ -1,12 +1,16 @@
 import express, { type RequestHandler } from 'express';
 import { startDeadline } from '../limits/deadline.js';
+import { startDecodeBudget } from '../limits/decode-budget.js';
+
+export const DEFAULT_MAX_DECODED_BYTES = 512 * 1024 * 1024;
 import { HttpProblem } from './problem.js';
 
 /**
  * Accepts an `application/pdf` body up to `limit` bytes into `req.body` as a Buffer, then starts
- * the request's processing-time clock (the upload itself does not count).
+ * the request's processing-time clock (the upload itself does not count) and its budget of
+ * decoded stream bytes.
  */
-export function pdfBody(limit: number, processingTimeMs: number): RequestHandler[] {
+export function pdfBody(limit: number, processingTimeMs: number, maxDecodedBytes = DEFAULT_MAX_DECODED_BYTES): RequestHandler[] {
   const requirePdfType: RequestHandler = (req, _res, next) => {
     const type = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/pdf') {
@@ -22,6 +26,6 @@ export function pdfBody(limit: number, processingTimeMs: number): RequestHandler
     }
     next();
   };
-  const startClock: RequestHandler = (_req, _res, next) => startDeadline(processingTimeMs, next);
+  const startClock: RequestHandler = (_req, _res, next) => startDeadline(processingTimeMs, () => startDecodeBudget(maxDecodedBytes, next));
   return [requirePdfType, express.raw({ type: () => true, limit }), requireBody, startClock];
 }

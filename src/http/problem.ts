@@ -1,3 +1,4 @@
+import { DecodeBudgetExceeded } from '../limits/decode-budget.js';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
@@ -74,6 +75,9 @@ function toProblem(err: unknown): HttpProblem {
   }
   if (err instanceof ProcessingTimeExceeded) {
     return new HttpProblem(422, 'processing-time-exceeded', 'The document took longer to process than this service allows', err.message, { limitMs: err.limitMs });
+  }
+  if (err instanceof DecodeBudgetExceeded) {
+    return new HttpProblem(422, 'decode-budget-exceeded', 'The document decodes to more data than this service allows', err.message, { limitBytes: err.limitBytes });
   }
   if (err instanceof PdfError) {
     const [status, slug, title] = PDF_PROBLEMS[err.code];

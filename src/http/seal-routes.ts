@@ -1,3 +1,4 @@
+import { assertWithinDecodeBudget } from '../limits/decode-budget.js';
 import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import type { AuditLog } from '../audit/log.js';
@@ -114,6 +115,7 @@ export interface SealRouteDeps {
   clients: ApiClientStore;
   maxBodyBytes: number;
   processingTimeMs: number;
+  maxDecodedBytes?: number;
   pdfLimits: PdfLimits;
   logger: Logger;
   /** Enables levels B-T and above. */
@@ -142,7 +144,7 @@ export function sealRouter(deps: SealRouteDeps): Router {
       next(err);
     }
   });
-  router.post('/v1/seal', ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs), async (req, res, next) => {
+  router.post('/v1/seal', ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs, deps.maxDecodedBytes), async (req, res, next) => {
     try {
       const query = SealQuery.parse(req.query);
       const seal = (await deps.seals.get(query.sealId))!;
@@ -173,6 +175,7 @@ export function sealRouter(deps: SealRouteDeps): Router {
         if (err instanceof LevelUnavailableError) throw new HttpProblem(422, 'level-not-available', 'This signature level is not available', err.message);
         throw err;
       }
+      assertWithinDecodeBudget();
       const length = sealed.parts.reduce((n, p) => n + p.length, 0);
       const documentSha256 = sealed.parts.reduce((h, p) => h.update(p), createHash('sha256')).digest('hex');
       await deps.audit.append({ actor: req.client!.id, action: 'seal', subject: seal.id, documentSha256, details: { level: query.level, field: sealed.fieldName } });
@@ -188,7 +191,7 @@ export function sealRouter(deps: SealRouteDeps): Router {
       next(err);
     }
   });
-  router.post('/v1/extend', requireRole(deps.clients, 'seal'), ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs), async (req, res, next) => {
+  router.post('/v1/extend', requireRole(deps.clients, 'seal'), ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs, deps.maxDecodedBytes), async (req, res, next) => {
     try {
       const query = ExtendQuery.parse(req.query);
       if (!deps.timestamper || !deps.evidence) {
@@ -204,6 +207,7 @@ export function sealRouter(deps: SealRouteDeps): Router {
         }
         throw err;
       }
+      assertWithinDecodeBudget();
       const { pdf, reached, missing } = result;
       const documentSha256 = createHash('sha256').update(pdf).digest('hex');
       deps.logger[missing.length ? 'warn' : 'info']({ client: req.client!.id, padesLevel: query.level, reached, missing: missing.length, bytes: pdf.length }, 'extended a document');

@@ -19,6 +19,7 @@ export const VerifyQuery = z
 export interface VerifyRouteDeps {
   maxBodyBytes: number;
   processingTimeMs: number;
+  maxDecodedBytes?: number;
   pdfLimits: PdfLimits;
   /** The trust anchors, intermediates, seal lookup and revocation checker of this service. */
   context: () => Omit<ValidationContext, 'validationTime' | 'pdfLimits'>;
@@ -32,7 +33,7 @@ export interface VerifyRouteDeps {
  */
 export function verifyRouter(deps: VerifyRouteDeps): Router {
   const router = Router();
-  router.post('/v1/verify', ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs), async (req, res, next) => {
+  router.post('/v1/verify', ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs, deps.maxDecodedBytes), async (req, res, next) => {
     try {
       const query = VerifyQuery.parse(req.query);
       const password = req.get('x-pdf-password');

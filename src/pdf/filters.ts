@@ -1,3 +1,4 @@
+import { chargeDecoded, decodedBytesLeft } from '../limits/decode-budget.js';
 import { constants, inflateSync } from 'node:zlib';
 import { ascii85Decode } from './codecs/ascii85.js';
 import { lzwDecode } from './codecs/lzw.js';
@@ -101,7 +102,30 @@ function earlyChange(params: PdfDict | undefined): number {
  * A leading /Crypt filter passes the bytes through: the security handler
  * (security-handler.ts) applies it when it decrypts the stream, before this is called.
  */
+/** Decoded data per parsed stream object: a stream referenced many times is decoded once. */
+const decoded = new WeakMap<PdfStream, Buffer>();
+
 export function decodeStream(stream: PdfStream, limit = MAX_DECODED_STREAM_BYTES): Buffer {
+  const known = decoded.get(stream);
+  if (known) {
+    if (known.length > limit) throw new PdfError('LIMIT_EXCEEDED', `a stream decodes to more than ${limit} bytes`);
+    return known;
+  }
+  // A stream may not decode to more than the request has left; what it decodes to is charged.
+  const bound = Math.min(limit, Math.max(0, decodedBytesLeft()));
+  let data: Buffer;
+  try {
+    data = decodeUncached(stream, bound);
+  } catch (err) {
+    if (bound < limit && err instanceof PdfError && err.code === 'LIMIT_EXCEEDED') chargeDecoded(bound + 1); // names the request's budget
+    throw err;
+  }
+  chargeDecoded(data.length);
+  decoded.set(stream, data);
+  return data;
+}
+
+function decodeUncached(stream: PdfStream, limit: number): Buffer {
   const filters = asArray(stream.dict.get('Filter'));
   const params = asArray(stream.dict.get('DecodeParms'));
   if (filters.length > MAX_FILTERS) throw new PdfError('LIMIT_EXCEEDED', `a stream has more than ${MAX_FILTERS} filters`);

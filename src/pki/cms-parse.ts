@@ -184,12 +184,10 @@ function parseUnchecked(bytes: Buffer): ParsedSignedData {
  * and again (every citizen who opens a licence's page), and asn1js takes milliseconds per CMS.
  * The result depends on nothing but the bytes and is frozen, so sharing it is safe.
  */
-const recentlyParsed = new DerCache<ParsedSignedData>(64);
-const MAX_CACHED_CMS_BYTES = 64 * 1024;
+const recentlyParsed = new DerCache<ParsedSignedData>(64, 64 * 1024);
 
 /** Parses CMS SignedData in DER or BER (a PDF's /Contents: padding allowed after it). */
 export function parseSignedData(bytes: Buffer): ParsedSignedData {
-  if (bytes.length > MAX_CACHED_CMS_BYTES) return parseChecked(bytes);
   return recentlyParsed.get(bytes, () => parseChecked(bytes));
 }
 

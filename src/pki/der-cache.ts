@@ -7,9 +7,14 @@
 export class DerCache<T> {
   private readonly entries = new Map<string, T>();
 
-  constructor(private readonly maxEntries: number) {}
+  constructor(
+    private readonly maxEntries: number,
+    /** Larger inputs are parsed without caching (and without building a key from them). */
+    private readonly maxKeyBytes = 64 * 1024,
+  ) {}
 
   get(der: Buffer, parse: () => T): T {
+    if (der.length > this.maxKeyBytes) return parse();
     const key = der.toString('latin1');
     const known = this.entries.get(key);
     if (known !== undefined) {

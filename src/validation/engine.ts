@@ -1,4 +1,5 @@
 import { checkDeadline, rethrowIfOutOfTime } from '../limits/deadline.js';
+import { assertWithinDecodeBudget } from '../limits/decode-budget.js';
 import { createHash } from 'node:crypto';
 import { PdfDocument, type PdfLimits } from '../pdf/document.js';
 import { PdfError } from '../pdf/errors.js';
@@ -69,10 +70,9 @@ function dssStreams(doc: PdfDocument, key: 'Certs' | 'CRLs' | 'OCSPs'): Buffer[]
     const dss = doc.resolveDict(doc.catalog().get('DSS'));
     const items = doc.resolve(dss?.get(key));
     if (!Array.isArray(items)) return [];
-    return items
-      .map((c) => doc.resolve(c))
-      .filter((s): s is PdfStream => s instanceof PdfStream)
-      .map((s) => decodeStream(s, 32 * 1024 * 1024));
+    // Each stream once, however often it is listed: a list may name one object thousands of times.
+    const streams = new Set(items.slice(0, 100_000).map((c) => doc.resolve(c)).filter((s): s is PdfStream => s instanceof PdfStream));
+    return [...streams].map((s) => decodeStream(s, 32 * 1024 * 1024));
   } catch (err) {
     rethrowIfOutOfTime(err);
     return [];
@@ -184,7 +184,8 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
         }
       } catch (err) {
         // Whatever a hostile signature makes the decoders throw is a format failure of that
-        // signature, never a failure of the whole request.
+        // signature, never a failure of the whole request (unless a limit of the request ran out).
+        rethrowIfOutOfTime(err);
         formatFailure = true;
         const reason = err instanceof CmsError || err instanceof PdfError ? err.message : `${(err as Error).name}: ${(err as Error).message}`;
         problems.push(`the signature cannot be decoded: ${reason}`);
@@ -243,6 +244,10 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
     report.conditions = conditionsFor(report, decision.verification, decision.path);
     reports.push(report);
   }
+
+  // Limits that ran out where a check turned the error into a verdict still end the request.
+  checkDeadline();
+  assertWithinDecodeBudget();
 
   let trimmedLength = bytes.length;
   while (trimmedLength > 0 && [0x0a, 0x0d, 0x20, 0x00].includes(bytes[trimmedLength - 1]!)) trimmedLength--;
