@@ -1,11 +1,10 @@
 # Build stage: compile TypeScript and the native SQLite binding.
 FROM node:20-bookworm AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+# npm ci compiles the sources (the package's prepare script), so they come first.
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
 # Runtime stage: no compilers, non-root, with the Song font for seal and license text.
 FROM node:20-bookworm-slim
@@ -18,9 +17,15 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY templates ./templates
 COPY policies ./policies
-RUN mkdir -p /data && chown node:node /data
+# The CLIs as commands (the package's bin entries): eseal-admin, eseal-hsm, eseal-verify.
+RUN mkdir -p /data && chown node:node /data \
+  && chmod +x dist/cli/*.js \
+  && ln -s /app/dist/cli/admin.js /usr/local/bin/eseal-admin \
+  && ln -s /app/dist/cli/hsm.js /usr/local/bin/eseal-hsm \
+  && ln -s /app/dist/cli/verify.js /usr/local/bin/eseal-verify
 USER node
-ENV NODE_ENV=production DATA_DIR=/data PORT=8080
+# No development PKI in a real deployment: trust anchors, TSA and seals come from configuration.
+ENV NODE_ENV=production DATA_DIR=/data PORT=8080 DEV_PKI=false
 EXPOSE 8080
 CMD ["node", "dist/server.js"]
 HEALTHCHECK --interval=10s --timeout=3s --retries=5 \

@@ -10,6 +10,8 @@ const MB = 1024 * 1024;
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('0.0.0.0'),
+  KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(65_000),
+  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(66_000),
   BASE_URL: z.string().url().optional(),
   DATA_DIR: z.string().default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -54,6 +56,9 @@ export const CONFIG_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
 
 export interface Config {
   port: number;
+  /** Idle keep-alive connections live longer than common load balancers keep theirs (60 s), so the balancer closes first. */
+  keepAliveTimeoutMs: number;
+  headersTimeoutMs: number;
   host: string;
   /** The URL other parties reach this service at: written into certificates and QR codes. */
   baseUrl: string;
@@ -117,6 +122,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const database = databaseTarget(e.DATABASE_URL, dataDir, e.DATABASE_POOL_SIZE);
   return {
     port: e.PORT,
+    keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+    headersTimeoutMs: Math.max(e.HEADERS_TIMEOUT_MS, e.KEEP_ALIVE_TIMEOUT_MS + 1_000),
     host: e.HOST,
     baseUrl: (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     dataDir,

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import type { AddressInfo } from 'node:net';
 import { openService } from './bootstrap.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -13,6 +14,8 @@ async function main(): Promise<void> {
     process.stdout.write(`\nDevelopment API token (also in ${config.dataDir}/dev-api-token):\n  ${service.newDevToken}\n\n`);
   }
   const server = service.app.listen(config.port, config.host);
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
+  server.headersTimeout = config.headersTimeoutMs;
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

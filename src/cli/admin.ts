@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { AuditLog } from '../audit/log.js';
 import { ConfigError, loadConfig } from '../config.js';

@@ -43,6 +43,10 @@ export async function startService(env: Record<string, string> = {}, dataDir = t
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...reachableEnv, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...env });
   const service = await openService({ ...config, host: '127.0.0.1' }, options.logger ?? pino({ level: 'silent' }));
   const server: Server = service.app.listen(port, '127.0.0.1');
+  // As in production (server.ts): idle connections outlive a client's pause, so a test that waits
+  // on a slow child process never reuses a connection the server has just closed.
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
+  server.headersTimeout = config.headersTimeoutMs;
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const { port: listening } = server.address() as AddressInfo;
   return {

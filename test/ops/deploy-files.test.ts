@@ -12,6 +12,18 @@ function interpolate(text: string, values: Record<string, string>): string {
   });
 }
 
+describe('Dockerfile', () => {
+  it('runs the compiled service without the development PKI and offers the CLIs as commands', () => {
+    const text = readFileSync('Dockerfile', 'utf8');
+    expect(text).toMatch(/ENV [^\n]*DEV_PKI=false/);
+    expect(text).toMatch(/CMD \["node", "dist\/server\.js"\]/);
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string>; dependencies: Record<string, string> };
+    for (const [name, file] of Object.entries(pkg.bin)) expect(text).toContain(`ln -s /app/${file} /usr/local/bin/${name}`);
+    expect(pkg.scripts.start).toBe('node dist/server.js');
+    expect(pkg.dependencies.tsx).toBeUndefined();
+  });
+});
+
 describe('compose.yaml', () => {
   const text = readFileSync('compose.yaml', 'utf8');
   const secrets = Object.fromEntries(
