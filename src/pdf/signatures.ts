@@ -1,5 +1,5 @@
 import type { PdfDocument } from './document.js';
-import { PdfError } from './errors.js';
+import { terminalFields } from './form-fields.js';
 import { isName, PdfDict, PdfName, PdfRef, PdfString, type PdfValue } from './objects.js';
 
 /** A signature (or document timestamp) dictionary found through the AcroForm, as stored. */
@@ -63,8 +63,6 @@ export function certificationSignatureRef(doc: Pick<PdfDocument, 'catalog' | 're
   return docMdp instanceof PdfRef ? docMdp.num : undefined;
 }
 
-const MAX_FIELD_DEPTH = 32;
-const MAX_FIELDS = 10_000;
 
 function text(value: PdfValue | undefined): string | undefined {
   return value instanceof PdfString ? value.toText() : undefined;
@@ -99,43 +97,20 @@ export function parsePdfDate(value: string | undefined): Date | undefined {
 
 /** Every signature field with a value, in field-tree order. */
 export function findSignatures(doc: PdfDocument): SignatureEntry[] {
-  const acroForm = doc.resolveDict(doc.catalog().get('AcroForm'));
-  const fields = doc.resolve(acroForm?.get('Fields'));
   const found: SignatureEntry[] = [];
-  if (!Array.isArray(fields)) return found;
-  const seen = new Set<number>();
-  let visited = 0;
-  const walk = (item: PdfValue, parentName: string, inheritedFt: PdfValue | undefined, depth: number): void => {
-    if (depth > MAX_FIELD_DEPTH) throw new PdfError('LIMIT_EXCEEDED', 'form fields nested too deeply');
-    if (++visited > MAX_FIELDS) throw new PdfError('LIMIT_EXCEEDED', 'too many form fields');
-    const ref = item instanceof PdfRef ? item : undefined;
-    if (ref) {
-      if (seen.has(ref.num)) return;
-      seen.add(ref.num);
-    }
-    const field = doc.resolveDict(item);
-    if (!field) return;
-    const partial = text(field.get('T'));
-    const name = partial === undefined ? parentName : parentName ? `${parentName}.${partial}` : partial;
-    const ft = field.get('FT') ?? inheritedFt;
-    const kids = doc.resolve(field.get('Kids'));
-    const fieldKids = Array.isArray(kids) ? kids.filter((k) => doc.resolveDict(k)?.has('T')) : [];
-    if (fieldKids.length > 0) {
-      for (const kid of fieldKids) walk(kid, name, ft, depth + 1);
-      return;
-    }
-    if (!(ft instanceof PdfName) || ft.value !== 'Sig') return;
-    const v = field.get('V');
+  for (const field of terminalFields(doc)) {
+    if (field.type !== 'Sig') continue;
+    const v = field.dict.get('V');
     const sig = doc.resolveDict(v) ?? (v instanceof PdfRef && doc.unreadable.has(v.num) ? new PdfDict() : undefined);
-    if (!sig) return;
+    if (!sig) continue;
     const contents = doc.resolve(sig.get('Contents'));
     const byteRange = doc.resolve(sig.get('ByteRange'));
     const filter = doc.resolve(sig.get('Filter'));
     const subFilter = doc.resolve(sig.get('SubFilter'));
     const type = doc.resolve(sig.get('Type'));
     found.push({
-      fieldName: name,
-      fieldRef: ref,
+      fieldName: field.name,
+      fieldRef: field.ref,
       sigRef: v instanceof PdfRef ? v : undefined,
       type: type instanceof PdfName ? type.value : undefined,
       filter: filter instanceof PdfName ? filter.value : undefined,
@@ -147,10 +122,9 @@ export function findSignatures(doc: PdfDocument): SignatureEntry[] {
       location: text(sig.get('Location')),
       name: text(sig.get('Name')),
       docMdpPermission: docMdpOf(doc, sig),
-      fieldLock: fieldLockOf(doc, sig, field),
+      fieldLock: fieldLockOf(doc, sig, field.dict),
     });
-  };
-  for (const field of fields) walk(field, '', undefined, 0);
+  }
   return found;
 }
 

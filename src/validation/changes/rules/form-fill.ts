@@ -1,5 +1,5 @@
 import type { StepContext } from '../step.js';
-import { terminalFields } from '../fields.js';
+import { terminalFields } from '../../../pdf/form-fields.js';
 import { changedKeys, dictOf } from '../values.js';
 
 const VALUE_KEYS = new Set(['V', 'AS', 'AP']);

@@ -1,7 +1,7 @@
 import { isName, PdfRef, type PdfDict } from '../../../pdf/objects.js';
 import type { StepContext } from '../step.js';
 import type { ChangeNeed, Explanation } from '../types.js';
-import { terminalFields, type FieldInfo } from '../fields.js';
+import { terminalFields, type FieldInfo } from '../../../pdf/form-fields.js';
 import { changedKeys, dictOf } from '../values.js';
 
 const FIELD_KEYS = new Set(['V', 'AP', 'AS', 'MK', 'DA', 'Kids']);

@@ -1,8 +1,10 @@
-import { PdfError } from '../../pdf/errors.js';
-import type { RevisionView } from '../../pdf/document.js';
-import { isName, PdfDict, PdfRef, PdfString, type PdfValue } from '../../pdf/objects.js';
+import { PdfError } from './errors.js';
+import { isName, type PdfDict, PdfRef, PdfString, type PdfValue } from './objects.js';
+import type { ObjectResolver } from './page-tree.js';
 
 export interface FieldInfo {
+  /** The field's reference, when it is an indirect object. */
+  ref: PdfRef | undefined;
   num: number | undefined;
   name: string;
   /** The field type, inherited from parents (`Sig`, `Tx`, `Btn`, `Ch`), if any. */
@@ -15,8 +17,8 @@ export interface FieldInfo {
 const MAX_DEPTH = 32;
 const MAX_FIELDS = 10_000;
 
-/** Every terminal form field of a revision, by walking `/AcroForm /Fields` (bounded, cycle-safe). */
-export function terminalFields(view: RevisionView): FieldInfo[] {
+/** Every terminal form field (of any revision), by walking `/AcroForm /Fields` (bounded, cycle-safe). */
+export function terminalFields(view: ObjectResolver): FieldInfo[] {
   const acroForm = view.resolveDict(view.catalog().get('AcroForm'));
   const roots = view.resolve(acroForm?.get('Fields'));
   const found: FieldInfo[] = [];
@@ -26,7 +28,8 @@ export function terminalFields(view: RevisionView): FieldInfo[] {
   const walk = (item: PdfValue, parentName: string, inheritedType: string | undefined, depth: number): void => {
     if (depth > MAX_DEPTH) throw new PdfError('LIMIT_EXCEEDED', 'form fields nested too deeply');
     if (++visited > MAX_FIELDS) throw new PdfError('LIMIT_EXCEEDED', 'too many form fields');
-    const num = item instanceof PdfRef ? item.num : undefined;
+    const ref = item instanceof PdfRef ? item : undefined;
+    const num = ref?.num;
     if (num !== undefined) {
       if (seen.has(num)) return;
       seen.add(num);
@@ -47,7 +50,7 @@ export function terminalFields(view: RevisionView): FieldInfo[] {
     }
     const widgets = kidList.filter((k): k is PdfRef => k instanceof PdfRef).map((k) => k.num);
     if (widgets.length === 0 && num !== undefined) widgets.push(num);
-    found.push({ num, name, type, dict, widgets });
+    found.push({ ref, num, name, type, dict, widgets });
   };
   for (const root of roots) walk(root, '', undefined, 0);
   return found;
