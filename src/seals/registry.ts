@@ -1,3 +1,4 @@
+import { NAME_OID, subjectAttributes } from '../pki/cert-subject.js';
 import { randomUUID, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -148,6 +149,11 @@ export class SealRegistry {
     } catch {
       throw new SealInputError('the seal certificate cannot be parsed', 'certificate');
     }
+    this.assertCertificateNamesOrganisation(leaf, input.orgName, input.orgUscc);
+    const holder = await this.sealWithCertificate(leaf);
+    if (holder) {
+      throw new SealInputError(`this certificate is already registered as the seal "${holder.id}"${holder.status === 'revoked' ? ' (revoked)' : ''}: one certificate, one seal`, 'certificate');
+    }
     const name = sealName(input.orgName, input.sealType);
     let imagePng = input.imagePng;
     if (imagePng) {
@@ -249,6 +255,38 @@ export class SealRegistry {
   }
 
   /** The registered seal whose certificate this is, if any. */
+  /**
+   * A seal speaks for the organisation its certificate names: the organisation (O) must be the
+   * seal's organisation, and its unified social credit code (organizationIdentifier, possibly
+   * with an ETSI semantics prefix such as NTRCN-, or serialNumber) must be the seal's USCC.
+   * Otherwise a red seal could read one authority's name over another's signature.
+   */
+  private assertCertificateNamesOrganisation(leafDer: Buffer, orgName: string, orgUscc: string): void {
+    let subject: Map<string, string[]>;
+    try {
+      subject = subjectAttributes(leafDer);
+    } catch {
+      throw new SealInputError('the seal certificate cannot be parsed', 'certificate');
+    }
+    const organisations = subject.get(NAME_OID.organization) ?? [];
+    if (!organisations.includes(orgName)) {
+      throw new SealInputError(`the certificate is issued to ${organisations.length ? organisations.map((o) => `"${o}"`).join(', ') : 'no organisation'}, not to "${orgName}"`, 'orgName');
+    }
+    const codes = [...(subject.get(NAME_OID.organizationIdentifier) ?? []), ...(subject.get(NAME_OID.serialNumber) ?? [])].map((c) => c.replace(/^[A-Z]{3}[A-Z]{2}-/, ''));
+    if (!codes.includes(orgUscc)) {
+      throw new SealInputError(`the certificate names ${codes.length ? `the code ${codes.join(', ')}` : 'no unified social credit code'}, not ${orgUscc}`, 'orgUscc');
+    }
+  }
+
+  /** The seal, active or revoked, registered with this certificate: a revoked seal's certificate never serves again. */
+  private async sealWithCertificate(leafDer: Buffer): Promise<{ id: string; status: string } | undefined> {
+    const rows = await this.db.all<{ id: string; status: string; cert_chain_pem: string }>('SELECT id, status, cert_chain_pem FROM seals');
+    return rows.find((row) => {
+      const [leaf] = JSON.parse(row.cert_chain_pem) as string[];
+      return leaf !== undefined && pemToDer(leaf).equals(leafDer);
+    });
+  }
+
   /**
    * The registered seal a certificate belongs to (the verifier asks for every signature). Found
    * seals are remembered: a registration's certificate and name do not change. A certificate of

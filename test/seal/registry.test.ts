@@ -88,6 +88,28 @@ describe('seal registry', () => {
     expect((await post(base, { authorization: `Bearer ${token}` })).status).toBe(403);
     expect((await post({ ...base, sealType: 'stamp' })).status).toBe(400);
   });
+
+  it('ties a seal to its certificate: the organisation and code it names, and one active seal per certificate', async () => {
+    const p12 = (await opensslPkcs12('right')).toString('base64');
+    const post = (body: object) => fetch(`${svc.url}/v1/seals`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const base = { orgName: '某某市财政局', orgUscc: '11370500MB0100003P', sealType: 'contract', pkcs12: p12, password: 'right' };
+    // another authority's name (and its valid code) over this certificate: refused, naming why
+    const spoofed = await post({ ...base, id: 'spoofed', orgName: '某某市公安局', orgUscc: '11370500MB0100001H' });
+    expect(spoofed.status).toBe(422);
+    const problem = (await spoofed.json()) as { field: string; detail: string };
+    expect(problem.field).toBe('orgName');
+    expect(problem.detail).toMatch(/某某市财政局/);
+    const first = await post({ ...base, id: 'finance-contract-1' });
+    expect(first.status, await first.clone().text()).toBe(201);
+    const second = await post({ ...base, id: 'finance-contract-2', sealType: 'finance' });
+    expect(second.status).toBe(422);
+    expect(((await second.json()) as { detail: string }).detail).toMatch(/already registered as the seal "finance-contract-1"/);
+    // once the seal is revoked, its certificate does not come back under another seal
+    expect((await fetch(`${svc.url}/v1/seals/finance-contract-1/revoke`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: '{}' })).status).toBe(200);
+    const again = await post({ ...base, id: 'finance-contract-3' });
+    expect(again.status).toBe(422);
+    expect(((await again.json()) as { detail: string }).detail).toMatch(/already registered as the seal "finance-contract-1" \(revoked\)/);
+  });
 });
 
 describe('uploaded seal images', () => {

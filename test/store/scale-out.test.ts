@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueSealCertificate } from '../../src/devpki/issue.js';
+import { readPkcs12, writePkcs12 } from '../../src/pki/pfx.js';
 import { makePdf } from '../helpers/pdfs.js';
 import { testDatabaseUrl } from '../helpers/postgres.js';
 import { RedisProcess } from '../helpers/redis.js';
@@ -35,13 +36,12 @@ afterAll(async () => {
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
 
-function sealPkcs12(): Buffer {
+/** A new seal certificate of the development seal CA for the organisation, in a PKCS#12 file. */
+async function sealPkcs12(orgName: string, uscc: string): Promise<Buffer> {
   const pki = path.join(a.dataDir, 'pki');
-  const dir = tempDir('p12');
-  const pass = readFileSync(path.join(pki, 'keystore-password'), 'utf8').trim();
-  execFileSync('openssl', ['pkcs12', '-in', path.join(pki, 'seals', 'scjg-approval.p12'), '-passin', `pass:${pass}`, '-nodes', '-out', path.join(dir, 'all.pem')]);
-  execFileSync('openssl', ['pkcs12', '-export', '-in', path.join(dir, 'all.pem'), '-passout', 'pass:transfer', '-out', path.join(dir, 'out.p12')]);
-  return readFileSync(path.join(dir, 'out.p12'));
+  const { privateKey, chainDer } = readPkcs12(readFileSync(path.join(pki, 'seal-ca.p12')), readFileSync(path.join(pki, 'keystore-password'), 'utf8').trim());
+  const seal = await issueSealCertificate({ orgName, uscc, sealName: '合同专用章', keyKind: 'ec', baseUrl: a.url }, { certDer: chainDer[0]!, privateKey });
+  return writePkcs12({ privateKey: seal.privateKey, chainDer: [seal.certDer, ...chainDer], password: 'transfer' });
 }
 
 describe('two instances sharing the database and Redis', () => {
@@ -49,7 +49,7 @@ describe('two instances sharing the database and Redis', () => {
     const registered = await fetch(`${b.url}/v1/seals`, {
       method: 'POST',
       headers: auth(a.token),
-      body: JSON.stringify({ id: 'shared-contract', orgName: '某某市市场监督管理局', orgUscc: '11370500MB0100003P', sealType: 'approval', pkcs12: sealPkcs12().toString('base64'), password: 'transfer' }),
+      body: JSON.stringify({ id: 'shared-contract', orgName: '某某市财政局', orgUscc: '11370500MB0100003P', sealType: 'contract', pkcs12: (await sealPkcs12('某某市财政局', '11370500MB0100003P')).toString('base64'), password: 'transfer' }),
     });
     expect(registered.status, await registered.clone().text()).toBe(201);
     const sealed = await sealOk(a, await makePdf(1), { sealId: 'shared-contract' });
