@@ -110,6 +110,15 @@ export function assertUsable(seal: SealRecord, now = new Date()): void {
   }
 }
 
+/** The seal as the database has it now, usable and allowed for the client, or the problem why not. */
+async function currentSeal(deps: SealRouteDeps, sealId: string, allowed: string[]): Promise<SealRecord> {
+  const seal = await deps.seals.get(sealId);
+  if (!seal) throw new HttpProblem(404, 'unknown-seal', 'No such seal', `there is no seal "${sealId}"`);
+  if (!allowed.includes(seal.id)) throw new HttpProblem(403, 'seal-not-permitted', 'This client may not use this seal', `seal "${seal.id}" is not in this API key's list`);
+  assertUsable(seal);
+  return seal;
+}
+
 export interface SealRouteDeps {
   seals: SealRegistry;
   clients: ApiClientStore;
@@ -144,10 +153,12 @@ export function sealRouter(deps: SealRouteDeps): Router {
       next(err);
     }
   });
-  router.post('/v1/seal', ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs, deps.maxDecodedBytes), async (req, res, next) => {
+  // Authority is checked again once the body has arrived (an upload can take long: the client
+  // may have been disabled, or the seal revoked, meanwhile), and the seal once more after signing.
+  router.post('/v1/seal', ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs, deps.maxDecodedBytes), requireRole(deps.clients, 'seal'), async (req, res, next) => {
     try {
       const query = SealQuery.parse(req.query);
-      const seal = (await deps.seals.get(query.sealId))!;
+      const seal = await currentSeal(deps, query.sealId, req.client!.sealIds);
       const doc = PdfDocument.load(req.body as Buffer, deps.pdfLimits);
       try {
         assertSealable(doc);
@@ -176,6 +187,7 @@ export function sealRouter(deps: SealRouteDeps): Router {
         throw err;
       }
       assertWithinDecodeBudget();
+      await currentSeal(deps, query.sealId, req.client!.sealIds); // revoked while signing: nothing is returned
       const length = sealed.parts.reduce((n, p) => n + p.length, 0);
       const documentSha256 = sealed.parts.reduce((h, p) => h.update(p), createHash('sha256')).digest('hex');
       await deps.audit.append({ actor: req.client!.id, action: 'seal', subject: seal.id, documentSha256, details: { level: query.level, field: sealed.fieldName } });
