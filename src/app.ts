@@ -79,7 +79,7 @@ export function buildApp(deps: AppDeps): Express {
   const limited = publicRateLimit(deps.statusCache, deps.config.publicRateLimit);
   for (const path of ['/v1/verify', '/v1/licenses/verify', '/v1/certificates/status', '/v/:id', '/ocsp', '/ocsp/:request']) app.use(path, limited);
   app.use(openApiRouter(deps.config.baseUrl));
-  app.use(healthRouter({ db: deps.db, seals: deps.seals, startedAt: new Date(), statusCache: deps.statusCache }));
+  app.use(healthRouter({ db: deps.db, seals: deps.seals, startedAt: new Date(), statusCache: deps.statusCache, clients: deps.clients, logger: deps.logger }));
   app.use(statusRouter({ status: deps.status, knownIssuers: deps.knownIssuers }));
   if (deps.pki) app.use(pkiRouter(deps.pki));
   if (deps.tsa) app.use(tsaRouter(deps.tsa));

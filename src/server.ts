@@ -10,8 +10,9 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const service = await openService(config, logger);
   if (service.newDevToken) {
-    // Printed once, on the start that created it; it is also in DATA_DIR/dev-api-token (mode 600).
-    process.stdout.write(`\nDevelopment API token (also in ${config.dataDir}/dev-api-token):\n  ${service.newDevToken}\n\n`);
+    // The all-roles token itself never goes to the output or the log (both end up in log
+    // collectors): only where to find it.
+    process.stdout.write(`\nA development API token (all roles) was written to ${config.dataDir}/dev-api-token (mode 600).\n\n`);
   }
   const server = service.app.listen(config.port, config.host);
   server.keepAliveTimeout = config.keepAliveTimeoutMs;

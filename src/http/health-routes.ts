@@ -1,6 +1,8 @@
 import { Router } from 'express';
 import type { StatusCache } from '../revocation/cache.js';
 import type { SealRegistry } from '../seals/registry.js';
+import type { Logger } from 'pino';
+import type { ApiClientStore } from '../store/api-clients.js';
 import type { Db } from '../store/db.js';
 
 /**
@@ -20,32 +22,50 @@ async function keyCheck(seals: SealRegistry): Promise<{ usable: number; failed: 
   return { usable: active.length - failed.length, failed };
 }
 
-export function healthRouter(deps: { db: Db; seals: SealRegistry; startedAt: Date; statusCache: StatusCache }): Router {
+/**
+ * Whether the caller is an administrator: only they see the details of a check (which seal, which
+ * token or file, which error); anyone else sees states. The details always go to the log.
+ */
+async function isAdmin(clients: ApiClientStore | undefined, authorization: string | undefined): Promise<boolean> {
+  const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+  if (!clients || !token) return false;
+  const client = await clients.findByToken(token).catch(() => undefined);
+  return client !== undefined && !client.disabled && client.roles.includes('admin');
+}
+
+export function healthRouter(deps: { db: Db; seals: SealRegistry; startedAt: Date; statusCache: StatusCache; clients?: ApiClientStore; logger?: Logger }): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', uptimeSeconds: Math.round((Date.now() - deps.startedAt.getTime()) / 1000) });
   });
-  router.get('/readyz', async (_req, res) => {
+  router.get('/readyz', async (req, res) => {
     const checks: Record<string, string> = {};
+    const states: Record<string, string> = {};
     let keysReady = true;
     let degraded = false;
     try {
       await deps.db.get('SELECT 1 AS ok');
-      checks.database = 'ok';
+      checks.database = states.database = 'ok';
       const keys = await keyCheck(deps.seals);
       // Some unusable keys degrade the service; none usable at all (say, a wrong keystore password) stops it.
       keysReady = keys.usable > 0 || keys.failed.length === 0;
       degraded = keys.failed.length > 0;
+      const total = keys.usable + keys.failed.length;
       checks.keys = keys.failed.length === 0 ? `ok (${keys.usable} seals)` : `${keysReady ? 'degraded' : 'failed'}: ${keys.failed.join('; ')}`;
+      states.keys = keys.failed.length === 0 ? `ok (${keys.usable} seals)` : `${keysReady ? 'degraded' : 'failed'} (${keys.failed.length} of ${total} seal keys unusable)`;
     } catch (err) {
       checks.database = `failed: ${(err as Error).message}`;
+      states.database = 'failed';
     }
     const cacheProblem = deps.statusCache.problem();
     // A missing Redis degrades the service (status is fetched without the shared cache) but does not stop it.
     checks.statusCache = cacheProblem ? `degraded: ${cacheProblem}` : 'ok';
-    const ready = checks.database === 'ok' && keysReady;
+    states.statusCache = cacheProblem ? 'degraded' : 'ok';
+    const ready = states.database === 'ok' && keysReady;
     degraded ||= cacheProblem !== null;
-    res.status(ready ? 200 : 503).json({ status: ready ? (degraded ? 'degraded' : 'ready') : 'not ready', checks });
+    const status = ready ? (degraded ? 'degraded' : 'ready') : 'not ready';
+    if (status !== 'ready') deps.logger?.warn({ checks }, `readiness: ${status}`);
+    res.status(ready ? 200 : 503).json({ status, checks: (await isAdmin(deps.clients, req.get('authorization'))) ? checks : states });
   });
   return router;
 }

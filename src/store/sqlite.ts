@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Db, SqlParam } from './db.js';
@@ -134,7 +134,14 @@ class SqliteDb extends SqliteStatements implements Db {
 
 /** Opens (creating if needed) the SQLite database and brings its schema up to date. */
 export function openSqlite(file: string): Db {
-  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  if (file !== ':memory:') {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    // The database holds the licences' check-code key and holders' personal data: owner only,
+    // whatever the directory's mode or the umask. SQLite gives its -wal and -shm files the
+    // main file's mode, so the main file is made 600 before SQLite opens it.
+    closeSync(openSync(file, 'a', 0o600));
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+  }
   const sqlite = new Database(file);
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('journal_mode = WAL');

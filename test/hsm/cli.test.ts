@@ -87,7 +87,7 @@ describe('npm run hsm', () => {
     expect(unavailable.headers.get('content-type')).toContain('application/problem+json');
     expect(unavailable.headers.get('retry-after')).toBe('5');
     expect(await unavailable.json()).toMatchObject({ type: '/problems/seal-key-unavailable', title: "The seal's key is not available", code: 'token_missing' });
-    const readyWithout = (await (await fetch(`${svc.url}/readyz`)).json()) as { status: string; checks: { keys: string } };
+    const readyWithout = (await (await fetch(`${svc.url}/readyz`, { headers: { authorization: `Bearer ${svc.token}` } })).json()) as { status: string; checks: { keys: string } };
     expect(readyWithout.status).toBe('degraded');
     expect(readyWithout.checks.keys).toMatch(/^degraded: zjj-approval: token "city-hsm" is not present/);
 

@@ -6,8 +6,9 @@ interface Readiness {
   checks: Record<string, string>;
 }
 
-async function readyz(url: string): Promise<{ code: number; body: Readiness }> {
-  const res = await fetch(`${url}/readyz`);
+/** /readyz as anyone sees it, or with an administrator's token, as the operator sees it. */
+async function readyz(url: string, adminToken?: string): Promise<{ code: number; body: Readiness }> {
+  const res = await fetch(`${url}/readyz`, adminToken ? { headers: { authorization: `Bearer ${adminToken}` } } : {});
   return { code: res.status, body: (await res.json()) as Readiness };
 }
 
@@ -22,17 +23,22 @@ describe('/readyz checks the seal keys', () => {
       await first.close();
       const second = await startService({}, dataDir);
       try {
-        const degraded = await readyz(second.url);
+        const degraded = await readyz(second.url, second.token);
         expect(degraded.code).toBe(200);
         expect(degraded.body.status).toBe('degraded');
         expect(degraded.body.checks.keys).toMatch(/^degraded: xzsp-approval: /);
         expect(degraded.body.checks.keys).not.toContain('scjg-official');
+        // anyone else sees the state, not which seal or why
+        const anonymous = await readyz(second.url);
+        expect(anonymous).toEqual({ code: 200, body: { status: 'degraded', checks: { database: 'ok', keys: 'degraded (1 of 4 seal keys unusable)', statusCache: 'ok' } } });
+        const { token: sealer } = await second.service.clients.create('sealer', ['seal'], []);
+        expect((await readyz(second.url, sealer)).body.checks.keys).not.toContain('xzsp-approval');
       } finally {
         await second.close();
       }
       const wrongPassword = await startService({ KEYSTORE_PASSWORD: 'not the password of these keystores' }, dataDir);
       try {
-        const down = await readyz(wrongPassword.url);
+        const down = await readyz(wrongPassword.url, wrongPassword.token);
         expect(down.code).toBe(503);
         expect(down.body.status).toBe('not ready');
         for (const seal of ['scjg-official', 'scjg-approval', 'xzsp-official', 'xzsp-approval']) expect(down.body.checks.keys).toContain(`${seal}: `);

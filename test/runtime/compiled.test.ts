@@ -14,6 +14,8 @@ import { tempDir, writeTemp } from '../helpers/tools.js';
 
 const outDir = path.resolve(`.dist-test-${process.pid}`);
 let child: ChildProcess | undefined;
+let output = '';
+const serverOutput = (): string => output;
 
 beforeAll(() => {
   execFileSync(path.resolve('node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json', '--outDir', outDir], { stdio: 'pipe' });
@@ -31,7 +33,7 @@ async function startCompiled(env: Record<string, string>): Promise<string> {
       env: { ...process.env, PORT: String(port), BASE_URL: `http://127.0.0.1:${port}`, HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let output = '';
+    output = '';
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
       const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1];
@@ -48,6 +50,11 @@ describe('the compiled service', () => {
     const dataDir = tempDir('compiled');
     const url = await startCompiled({ DATA_DIR: dataDir });
     const serviceEnv = { PORT: new URL(url).port, BASE_URL: url };
+    // the all-roles development token is written to its file, never to the output
+    const token = (await import('node:fs')).readFileSync(path.join(dataDir, 'dev-api-token'), 'utf8').trim();
+    expect(token.length).toBeGreaterThan(20);
+    expect(serverOutput()).toContain('dev-api-token');
+    expect(serverOutput()).not.toContain(token);
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);
     expect(health.headers.get('keep-alive')).toMatch(/timeout=65/);

@@ -163,6 +163,10 @@ describe('embedded default across restarts', () => {
       expect(statSync(path.join(dataDir, 'dev-api-token')).mode & 0o777).toBe(0o600);
       expect(statSync(path.join(dataDir, 'pki')).mode & 0o777).toBe(0o700);
       expect(statSync(path.join(dataDir, 'pki', 'seal-ca.p12')).mode & 0o777).toBe(0o600);
+      if (!second.databaseUrl) {
+        // the data dir existed before the first start (tempDir made it): the database is still owner-only
+        for (const f of ['eseal.sqlite', 'eseal.sqlite-wal']) expect(statSync(path.join(dataDir, f)).mode & 0o777, f).toBe(0o600);
+      }
       const crl = await fetch(`${second.url}/pki/seal-ca.crl`);
       const crlFile = writeTemp('ca.crl', Buffer.from(await crl.arrayBuffer()));
       const out = execFileSync('openssl', ['crl', '-inform', 'DER', '-in', crlFile, '-CAfile', path.join(dataDir, 'pki', 'seal-ca.pem'), '-noout'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });

@@ -20,7 +20,8 @@ describe('when PostgreSQL goes away', () => {
       expect(((await refused.json()) as { type: string }).type).toBe('/problems/database-unavailable');
       const ready = await fetch(`${svc.url}/readyz`);
       expect(ready.status).toBe(503);
-      expect(((await ready.json()) as { checks: { database: string } }).checks.database).toMatch(/^failed: PostgreSQL: /);
+      // the state only: the reason (which host, which error) goes to the log, not to the public
+      expect(((await ready.json()) as { checks: { database: string } }).checks.database).toBe('failed');
       expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
 
       await server.startAgain();
