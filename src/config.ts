@@ -10,6 +10,8 @@ const MB = 1024 * 1024;
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('0.0.0.0'),
+  MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(4_096),
+  MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(256),
   KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(65_000),
   HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(66_000),
   BASE_URL: z.string().url().optional(),
@@ -58,6 +60,9 @@ export interface Config {
   port: number;
   /** Idle keep-alive connections live longer than common load balancers keep theirs (60 s), so the balancer closes first. */
   keepAliveTimeoutMs: number;
+  /** Connections held at once, in all and per client address (behind a load balancer, one address is the balancer's). */
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
   headersTimeoutMs: number;
   host: string;
   /** The URL other parties reach this service at: written into certificates and QR codes. */
@@ -123,6 +128,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: e.PORT,
     keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: e.MAX_CONNECTIONS,
+    maxConnectionsPerAddress: e.MAX_CONNECTIONS_PER_ADDRESS,
     headersTimeoutMs: Math.max(e.HEADERS_TIMEOUT_MS, e.KEEP_ALIVE_TIMEOUT_MS + 1_000),
     host: e.HOST,
     baseUrl: (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),

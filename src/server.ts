@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import type { AddressInfo } from 'node:net';
 import { openService } from './bootstrap.js';
+import { limitConnections } from './http/connection-limits.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logging.js';
 import { DatabaseUnavailableError } from './store/errors.js';
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   const server = service.app.listen(config.port, config.host);
   server.keepAliveTimeout = config.keepAliveTimeoutMs;
   server.headersTimeout = config.headersTimeoutMs;
+  limitConnections(server, { total: config.maxConnections, perAddress: config.maxConnectionsPerAddress });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -19,6 +19,18 @@ export function pdfBody(limit: number, processingTimeMs: number, maxDecodedBytes
     }
     next();
   };
+  // A declared length over the limit is refused before a byte of the body is read (the body
+  // parser would read it all to the end first), and the connection is closed behind the answer.
+  const refuseDeclaredTooLarge: RequestHandler = (req, res, next) => {
+    const declared = Number(req.get('content-length') ?? '0');
+    if (Number.isFinite(declared) && declared > limit) {
+      res.setHeader('Connection', 'close');
+      res.on('finish', () => req.socket.destroy());
+      next(new HttpProblem(413, 'body-too-large', 'The request body is too large', `the limit is ${limit} bytes; this request declares ${declared}`));
+      return;
+    }
+    next();
+  };
   const requireBody: RequestHandler = (req, _res, next) => {
     if (!Buffer.isBuffer(req.body) || req.body.length === 0) {
       next(new HttpProblem(400, 'empty-body', 'The request has no PDF', 'the body is empty'));
@@ -27,5 +39,5 @@ export function pdfBody(limit: number, processingTimeMs: number, maxDecodedBytes
     next();
   };
   const startClock: RequestHandler = (_req, _res, next) => startDeadline(processingTimeMs, () => startDecodeBudget(maxDecodedBytes, next));
-  return [requirePdfType, express.raw({ type: () => true, limit }), requireBody, startClock];
+  return [requirePdfType, refuseDeclaredTooLarge, express.raw({ type: () => true, limit }), requireBody, startClock];
 }

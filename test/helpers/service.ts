@@ -4,6 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { openService, type Service } from '../../src/bootstrap.js';
+import { limitConnections } from '../../src/http/connection-limits.js';
 import { loadConfig } from '../../src/config.js';
 import { testDatabaseUrl } from './postgres.js';
 import { freePort } from './redis.js';
@@ -47,6 +48,7 @@ export async function startService(env: Record<string, string> = {}, dataDir = t
   // on a slow child process never reuses a connection the server has just closed.
   server.keepAliveTimeout = config.keepAliveTimeoutMs;
   server.headersTimeout = config.headersTimeoutMs;
+  limitConnections(server, { total: config.maxConnections, perAddress: config.maxConnectionsPerAddress });
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const { port: listening } = server.address() as AddressInfo;
   return {
