@@ -55,11 +55,11 @@ export class StepContext {
     }
   }
 
-  /** 1-based page number of a page object in the current revision. */
+  /** 1-based page number of a page object: as the later revision numbers it, else the earlier (a removed page). */
   pageOf(num: number): number | undefined {
     if (!this.pageNumbers) {
       this.pageNumbers = new Map();
-      for (const view of [this.prev, this.cur]) {
+      for (const view of [this.cur, this.prev]) {
         try {
           for (const page of view.pages()) if (!this.pageNumbers.has(page.ref.num)) this.pageNumbers.set(page.ref.num, page.index + 1);
         } catch {

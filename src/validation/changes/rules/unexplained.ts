@@ -50,7 +50,7 @@ function contentStreamPages(ctx: StepContext): Map<number, number> {
     }
     for (const page of pages) {
       const contents = page.dict.get('Contents');
-      const nums = contents instanceof PdfRef ? [contents.num, ...refsWithin(view.resolve(contents) as never)] : refsWithin(contents);
+      const nums = contents instanceof PdfRef ? [contents.num, ...refsWithin(view.resolve(contents))] : refsWithin(contents);
       for (const n of nums) if (!owners.has(n)) owners.set(n, page.index + 1);
       const xobjects = dictOf(view.resolve(page.resources?.get('XObject')));
       for (const value of xobjects?.entries.values() ?? []) if (value instanceof PdfRef && !owners.has(value.num)) owners.set(value.num, page.index + 1);
