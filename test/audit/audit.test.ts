@@ -15,7 +15,7 @@ async function admin(...args: string[]): Promise<{ code: number; out: string }> 
   try {
     // vitest sets BASE_URL=/ for its own use; the CLI must not see it.
     const { BASE_URL: _vitestBase, ...env } = process.env;
-    const { stdout } = await run('npx', ['tsx', 'src/cli/admin.ts', ...args], { env: { ...env, DATA_DIR: svc.dataDir, LOG_LEVEL: 'silent', ...(svc.databaseUrl ? { DATABASE_URL: svc.databaseUrl } : {}) }, encoding: 'utf8' });
+    const { stdout } = await run('node_modules/.bin/tsx', ['src/cli/admin.ts', ...args], { env: { ...env, DATA_DIR: svc.dataDir, LOG_LEVEL: 'silent', ...(svc.databaseUrl ? { DATABASE_URL: svc.databaseUrl } : {}) }, encoding: 'utf8' });
     return { code: 0, out: stdout };
   } catch (err) {
     const e = err as { code: number; stdout: string };

@@ -270,7 +270,7 @@ describe('the verify CLI', () => {
     const root = path.join(svc.dataDir, 'pki', 'root.pem');
     // The CLI runs without the service, so the CRL named in the certificate cannot be fetched:
     // the signature is reported INDETERMINATE/TRY_LATER and the exit code is 1.
-    const run = (args: string[]) => spawnSync('npx', ['tsx', 'src/cli/verify.ts', ...args], { encoding: 'utf8' });
+    const run = (args: string[]) => spawnSync('node_modules/.bin/tsx', ['src/cli/verify.ts', ...args], { encoding: 'utf8' });
     const text = run(['--trust', root, file]);
     expect(text.status, text.stderr).toBe(1);
     expect(text.stdout).toContain('某某市行政审批服务局审批专用章');
