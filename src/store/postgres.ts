@@ -69,6 +69,13 @@ async function withLockedTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCli
     throw unavailableOr(err);
   });
   let broken: Error | undefined;
+  // A connection the server drops while it is checked out emits 'error' on the client (the pool
+  // listens only to idle ones): without a listener that would end the process. The query in
+  // flight fails as well, and that failure is what the caller sees.
+  const onError = (err: Error): void => {
+    broken = err;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [SERVICE_LOCK]);
@@ -81,6 +88,7 @@ async function withLockedTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCli
     if (isConnectionFailure(err)) broken = err as Error;
     throw unavailableOr(err);
   } finally {
+    client.off('error', onError);
     client.release(broken);
   }
 }

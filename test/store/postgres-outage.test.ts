@@ -1,4 +1,7 @@
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { openPostgres } from '../../src/store/postgres.js';
+import { DatabaseUnavailableError } from '../../src/store/errors.js';
 import { makePdf } from '../helpers/pdfs.js';
 import { createDatabase, PostgresProcess } from '../helpers/postgres-server.js';
 import { sealOk, sealRequest, startService } from '../helpers/service.js';
@@ -33,4 +36,33 @@ describe('when PostgreSQL goes away', () => {
       await server.stop();
     }
   });
+
+  it('survives a connection dropped in the middle of a transaction: the transaction fails as unavailable, the process lives on', async () => {
+    const server = await PostgresProcess.start();
+    const url = await createDatabase(server.url);
+    const db = await openPostgres(url);
+    const killer = new pg.Client({ connectionString: url });
+    await killer.connect();
+    try {
+      const inFlight = db.transaction(async (tx) => {
+        await tx.get('SELECT pg_sleep(30)');
+      });
+      // the transaction's backend is terminated by the server while its statement runs
+      let terminated = 0;
+      for (let tries = 0; tries < 50 && terminated === 0; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const result = await killer.query("SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()");
+        terminated = result.rowCount ?? 0;
+      }
+      expect(terminated).toBe(1);
+      await expect(inFlight).rejects.toBeInstanceOf(DatabaseUnavailableError);
+      // and the pool goes on with a fresh connection
+      await expect(db.transaction(async (tx) => tx.get<{ one: number }>('SELECT 1 AS one'))).resolves.toEqual({ one: 1 });
+    } finally {
+      await killer.end().catch(() => undefined);
+      await db.close();
+      await server.stop();
+    }
+  });
 });
+
