@@ -57,7 +57,7 @@ export function healthRouter(deps: { db: Db; seals: SealRegistry; startedAt: Dat
       checks.database = `failed: ${(err as Error).message}`;
       states.database = 'failed';
     }
-    const cacheProblem = deps.statusCache.problem();
+    const cacheProblem = await deps.statusCache.problem();
     // A missing Redis degrades the service (status is fetched without the shared cache) but does not stop it.
     checks.statusCache = cacheProblem ? `degraded: ${cacheProblem}` : 'ok';
     states.statusCache = cacheProblem ? 'degraded' : 'ok';

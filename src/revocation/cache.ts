@@ -19,7 +19,7 @@ export interface StatusCache {
   /** Counts a hit in a fixed window (for rate limits shared by every instance); returns the count. */
   increment(key: string, windowMs: number): Promise<number>;
   /** Null when healthy, else why not. */
-  problem(): string | null;
+  problem(): Promise<string | null>;
   close(): Promise<void>;
 }
 
@@ -74,7 +74,7 @@ export class MemoryStatusCache implements StatusCache {
     return ++window.count;
   }
 
-  problem(): string | null {
+  async problem(): Promise<string | null> {
     return null;
   }
 
@@ -99,6 +99,9 @@ export function parseHostList(text: string): Array<{ host: string; port: number 
   });
 }
 
+const REDIS_COMMAND_TIMEOUT_MS = 1_000;
+const INCREMENT_SCRIPT = "local c = redis.call('INCR', KEYS[1]) if c == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return c";
+
 /**
  * The shared cache: Redis through ioredis (single node, Sentinel or Cluster), with a pub/sub
  * channel for invalidations. Commands fail fast while Redis is away (no offline queue), so
@@ -109,9 +112,13 @@ export class RedisStatusCache implements StatusCache {
   private readonly subscriber: Redis | Cluster;
   private readonly listeners: Array<(key: string) => void> = [];
   private lastError: string | null = null;
+  private failing = false;
 
   constructor(target: RedisTarget) {
-    const options = { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: (times: number) => Math.min(times * 200, 2000) };
+    // A Redis that keeps its connections open but stops answering (paused, swapping, overloaded)
+    // must not hang the routes that use it: every command gives up after a second.
+    const commandTimeout = REDIS_COMMAND_TIMEOUT_MS;
+    const options = { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout, connectTimeout: 5_000, retryStrategy: (times: number) => Math.min(times * 200, 2000) };
     const connect = (offlineQueue: boolean): Redis | Cluster => {
       switch (target.kind) {
         case 'node':
@@ -122,7 +129,7 @@ export class RedisStatusCache implements StatusCache {
           return new Cluster(target.nodes, {
             enableOfflineQueue: offlineQueue,
             clusterRetryStrategy: (times: number) => Math.min(times * 200, 2000),
-            redisOptions: { maxRetriesPerRequest: 0, password: target.password },
+            redisOptions: { maxRetriesPerRequest: 0, commandTimeout, password: target.password },
           });
       }
     };
@@ -142,39 +149,35 @@ export class RedisStatusCache implements StatusCache {
     });
   }
 
-  async get(key: string): Promise<CachedStatus | undefined> {
+  /** Runs a command; a failure (timeout included) is remembered until a command succeeds, and answered with `fallback`. */
+  private async command<T, F>(run: () => Promise<T>, fallback: F): Promise<T | F> {
     try {
-      const raw = await this.client.get(PREFIX + key);
-      return raw ? (JSON.parse(raw) as CachedStatus) : undefined;
+      const value = await run();
+      this.failing = false;
+      return value;
     } catch (err) {
       this.lastError = (err as Error).message;
-      return undefined;
+      this.failing = true;
+      return fallback;
     }
+  }
+
+  async get(key: string): Promise<CachedStatus | undefined> {
+    const raw = await this.command(() => this.client.get(PREFIX + key), null);
+    return raw ? (JSON.parse(raw) as CachedStatus) : undefined;
   }
 
   async set(key: string, value: CachedStatus, ttlMs: number): Promise<void> {
-    try {
-      await this.client.set(PREFIX + key, JSON.stringify(value), 'PX', Math.max(1, Math.round(ttlMs)));
-    } catch (err) {
-      this.lastError = (err as Error).message;
-    }
+    await this.command(() => this.client.set(PREFIX + key, JSON.stringify(value), 'PX', Math.max(1, Math.round(ttlMs))), undefined);
   }
 
   async delete(key: string): Promise<void> {
-    try {
-      await this.client.del(PREFIX + key);
-    } catch (err) {
-      this.lastError = (err as Error).message;
-    }
+    await this.command(() => this.client.del(PREFIX + key), undefined);
   }
 
   async broadcastInvalidation(key: string): Promise<void> {
     await this.delete(key);
-    try {
-      await this.client.publish(CHANNEL, key);
-    } catch (err) {
-      this.lastError = (err as Error).message;
-    }
+    await this.command(() => this.client.publish(CHANNEL, key), undefined);
     for (const listener of this.listeners) listener(key);
   }
 
@@ -182,19 +185,18 @@ export class RedisStatusCache implements StatusCache {
     this.listeners.push(listener);
   }
 
+  /** Counts in one atomic step (a script): the window's expiry is set with the first count, so no key is ever left without one. */
   async increment(key: string, windowMs: number): Promise<number> {
-    try {
-      const count = await this.client.incr(`eseal:rate:${key}`);
-      if (count === 1) await this.client.pexpire(`eseal:rate:${key}`, windowMs);
-      return count;
-    } catch (err) {
-      this.lastError = (err as Error).message;
-      return 0; // without Redis, limits are not enforced rather than refusing everyone
-    }
+    // without Redis, limits are not enforced rather than refusing everyone
+    const count = await this.command(() => this.client.eval(INCREMENT_SCRIPT, 1, `eseal:rate:${key}`, String(windowMs)), 0);
+    return Number(count);
   }
 
-  problem(): string | null {
+  /** Asks Redis (bounded by the command timeout): a server that holds its connections but does not answer is a problem too. */
+  async problem(): Promise<string | null> {
     if (this.client.status !== 'ready') return `redis is ${this.client.status}${this.lastError ? `: ${this.lastError}` : ''}`;
+    await this.command(() => this.client.ping(), undefined);
+    if (this.failing) return `redis is not answering: ${this.lastError ?? 'commands fail'}`;
     return null;
   }
 

@@ -48,6 +48,15 @@ export class RedisProcess {
     });
   }
 
+  /** Freezes the server (SIGSTOP): its connections stay open, nothing is answered. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null) return;
