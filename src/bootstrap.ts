@@ -196,6 +196,7 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       baseUrl: config.baseUrl,
       secret: await licenseSecret(config, db),
       timestamper,
+      audit,
     });
     const app = buildApp({ config, logger, db, seals, clients, pki: published, validation, tsa, timestamper, evidence, ocsp: responder, status, statusCache: cache, onRevoked, knownIssuers: () => [...(validation.intermediates ?? []), ...trustAnchors], licenseTypes, licenses, audit, metrics });
     return {

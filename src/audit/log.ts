@@ -50,7 +50,15 @@ export class AuditLog {
   constructor(private readonly db: Db) {}
 
   async append(entry: AuditEntry, at = new Date()): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    await this.db.transaction((tx) => this.appendIn(tx, entry, at));
+  }
+
+  /**
+   * Appends within a transaction the caller holds, so that what is recorded and its audit entry
+   * are committed together, or neither is.
+   */
+  async appendIn(tx: Db, entry: AuditEntry, at = new Date()): Promise<void> {
+    {
       const last = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
       const row = {
         seq: (last?.seq ?? 0) + 1,
@@ -73,7 +81,7 @@ export class AuditLog {
         prevHash,
         entryHash(prevHash, row),
       ]);
-    });
+    }
   }
 
   async entries(limit = 1000): Promise<Array<Omit<Row, 'details'> & { details: unknown }>> {

@@ -46,8 +46,7 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
   router.post('/v1/licenses', requireRole(deps.clients, 'issue'), express.json({ limit: 256 * 1024 }), async (req, res, next) => {
     try {
       const body = IssueLicenseBody.parse(req.body ?? {});
-      const record = await deps.licenses.issue(body.type, { holder: body.holder, fields: body.fields });
-      await deps.audit.append({ actor: req.client!.id, action: 'license.issue', subject: record.id, documentSha256: record.sha256 });
+      const record = await deps.licenses.issue(body.type, { holder: body.holder, fields: body.fields }, new Date(), undefined, { actor: req.client!.id, action: 'license.issue' });
       res.status(201).location(`/v1/licenses/${encodeURIComponent(record.id)}`).json(record);
     } catch (err) {
       if (err instanceof LicenseValidationError) {
@@ -97,8 +96,11 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
   router.post('/v1/licenses/:id/replace', requireRole(deps.clients, 'issue'), express.json({ limit: 256 * 1024 }), async (req, res, next) => {
     try {
       const body = (req.body ?? {}) as { holder?: { name?: unknown; code?: unknown }; fields?: Record<string, unknown> };
-      const created = await deps.licenses.replace(String(req.params.id), { holder: body.holder ? { name: body.holder.name, code: body.holder.code } : undefined, fields: body.fields });
-      await deps.audit.append({ actor: req.client!.id, action: 'license.replace', subject: created.id, documentSha256: created.sha256, details: { replaces: String(req.params.id) } });
+      const created = await deps.licenses.replace(String(req.params.id), { holder: body.holder ? { name: body.holder.name, code: body.holder.code } : undefined, fields: body.fields }, new Date(), {
+        actor: req.client!.id,
+        action: 'license.replace',
+        details: { replaces: String(req.params.id) },
+      });
       res.status(201).location(`/v1/licenses/${encodeURIComponent(created.id)}`).json(created);
     } catch (err) {
       if (err instanceof LicenseStateError) return next(new HttpProblem(409, 'license-state', 'The license cannot be replaced', err.message));

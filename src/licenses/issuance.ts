@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit/log.js';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { PdfDocument } from '../pdf/document.js';
 import { renderLicensePdf } from '../render/license-pdf.js';
@@ -81,6 +82,15 @@ export interface LicenseServiceDeps {
   /** Keys the check code in the QR URL, which cannot be derived from the identifier alone. */
   secret: string;
   timestamper?: Timestamper;
+  /** Where issuance and replacement are recorded, in the same transaction as the licence. */
+  audit?: AuditLog;
+}
+
+/** Who issues or replaces, for the audit entry written with the licence. */
+export interface IssuedBy {
+  actor: string;
+  action: 'license.issue' | 'license.replace';
+  details?: Record<string, unknown>;
 }
 
 function addYears(date: string, years: number): string {
@@ -168,13 +178,13 @@ export class LicenseService {
   }
 
   /** Issues the next version of a license (same serial, version + 1) and supersedes the old one. */
-  async replace(id: string, changes: { holder?: LicenseRequest['holder']; fields?: Record<string, unknown> } = {}, now = new Date()): Promise<LicenseRecord> {
+  async replace(id: string, changes: { holder?: LicenseRequest['holder']; fields?: Record<string, unknown> } = {}, now = new Date(), by?: IssuedBy): Promise<LicenseRecord> {
     const old = await this.get(id);
     if (!old) throw new LicenseStateError(`there is no license ${id}`);
     if (old.status === 'revoked' || old.status === 'superseded') throw new LicenseStateError(`license ${id} is ${old.status} and cannot be replaced`);
     const next = String(Number(old.version) + 1).padStart(3, '0');
     const request = { holder: changes.holder ?? { name: old.holderName, code: old.holderCode }, fields: changes.fields ?? old.fields };
-    return this.issue(old.type, request, now, { serial: parseLicenseIdentifier(old.id)!.serial, version: next, supersedes: old.id });
+    return this.issue(old.type, request, now, { serial: parseLicenseIdentifier(old.id)!.serial, version: next, supersedes: old.id }, by);
   }
 
   async pdf(id: string): Promise<Buffer | undefined> {
@@ -202,7 +212,7 @@ export class LicenseService {
     });
   }
 
-  async issue(typeCode: string, request: LicenseRequest, now = new Date(), continuing?: { serial: string; version: string; supersedes: string }): Promise<LicenseRecord> {
+  async issue(typeCode: string, request: LicenseRequest, now = new Date(), continuing?: { serial: string; version: string; supersedes: string }, by?: IssuedBy): Promise<LicenseRecord> {
     const type = this.deps.types.get(typeCode);
     if (!type) throw new LicenseValidationError([{ field: 'type', message: `unknown license type; see GET /v1/license-types` }]);
     const problems = validateLicenseRequest(type, request);
@@ -270,6 +280,8 @@ export class LicenseService {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [row.id, row.type, row.number, serial, row.version, row.holder_name, row.holder_code, row.fields, row.issuer_name, row.issuer_code, row.seal_id, row.issued_at, row.valid_from, row.valid_until, row.status, row.check_code, row.sha256, pdf],
       );
+      // the licence exists exactly when its audit entry does
+      if (by && this.deps.audit) await this.deps.audit.appendIn(tx, { actor: by.actor, action: by.action, subject: row.id, documentSha256: row.sha256, ...(by.details ? { details: by.details } : {}) });
     });
     return this.toRecord(row);
   }
