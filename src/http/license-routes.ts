@@ -5,7 +5,7 @@ import type { AuditLog } from '../audit/log.js';
 import { maskName, renderVerificationPage } from '../licenses/public-page.js';
 import type { ValidationReport } from '../validation/report.js';
 import { pdfBody } from './pdf-body.js';
-import { LicenseStateError, LicenseValidationError, type LicenseService } from '../licenses/issuance.js';
+import { IdempotentReplay, LicenseStateError, LicenseValidationError, type LicenseService } from '../licenses/issuance.js';
 import type { LicenseType } from '../licenses/types.js';
 import type { ApiClientStore } from '../store/api-clients.js';
 import { requireRole } from './auth.js';
@@ -41,12 +41,25 @@ export const IssueLicenseBody = z
 export const RevokeLicenseBody = z.object({ reason: z.string().trim().min(1).max(500) }).strict();
 
 /** Issuing and reading licenses (`POST /v1/licenses`, `GET /v1/licenses/{id}`, `/pdf`). */
+/** The request's Idempotency-Key (1-200 visible ASCII characters) with a hash of its body, if it has one. */
+function idempotencyOf(header: string | undefined, body: unknown): { key: string; requestSha256: string } | undefined {
+  if (header === undefined) return undefined;
+  if (!/^[\x21-\x7e]{1,200}$/.test(header)) throw new HttpProblem(400, 'invalid-idempotency-key', 'The Idempotency-Key is invalid', '1 to 200 visible ASCII characters');
+  return { key: header, requestSha256: createHash('sha256').update(JSON.stringify(body ?? null)).digest('hex') };
+}
+
 export function licensesRouter(deps: { licenses: LicenseService; clients: ApiClientStore; audit: AuditLog }): Router {
   const router = Router();
   router.post('/v1/licenses', requireRole(deps.clients, 'issue'), express.json({ limit: 256 * 1024 }), async (req, res, next) => {
     try {
       const body = IssueLicenseBody.parse(req.body ?? {});
-      const record = await deps.licenses.issue(body.type, { holder: body.holder, fields: body.fields }, new Date(), undefined, { actor: req.client!.id, action: 'license.issue' });
+      const idempotency = idempotencyOf(req.get('idempotency-key'), req.body);
+      if (idempotency) await deps.licenses.checkIdempotency(req.client!.id, idempotency);
+      const record = await deps.licenses.issue(body.type, { holder: body.holder, fields: body.fields }, new Date(), undefined, {
+        actor: req.client!.id,
+        action: 'license.issue',
+        ...(idempotency ? { idempotency } : {}),
+      });
       res.status(201).location(`/v1/licenses/${encodeURIComponent(record.id)}`).json(record);
     } catch (err) {
       if (err instanceof LicenseValidationError) {
@@ -54,6 +67,15 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
         return;
       }
       if (err instanceof LicenseStateError) return next(new HttpProblem(409, 'issuing-seal-unavailable', 'The license cannot be issued now', err.message));
+      if (err instanceof IdempotentReplay) {
+        if (!err.sameRequest) return next(new HttpProblem(422, 'idempotency-key-reused', 'This Idempotency-Key was used for another request', err.message));
+        const earlier = await deps.licenses.get(err.licenseId).catch(() => undefined);
+        if (earlier) {
+          res.status(201).setHeader('Idempotent-Replayed', 'true');
+          res.location(`/v1/licenses/${encodeURIComponent(earlier.id)}`).json(earlier);
+          return;
+        }
+      }
       next(err);
     }
   });

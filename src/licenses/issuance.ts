@@ -91,6 +91,20 @@ export interface IssuedBy {
   actor: string;
   action: 'license.issue' | 'license.replace';
   details?: Record<string, unknown>;
+  /** The client's Idempotency-Key and a hash of its request: recorded with the licence. */
+  idempotency?: { key: string; requestSha256: string };
+}
+
+/** The licence an earlier request with the same Idempotency-Key produced. */
+export class IdempotentReplay extends Error {
+  override name = 'IdempotentReplay';
+  constructor(
+    readonly licenseId: string,
+    /** False when the key came with a different request: a client error. */
+    readonly sameRequest: boolean,
+  ) {
+    super(sameRequest ? `this Idempotency-Key already produced licence ${licenseId}` : 'this Idempotency-Key was used for another request');
+  }
 }
 
 function addYears(date: string, years: number): string {
@@ -135,6 +149,12 @@ export class LicenseService {
       sha256: row.sha256,
       verificationUrl: `${this.deps.baseUrl}/v/${encodeURIComponent(row.id)}?c=${row.check_code}`,
     };
+  }
+
+  /** Throws IdempotentReplay when the client's key was used before. */
+  async checkIdempotency(clientId: string, idempotency: { key: string; requestSha256: string }, db: Db = this.deps.db): Promise<void> {
+    const earlier = await db.get<{ license_id: string; request_sha256: string }>('SELECT license_id, request_sha256 FROM license_idempotency WHERE client_id = ? AND idem_key = ?', [clientId, idempotency.key]);
+    if (earlier) throw new IdempotentReplay(earlier.license_id, earlier.request_sha256 === idempotency.requestSha256);
   }
 
   async get(id: string): Promise<LicenseRecord | undefined> {
@@ -270,6 +290,8 @@ export class LicenseService {
       sha256: createHash('sha256').update(pdf).digest('hex'),
     };
     await this.deps.db.transaction(async (tx) => {
+      // Checked again inside the (serialised) transaction: of two requests racing with one key, one issues.
+      if (by?.idempotency) await this.checkIdempotency(by.actor, by.idempotency, tx);
       if (continuing) {
         // Two replacements of one license race for the same next version: one wins.
         const superseded = await tx.run("UPDATE licenses SET status = 'superseded', superseded_by = ? WHERE id = ? AND status = 'valid'", [id, continuing.supersedes]);
@@ -280,6 +302,9 @@ export class LicenseService {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [row.id, row.type, row.number, serial, row.version, row.holder_name, row.holder_code, row.fields, row.issuer_name, row.issuer_code, row.seal_id, row.issued_at, row.valid_from, row.valid_until, row.status, row.check_code, row.sha256, pdf],
       );
+      if (by?.idempotency) {
+        await tx.run('INSERT INTO license_idempotency (client_id, idem_key, request_sha256, license_id, created_at) VALUES (?, ?, ?, ?, ?)', [by.actor, by.idempotency.key, by.idempotency.requestSha256, row.id, now.toISOString()]);
+      }
       // the licence exists exactly when its audit entry does
       if (by && this.deps.audit) await this.deps.audit.appendIn(tx, { actor: by.actor, action: by.action, subject: row.id, documentSha256: row.sha256, ...(by.details ? { details: by.details } : {}) });
     });

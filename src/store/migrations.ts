@@ -159,6 +159,21 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 10,
+    // An issuing client's Idempotency-Key and the licence it produced: a retry after a lost
+    // answer gets that licence instead of a second one.
+    sql: () => `
+      CREATE TABLE license_idempotency (
+        client_id TEXT NOT NULL,
+        idem_key TEXT NOT NULL,
+        request_sha256 TEXT NOT NULL,
+        license_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (client_id, idem_key)
+      );
+    `,
+  },
 ];
 
 export const MIGRATIONS_TABLE = 'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)';
