@@ -196,6 +196,12 @@ describe('change rules', () => {
     const existingFont = [...fonts.entries.values()].find((v): v is PdfRef => v instanceof PdfRef)!;
     const swapped = update(form, (d, u) => u.set(existingFont, d.resolveDict(existingFont)!.clone().set('BaseFont', PdfName.of('Courier'))));
     expect(lastStep(swapped)).toMatchObject([{ object: existingFont.num, need: 'never' }]);
+    // the resource dictionary may be shared with a page: pointing an existing name elsewhere is a change
+    const repointed = update(form, (_d, u) => {
+      const other = u.add(new PdfDict([['Type', PdfName.of('Font')], ['Subtype', PdfName.of('Type1')], ['BaseFont', PdfName.of('Times-Roman')]]));
+      u.set(fontsRef as PdfRef, fonts.clone().set('Helv', other));
+    });
+    expect(lastStep(repointed).find((c) => c.object === (fontsRef as PdfRef).num)).toMatchObject({ need: 'never' });
   });
 });
 

@@ -1,6 +1,6 @@
-import { PdfDict, PdfRef } from '../../../pdf/objects.js';
+import { PdfDict, PdfRef, type PdfValue } from '../../../pdf/objects.js';
 import type { StepContext } from '../step.js';
-import { changedKeys, dictOf, refList } from '../values.js';
+import { changedKeys, dictOf, refList, sameValue } from '../values.js';
 
 const BOOKKEEPING = new Set(['Fields', 'SigFlags', 'DR', 'DA', 'NeedAppearances']);
 
@@ -36,16 +36,25 @@ export function acroFormRule(ctx: StepContext): void {
   // Default resources: signing tools add the fonts of their appearances here. The resource
   // dictionaries may gain entries; the fonts and images already there may not change.
   const resources = { rule: 'acroform', category: 'signing' as const, need: 'always' as const, description: 'form default resources (/DR) updated' };
+  // (A resource dictionary may be shared with a page: gaining a name changes nothing a page
+  // draws, changing one would.)
   const dr = afterForm?.get('DR');
-  if (dr instanceof PdfRef && ctx.change(dr.num)?.kind === 'modified') ctx.explain(dr.num, resources);
+  const drChange = dr instanceof PdfRef ? ctx.change(dr.num) : undefined;
+  if (drChange?.kind === 'modified' && onlyGainsEntries(drChange.before, drChange.after)) ctx.explain(drChange.num, resources);
   for (const value of dictOf(ctx.cur.resolve(dr))?.entries.values() ?? []) {
     const change = value instanceof PdfRef ? ctx.change(value.num) : undefined;
-    if (change?.kind === 'modified' && change.after instanceof PdfDict) {
+    if (change?.kind === 'modified' && change.after instanceof PdfDict && onlyGainsEntries(change.before, change.after)) {
       ctx.explain(change.num, resources);
       ctx.explainNewFrom(change.after, { ...resources, description: 'form default resources' });
     }
   }
   ctx.explainNewFrom(dr, { ...resources, description: 'form default resources' });
+}
+
+/** A dictionary that kept every entry it had, unchanged, and only gained new ones. */
+function onlyGainsEntries(before: PdfValue | undefined, after: PdfValue | undefined): boolean {
+  if (!(before instanceof PdfDict) || !(after instanceof PdfDict)) return false;
+  return [...before.entries].every(([key, value]) => sameValue(value, after.get(key)));
 }
 
 function safeGet(ctx: StepContext, key: string) {
