@@ -3,6 +3,7 @@
  * moment, gets the licence the first request produced, never a second licence.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sampleBusinessLicence } from '../helpers/licences.js';
 import { startService, type RunningService } from '../helpers/service.js';
 
 let svc: RunningService;
@@ -11,11 +12,7 @@ beforeAll(async () => {
 });
 afterAll(async () => svc?.close());
 
-const licence = (name: string) => ({
-  type: 'business-licence',
-  holder: { name, code: '91350100M000100Y43' },
-  fields: { companyType: '有限责任公司', legalRepresentative: '张三', registeredCapital: '100万元人民币', establishedOn: '2024-03-01', domicile: '某某市某某区某某路1号', businessScope: '软件开发；信息技术咨询服务' },
-});
+const licence = sampleBusinessLicence;
 
 const issue = (body: unknown, key?: string): Promise<Response> =>
   fetch(`${svc.url}/v1/licenses`, {
