@@ -230,7 +230,7 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
 
   // Changes after signing are judged once every signature is known: under a certification, a
   // later signature is permitted only if it validates itself.
-  const steps = analyseRevisions(doc);
+  const steps = pending.length > 0 ? analyseRevisions(doc) : [];
   const constraints = modificationConstraints(doc, pending);
   for (const { report, entry, decision } of pending) {
     const certified = constraints.certification?.field === entry.fieldName ? constraints.certification : undefined;
