@@ -70,7 +70,12 @@ export function openApiDocument(baseUrl: string): Record<string, unknown> {
     paths: {
       '/v1/seal': { post: op('Seal a PDF (PAdES B-B to B-LTA); returns the sealed PDF', { security: bearer, parameters: queryParameters(SealQuery), requestBody: pdf }) },
       '/v1/extend': { post: op('Raise a signed PDF to B-LT or B-LTA; says which certificates lack revocation data', { security: bearer, parameters: queryParameters(ExtendQuery), requestBody: pdf, responses: extendResponses }) },
-      '/v1/verify': { post: op('Validation report of every signature in a PDF', { parameters: queryParameters(VerifyQuery), requestBody: pdf }) },
+      '/v1/verify': {
+        post: op('Validation report of every signature in a PDF', {
+          parameters: [...queryParameters(VerifyQuery), { name: 'X-PDF-Password', in: 'header', required: false, description: 'the password of an encrypted PDF, when the empty user password does not open it', schema: { type: 'string' } }],
+          requestBody: pdf,
+        }),
+      },
       '/v1/seals': { get: op('List seals', { security: bearer }), post: op('Register a seal from a PKCS#12 file (admin)', { security: bearer, requestBody: json(NewSealBody) }) },
       '/v1/seals/{id}': { get: op('One seal with its certificate chain', { security: bearer }) },
       '/v1/seals/{id}/revoke': { post: op('Revoke a seal and its certificate (admin)', { security: bearer }) },
@@ -78,7 +83,11 @@ export function openApiDocument(baseUrl: string): Record<string, unknown> {
       '/ocsp': { post: op('RFC 6960 OCSP', { requestBody: { required: true, content: { 'application/ocsp-request': { schema: { type: 'string', format: 'binary' } } } } }) },
       '/v1/license-types': { get: op('License and notice types with their fields') },
       '/v1/licenses': {
-        post: op('Issue a license or notice', { security: bearer, requestBody: json(IssueLicenseBody) }),
+        post: op('Issue a license or notice', {
+          security: bearer,
+          parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, description: 'a retry with the same key and request gets the licence the first one produced', schema: { type: 'string', maxLength: 200 } }],
+          requestBody: json(IssueLicenseBody),
+        }),
         get: op('Look licenses up by holder code, stating the purpose', { security: bearer, parameters: [{ name: 'holderCode', in: 'query', required: true, schema: { type: 'string' } }, { name: 'purpose', in: 'query', required: true, schema: { type: 'string' } }] }),
       },
       '/v1/licenses/{id}': { get: op('A license record', { security: bearer }) },
