@@ -1,3 +1,4 @@
+import { PdfError } from '../../src/pdf/errors.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -52,4 +53,15 @@ export function pdfsig(file: string, nssDir?: string, userPassword?: string): Pd
 export function qpdfCheck(file: string): { ok: boolean; output: string } {
   const result = spawnSync('qpdf', ['--check', file], { encoding: 'utf8' });
   return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` };
+}
+
+/** The code of the PdfError that `fn` throws, or 'none' when it returns (anything else is rethrown). */
+export function pdfErrorCode(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof PdfError) return err.code;
+    throw err;
+  }
+  return 'none';
 }

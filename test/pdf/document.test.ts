@@ -1,22 +1,13 @@
+import { pdfErrorCode } from '../helpers/tools.js';
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { PdfDocument } from '../../src/pdf/document.js';
 import { IncrementalUpdate } from '../../src/pdf/incremental.js';
-import { PdfError } from '../../src/pdf/errors.js';
 import { decodeStream } from '../../src/pdf/filters.js';
 import { PdfDict, PdfName, PdfStream, PdfString } from '../../src/pdf/objects.js';
 import { ObjectParser } from '../../src/pdf/parser.js';
 import { appendInfoUpdate, makePdf, qpdfRewrite } from '../helpers/pdfs.js';
 
-function pdfErrorCode(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof PdfError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
 
 /** A minimal classic PDF whose objects are given as strings (object i+1 = objects[i]). */
 function handPdf(objects: string[], trailerExtra = ''): Buffer {

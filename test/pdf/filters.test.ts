@@ -1,3 +1,4 @@
+import { pdfErrorCode } from '../helpers/tools.js';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
@@ -19,15 +20,6 @@ function params(entries: Record<string, number>): PdfDict {
   return new PdfDict(Object.entries(entries));
 }
 
-function errorCode(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof PdfError) return err.code;
-    throw err;
-  }
-  return 'none';
-}
 
 /** Decodes with pdf-lib's decoders, an implementation independent of ours. */
 function pdfLibDecode(filter: string, raw: Buffer, decodeParms?: Record<string, number>): Buffer {
@@ -81,7 +73,7 @@ describe('LZWDecode', () => {
     expect(decodeStream(stream('LZWDecode', lzwEncode(data, 1))).equals(data)).toBe(true);
     // and the wrong EarlyChange does not silently give the same bytes
     const mismatched = (): Buffer => decodeStream(stream('LZWDecode', lzwEncode(data, 0)));
-    expect(errorCode(mismatched) === 'MALFORMED' || !mismatched().equals(data)).toBe(true);
+    expect(pdfErrorCode(mismatched) === 'MALFORMED' || !mismatched().equals(data)).toBe(true);
   });
 
   it('keeps decoding with a full table when the encoder never clears it', () => {
@@ -119,19 +111,19 @@ describe('LZWDecode', () => {
       const padded = text.padEnd(Math.ceil(text.length / 8) * 8, '0');
       return Buffer.from(padded.match(/.{8}/g)!.map((b) => parseInt(b, 2)));
     };
-    expect(errorCode(() => decodeStream(stream('LZWDecode', bits([256, 300, 257]))))).toBe('MALFORMED');
+    expect(pdfErrorCode(() => decodeStream(stream('LZWDecode', bits([256, 300, 257]))))).toBe('MALFORMED');
     // 65 then 260: only 258 exists after the second code's predecessor
-    expect(errorCode(() => decodeStream(stream('LZWDecode', bits([256, 65, 66, 260, 257]))))).toBe('MALFORMED');
+    expect(pdfErrorCode(() => decodeStream(stream('LZWDecode', bits([256, 65, 66, 260, 257]))))).toBe('MALFORMED');
     expect(decodeStream(stream('LZWDecode', bits([256, 65, 66, 258, 257]))).toString()).toBe('ABAB');
     expect(decodeStream(stream('LZWDecode', bits([256, 65, 258, 257]))).toString()).toBe('AAA');
-    expect(errorCode(() => decodeStream(stream('LZWDecode', bits([65, 257]), params({ EarlyChange: 2 }))))).toBe('MALFORMED');
+    expect(pdfErrorCode(() => decodeStream(stream('LZWDecode', bits([65, 257]), params({ EarlyChange: 2 }))))).toBe('MALFORMED');
   });
 
   it('stops a bomb at the limit, quickly', () => {
     const encoded = lzwEncode(Buffer.alloc(8 * 1024 * 1024));
     expect(encoded.length).toBeLessThan(100_000);
     const started = performance.now();
-    expect(errorCode(() => decodeStream(stream('LZWDecode', encoded), 1024 * 1024))).toBe('LIMIT_EXCEEDED');
+    expect(pdfErrorCode(() => decodeStream(stream('LZWDecode', encoded), 1024 * 1024))).toBe('LIMIT_EXCEEDED');
     expect(performance.now() - started).toBeLessThan(2000);
     expect(decodeStream(stream('LZWDecode', encoded), 8 * 1024 * 1024).length).toBe(8 * 1024 * 1024);
   });
@@ -180,14 +172,14 @@ describe('ASCII85Decode', () => {
 
   it('rejects bad characters, z inside a group, a lone last character, overflowing groups and a bare ~', () => {
     for (const text of ['87cUR{~>', '87czR~>', '87cUR8~>', 's8W-"~>', '87cUR~x', 'v~>']) {
-      expect(errorCode(() => decodeStream(stream('ASCII85Decode', Buffer.from(text)))), text).toBe('MALFORMED');
+      expect(pdfErrorCode(() => decodeStream(stream('ASCII85Decode', Buffer.from(text)))), text).toBe('MALFORMED');
     }
     expect(decodeStream(stream('ASCII85Decode', Buffer.from('s8W-!~>'))).toString('hex')).toBe('ffffffff');
   });
 
   it('bounds the output of z runs', () => {
     const bomb = Buffer.alloc(1_000_000, 'z');
-    expect(errorCode(() => decodeStream(stream('ASCII85Decode', bomb), 1024 * 1024))).toBe('LIMIT_EXCEEDED');
+    expect(pdfErrorCode(() => decodeStream(stream('ASCII85Decode', bomb), 1024 * 1024))).toBe('LIMIT_EXCEEDED');
     expect(decodeStream(stream('ASCII85Decode', bomb), 4_000_000).length).toBe(4_000_000);
   });
 });
@@ -204,11 +196,11 @@ describe('RunLengthDecode', () => {
   });
 
   it('rejects truncated runs and bounds repeats', () => {
-    expect(errorCode(() => decodeStream(stream('RunLengthDecode', Buffer.from([5, 1, 2]))))).toBe('MALFORMED');
-    expect(errorCode(() => decodeStream(stream('RunLengthDecode', Buffer.from([0x81]))))).toBe('MALFORMED');
+    expect(pdfErrorCode(() => decodeStream(stream('RunLengthDecode', Buffer.from([5, 1, 2]))))).toBe('MALFORMED');
+    expect(pdfErrorCode(() => decodeStream(stream('RunLengthDecode', Buffer.from([0x81]))))).toBe('MALFORMED');
     const bomb = Buffer.alloc(100_000);
     for (let i = 0; i < bomb.length; i += 2) bomb[i] = 0x81; // 128 zeros per two bytes
-    expect(errorCode(() => decodeStream(stream('RunLengthDecode', bomb), 1024 * 1024))).toBe('LIMIT_EXCEEDED');
+    expect(pdfErrorCode(() => decodeStream(stream('RunLengthDecode', bomb), 1024 * 1024))).toBe('LIMIT_EXCEEDED');
   });
 });
 
@@ -251,9 +243,9 @@ describe('filter arrays', () => {
   it('passes a leading Crypt filter through and refuses it elsewhere, long chains and unknown filters', () => {
     const data = Buffer.from('plain');
     expect(decodeStream(stream(['Crypt', 'AHx'], Buffer.from('706c61696e>'), [params({}), null])).equals(data)).toBe(true);
-    expect(errorCode(() => decodeStream(stream(['AHx', 'Crypt'], Buffer.from('706c61696e>'))))).toBe('MALFORMED');
-    expect(errorCode(() => decodeStream(stream(Array(17).fill('AHx') as string[], Buffer.from('30>'))))).toBe('LIMIT_EXCEEDED');
-    expect(errorCode(() => decodeStream(stream('JBIG2Decode', data)))).toBe('UNSUPPORTED');
-    expect(errorCode(() => decodeStream(stream('AHx', Buffer.from('3030303030>')), 4))).toBe('LIMIT_EXCEEDED');
+    expect(pdfErrorCode(() => decodeStream(stream(['AHx', 'Crypt'], Buffer.from('706c61696e>'))))).toBe('MALFORMED');
+    expect(pdfErrorCode(() => decodeStream(stream(Array(17).fill('AHx') as string[], Buffer.from('30>'))))).toBe('LIMIT_EXCEEDED');
+    expect(pdfErrorCode(() => decodeStream(stream('JBIG2Decode', data)))).toBe('UNSUPPORTED');
+    expect(pdfErrorCode(() => decodeStream(stream('AHx', Buffer.from('3030303030>')), 4))).toBe('LIMIT_EXCEEDED');
   });
 });

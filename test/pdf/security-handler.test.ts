@@ -1,3 +1,4 @@
+import { pdfErrorCode } from '../helpers/tools.js';
 import { execFileSync } from 'node:child_process';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -6,7 +7,6 @@ import { PDFDocument, PDFName } from 'pdf-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { aesDecryptPdf } from '../../src/pdf/crypt/aes.js';
 import { rc4 } from '../../src/pdf/crypt/rc4.js';
-import { PdfError } from '../../src/pdf/errors.js';
 import { decodeStream } from '../../src/pdf/filters.js';
 import { PdfDict, PdfName, PdfRef, PdfStream, PdfString, type PdfValue } from '../../src/pdf/objects.js';
 import { ObjectParser } from '../../src/pdf/parser.js';
@@ -17,15 +17,6 @@ import { tempDir } from '../helpers/tools.js';
 const TITLE = 'Prüfbericht 检验报告 No. 7';
 const XMP = '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/"></x:xmpmeta><?xpacket end="w"?>';
 
-function errorCode(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof PdfError) return err.code;
-    throw err;
-  }
-  return 'none';
-}
 
 /** A file read with our parser, object locations taken from qpdf's view of the cross-reference data. */
 class ParsedFile {
@@ -184,9 +175,9 @@ describe.each(CASES)('standard security handler, $name (qpdf-encrypted)', ({ nam
   });
 
   it('needs the user password when there is one, and refuses wrong ones', () => {
-    expect(errorCode(() => locked.open())).toBe('ENCRYPTED');
-    expect(errorCode(() => locked.open('user secreT'))).toBe('ENCRYPTED');
-    expect(errorCode(() => locked.open('owner secret '))).toBe('ENCRYPTED');
+    expect(pdfErrorCode(() => locked.open())).toBe('ENCRYPTED');
+    expect(pdfErrorCode(() => locked.open('user secreT'))).toBe('ENCRYPTED');
+    expect(pdfErrorCode(() => locked.open('owner secret '))).toBe('ENCRYPTED');
     const asUser = locked.open('user secret');
     expect(asUser.authenticatedAs).toBe('user');
     expect(titleOf(locked, asUser)).toBe(TITLE);
@@ -211,7 +202,7 @@ describe('standard security handler, further cases', () => {
     const r6 = encrypt('r6-utf8', 'pässwörd 検証', 'öwner', ['256']);
     expect(r6.open('pässwörd 検証').authenticatedAs).toBe('user');
     expect(r6.open('öwner').authenticatedAs).toBe('owner');
-    expect(errorCode(() => r6.open('passwort'))).toBe('ENCRYPTED');
+    expect(pdfErrorCode(() => r6.open('passwort'))).toBe('ENCRYPTED');
     const r3 = encrypt('r3-latin1', 'pässwörd', 'öwner', ['128', '--use-aes=n']);
     expect(titleOf(r3, r3.open('pässwörd'))).toBe(TITLE);
     expect(r3.open('öwner').authenticatedAs).toBe('owner');
@@ -274,7 +265,7 @@ describe('standard security handler, further cases', () => {
     expect(decryptor.decryptStream(stored.raw, named('StdCF'), num!, 0).equals(viaDefault)).toBe(true);
     expect(decryptor.decryptStream(stored.raw, named('Identity'), num!, 0)).toBe(stored.raw);
     expect(decryptor.decryptStream(stored.raw, named(), num!, 0)).toBe(stored.raw);
-    expect(errorCode(() => decryptor.decryptStream(stored.raw, named('Nowhere'), num!, 0))).toBe('MALFORMED');
+    expect(pdfErrorCode(() => decryptor.decryptStream(stored.raw, named('Nowhere'), num!, 0))).toBe('MALFORMED');
     // the Crypt filter then passes through decodeStream
     expect(decodeStream(new PdfStream(named('StdCF'), viaDefault)).toString('latin1')).toContain('Tj');
   });
@@ -349,7 +340,7 @@ describe('AES-256 revision 6 hash (algorithm 2.B), fixed qpdf vectors', () => {
       const decryptor = openStandardSecurity(dict, Buffer.from(vector.ID, 'hex'), password);
       expect(new PdfString(decryptor.decryptString(producer, vector.infoNum, 0)).toText()).toBe('pdf-lib (https://github.com/Hopding/pdf-lib)');
     }
-    expect(errorCode(() => openStandardSecurity(dict, Buffer.from(vector.ID, 'hex')))).toBe('ENCRYPTED');
+    expect(pdfErrorCode(() => openStandardSecurity(dict, Buffer.from(vector.ID, 'hex')))).toBe('ENCRYPTED');
   });
 });
 
@@ -385,32 +376,32 @@ describe('hostile encryption dictionaries and ciphertexts', () => {
       [modern, 'UE', 31],
       [modern, 'OE', 0],
     ] as const) {
-      expect(errorCode(() => openStandardSecurity(altered(file, { [key]: truncated(file, key, length) }), file.firstId())), `${key}`).toBe('MALFORMED');
+      expect(pdfErrorCode(() => openStandardSecurity(altered(file, { [key]: truncated(file, key, length) }), file.firstId())), `${key}`).toBe('MALFORMED');
     }
-    expect(errorCode(() => openStandardSecurity(altered(legacy, { U: undefined }), legacy.firstId()))).toBe('MALFORMED');
-    expect(errorCode(() => openStandardSecurity(altered(legacy, { P: undefined }), legacy.firstId()))).toBe('MALFORMED');
+    expect(pdfErrorCode(() => openStandardSecurity(altered(legacy, { U: undefined }), legacy.firstId()))).toBe('MALFORMED');
+    expect(pdfErrorCode(() => openStandardSecurity(altered(legacy, { P: undefined }), legacy.firstId()))).toBe('MALFORMED');
   });
 
   it('rejects bad key lengths, unknown versions and other handlers', () => {
-    expect(errorCode(() => openStandardSecurity(altered(legacy, { Length: 41 }), legacy.firstId()))).toBe('MALFORMED');
-    expect(errorCode(() => openStandardSecurity(altered(legacy, { Length: 256 }), legacy.firstId()))).toBe('MALFORMED');
-    expect(errorCode(() => openStandardSecurity(altered(legacy, { Length: new PdfString(Buffer.from('128')) }), legacy.firstId()))).toBe('MALFORMED');
+    expect(pdfErrorCode(() => openStandardSecurity(altered(legacy, { Length: 41 }), legacy.firstId()))).toBe('MALFORMED');
+    expect(pdfErrorCode(() => openStandardSecurity(altered(legacy, { Length: 256 }), legacy.firstId()))).toBe('MALFORMED');
+    expect(pdfErrorCode(() => openStandardSecurity(altered(legacy, { Length: new PdfString(Buffer.from('128')) }), legacy.firstId()))).toBe('MALFORMED');
     // a 40-bit key makes a valid-looking AESV2 key impossible
-    expect(errorCode(() => openStandardSecurity(altered(aes, { Length: 40 }), aes.firstId()))).toBe('MALFORMED');
-    expect(errorCode(() => openStandardSecurity(altered(legacy, { V: 99 }), legacy.firstId()))).toBe('UNSUPPORTED');
-    expect(errorCode(() => openStandardSecurity(altered(legacy, { V: 3 }), legacy.firstId()))).toBe('UNSUPPORTED');
-    expect(errorCode(() => openStandardSecurity(altered(modern, { R: 7 }), modern.firstId()))).toBe('UNSUPPORTED');
-    expect(errorCode(() => openStandardSecurity(altered(legacy, { R: undefined }), legacy.firstId()))).toBe('MALFORMED');
-    expect(errorCode(() => openStandardSecurity(altered(legacy, { Filter: PdfName.of('Adobe.PubSec') }), legacy.firstId()))).toBe('UNSUPPORTED');
-    expect(errorCode(() => openStandardSecurity(altered(legacy, { Filter: undefined }), legacy.firstId()))).toBe('UNSUPPORTED');
+    expect(pdfErrorCode(() => openStandardSecurity(altered(aes, { Length: 40 }), aes.firstId()))).toBe('MALFORMED');
+    expect(pdfErrorCode(() => openStandardSecurity(altered(legacy, { V: 99 }), legacy.firstId()))).toBe('UNSUPPORTED');
+    expect(pdfErrorCode(() => openStandardSecurity(altered(legacy, { V: 3 }), legacy.firstId()))).toBe('UNSUPPORTED');
+    expect(pdfErrorCode(() => openStandardSecurity(altered(modern, { R: 7 }), modern.firstId()))).toBe('UNSUPPORTED');
+    expect(pdfErrorCode(() => openStandardSecurity(altered(legacy, { R: undefined }), legacy.firstId()))).toBe('MALFORMED');
+    expect(pdfErrorCode(() => openStandardSecurity(altered(legacy, { Filter: PdfName.of('Adobe.PubSec') }), legacy.firstId()))).toBe('UNSUPPORTED');
+    expect(pdfErrorCode(() => openStandardSecurity(altered(legacy, { Filter: undefined }), legacy.firstId()))).toBe('UNSUPPORTED');
     const badCfm = new PdfDict([['StdCF', new PdfDict([['CFM', PdfName.of('AESV9')]])]]);
-    expect(errorCode(() => openStandardSecurity(altered(aes, { CF: badCfm }), aes.firstId()))).toBe('UNSUPPORTED');
-    expect(errorCode(() => openStandardSecurity(altered(aes, { StmF: PdfName.of('Missing') }), aes.firstId()))).toBe('MALFORMED');
+    expect(pdfErrorCode(() => openStandardSecurity(altered(aes, { CF: badCfm }), aes.firstId()))).toBe('UNSUPPORTED');
+    expect(pdfErrorCode(() => openStandardSecurity(altered(aes, { StmF: PdfName.of('Missing') }), aes.firstId()))).toBe('MALFORMED');
     // AES-256 is not a V4 method
     const v4WithAes256 = new PdfDict([['StdCF', new PdfDict([['CFM', PdfName.of('AESV3')]])]]);
-    expect(errorCode(() => openStandardSecurity(altered(aes, { CF: v4WithAes256 }), aes.firstId()))).toBe('UNSUPPORTED');
+    expect(pdfErrorCode(() => openStandardSecurity(altered(aes, { CF: v4WithAes256 }), aes.firstId()))).toBe('UNSUPPORTED');
     // a different /ID changes the R2-R4 key: the password no longer fits
-    expect(errorCode(() => openStandardSecurity(legacy.encryptDict(), Buffer.alloc(16)))).toBe('ENCRYPTED');
+    expect(pdfErrorCode(() => openStandardSecurity(legacy.encryptDict(), Buffer.alloc(16)))).toBe('ENCRYPTED');
   });
 
   it('uses /EFF for embedded file streams only, and /StrF and /StmF independently', () => {
@@ -430,9 +421,9 @@ describe('hostile encryption dictionaries and ciphertexts', () => {
       const decryptor = file.open();
       const infoNum = file.ref(file.trailer.get('Info'));
       const title = ((file.object(infoNum) as PdfDict).get('Title') as PdfString).bytes;
-      expect(errorCode(() => decryptor.decryptString(title.subarray(0, title.length - 1), infoNum, 0))).toBe('MALFORMED');
-      expect(errorCode(() => decryptor.decryptString(title.subarray(0, 20), infoNum, 0))).toBe('MALFORMED');
-      expect(errorCode(() => decryptor.decryptString(title, infoNum + 1, 0))).toMatch(/MALFORMED|none/); // wrong key: garbage or bad padding
+      expect(pdfErrorCode(() => decryptor.decryptString(title.subarray(0, title.length - 1), infoNum, 0))).toBe('MALFORMED');
+      expect(pdfErrorCode(() => decryptor.decryptString(title.subarray(0, 20), infoNum, 0))).toBe('MALFORMED');
+      expect(pdfErrorCode(() => decryptor.decryptString(title, infoNum + 1, 0))).toMatch(/MALFORMED|none/); // wrong key: garbage or bad padding
       expect(decryptor.decryptString(Buffer.alloc(0), infoNum, 0).length).toBe(0);
     }
     const key = randomBytes(16);
@@ -444,7 +435,7 @@ describe('hostile encryption dictionaries and ciphertexts', () => {
     expect(aesDecryptPdf(key, encryptRaw(Buffer.from('fifteen bytes..\x01'))).toString()).toBe('fifteen bytes..');
     expect(aesDecryptPdf(key, encryptRaw(Buffer.alloc(16, 16))).length).toBe(0);
     for (const lastBlock of [Buffer.alloc(16, 0), Buffer.alloc(16, 17), Buffer.concat([Buffer.alloc(14, 3), Buffer.from([2, 3])])]) {
-      expect(errorCode(() => aesDecryptPdf(key, encryptRaw(lastBlock)))).toBe('MALFORMED');
+      expect(pdfErrorCode(() => aesDecryptPdf(key, encryptRaw(lastBlock)))).toBe('MALFORMED');
     }
     // a large stream is one pass
     const large = encryptRaw(Buffer.concat([Buffer.alloc(32 << 20, 0x41), Buffer.alloc(16, 16)]));
