@@ -7,7 +7,7 @@ import { HttpProblem, problemHandler } from './http/problem.js';
 import { sealRouter } from './http/seal-routes.js';
 import { sealsRouter } from './http/seals-routes.js';
 import { verifyRouter } from './http/verify-routes.js';
-import type { ValidationContext } from './validation/engine.js';
+import type { PdfPool } from './runtime/pdf-pool.js';
 import type { DevTimeStampAuthority } from './devpki/tsa.js';
 import type { Timestamper } from './pki/timestamper.js';
 import type { EvidenceSource } from './signing/levels.js';
@@ -15,7 +15,6 @@ import { tsaRouter } from './http/tsa-routes.js';
 import { ocspRouter, type OcspAnswerer } from './http/ocsp-routes.js';
 import { statusRouter } from './http/status-routes.js';
 import { licensesRouter, licenseTypesRouter, licenseVerificationRouter } from './http/license-routes.js';
-import { validatePdf } from './validation/engine.js';
 import type { LicenseService } from './licenses/issuance.js';
 import type { AuditLog } from './audit/log.js';
 import type { Metrics } from './http/metrics.js';
@@ -51,8 +50,8 @@ export interface AppDeps {
   licenses: LicenseService;
   audit: AuditLog;
   metrics: Metrics;
-  /** What signature validation trusts and asks (anchors, intermediates, revocation, seal lookup). */
-  validation: Omit<ValidationContext, 'validationTime' | 'pdfLimits'>;
+  /** The worker threads that parse and validate PDFs off the HTTP thread. */
+  pdfPool: PdfPool;
 }
 
 /** Builds the Express app from its parts; nothing global, everything injected. */
@@ -79,17 +78,17 @@ export function buildApp(deps: AppDeps): Express {
   const limited = publicRateLimit(deps.statusCache, deps.config.publicRateLimit);
   for (const path of ['/v1/verify', '/v1/licenses/verify', '/v1/certificates/status', '/v/:id', '/ocsp', '/ocsp/:request']) app.use(path, limited);
   app.use(openApiRouter(deps.config.baseUrl));
-  app.use(healthRouter({ db: deps.db, seals: deps.seals, startedAt: new Date(), statusCache: deps.statusCache, clients: deps.clients, logger: deps.logger }));
+  app.use(healthRouter({ pdfPool: deps.pdfPool, db: deps.db, seals: deps.seals, startedAt: new Date(), statusCache: deps.statusCache, clients: deps.clients, logger: deps.logger }));
   app.use(statusRouter({ status: deps.status, knownIssuers: deps.knownIssuers }));
   if (deps.pki) app.use(pkiRouter(deps.pki));
   if (deps.tsa) app.use(tsaRouter(deps.tsa));
   app.use(ocspRouter({ responder: deps.ocsp, cached: (request) => deps.status.cachedOcspResponse(request) }));
-  app.use(sealRouter({ seals: deps.seals, clients: deps.clients, maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, maxDecodedBytes: deps.config.maxDecodedBytes, pdfLimits: deps.config.pdfLimits, logger: deps.logger, timestamper: deps.timestamper, evidence: deps.evidence, audit: deps.audit }));
+  app.use(sealRouter({ seals: deps.seals, clients: deps.clients, maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, workLimits: deps.config.workLimits, pdfLimits: deps.config.pdfLimits, logger: deps.logger, timestamper: deps.timestamper, evidence: deps.evidence, audit: deps.audit }));
   app.use(licenseTypesRouter(deps.licenseTypes));
   app.use(licensesRouter({ licenses: deps.licenses, clients: deps.clients, audit: deps.audit }));
-  app.use(licenseVerificationRouter({ licenses: deps.licenses, maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, maxDecodedBytes: deps.config.maxDecodedBytes, verify: (pdf) => validatePdf(pdf, { ...deps.validation, pdfLimits: deps.config.pdfLimits }) }));
+  app.use(licenseVerificationRouter({ licenses: deps.licenses, maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, workLimits: deps.config.workLimits, verify: (pdf) => deps.pdfPool.verify(pdf, { pdfLimits: deps.config.pdfLimits }) }));
   app.use(sealsRouter({ seals: deps.seals, clients: deps.clients, audit: deps.audit, onRevoked: deps.onRevoked }));
-  app.use(verifyRouter({ maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, maxDecodedBytes: deps.config.maxDecodedBytes, pdfLimits: deps.config.pdfLimits, context: () => deps.validation, metrics }));
+  app.use(verifyRouter({ maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, workLimits: deps.config.workLimits, verify: (pdf, options) => deps.pdfPool.verify(pdf, { ...options, pdfLimits: deps.config.pdfLimits }), metrics }));
   app.use((req, _res, next) => next(new HttpProblem(404, 'not-found', 'Not found', `no route for ${req.method} ${req.path}`)));
   app.use(problemHandler(deps.logger));
   return app;

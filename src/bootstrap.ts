@@ -17,6 +17,7 @@ import { DevTimeStampAuthority } from './devpki/tsa.js';
 import { DevOcspResponder } from './devpki/ocsp-responder.js';
 import { MemoryStatusCache, RedisStatusCache, type StatusCache } from './revocation/cache.js';
 import { StatusService } from './revocation/status-service.js';
+import { PdfPool } from './runtime/pdf-pool.js';
 import { loadLicenseTypes } from './licenses/types.js';
 import { LicenseService } from './licenses/issuance.js';
 import { AuditLog } from './audit/log.js';
@@ -52,6 +53,8 @@ export interface Service {
   status: StatusService;
   /** Where B-LT evidence comes from (CRLs and OCSP responses). */
   evidence: EvidenceSource;
+  /** The worker threads that parse and validate PDFs. */
+  pdfPool: PdfPool;
   /** Set when this start created the development API client: the token, shown once. */
   newDevToken?: string;
   close(): Promise<void>;
@@ -198,7 +201,17 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       timestamper,
       audit,
     });
-    const app = buildApp({ config, logger, db, seals, clients, pki: published, validation, tsa, timestamper, evidence, ocsp: responder, status, statusCache: cache, onRevoked, knownIssuers: () => [...(validation.intermediates ?? []), ...trustAnchors], licenseTypes, licenses, audit, metrics });
+    const pdfPool = new PdfPool({
+      threads: config.pdfThreads,
+      queueLimit: config.pdfQueue,
+      heapMb: config.pdfThreadHeapMb,
+      processingTimeMs: config.processingTimeMs,
+      workLimits: config.workLimits,
+      setup: { trustAnchors, intermediates: validation.intermediates ?? [], policy: validation.policy ?? defaultValidationPolicy() },
+      host: { revocation: (chain, at, options) => status.check(chain, at, options), lookupSeal: (certDer) => seals.findByCertificate(certDer) },
+      logger,
+    });
+    const app = buildApp({ config, logger, db, seals, clients, pki: published, pdfPool, tsa, timestamper, evidence, ocsp: responder, status, statusCache: cache, onRevoked, knownIssuers: () => [...(validation.intermediates ?? []), ...trustAnchors], licenseTypes, licenses, audit, metrics });
     return {
       app,
       db,
@@ -211,7 +224,9 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       licenses,
       audit,
       newDevToken,
+      pdfPool,
       close: async () => {
+        await pdfPool.close();
         await cache.close();
         await db.close();
       },

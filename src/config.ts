@@ -1,6 +1,8 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { WorkLimits } from './limits/work-budget.js';
 import type { PdfLimits } from './pdf/document.js';
 import { parseHostList, type RedisTarget } from './revocation/cache.js';
 import type { DatabaseTarget } from './store/open.js';
@@ -25,6 +27,15 @@ const EnvSchema = z.object({
   KEYSTORE_PASSWORD: z.string().min(16).optional(),
   PROCESSING_TIME_MS: z.coerce.number().int().min(1).max(3_600_000).default(60_000),
   MAX_DECODED_MB: z.coerce.number().int().min(1).max(64 * 1024).default(512),
+  /** Numbers, names, strings, arrays and dictionaries one request may parse out of a PDF. */
+  MAX_PDF_VALUES: z.coerce.number().int().min(1_000).max(1_000_000_000).default(5_000_000),
+  /** HTTP processes (node:cluster); each has its own PDF worker threads. Default: one per core. */
+  WORKERS: z.coerce.number().int().min(1).max(256).optional(),
+  /** PDF worker threads per HTTP process, and the jobs that may wait for one. */
+  PDF_THREADS: z.coerce.number().int().min(1).max(256).default(1),
+  PDF_QUEUE: z.coerce.number().int().min(0).max(100_000).default(32),
+  /** Heap limit of each PDF worker thread: the memory part of a request's budget. */
+  PDF_THREAD_HEAP_MB: z.coerce.number().int().min(32).max(64 * 1024).default(768),
   LICENSE_SECRET: z.string().min(32).optional(),
   /** Set to "false" in production to skip generating the development PKI and sample seals. */
   DEV_PKI: z.enum(['true', 'false']).default('true'),
@@ -72,8 +83,13 @@ export interface Config {
   maxBodyBytes: number;
   /** How long sealing or verifying one PDF may take once it is received. */
   processingTimeMs: number;
-  /** Stream data one request may decode in all (decompression bombs, amplification). */
-  maxDecodedBytes: number;
+  /** What one request may make of a PDF: decoded stream bytes (bombs, amplification) and parsed values. */
+  workLimits: WorkLimits;
+  /** HTTP processes. */
+  workers: number;
+  pdfThreads: number;
+  pdfQueue: number;
+  pdfThreadHeapMb: number;
   pdfLimits: PdfLimits;
   keystorePassword: string | undefined;
   /** Key of the licenses' check codes; instances sharing a database must share it. */
@@ -137,7 +153,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     maxBodyBytes: Math.round(e.MAX_BODY_MB * MB),
     processingTimeMs: e.PROCESSING_TIME_MS,
-    maxDecodedBytes: e.MAX_DECODED_MB * 1024 * 1024,
+    workLimits: { decodedBytes: e.MAX_DECODED_MB * MB, parsedValues: e.MAX_PDF_VALUES },
+    workers: e.WORKERS ?? availableParallelism(),
+    pdfThreads: e.PDF_THREADS,
+    pdfQueue: e.PDF_QUEUE,
+    pdfThreadHeapMb: e.PDF_THREAD_HEAP_MB,
     pdfLimits: { maxPages: e.MAX_PDF_PAGES, maxObjects: e.MAX_PDF_OBJECTS, maxXrefSections: 10_000, maxNesting: e.MAX_PDF_NESTING },
     keystorePassword: e.KEYSTORE_PASSWORD,
     licenseSecret: e.LICENSE_SECRET,

@@ -4,6 +4,7 @@ import type { SealRegistry } from '../seals/registry.js';
 import type { Logger } from 'pino';
 import type { ApiClientStore } from '../store/api-clients.js';
 import type { Db } from '../store/db.js';
+import type { PdfPool } from '../runtime/pdf-pool.js';
 
 /**
  * Whether the active seals' keys can be used: each key is loaded (and kept, as sealing keeps it)
@@ -33,7 +34,7 @@ async function isAdmin(clients: ApiClientStore | undefined, authorization: strin
   return client !== undefined && !client.disabled && client.roles.includes('admin');
 }
 
-export function healthRouter(deps: { db: Db; seals: SealRegistry; startedAt: Date; statusCache: StatusCache; clients?: ApiClientStore; logger?: Logger }): Router {
+export function healthRouter(deps: { pdfPool?: PdfPool; db: Db; seals: SealRegistry; startedAt: Date; statusCache: StatusCache; clients?: ApiClientStore; logger?: Logger }): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', uptimeSeconds: Math.round((Date.now() - deps.startedAt.getTime()) / 1000) });
@@ -65,7 +66,9 @@ export function healthRouter(deps: { db: Db; seals: SealRegistry; startedAt: Dat
     degraded ||= cacheProblem !== null;
     const status = ready ? (degraded ? 'degraded' : 'ready') : 'not ready';
     if (status !== 'ready') deps.logger?.warn({ checks }, `readiness: ${status}`);
-    res.status(ready ? 200 : 503).json({ status, checks: (await isAdmin(deps.clients, req.get('authorization'))) ? checks : states });
+    const admin = await isAdmin(deps.clients, req.get('authorization'));
+    // How loaded the PDF threads are is for operators, not for the public.
+    res.status(ready ? 200 : 503).json({ status, checks: admin ? checks : states, ...(admin && deps.pdfPool ? { pdfThreads: deps.pdfPool.stats() } : {}) });
   });
   return router;
 }

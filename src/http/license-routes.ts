@@ -5,6 +5,7 @@ import type { AuditLog } from '../audit/log.js';
 import { maskName, renderVerificationPage } from '../licenses/public-page.js';
 import type { ValidationReport } from '../validation/report.js';
 import { pdfBody } from './pdf-body.js';
+import type { WorkLimits } from '../limits/work-budget.js';
 import { IdempotentReplay, LicenseStateError, LicenseValidationError, type LicenseService } from '../licenses/issuance.js';
 import type { LicenseType } from '../licenses/types.js';
 import type { ApiClientStore } from '../store/api-clients.js';
@@ -145,7 +146,7 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
 export type LicenseVerdict = 'authentic' | 'signature-invalid' | 'document-altered' | 'not-in-registry' | 'revoked' | 'superseded' | 'expired';
 
 /** Public: the QR page `GET /v/{id}?c=...` and `POST /v1/licenses/verify`. */
-export function licenseVerificationRouter(deps: { licenses: LicenseService; maxBodyBytes: number; processingTimeMs: number; maxDecodedBytes?: number; verify: (pdf: Buffer) => Promise<ValidationReport> }): Router {
+export function licenseVerificationRouter(deps: { licenses: LicenseService; maxBodyBytes: number; processingTimeMs: number; workLimits?: WorkLimits; verify: (pdf: Buffer) => Promise<ValidationReport> }): Router {
   const router = Router();
   router.get('/v/:id', async (req, res, next) => {
     try {
@@ -158,7 +159,7 @@ export function licenseVerificationRouter(deps: { licenses: LicenseService; maxB
       next(err);
     }
   });
-  router.post('/v1/licenses/verify', ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs, deps.maxDecodedBytes), async (req, res, next) => {
+  router.post('/v1/licenses/verify', ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs, deps.workLimits), async (req, res, next) => {
     try {
       const pdf = req.body as Buffer;
       const report = await deps.verify(pdf);

@@ -1,16 +1,16 @@
 import express, { type RequestHandler } from 'express';
 import { startDeadline } from '../limits/deadline.js';
-import { startDecodeBudget } from '../limits/decode-budget.js';
-
-export const DEFAULT_MAX_DECODED_BYTES = 512 * 1024 * 1024;
+import { startWorkBudget, type WorkLimits } from '../limits/work-budget.js';
 import { HttpProblem } from './problem.js';
+
+export const DEFAULT_WORK_LIMITS: WorkLimits = { decodedBytes: 512 * 1024 * 1024, parsedValues: 5_000_000 };
 
 /**
  * Accepts an `application/pdf` body up to `limit` bytes into `req.body` as a Buffer, then starts
- * the request's processing-time clock (the upload itself does not count) and its budget of
- * decoded stream bytes.
+ * the request's processing-time clock (the upload itself does not count) and its work budget
+ * (decoded stream bytes, parsed values).
  */
-export function pdfBody(limit: number, processingTimeMs: number, maxDecodedBytes = DEFAULT_MAX_DECODED_BYTES): RequestHandler[] {
+export function pdfBody(limit: number, processingTimeMs: number, workLimits = DEFAULT_WORK_LIMITS): RequestHandler[] {
   const requirePdfType: RequestHandler = (req, _res, next) => {
     const type = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/pdf') {
@@ -38,6 +38,6 @@ export function pdfBody(limit: number, processingTimeMs: number, maxDecodedBytes
     }
     next();
   };
-  const startClock: RequestHandler = (_req, _res, next) => startDeadline(processingTimeMs, () => startDecodeBudget(maxDecodedBytes, next));
+  const startClock: RequestHandler = (_req, _res, next) => startDeadline(processingTimeMs, () => startWorkBudget(workLimits, next));
   return [requirePdfType, refuseDeclaredTooLarge, express.raw({ type: () => true, limit }), requireBody, startClock];
 }

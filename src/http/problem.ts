@@ -1,4 +1,5 @@
-import { DecodeBudgetExceeded } from '../limits/decode-budget.js';
+import { DecodeBudgetExceeded, ObjectBudgetExceeded } from '../limits/work-budget.js';
+import { MemoryBudgetExceeded, PoolBusyError } from '../runtime/pdf-pool.js';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
@@ -25,9 +26,10 @@ export class HttpProblem extends Error {
 }
 
 export function sendProblem(res: Response, problem: HttpProblem, instance?: string): void {
-  // A database or a token that is away for now: clients may try again shortly.
+  // A database or a token that is away for now, or every PDF thread busy: clients may try again shortly.
   const transient = problem.slug === 'database-unavailable' || (problem.slug === 'seal-key-unavailable' && problem.extra.code === 'token_missing');
   if (transient) res.setHeader('Retry-After', '5');
+  if (problem.slug === 'server-busy') res.setHeader('Retry-After', String(problem.extra.retryAfterSeconds ?? 1));
   res
     .status(problem.status)
     .type('application/problem+json')
@@ -75,6 +77,15 @@ function toProblem(err: unknown): HttpProblem {
   }
   if (err instanceof ProcessingTimeExceeded) {
     return new HttpProblem(422, 'processing-time-exceeded', 'The document took longer to process than this service allows', err.message, { limitMs: err.limitMs });
+  }
+  if (err instanceof PoolBusyError) {
+    return new HttpProblem(503, 'server-busy', 'Every document worker is busy; try again shortly', err.message, { retryAfterSeconds: err.retryAfterSeconds });
+  }
+  if (err instanceof ObjectBudgetExceeded) {
+    return new HttpProblem(422, 'object-budget-exceeded', 'The document has more objects than this service allows', err.message, { limitValues: err.limitValues });
+  }
+  if (err instanceof MemoryBudgetExceeded) {
+    return new HttpProblem(422, 'memory-budget-exceeded', 'The document needs more memory than this service allows', err.message, { limitMb: err.limitMb });
   }
   if (err instanceof DecodeBudgetExceeded) {
     return new HttpProblem(422, 'decode-budget-exceeded', 'The document decodes to more data than this service allows', err.message, { limitBytes: err.limitBytes });

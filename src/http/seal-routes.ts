@@ -1,4 +1,4 @@
-import { assertWithinDecodeBudget } from '../limits/decode-budget.js';
+import { assertWithinBudget } from '../limits/work-budget.js';
 import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import type { AuditLog } from '../audit/log.js';
@@ -16,6 +16,7 @@ import type { Timestamper } from '../pki/timestamper.js';
 import type { ApiClientStore } from '../store/api-clients.js';
 import { requireRole } from './auth.js';
 import { pdfBody } from './pdf-body.js';
+import type { WorkLimits } from '../limits/work-budget.js';
 import { HttpProblem } from './problem.js';
 
 const MM = 72 / 25.4;
@@ -124,7 +125,7 @@ export interface SealRouteDeps {
   clients: ApiClientStore;
   maxBodyBytes: number;
   processingTimeMs: number;
-  maxDecodedBytes?: number;
+  workLimits?: WorkLimits;
   pdfLimits: PdfLimits;
   logger: Logger;
   /** Enables levels B-T and above. */
@@ -155,7 +156,7 @@ export function sealRouter(deps: SealRouteDeps): Router {
   });
   // Authority is checked again once the body has arrived (an upload can take long: the client
   // may have been disabled, or the seal revoked, meanwhile), and the seal once more after signing.
-  router.post('/v1/seal', ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs, deps.maxDecodedBytes), requireRole(deps.clients, 'seal'), async (req, res, next) => {
+  router.post('/v1/seal', ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs, deps.workLimits), requireRole(deps.clients, 'seal'), async (req, res, next) => {
     try {
       const query = SealQuery.parse(req.query);
       const seal = await currentSeal(deps, query.sealId, req.client!.sealIds);
@@ -186,7 +187,7 @@ export function sealRouter(deps: SealRouteDeps): Router {
         if (err instanceof LevelUnavailableError) throw new HttpProblem(422, 'level-not-available', 'This signature level is not available', err.message);
         throw err;
       }
-      assertWithinDecodeBudget();
+      assertWithinBudget();
       await currentSeal(deps, query.sealId, req.client!.sealIds); // revoked while signing: nothing is returned
       const length = sealed.parts.reduce((n, p) => n + p.length, 0);
       const documentSha256 = sealed.parts.reduce((h, p) => h.update(p), createHash('sha256')).digest('hex');
@@ -203,7 +204,7 @@ export function sealRouter(deps: SealRouteDeps): Router {
       next(err);
     }
   });
-  router.post('/v1/extend', requireRole(deps.clients, 'seal'), ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs, deps.maxDecodedBytes), async (req, res, next) => {
+  router.post('/v1/extend', requireRole(deps.clients, 'seal'), ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs, deps.workLimits), async (req, res, next) => {
     try {
       const query = ExtendQuery.parse(req.query);
       if (!deps.timestamper || !deps.evidence) {
@@ -219,7 +220,7 @@ export function sealRouter(deps: SealRouteDeps): Router {
         }
         throw err;
       }
-      assertWithinDecodeBudget();
+      assertWithinBudget();
       const { pdf, reached, missing } = result;
       const documentSha256 = createHash('sha256').update(pdf).digest('hex');
       deps.logger[missing.length ? 'warn' : 'info']({ client: req.client!.id, padesLevel: query.level, reached, missing: missing.length, bytes: pdf.length }, 'extended a document');

@@ -1,9 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { PdfLimits } from '../pdf/document.js';
-import { validatePdf, type ValidationContext } from '../validation/engine.js';
+import type { ValidationReport } from '../validation/report.js';
 import type { Metrics } from './metrics.js';
 import { pdfBody } from './pdf-body.js';
+import type { WorkLimits } from '../limits/work-budget.js';
 
 export const VerifyQuery = z
   .object({
@@ -19,10 +19,9 @@ export const VerifyQuery = z
 export interface VerifyRouteDeps {
   maxBodyBytes: number;
   processingTimeMs: number;
-  maxDecodedBytes?: number;
-  pdfLimits: PdfLimits;
-  /** The trust anchors, intermediates, seal lookup and revocation checker of this service. */
-  context: () => Omit<ValidationContext, 'validationTime' | 'pdfLimits'>;
+  workLimits?: WorkLimits;
+  /** Validates with this service's trust anchors, policy and revocation checker (in a PDF worker thread). */
+  verify: (pdf: Buffer, options: { validationTime?: Date; offline: boolean; password?: string }) => Promise<ValidationReport>;
   metrics: Metrics;
 }
 
@@ -33,15 +32,13 @@ export interface VerifyRouteDeps {
  */
 export function verifyRouter(deps: VerifyRouteDeps): Router {
   const router = Router();
-  router.post('/v1/verify', ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs, deps.maxDecodedBytes), async (req, res, next) => {
+  router.post('/v1/verify', ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs, deps.workLimits), async (req, res, next) => {
     try {
       const query = VerifyQuery.parse(req.query);
       const password = req.get('x-pdf-password');
-      const report = await validatePdf(req.body as Buffer, {
-        ...deps.context(),
+      const report = await deps.verify(req.body as Buffer, {
         validationTime: query.validationTime,
         offline: query.offline === 'true',
-        pdfLimits: deps.pdfLimits,
         ...(password ? { password } : {}),
       });
       for (const sig of report.signatures) deps.metrics.count('eseal_verifications_total', 'Signatures verified, by indication', { indication: sig.indication });

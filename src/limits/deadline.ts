@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { PdfError } from '../pdf/errors.js';
-import { DecodeBudgetExceeded } from './decode-budget.js';
+import { DecodeBudgetExceeded, ObjectBudgetExceeded } from './work-budget.js';
 
 /**
  * The processing-time limit of one request. Parsing and validation are synchronous work on
@@ -32,7 +32,7 @@ export function checkDeadline(): void {
   if (deadline !== undefined && Date.now() > deadline.until) throw new ProcessingTimeExceeded(deadline.limitMs);
 }
 
-/** For catch blocks that turn bad input into a verdict: running out of time or decode budget is not a verdict. */
+/** For catch blocks that turn bad input into a verdict: running out of time or budget is not a verdict. */
 export function rethrowIfOutOfTime(err: unknown): void {
-  if (err instanceof ProcessingTimeExceeded || err instanceof DecodeBudgetExceeded) throw err;
+  if (err instanceof ProcessingTimeExceeded || err instanceof DecodeBudgetExceeded || err instanceof ObjectBudgetExceeded) throw err;
 }

@@ -1,8 +1,17 @@
+import { chargeParsedValues } from '../limits/work-budget.js';
 import { PdfError } from './errors.js';
 import { PdfDict, PdfName, PdfRef, PdfStream, PdfString, type PdfValue } from './objects.js';
 
 /** How deep arrays and dictionaries may nest unless the caller sets another limit. */
 export const DEFAULT_MAX_NESTING = 64;
+
+/**
+ * Parsed values are charged to the request's work budget in batches (the budget lives in async
+ * context, too costly to look up per value). The count is shared by every parser, since most
+ * parse one small object each; a batch may straddle two requests by under a batch.
+ */
+const VALUE_CHARGE_BATCH = 1024;
+let valuesNotCharged = 0;
 
 const WHITESPACE = new Uint8Array(256);
 for (const c of [0x00, 0x09, 0x0a, 0x0c, 0x0d, 0x20]) WHITESPACE[c] = 1;
@@ -72,6 +81,10 @@ export class ObjectParser {
   }
 
   parseValue(depth = 0): PdfValue {
+    if (++valuesNotCharged === VALUE_CHARGE_BATCH) {
+      valuesNotCharged = 0;
+      chargeParsedValues(VALUE_CHARGE_BATCH);
+    }
     if (depth > this.maxNesting) throw new PdfError('LIMIT_EXCEEDED', 'objects nested too deeply');
     this.skipWhitespace();
     if (this.pos >= this.end) throw new PdfError('TRUNCATED', 'unexpected end of data inside an object');

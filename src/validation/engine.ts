@@ -1,5 +1,5 @@
 import { checkDeadline, rethrowIfOutOfTime } from '../limits/deadline.js';
-import { assertWithinDecodeBudget } from '../limits/decode-budget.js';
+import { assertWithinBudget } from '../limits/work-budget.js';
 import { createHash } from 'node:crypto';
 import { PdfDocument, type PdfLimits } from '../pdf/document.js';
 import { PdfError } from '../pdf/errors.js';
@@ -247,7 +247,7 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
 
   // Limits that ran out where a check turned the error into a verdict still end the request.
   checkDeadline();
-  assertWithinDecodeBudget();
+  assertWithinBudget();
 
   let trimmedLength = bytes.length;
   while (trimmedLength > 0 && [0x0a, 0x0d, 0x20, 0x00].includes(bytes[trimmedLength - 1]!)) trimmedLength--;

@@ -1,0 +1,230 @@
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { ProcessingTimeExceeded } from '../limits/deadline.js';
+import { remainingWorkLimits, type WorkLimits } from '../limits/work-budget.js';
+import type { PdfLimits } from '../pdf/document.js';
+import { PdfError } from '../pdf/errors.js';
+import type { ValidationReport } from '../validation/report.js';
+import { asBuffer, errorFromWire, errorToWire, type CallMessage, type FromWorker, type HostCalls, type JobMessage, type ReplyMessage, type VerifyJob, type WorkerSetup } from './worker-protocol.js';
+
+/**
+ * The pool of worker threads that parse and validate PDFs, so that no file, however heavy,
+ * holds the HTTP thread: health checks, status answers and other requests go on while every
+ * worker is busy. Each worker runs one job at a time; jobs beyond the workers wait in a bounded
+ * queue, and beyond that the pool refuses (503 with Retry-After). A job that outlives its time
+ * (the worker checks its own deadline; a hard stop a little later ends the thread) or its
+ * worker's heap limit ends with a 422, and the thread is replaced.
+ */
+
+export interface PdfPoolOptions {
+  threads: number;
+  /** Jobs waiting for a thread at most; more are refused. */
+  queueLimit: number;
+  /** The heap limit of each worker thread: the memory part of a job's budget. */
+  heapMb: number;
+  processingTimeMs: number;
+  workLimits: WorkLimits;
+  setup: { trustAnchors: Buffer[]; intermediates: Buffer[]; policy: WorkerSetup['policy'] };
+  host: HostCalls;
+  logger?: Logger;
+}
+
+/** Every thread busy and the queue full: the caller should come back shortly. */
+export class PoolBusyError extends Error {
+  override name = 'PoolBusyError';
+  constructor(readonly retryAfterSeconds: number) {
+    super('every PDF worker is busy and the queue is full');
+  }
+}
+
+export class MemoryBudgetExceeded extends PdfError {
+  constructor(readonly limitMb: number) {
+    super('LIMIT_EXCEEDED', `processing the PDF needed more than the memory limit of ${limitMb} MB (PDF_THREAD_HEAP_MB)`);
+    this.name = 'MemoryBudgetExceeded';
+  }
+}
+
+export interface VerifyOptions {
+  validationTime?: Date;
+  offline?: boolean;
+  password?: string;
+  pdfLimits: PdfLimits;
+}
+
+interface Entry {
+  job: VerifyJob;
+  workLimits: WorkLimits;
+  queuedAt: number;
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+}
+
+interface Slot {
+  worker?: Worker;
+  running?: { id: number; entry: Entry; hardStop: NodeJS.Timeout };
+}
+
+/** Time a worker gets past its own deadline before the pool ends the thread. */
+const HARD_STOP_GRACE_MS = 2_000;
+
+function workerScript(): { script: string | URL; eval: boolean } {
+  const compiled = new URL('./pdf-worker.js', import.meta.url);
+  if (import.meta.url.endsWith('.js')) return { script: compiled, eval: false };
+  // Running from the TypeScript sources (tests, `npm run dev`): the thread loads them through tsx.
+  const source = new URL('./pdf-worker.ts', import.meta.url).href;
+  return { script: `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); })`, eval: true };
+}
+
+export class PdfPool {
+  private readonly slots: Slot[];
+  private readonly queue: Entry[] = [];
+  private readonly setup: WorkerSetup;
+  private nextJobId = 1;
+  private closed = false;
+
+  constructor(private readonly options: PdfPoolOptions) {
+    this.slots = Array.from({ length: Math.max(1, options.threads) }, () => ({}));
+    this.setup = { trustAnchors: options.setup.trustAnchors, intermediates: options.setup.intermediates, policy: options.setup.policy };
+  }
+
+  /** Starts every thread now rather than at the first job (production start-up). */
+  warm(): void {
+    for (const slot of this.slots) slot.worker ??= this.spawn(slot);
+  }
+
+  stats(): { threads: number; busy: number; queued: number; queueLimit: number } {
+    return { threads: this.slots.length, busy: this.slots.filter((s) => s.running).length, queued: this.queue.length, queueLimit: this.options.queueLimit };
+  }
+
+  verify(bytes: Buffer, options: VerifyOptions): Promise<ValidationReport> {
+    const job: VerifyJob = { kind: 'verify', bytes, offline: options.offline ?? false, pdfLimits: options.pdfLimits };
+    if (options.validationTime) job.validationTime = options.validationTime;
+    if (options.password) job.password = options.password;
+    return this.submit(job) as Promise<ValidationReport>;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const entry of this.queue.splice(0)) entry.reject(new PoolBusyError(5));
+    await Promise.all(this.slots.map((slot) => slot.worker?.terminate()));
+  }
+
+  private submit(job: VerifyJob): Promise<unknown> {
+    if (this.closed) return Promise.reject(new PoolBusyError(5));
+    // The request's own budget when it has one (what it already spent stays spent), else the configured one.
+    const workLimits = remainingWorkLimits() ?? this.options.workLimits;
+    return new Promise((resolve, reject) => {
+      const entry: Entry = { job, workLimits, queuedAt: Date.now(), resolve, reject };
+      const idle = this.slots.find((s) => !s.running);
+      if (idle) this.dispatch(idle, entry);
+      else if (this.queue.length < this.options.queueLimit) this.queue.push(entry);
+      else reject(new PoolBusyError(1));
+    });
+  }
+
+  private dispatch(slot: Slot, entry: Entry): void {
+    const worker = (slot.worker ??= this.spawn(slot));
+    const id = this.nextJobId++;
+    const limitMs = this.options.processingTimeMs;
+    const hardStop = setTimeout(() => this.fail(slot, new ProcessingTimeExceeded(limitMs), true), limitMs + HARD_STOP_GRACE_MS);
+    slot.running = { id, entry, hardStop };
+    const message: JobMessage = { type: 'job', id, job: entry.job, processingTimeMs: limitMs, workLimits: entry.workLimits };
+    worker.postMessage(message);
+  }
+
+  /** The next queued job, unless it waited longer than a job may take: then the service is too busy for it. */
+  private next(slot: Slot): void {
+    if (this.closed) return;
+    for (let entry = this.queue.shift(); entry; entry = this.queue.shift()) {
+      if (Date.now() - entry.queuedAt <= this.options.processingTimeMs) {
+        this.dispatch(slot, entry);
+        return;
+      }
+      entry.reject(new PoolBusyError(1));
+    }
+  }
+
+  private finish(slot: Slot, settle: (entry: Entry) => void): void {
+    const running = slot.running;
+    if (!running) return;
+    clearTimeout(running.hardStop);
+    slot.running = undefined;
+    settle(running.entry);
+    this.next(slot);
+  }
+
+  /** Ends the running job with `err`; a thread that overran or died is ended and replaced on demand. */
+  private fail(slot: Slot, err: Error, endThread: boolean): void {
+    if (endThread && slot.worker) {
+      const worker = slot.worker;
+      slot.worker = undefined;
+      worker.removeAllListeners();
+      worker.on('error', () => undefined);
+      void worker.terminate();
+    }
+    this.finish(slot, (entry) => entry.reject(err));
+  }
+
+  private spawn(slot: Slot): Worker {
+    const { script, eval: isEval } = workerScript();
+    const worker = new Worker(script, {
+      eval: isEval,
+      workerData: this.setup,
+      resourceLimits: { maxOldGenerationSizeMb: this.options.heapMb },
+    });
+    worker.unref();
+    worker.on('message', (message: FromWorker) => {
+      if (message.type === 'call') {
+        void this.answer(worker, message);
+        return;
+      }
+      if (slot.running?.id !== message.id) return;
+      if (message.ok) this.finish(slot, (entry) => entry.resolve(message.value));
+      else this.finish(slot, (entry) => entry.reject(errorFromWire(message.error!)));
+    });
+    worker.on('error', (err: Error & { code?: string }) => {
+      if (slot.worker !== worker) return;
+      const outOfMemory = err.code === 'ERR_WORKER_OUT_OF_MEMORY';
+      if (!outOfMemory) this.options.logger?.error({ err }, 'a PDF worker thread failed');
+      this.fail(slot, outOfMemory ? new MemoryBudgetExceeded(this.options.heapMb) : new Error('the PDF worker failed'), true);
+    });
+    worker.on('exit', (code) => {
+      if (slot.worker !== worker) return;
+      slot.worker = undefined;
+      this.options.logger?.warn({ code }, 'a PDF worker thread exited');
+      this.fail(slot, new Error(`the PDF worker stopped (exit code ${code})`), false);
+    });
+    return worker;
+  }
+
+  private async answer(worker: Worker, call: CallMessage): Promise<void> {
+    const { host } = this.options;
+    let reply: ReplyMessage;
+    try {
+      const value = await (call.name === 'revocation'
+        ? host.revocation(...(reviveRevocationArgs(call.args) as Parameters<HostCalls['revocation']>))
+        : host.lookupSeal(asBuffer(call.args[0] as Uint8Array)));
+      reply = { type: 'reply', callId: call.callId, ok: true, value };
+    } catch (err) {
+      reply = { type: 'reply', callId: call.callId, ok: false, error: errorToWire(err) };
+    }
+    try {
+      worker.postMessage(reply);
+    } catch {
+      // The thread was ended meanwhile.
+    }
+  }
+}
+
+function reviveRevocationArgs(args: unknown[]): Parameters<HostCalls['revocation']> {
+  const [chain, at, options] = args as [Uint8Array[], Date, { embeddedCrls?: Uint8Array[]; embeddedOcsps?: Uint8Array[]; offline?: boolean }];
+  return [
+    chain.map(asBuffer),
+    at,
+    {
+      ...(options.embeddedCrls ? { embeddedCrls: options.embeddedCrls.map(asBuffer) } : {}),
+      ...(options.embeddedOcsps ? { embeddedOcsps: options.embeddedOcsps.map(asBuffer) } : {}),
+      ...(options.offline !== undefined ? { offline: options.offline } : {}),
+    },
+  ];
+}
