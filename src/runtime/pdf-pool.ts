@@ -132,11 +132,11 @@ export class PdfPool {
     worker.postMessage(message);
   }
 
-  /** The next queued job, unless it waited longer than a job may take: then the service is too busy for it. */
+  /** The next queued job, unless it waited longer than two jobs may take: then the service is too busy for it. */
   private next(slot: Slot): void {
     if (this.closed) return;
     for (let entry = this.queue.shift(); entry; entry = this.queue.shift()) {
-      if (Date.now() - entry.queuedAt <= this.options.processingTimeMs) {
+      if (Date.now() - entry.queuedAt <= 2 * this.options.processingTimeMs) {
         this.dispatch(slot, entry);
         return;
       }
