@@ -83,7 +83,7 @@ export function buildApp(deps: AppDeps): Express {
   if (deps.pki) app.use(pkiRouter(deps.pki));
   if (deps.tsa) app.use(tsaRouter(deps.tsa));
   app.use(ocspRouter({ responder: deps.ocsp, cached: (request) => deps.status.cachedOcspResponse(request) }));
-  app.use(sealRouter({ seals: deps.seals, clients: deps.clients, maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, workLimits: deps.config.workLimits, pdfLimits: deps.config.pdfLimits, logger: deps.logger, timestamper: deps.timestamper, evidence: deps.evidence, audit: deps.audit }));
+  app.use(sealRouter({ pdfPool: deps.pdfPool, seals: deps.seals, clients: deps.clients, maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, workLimits: deps.config.workLimits, pdfLimits: deps.config.pdfLimits, logger: deps.logger, timestamper: deps.timestamper, evidence: deps.evidence, audit: deps.audit }));
   app.use(licenseTypesRouter(deps.licenseTypes));
   app.use(licensesRouter({ licenses: deps.licenses, clients: deps.clients, audit: deps.audit }));
   app.use(licenseVerificationRouter({ licenses: deps.licenses, maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, workLimits: deps.config.workLimits, verify: (pdf) => deps.pdfPool.verify(pdf, { pdfLimits: deps.config.pdfLimits }) }));

@@ -208,7 +208,13 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       processingTimeMs: config.processingTimeMs,
       workLimits: config.workLimits,
       setup: { trustAnchors, intermediates: validation.intermediates ?? [], policy: validation.policy ?? defaultValidationPolicy() },
-      host: { revocation: (chain, at, options) => status.check(chain, at, options), lookupSeal: (certDer) => seals.findByCertificate(certDer) },
+      host: {
+        revocation: (chain, at, options) => status.check(chain, at, options),
+        lookupSeal: (certDer) => seals.findByCertificate(certDer),
+        ...(timestamper ? { timestamp: (digest: Buffer, algorithm: 'sha256' | 'sha384' | 'sha512') => timestamper.timestamp(digest, algorithm) } : {}),
+        crlsFor: (chain) => evidence.crlsFor(chain),
+        ocspsFor: (chain) => evidence.ocspsFor(chain),
+      },
       logger,
     });
     const app = buildApp({ config, logger, db, seals, clients, pki: published, pdfPool, tsa, timestamper, evidence, ocsp: responder, status, statusCache: cache, onRevoked, knownIssuers: () => [...(validation.intermediates ?? []), ...trustAnchors], licenseTypes, licenses, audit, metrics });

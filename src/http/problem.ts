@@ -1,5 +1,6 @@
 import { DecodeBudgetExceeded, ObjectBudgetExceeded } from '../limits/work-budget.js';
 import { MemoryBudgetExceeded, PoolBusyError } from '../runtime/pdf-pool.js';
+import { PlacementError } from '../signing/placement.js';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
@@ -78,6 +79,7 @@ function toProblem(err: unknown): HttpProblem {
   if (err instanceof ProcessingTimeExceeded) {
     return new HttpProblem(422, 'processing-time-exceeded', 'The document took longer to process than this service allows', err.message, { limitMs: err.limitMs });
   }
+  if (err instanceof PlacementError) return new HttpProblem(422, err.slug, err.title, err.message);
   if (err instanceof PoolBusyError) {
     return new HttpProblem(503, 'server-busy', 'Every document worker is busy; try again shortly', err.message, { retryAfterSeconds: err.retryAfterSeconds });
   }

@@ -1,25 +1,21 @@
-import { assertWithinBudget } from '../limits/work-budget.js';
 import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import type { AuditLog } from '../audit/log.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { PdfDocument, type PdfLimits } from '../pdf/document.js';
-import { displayedSize } from '../pdf/signature-field.js';
-import { findText } from '../pdf/text-locate.js';
+import type { PdfLimits } from '../pdf/document.js';
+import type { PdfPool } from '../runtime/pdf-pool.js';
+import type { SealJobResult } from '../runtime/worker-protocol.js';
 import type { SealRegistry, SealRecord } from '../seals/registry.js';
-import { extendDocument, LtvIncompleteError, NothingToExtendError, type ExtendResult, type MissingEvidence } from '../signing/extend.js';
-import { LevelUnavailableError, sealAtLevel, type EvidenceSource } from '../signing/levels.js';
-import { assertSealable, NotSealableError } from '../signing/preconditions.js';
-import type { Placement } from '../signing/pades.js';
+import { LtvIncompleteError, NothingToExtendError, type ExtendResult, type MissingEvidence } from '../signing/extend.js';
+import { LevelUnavailableError, type EvidenceSource } from '../signing/levels.js';
+import { NotSealableError } from '../signing/preconditions.js';
 import type { Timestamper } from '../pki/timestamper.js';
 import type { ApiClientStore } from '../store/api-clients.js';
 import { requireRole } from './auth.js';
 import { pdfBody } from './pdf-body.js';
 import type { WorkLimits } from '../limits/work-budget.js';
 import { HttpProblem } from './problem.js';
-
-const MM = 72 / 25.4;
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 
@@ -72,35 +68,10 @@ function missingHeader(missing: MissingEvidence[]): string {
     .join(',');
 }
 
-/** Default spot when none is given: on the last page, lower right, where a document is sealed. */
-const DEFAULT_FROM_RIGHT_MM = 50;
-const DEFAULT_FROM_BOTTOM_MM = 60;
-
-export function placementFor(doc: PdfDocument, query: SealQuery, seal: SealRecord): Placement {
-  const scale = query.unit === 'mm' ? MM : 1;
-  const size = query.width !== undefined ? query.width * scale : seal.diameterMm * MM;
-  if (size > 300 * MM) throw new HttpProblem(422, 'invalid-placement', 'The seal is too large', 'width is at most 300 mm');
-  if (query.mode === 'invisible') return { kind: 'invisible' };
-  const pages = doc.pages();
-  if (query.mode === 'seam') {
-    if (pages.length < 2) throw new HttpProblem(422, 'invalid-placement', 'A seam seal needs at least two pages', `the document has ${pages.length} page`);
-    return { kind: 'seam', size, centerY: query.y !== undefined ? query.y * scale : undefined };
-  }
-  if (query.anchor) {
-    const hit = findText(doc, query.anchor);
-    if (!hit) throw new HttpProblem(422, 'anchor-not-found', 'The anchor text is not in the document', `"${query.anchor}" was not found`);
-    return { kind: 'stamp', pageIndex: hit.pageIndex, centerX: hit.center.x, centerY: hit.center.y, size };
-  }
-  const pageIndex = query.page !== undefined ? query.page - 1 : pages.length - 1;
-  const page = pages[pageIndex];
-  if (!page) throw new HttpProblem(422, 'invalid-placement', 'No such page', `the document has ${pages.length} page(s)`);
-  const { width, height } = displayedSize(page);
-  const centerX = query.x !== undefined ? query.x * scale : width - DEFAULT_FROM_RIGHT_MM * MM;
-  const centerY = query.y !== undefined ? query.y * scale : height - DEFAULT_FROM_BOTTOM_MM * MM;
-  if (centerX > width || centerY > height) {
-    throw new HttpProblem(422, 'invalid-placement', 'The seal is outside the page', `page ${pageIndex + 1} is ${(width / MM).toFixed(1)} x ${(height / MM).toFixed(1)} mm`);
-  }
-  return { kind: 'stamp', pageIndex, centerX, centerY, size };
+function notSealableProblem(err: NotSealableError): HttpProblem {
+  if (err.reason === 'certified-no-changes') return new HttpProblem(409, 'document-certified-no-changes', 'The document is certified and permits no changes', err.message);
+  if (err.reason === 'encrypted') return new HttpProblem(422, 'pdf-encrypted', 'Encrypted PDFs cannot be sealed', err.message);
+  return new HttpProblem(422, 'pdf-needs-repair', 'The PDF is damaged', err.message);
 }
 
 /** Refuses seals that must not be used now: revoked, or outside their certificate's validity. */
@@ -133,6 +104,8 @@ export interface SealRouteDeps {
   /** Enables levels B-LT and B-LTA. */
   evidence?: EvidenceSource;
   audit: AuditLog;
+  /** The worker threads that parse and seal the documents. */
+  pdfPool: PdfPool;
 }
 
 export function sealRouter(deps: SealRouteDeps): Router {
@@ -160,37 +133,35 @@ export function sealRouter(deps: SealRouteDeps): Router {
     try {
       const query = SealQuery.parse(req.query);
       const seal = await currentSeal(deps, query.sealId, req.client!.sealIds);
-      const doc = PdfDocument.load(req.body as Buffer, deps.pdfLimits);
-      try {
-        assertSealable(doc);
-      } catch (err) {
-        if (!(err instanceof NotSealableError)) throw err;
-        if (err.reason === 'certified-no-changes') throw new HttpProblem(409, 'document-certified-no-changes', 'The document is certified and permits no changes', err.message);
-        if (err.reason === 'encrypted') throw new HttpProblem(422, 'pdf-encrypted', 'Encrypted PDFs cannot be sealed', err.message);
-        throw new HttpProblem(422, 'pdf-needs-repair', 'The PDF is damaged', err.message);
-      }
-      const placement = placementFor(doc, query, seal);
       const material = await deps.seals.material(seal);
-      let sealed: Awaited<ReturnType<typeof sealAtLevel>>;
+      const original = req.body as Buffer;
+      let sealed: SealJobResult;
       try {
-        sealed = await sealAtLevel(doc, material, {
-          level: query.level,
-          placement,
-          reason: query.reason,
-          location: query.location,
-          docMdp: query.certify ? (Number(query.certify) as 1 | 2 | 3) : undefined,
-          timestamper: deps.timestamper,
-          evidence: deps.evidence,
-          limits: deps.pdfLimits,
-        });
+        sealed = await deps.pdfPool.seal(
+          {
+            kind: 'seal',
+            bytes: original,
+            placement: { mode: query.mode, page: query.page, x: query.x, y: query.y, width: query.width, unit: query.unit, anchor: query.anchor },
+            level: query.level,
+            reason: query.reason,
+            location: query.location,
+            docMdp: query.certify ? (Number(query.certify) as 1 | 2 | 3) : undefined,
+            seal: { id: seal.id, chainDer: [...material.cms.chainDer], keyInfo: material.cms.signer.key, image: material.image, signerName: material.signerName, diameterMm: seal.diameterMm },
+            timestamping: deps.timestamper !== undefined,
+            evidence: deps.evidence !== undefined,
+            pdfLimits: deps.pdfLimits,
+          },
+          (data, digest) => material.cms.signer.sign(data, digest),
+        );
       } catch (err) {
+        if (err instanceof NotSealableError) throw notSealableProblem(err);
         if (err instanceof LevelUnavailableError) throw new HttpProblem(422, 'level-not-available', 'This signature level is not available', err.message);
         throw err;
       }
-      assertWithinBudget();
       await currentSeal(deps, query.sealId, req.client!.sealIds); // revoked while signing: nothing is returned
-      const length = sealed.parts.reduce((n, p) => n + p.length, 0);
-      const documentSha256 = sealed.parts.reduce((h, p) => h.update(p), createHash('sha256')).digest('hex');
+      const parts: Uint8Array[] = sealed.appended ? [original, sealed.appended] : [sealed.pdf!];
+      const length = parts.reduce((n, p) => n + p.length, 0);
+      const documentSha256 = parts.reduce((h, p) => h.update(p), createHash('sha256')).digest('hex');
       await deps.audit.append({ actor: req.client!.id, action: 'seal', subject: seal.id, documentSha256, details: { level: query.level, field: sealed.fieldName } });
       deps.logger.info({ client: req.client!.id, sealId: seal.id, field: sealed.fieldName, padesLevel: query.level, bytes: length }, 'sealed a document');
       res.status(200);
@@ -198,8 +169,8 @@ export function sealRouter(deps: SealRouteDeps): Router {
       res.setHeader('Content-Length', String(length));
       res.setHeader('Content-Disposition', 'attachment; filename="sealed.pdf"');
       res.setHeader('X-Signature-Field', sealed.fieldName);
-      for (const part of sealed.parts.slice(0, -1)) res.write(part);
-      res.end(sealed.parts[sealed.parts.length - 1]);
+      for (const part of parts.slice(0, -1)) res.write(part);
+      res.end(parts[parts.length - 1]);
     } catch (err) {
       next(err);
     }
@@ -212,7 +183,7 @@ export function sealRouter(deps: SealRouteDeps): Router {
       }
       let result: ExtendResult;
       try {
-        result = await extendDocument(req.body as Buffer, query.level, { timestamper: deps.timestamper, evidence: deps.evidence, limits: deps.pdfLimits, strict: query.strict === 'true' });
+        result = await deps.pdfPool.extend({ kind: 'extend', bytes: req.body as Buffer, level: query.level, strict: query.strict === 'true', pdfLimits: deps.pdfLimits });
       } catch (err) {
         if (err instanceof NothingToExtendError) throw new HttpProblem(422, 'not-signed', 'The document has no signature to extend', err.message);
         if (err instanceof LtvIncompleteError) {
@@ -220,7 +191,6 @@ export function sealRouter(deps: SealRouteDeps): Router {
         }
         throw err;
       }
-      assertWithinBudget();
       const { pdf, reached, missing } = result;
       const documentSha256 = createHash('sha256').update(pdf).digest('hex');
       deps.logger[missing.length ? 'warn' : 'info']({ client: req.client!.id, padesLevel: query.level, reached, missing: missing.length, bytes: pdf.length }, 'extended a document');

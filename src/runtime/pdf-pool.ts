@@ -5,7 +5,8 @@ import { remainingWorkLimits, type WorkLimits } from '../limits/work-budget.js';
 import type { PdfLimits } from '../pdf/document.js';
 import { PdfError } from '../pdf/errors.js';
 import type { ValidationReport } from '../validation/report.js';
-import { asBuffer, errorFromWire, errorToWire, type CallMessage, type FromWorker, type HostCalls, type JobMessage, type ReplyMessage, type VerifyJob, type WorkerSetup } from './worker-protocol.js';
+import type { ExtendResult } from '../signing/extend.js';
+import { errorFromWire, errorToWire, reviveBuffers, type CallMessage, type ExtendJob, type FromWorker, type HostCalls, type JobMessage, type PdfJob, type ReplyMessage, type SealJob, type SealJobResult, type VerifyJob, type WorkerSetup } from './worker-protocol.js';
 
 /**
  * The pool of worker threads that parse and validate PDFs, so that no file, however heavy,
@@ -25,7 +26,8 @@ export interface PdfPoolOptions {
   processingTimeMs: number;
   workLimits: WorkLimits;
   setup: { trustAnchors: Buffer[]; intermediates: Buffer[]; policy: WorkerSetup['policy'] };
-  host: HostCalls;
+  /** What every job may ask of the HTTP thread; a job adds its own (its seal's key). */
+  host: Pick<HostCalls, 'revocation' | 'lookupSeal'> & Partial<HostCalls>;
   logger?: Logger;
 }
 
@@ -51,8 +53,14 @@ export interface VerifyOptions {
   pdfLimits: PdfLimits;
 }
 
+/** A job asked for something its kind does not get. */
+const notForThisJob = (name: string) => (): Promise<never> => Promise.reject(new Error(`${name} is not available to this job`));
+
 interface Entry {
-  job: VerifyJob;
+  job: PdfJob;
+  host: HostCalls;
+  /** The first failure of a host call: when the job fails of it, the caller gets it as it was (an HSM error stays one). */
+  hostError?: Error;
   workLimits: WorkLimits;
   queuedAt: number;
   resolve: (value: unknown) => void;
@@ -103,18 +111,35 @@ export class PdfPool {
     return this.submit(job) as Promise<ValidationReport>;
   }
 
+  /** Seals in a worker; the key signs here, through `sign`. B-B and B-T answer the update to append to `bytes`. */
+  seal(job: SealJob, sign: HostCalls['sign']): Promise<SealJobResult> {
+    return this.submit(job, { sign }) as Promise<SealJobResult>;
+  }
+
+  extend(job: ExtendJob): Promise<ExtendResult> {
+    return this.submit(job) as Promise<ExtendResult>;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const entry of this.queue.splice(0)) entry.reject(new PoolBusyError(5));
     await Promise.all(this.slots.map((slot) => slot.worker?.terminate()));
   }
 
-  private submit(job: VerifyJob): Promise<unknown> {
+  private submit(job: PdfJob, jobHost: Partial<HostCalls> = {}): Promise<unknown> {
     if (this.closed) return Promise.reject(new PoolBusyError(5));
     // The request's own budget when it has one (what it already spent stays spent), else the configured one.
     const workLimits = remainingWorkLimits() ?? this.options.workLimits;
     return new Promise((resolve, reject) => {
-      const entry: Entry = { job, workLimits, queuedAt: Date.now(), resolve, reject };
+      const host: HostCalls = {
+        sign: notForThisJob('signing'),
+        timestamp: notForThisJob('time-stamping'),
+        crlsFor: notForThisJob('revocation data'),
+        ocspsFor: notForThisJob('revocation data'),
+        ...this.options.host,
+        ...jobHost,
+      };
+      const entry: Entry = { job, host, workLimits, queuedAt: Date.now(), resolve, reject };
       const idle = this.slots.find((s) => !s.running);
       if (idle) this.dispatch(idle, entry);
       else if (this.queue.length < this.options.queueLimit) this.queue.push(entry);
@@ -175,12 +200,15 @@ export class PdfPool {
     worker.unref();
     worker.on('message', (message: FromWorker) => {
       if (message.type === 'call') {
-        void this.answer(worker, message);
+        if (slot.running) void this.answer(worker, slot.running.entry, message);
         return;
       }
       if (slot.running?.id !== message.id) return;
-      if (message.ok) this.finish(slot, (entry) => entry.resolve(message.value));
-      else this.finish(slot, (entry) => entry.reject(errorFromWire(message.error!)));
+      if (message.ok) this.finish(slot, (entry) => entry.resolve(reviveBuffers(message.value)));
+      else {
+        const wire = message.error!;
+        this.finish(slot, (entry) => entry.reject(entry.hostError?.name === wire.name && entry.hostError.message === wire.message ? entry.hostError : errorFromWire(wire)));
+      }
     });
     worker.on('error', (err: Error & { code?: string }) => {
       if (slot.worker !== worker) return;
@@ -197,15 +225,14 @@ export class PdfPool {
     return worker;
   }
 
-  private async answer(worker: Worker, call: CallMessage): Promise<void> {
-    const { host } = this.options;
+  private async answer(worker: Worker, entry: Entry, call: CallMessage): Promise<void> {
     let reply: ReplyMessage;
     try {
-      const value = await (call.name === 'revocation'
-        ? host.revocation(...(reviveRevocationArgs(call.args) as Parameters<HostCalls['revocation']>))
-        : host.lookupSeal(asBuffer(call.args[0] as Uint8Array)));
+      const fn = entry.host[call.name] as (...args: unknown[]) => Promise<unknown>;
+      const value = await fn(...reviveBuffers(call.args));
       reply = { type: 'reply', callId: call.callId, ok: true, value };
     } catch (err) {
+      entry.hostError ??= err instanceof Error ? err : new Error(String(err));
       reply = { type: 'reply', callId: call.callId, ok: false, error: errorToWire(err) };
     }
     try {
@@ -214,17 +241,4 @@ export class PdfPool {
       // The thread was ended meanwhile.
     }
   }
-}
-
-function reviveRevocationArgs(args: unknown[]): Parameters<HostCalls['revocation']> {
-  const [chain, at, options] = args as [Uint8Array[], Date, { embeddedCrls?: Uint8Array[]; embeddedOcsps?: Uint8Array[]; offline?: boolean }];
-  return [
-    chain.map(asBuffer),
-    at,
-    {
-      ...(options.embeddedCrls ? { embeddedCrls: options.embeddedCrls.map(asBuffer) } : {}),
-      ...(options.embeddedOcsps ? { embeddedOcsps: options.embeddedOcsps.map(asBuffer) } : {}),
-      ...(options.offline !== undefined ? { offline: options.offline } : {}),
-    },
-  ];
 }

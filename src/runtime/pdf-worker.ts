@@ -1,14 +1,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { startDeadline } from '../limits/deadline.js';
 import { startWorkBudget } from '../limits/work-budget.js';
-import { validatePdf, type RevocationChecker, type ValidationContext } from '../validation/engine.js';
-import { asBuffer, errorToWire, type DoneMessage, type FromWorker, type HostCallName, type JobMessage, type ToWorker, type WorkerSetup } from './worker-protocol.js';
+import type { Timestamper } from '../pki/timestamper.js';
+import { runExtend, runSeal, runVerify, type JobContext } from './worker-jobs.js';
+import { asBuffer, errorToWire, reviveBuffers, type DoneMessage, type FromWorker, type HostCallName, type HostCalls, type JobMessage, type ToWorker, type WorkerSetup } from './worker-protocol.js';
 
 /**
- * A PDF worker thread: runs one job at a time (parsing and validating a PDF) under the job's
- * processing-time limit and work budget, and asks the HTTP thread for what only it holds
- * (revocation status, the seal registry). The thread's heap limit is the job's memory budget;
- * the pool ends the thread when a job exceeds it or its time.
+ * A PDF worker thread: runs one job at a time (verifying, sealing or extending a PDF) under the
+ * job's processing-time limit and work budget, and asks the HTTP thread for what only it holds.
+ * The thread's heap limit is the job's memory budget; the pool ends the thread when a job
+ * exceeds it or its time.
  */
 
 const port = parentPort!;
@@ -24,30 +25,36 @@ function callHost(name: HostCallName, ...args: unknown[]): Promise<unknown> {
   });
 }
 
-const revocation: RevocationChecker = {
-  check: async (chain, at, options) => (await callHost('revocation', chain, at, options ?? {})) as Awaited<ReturnType<RevocationChecker['check']>>,
+const host: HostCalls = {
+  revocation: async (...args) => (await callHost('revocation', ...args)) as Awaited<ReturnType<HostCalls['revocation']>>,
+  lookupSeal: async (...args) => (await callHost('lookupSeal', ...args)) as Awaited<ReturnType<HostCalls['lookupSeal']>>,
+  sign: async (...args) => (await callHost('sign', ...args)) as Buffer,
+  timestamp: async (...args) => (await callHost('timestamp', ...args)) as Buffer,
+  crlsFor: async (...args) => (await callHost('crlsFor', ...args)) as Buffer[],
+  ocspsFor: async (...args) => (await callHost('ocspsFor', ...args)) as Buffer[],
 };
 
-const context: Omit<ValidationContext, 'validationTime' | 'pdfLimits'> = {
-  trustAnchors: setup.trustAnchors.map(asBuffer),
-  intermediates: setup.intermediates.map(asBuffer),
-  policy: setup.policy,
-  revocation,
-  lookupSeal: async (certDer) => (await callHost('lookupSeal', certDer)) as { id: string; name: string } | undefined,
+const timestamper: Timestamper = { timestamp: (digest, algorithm) => host.timestamp(digest, algorithm) };
+
+const context: JobContext = {
+  host,
+  timestamper,
+  validation: { trustAnchors: setup.trustAnchors.map(asBuffer), intermediates: setup.intermediates.map(asBuffer), policy: setup.policy },
 };
 
-async function run(message: JobMessage): Promise<unknown> {
+function run(message: JobMessage): Promise<unknown> {
   const { job } = message;
   return startDeadline(message.processingTimeMs, () =>
-    startWorkBudget(message.workLimits, () =>
-      validatePdf(asBuffer(job.bytes), {
-        ...context,
-        validationTime: job.validationTime,
-        offline: job.offline,
-        pdfLimits: job.pdfLimits,
-        ...(job.password ? { password: job.password } : {}),
-      }),
-    ),
+    startWorkBudget(message.workLimits, () => {
+      switch (job.kind) {
+        case 'verify':
+          return runVerify(job, context);
+        case 'seal':
+          return runSeal(job, context);
+        case 'extend':
+          return runExtend(job, context);
+      }
+    }),
   );
 }
 
@@ -56,7 +63,7 @@ port.on('message', (message: ToWorker) => {
     const pending = pendingCalls.get(message.callId);
     pendingCalls.delete(message.callId);
     if (!pending) return;
-    if (message.ok) pending.resolve(message.value);
+    if (message.ok) pending.resolve(reviveBuffers(message.value));
     else pending.reject(Object.assign(new Error(message.error?.message ?? 'the host call failed'), { name: message.error?.name ?? 'Error' }));
     return;
   }

@@ -2,6 +2,12 @@ import { ProcessingTimeExceeded } from '../limits/deadline.js';
 import { DecodeBudgetExceeded, ObjectBudgetExceeded, type WorkLimits } from '../limits/work-budget.js';
 import type { PdfLimits } from '../pdf/document.js';
 import { PdfError, type PdfErrorCode } from '../pdf/errors.js';
+import type { PreparedImage } from '../pdf/image.js';
+import type { DigestName, SignerKeyInfo } from '../pki/signer.js';
+import { LtvIncompleteError, NothingToExtendError, type MissingEvidence } from '../signing/extend.js';
+import { LevelUnavailableError, type PadesLevel } from '../signing/levels.js';
+import { PlacementError, type PlacementRequest } from '../signing/placement.js';
+import { NotSealableError } from '../signing/preconditions.js';
 import type { ValidationPolicy } from '../validation/policy.js';
 import type { RevocationEvidence } from '../validation/report.js';
 
@@ -27,11 +33,45 @@ export interface VerifyJob {
   pdfLimits: PdfLimits;
 }
 
+/** A seal to apply: the seal's public parts travel with the job; its key stays with the HTTP thread (`sign`). */
+export interface SealJob {
+  kind: 'seal';
+  bytes: Uint8Array;
+  placement: PlacementRequest;
+  level: PadesLevel;
+  reason?: string;
+  location?: string;
+  docMdp?: 1 | 2 | 3;
+  seal: { id: string; chainDer: Uint8Array[]; keyInfo: SignerKeyInfo; image: PreparedImage; signerName: string; diameterMm: number };
+  /** Whether the service has a TSA (levels B-T and up) and a source of revocation data (B-LT and up). */
+  timestamping: boolean;
+  evidence: boolean;
+  pdfLimits: PdfLimits;
+}
+
+export interface SealJobResult {
+  fieldName: string;
+  /** B-B and B-T: what follows the original bytes (which stay with the HTTP thread). */
+  appended?: Uint8Array;
+  /** B-LT and B-LTA: the whole file. */
+  pdf?: Uint8Array;
+}
+
+export interface ExtendJob {
+  kind: 'extend';
+  bytes: Uint8Array;
+  level: 'B-LT' | 'B-LTA';
+  strict: boolean;
+  pdfLimits: PdfLimits;
+}
+
+export type PdfJob = VerifyJob | SealJob | ExtendJob;
+
 /** A job with the limits it runs under: time from its start in the worker, and the work budget. */
 export interface JobMessage {
   type: 'job';
   id: number;
-  job: VerifyJob;
+  job: PdfJob;
   processingTimeMs: number;
   workLimits: WorkLimits;
 }
@@ -40,6 +80,11 @@ export interface JobMessage {
 export interface HostCalls {
   revocation(chain: Buffer[], at: Date, options: { embeddedCrls?: Buffer[]; embeddedOcsps?: Buffer[]; offline?: boolean }): Promise<RevocationEvidence>;
   lookupSeal(certDer: Buffer): Promise<{ id: string; name: string } | undefined>;
+  /** The job's seal key signs (sealing jobs only). */
+  sign(data: Buffer, digest: DigestName): Promise<Buffer>;
+  timestamp(digest: Buffer, algorithm: 'sha256' | 'sha384' | 'sha512'): Promise<Buffer>;
+  crlsFor(chain: Buffer[]): Promise<Buffer[]>;
+  ocspsFor(chain: Buffer[]): Promise<Buffer[]>;
 }
 
 export type HostCallName = keyof HostCalls;
@@ -77,6 +122,10 @@ export interface WireError {
   limitMs?: number;
   limitBytes?: number;
   limitValues?: number;
+  slug?: PlacementError['slug'];
+  title?: string;
+  reason?: NotSealableError['reason'];
+  missing?: MissingEvidence[];
 }
 
 export function errorToWire(err: unknown): WireError {
@@ -84,6 +133,9 @@ export function errorToWire(err: unknown): WireError {
   if (err instanceof DecodeBudgetExceeded) return { name: err.name, message: err.message, limitBytes: err.limitBytes };
   if (err instanceof ObjectBudgetExceeded) return { name: err.name, message: err.message, limitValues: err.limitValues };
   if (err instanceof PdfError) return { name: 'PdfError', message: err.message, code: err.code };
+  if (err instanceof PlacementError) return { name: err.name, message: err.message, slug: err.slug, title: err.title };
+  if (err instanceof NotSealableError) return { name: err.name, message: err.message, reason: err.reason };
+  if (err instanceof LtvIncompleteError) return { name: err.name, message: err.message, missing: err.missing };
   if (err instanceof Error) return { name: err.name, message: err.message };
   return { name: 'Error', message: String(err) };
 }
@@ -99,6 +151,16 @@ export function errorFromWire(wire: WireError): Error {
       return new ObjectBudgetExceeded(wire.limitValues ?? 0);
     case 'PdfError':
       return new PdfError(wire.code ?? 'MALFORMED', wire.message);
+    case 'PlacementError':
+      return new PlacementError(wire.slug ?? 'invalid-placement', wire.title ?? 'The placement is not possible', wire.message);
+    case 'NotSealableError':
+      return new NotSealableError(wire.reason ?? 'needs-repair', wire.message);
+    case 'LtvIncompleteError':
+      return new LtvIncompleteError(wire.missing ?? []);
+    case 'LevelUnavailableError':
+      return new LevelUnavailableError(wire.message);
+    case 'NothingToExtendError':
+      return new NothingToExtendError(wire.message);
     default: {
       const err = new Error(wire.message);
       err.name = wire.name;
@@ -110,4 +172,14 @@ export function errorFromWire(wire: WireError): Error {
 /** A Buffer over the same memory as a Uint8Array that crossed a thread boundary. */
 export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** `value` with every Uint8Array in it (in arrays and plain objects, at any depth) a Buffer again. */
+export function reviveBuffers<T>(value: T): T {
+  if (value instanceof Uint8Array) return asBuffer(value) as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => reviveBuffers(item)) as T;
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, reviveBuffers(item)])) as T;
+  }
+  return value;
 }

@@ -1,0 +1,111 @@
+import { assertWithinBudget } from '../limits/work-budget.js';
+import { PdfDocument } from '../pdf/document.js';
+import { PadesCmsBuilder } from '../pki/cms-signer.js';
+import type { Signer } from '../pki/signer.js';
+import type { Timestamper } from '../pki/timestamper.js';
+import { extendDocument, type ExtendResult } from '../signing/extend.js';
+import { sealAtLevel, type EvidenceSource } from '../signing/levels.js';
+import type { SealMaterial } from '../signing/pades.js';
+import { placementFor } from '../signing/placement.js';
+import { assertSealable } from '../signing/preconditions.js';
+import { validatePdf, type ValidationContext } from '../validation/engine.js';
+import type { ValidationReport } from '../validation/report.js';
+import { asBuffer, type ExtendJob, type HostCalls, type SealJob, type SealJobResult, type VerifyJob } from './worker-protocol.js';
+
+/**
+ * What a PDF worker thread does with each kind of job. The HTTP thread is reached through
+ * `host` for everything that needs its state: revocation status and caches, the seal registry,
+ * the seal's key, the TSA.
+ */
+
+export interface JobContext {
+  host: HostCalls;
+  validation: Omit<ValidationContext, 'validationTime' | 'pdfLimits' | 'revocation' | 'lookupSeal'>;
+  /** The one timestamper object of this thread, so that its token size is probed once (signing/token-size.ts). */
+  timestamper: Timestamper;
+}
+
+export function runVerify(job: VerifyJob, ctx: JobContext): Promise<ValidationReport> {
+  return validatePdf(asBuffer(job.bytes), {
+    ...ctx.validation,
+    revocation: { check: (chain, at, options) => ctx.host.revocation(chain, at, options ?? {}) },
+    lookupSeal: (certDer) => ctx.host.lookupSeal(certDer),
+    validationTime: job.validationTime,
+    offline: job.offline,
+    pdfLimits: job.pdfLimits,
+    ...(job.password ? { password: job.password } : {}),
+  });
+}
+
+function evidenceSource(ctx: JobContext): EvidenceSource {
+  return {
+    crlsFor: (chain) => ctx.host.crlsFor(chain),
+    ocspsFor: (chain) => ctx.host.ocspsFor(chain),
+    trustAnchors: ctx.validation.trustAnchors,
+    intermediates: ctx.validation.intermediates ?? [],
+  };
+}
+
+/**
+ * CMS builders by seal and certificate: everything in them that depends only on the certificate
+ * is computed once per thread. Their signer asks the HTTP thread of the job at hand.
+ */
+const builders = new Map<string, PadesCmsBuilder>();
+const MAX_BUILDERS = 64;
+let signingHost: HostCalls | undefined;
+
+function builderFor(seal: SealJob['seal']): PadesCmsBuilder {
+  const chain = seal.chainDer.map(asBuffer);
+  const key = `${seal.id}:${chain[0]!.toString('base64')}`;
+  let builder = builders.get(key);
+  if (!builder) {
+    const signer: Signer = {
+      key: seal.keyInfo,
+      sign: (data, digest) => {
+        if (!signingHost) throw new Error('no sealing job is running');
+        return signingHost.sign(data, digest);
+      },
+    };
+    builder = new PadesCmsBuilder(chain, signer);
+    if (builders.size >= MAX_BUILDERS) builders.delete(builders.keys().next().value!);
+    builders.set(key, builder);
+  }
+  return builder;
+}
+
+export async function runSeal(job: SealJob, ctx: JobContext): Promise<SealJobResult> {
+  const doc = PdfDocument.load(asBuffer(job.bytes), job.pdfLimits);
+  assertSealable(doc);
+  const placement = placementFor(doc, job.placement, job.seal.diameterMm);
+  const image = job.seal.image;
+  const material: SealMaterial = {
+    cms: builderFor(job.seal),
+    image: { width: image.width, height: image.height, rgbDeflated: asBuffer(image.rgbDeflated), alphaDeflated: image.alphaDeflated ? asBuffer(image.alphaDeflated) : null },
+    signerName: job.seal.signerName,
+  };
+  signingHost = ctx.host;
+  try {
+    const sealed = await sealAtLevel(doc, material, {
+      level: job.level,
+      placement,
+      reason: job.reason,
+      location: job.location,
+      docMdp: job.docMdp,
+      timestamper: job.timestamping ? ctx.timestamper : undefined,
+      evidence: job.evidence ? evidenceSource(ctx) : undefined,
+      limits: job.pdfLimits,
+    });
+    assertWithinBudget();
+    // B-B and B-T: the original bytes followed by the update; only the update goes back.
+    if (sealed.parts.length === 2 && sealed.parts[0] === doc.bytes) return { fieldName: sealed.fieldName, appended: sealed.parts[1]! };
+    return { fieldName: sealed.fieldName, pdf: Buffer.concat(sealed.parts) };
+  } finally {
+    signingHost = undefined;
+  }
+}
+
+export async function runExtend(job: ExtendJob, ctx: JobContext): Promise<ExtendResult> {
+  const result = await extendDocument(asBuffer(job.bytes), job.level, { timestamper: ctx.timestamper, evidence: evidenceSource(ctx), limits: job.pdfLimits, strict: job.strict });
+  assertWithinBudget();
+  return result;
+}
