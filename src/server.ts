@@ -1,15 +1,22 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { openService } from './bootstrap.js';
 import { limitConnections } from './http/connection-limits.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logging.js';
+import { runPrimary } from './runtime/cluster.js';
 import { DatabaseUnavailableError } from './store/errors.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  if (config.workers > 1 && cluster.isPrimary) {
+    runPrimary(config.workers, logger);
+    return;
+  }
   const service = await openService(config, logger);
+  service.pdfPool.warm();
   if (service.newDevToken) {
     // The all-roles token itself never goes to the output or the log (both end up in log
     // collectors): only where to find it.

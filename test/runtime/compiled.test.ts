@@ -80,4 +80,56 @@ describe('the compiled service', () => {
     expect(await exited).toBe(0);
     child = undefined;
   });
+
+  it('runs WORKERS processes on one port that seal and verify in their PDF threads, replaces one that dies, and drains all on SIGTERM', async () => {
+    const dataDir = tempDir('cluster');
+    const url = await startCompiled({ DATA_DIR: dataDir, WORKERS: '2' });
+    const token = (await import('node:fs')).readFileSync(path.join(dataDir, 'dev-api-token'), 'utf8').trim();
+    const listeningPids = (): number[] => [...new Set(logLines().filter((l) => /^listening on/.test(String(l.msg))).map((l) => Number(l.pid)))];
+    await until('both workers listen', () => listeningPids().length === 2);
+
+    const pdf = await makePdf(1);
+    // A new connection per request, so the primary hands requests to both workers.
+    const seal = (): Promise<Response> =>
+      fetch(`${url}/v1/seal?sealId=scjg-official`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/pdf', connection: 'close' }, body: new Uint8Array(pdf) });
+    const sealed = await Promise.all(Array.from({ length: 8 }, seal));
+    expect(sealed.map((r) => r.status)).toEqual(Array(8).fill(200));
+    const one = Buffer.from(await sealed[0]!.arrayBuffer());
+    const verified = await fetch(`${url}/v1/verify`, { method: 'POST', headers: { 'content-type': 'application/pdf', connection: 'close' }, body: new Uint8Array(one) });
+    const report = (await verified.json()) as { signatures: Array<{ indication: string }> };
+    expect(report.signatures.map((s) => s.indication)).toEqual(['TOTAL_PASSED']);
+    const servingPids = new Set(logLines().filter((l) => l.msg === 'request' && l.path === '/v1/seal').map((l) => Number(l.pid)));
+    expect(servingPids.size).toBe(2);
+
+    // Both processes appended to one audit chain, and it is unbroken.
+    const audit = spawnSync(process.execPath, [path.join(outDir, 'cli', 'admin.js'), 'audit', 'verify'], { encoding: 'utf8', env: { ...process.env, BASE_URL: url, PORT: new URL(url).port, DATA_DIR: dataDir, LOG_LEVEL: 'silent' } });
+    expect(audit.status, audit.stderr + audit.stdout).toBe(0);
+
+    const [victim] = listeningPids();
+    process.kill(victim!, 'SIGKILL');
+    await until('a replacement worker listens', () => listeningPids().length === 3);
+    expect((await seal()).status).toBe(200);
+
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
+    child!.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    child = undefined;
+    for (const pid of listeningPids()) expect(() => process.kill(pid, 0)).toThrow();
+  });
 });
+
+/** The server's JSON log lines so far. */
+function logLines(): Array<Record<string, unknown>> {
+  return serverOutput()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+async function until(what: string, condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 1200; i++) {
+    if (condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`gave up waiting until ${what}: ${serverOutput().slice(-2000)}`);
+}
