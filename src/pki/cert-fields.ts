@@ -33,6 +33,7 @@ export const EXT = {
   authorityKeyIdentifier: '2.5.29.35',
   extKeyUsage: '2.5.29.37',
   crlDistributionPoints: '2.5.29.31',
+  certificatePolicies: '2.5.29.32',
   authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
   ocspNoCheck: '1.3.6.1.5.5.7.48.1.5',
 } as const;
@@ -178,5 +179,15 @@ export function crlDistributionUris(fields: CertFields): string[] {
       for (const name of names) if (name.type === 6) uris.push(String(name.value));
     }
     return uris;
+  });
+}
+
+/** The policy identifiers of the certificatePolicies extension (RFC 5280 4.2.1.4), or null when it is absent. */
+export function certificatePolicyOids(fields: CertFields): string[] | null {
+  return wrap('certificate policies', () => {
+    const value = extensionValue(fields, EXT.certificatePolicies);
+    if (!value) return null;
+    matchSchema(value, pkijs.CertificatePolicies.schema(), 'certificate policies');
+    return new pkijs.CertificatePolicies({ schema: value }).certificatePolicies.map((p) => p.policyIdentifier);
   });
 }
