@@ -188,6 +188,15 @@ export function certificatePolicyOids(fields: CertFields): string[] | null {
     const value = extensionValue(fields, EXT.certificatePolicies);
     if (!value) return null;
     matchSchema(value, pkijs.CertificatePolicies.schema(), 'certificate policies');
-    return new pkijs.CertificatePolicies({ schema: value }).certificatePolicies.map((p) => p.policyIdentifier);
+    return new pkijs.CertificatePolicies({ schema: value }).certificatePolicies.map((p) => decimalArcs(p.policyIdentifier));
   });
+}
+
+/**
+ * asn1js writes an arc too large for a JavaScript number (UUID arcs under 2.25 are 128-bit) as
+ * `{hex}` of its base-128 digits; this writes it in decimal, as configuration files and other
+ * tools do.
+ */
+function decimalArcs(oid: string): string {
+  return oid.replace(/\{([0-9a-f]+)\}/gi, (_arc, digits: string) => [...Buffer.from(digits, 'hex')].reduce((n, digit) => n * 128n + BigInt(digit), 0n).toString());
 }

@@ -8,7 +8,11 @@ export const SealTypePoliciesSchema = z
   .object({
     description: z.string().optional(),
     /** Certificate policy OID -> the seal types a certificate asserting it may be registered for. */
-    policies: z.record(z.string().regex(OBJECT_IDENTIFIER, 'keys must be object identifiers (dotted decimal)'), z.array(z.enum(SEAL_TYPES))),
+    policies: z.record(z.string(), z.array(z.enum(SEAL_TYPES))).superRefine((policies, ctx) => {
+      for (const key of Object.keys(policies)) {
+        if (!OBJECT_IDENTIFIER.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'keys must be object identifiers (dotted decimal)' });
+      }
+    }),
     /** The seal types a certificate without a certificatePolicies extension may serve; none by default. */
     withoutPolicies: z.array(z.enum(SEAL_TYPES)).default([]),
   })
