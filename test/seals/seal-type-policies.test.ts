@@ -3,9 +3,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { ensureDevPki } from '../../src/devpki/index.js';
 import { issueCertificate, issueSealCertificate, KEY_USAGE, validityYears, type Issued } from '../../src/devpki/issue.js';
 import { DEV_SEAL_TYPE_POLICY } from '../../src/devpki/seal-policies.js';
 import { certificatePolicyOids, readCertFields } from '../../src/pki/cert-fields.js';
+import { writePkcs12 } from '../../src/pki/pfx.js';
 import { SEAL_TYPES } from '../../src/seals/image.js';
 import { DEFAULT_SEAL_TYPE_POLICIES_FILE, loadSealTypePolicies, sealTypesAllowed, type SealTypePolicies } from '../../src/seals/seal-type-policies.js';
 import { tempDir } from '../helpers/tools.js';
@@ -94,5 +96,24 @@ describe('the mapping from policies to seal types', () => {
     }
     expect(() => loadConfig({ SEAL_TYPE_POLICIES: path.join(dir, 'missing.json') })).toThrow(/SEAL_TYPE_POLICIES: .*ENOENT/);
     expect(JSON.parse(readFileSync(DEFAULT_SEAL_TYPE_POLICIES_FILE, 'utf8'))).toHaveProperty('policies');
+  });
+});
+
+describe('the development PKI', () => {
+  it('issues each sample seal certificate with its type policy, and issues again one made before policies existed', async () => {
+    const dir = tempDir('dev-pki-policies');
+    const spec = { id: 'sample-approval', orgName: '测试局', uscc: '11370500MB0100001H', sealName: '审批专用章', sealType: 'approval' as const, keyKind: 'ec' as const };
+    const first = await ensureDevPki({ dir, baseUrl: 'http://127.0.0.1:9', seals: [spec] });
+    const policiesOf = (der: Buffer) => certificatePolicyOids(readCertFields(der));
+    expect(policiesOf(first.seals[0]!.chainDer[0]!)).toEqual([DEV_SEAL_TYPE_POLICY.approval]);
+    // a keystore from an earlier version: the same subject, no certificatePolicies
+    const old = await issueSealCertificate({ orgName: spec.orgName, uscc: spec.uscc, sealName: spec.sealName, keyKind: 'ec', baseUrl: 'http://127.0.0.1:9' }, first.sealCa);
+    writeFileSync(first.seals[0]!.p12Path, writePkcs12({ privateKey: old.privateKey, chainDer: [old.certDer, first.sealCa.certDer, first.root.certDer], password: first.keystorePassword }));
+    const second = await ensureDevPki({ dir, baseUrl: 'http://127.0.0.1:9', seals: [spec] });
+    expect(second.seals[0]!.chainDer[0]!.equals(old.certDer)).toBe(false);
+    expect(policiesOf(second.seals[0]!.chainDer[0]!)).toEqual([DEV_SEAL_TYPE_POLICY.approval]);
+    // and one that has its policy is kept
+    const third = await ensureDevPki({ dir, baseUrl: 'http://127.0.0.1:9', seals: [spec] });
+    expect(third.seals[0]!.chainDer[0]!.equals(second.seals[0]!.chainDer[0]!)).toBe(true);
   });
 });
