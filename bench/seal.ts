@@ -85,7 +85,7 @@ async function tokenMaterial(pki: DevPki, image: SealMaterial['image']): Promise
   const signer = await Pkcs11Signer.open(ref);
   const subject = sealCertificateSubject({ orgName: '某某市市场监督管理局', orgUscc: '11370500MB0100001H', sealType: 'approval' });
   const csr = await buildCertificationRequest({ subject, publicKeySpki: publicKey.export({ format: 'der', type: 'spki' }), signer });
-  const certDer = await issueSealCertificateFromCsr(csr, { baseUrl: pki.issuedBaseUrl }, pki.sealCa);
+  const certDer = await issueSealCertificateFromCsr(csr, { baseUrl: pki.issuedBaseUrl, sealTypes: ['approval'] }, pki.sealCa);
   return { cms: new PadesCmsBuilder([certDer, pki.sealCa.certDer, pki.root.certDer], signer), image, signerName: '某某市市场监督管理局审批专用章' };
 }
 
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   const pki = await ensureDevPki({
     dir,
     baseUrl: 'http://localhost:8080',
-    seals: [{ id: 'bench', orgName: '某某市市场监督管理局', uscc: '11370500MB0100001H', sealName: '审批专用章', keyKind: 'rsa' }],
+    seals: [{ id: 'bench', orgName: '某某市市场监督管理局', uscc: '11370500MB0100001H', sealName: '审批专用章', sealType: 'approval', keyKind: 'rsa' }],
   });
   const p12 = readFileSync(pki.seals[0]!.p12Path);
   const { signer, chainDer } = loadPkcs12Signer(p12, pki.keystorePassword);

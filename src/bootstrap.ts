@@ -145,15 +145,20 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
   const db = await openDatabase(config.database);
   try {
     const keystorePassword = config.keystorePassword ?? secretFile(path.join(config.dataDir, 'keystore-password'), () => randomBytes(24).toString('base64url'));
-    const seals = new SealRegistry(db, config.dataDir, keystorePassword);
+    const seals = new SealRegistry(db, config.dataDir, keystorePassword, config.sealTypePolicies);
     const clients = new ApiClientStore(db);
+    const audit = new AuditLog(db);
+    // Registrations older versions allowed of a certificate revoked under another seal stop now.
+    for (const sealId of await seals.reconcileCertificates()) {
+      await audit.append({ actor: 'service', action: 'seal.revoke', subject: sealId, details: { cause: 'its certificate was revoked under another seal' } });
+    }
     let devPki: DevPki | undefined;
     let newDevToken: string | undefined;
     if (config.devPki) {
       devPki = await ensureDevPki({
         dir: path.join(config.dataDir, 'pki'),
         baseUrl: config.baseUrl,
-        seals: SAMPLE_SEALS.map((s) => ({ id: s.id, orgName: s.orgName, uscc: s.uscc, sealName: SEAL_PURPOSE[s.sealType] ?? '', keyKind: s.keyKind })),
+        seals: SAMPLE_SEALS.map((s) => ({ id: s.id, orgName: s.orgName, uscc: s.uscc, sealName: SEAL_PURPOSE[s.sealType] ?? '', sealType: s.sealType, keyKind: s.keyKind })),
       });
       await installDevSeals(devPki, seals);
       newDevToken = await ensureDevClient(config.dataDir, clients);
@@ -188,7 +193,6 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       const issuer = StatusService.issuerOf(certDer, [...(validation.intermediates ?? []), ...trustAnchors]);
       if (issuer) await status.invalidate(certDer, issuer);
     };
-    const audit = new AuditLog(db);
     const metrics = new Metrics();
     status.onLookup = (hit) => metrics.count('eseal_status_cache_lookups_total', 'Certificate status lookups, by cache result', { result: hit ? 'hit' : 'miss' });
     const licenseTypes = loadLicenseTypes(config.templatesDir);

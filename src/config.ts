@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { WorkLimits } from './limits/work-budget.js';
 import type { PdfLimits } from './pdf/document.js';
 import { parseHostList, type RedisTarget } from './revocation/cache.js';
+import { loadSealTypePolicies, type SealTypePolicies } from './seals/seal-type-policies.js';
 import type { DatabaseTarget } from './store/open.js';
 
 const MB = 1024 * 1024;
@@ -44,6 +45,8 @@ const EnvSchema = z.object({
   /** PEM bundle of trust anchors for signature validation (the dev root is added in the embedded default). */
   TRUST_ANCHORS: z.string().optional(),
   VALIDATION_POLICY: z.string().optional(),
+  /** JSON mapping certificate policy OIDs to the seal types they allow; policies/seal-types.json by default. */
+  SEAL_TYPE_POLICIES: z.string().optional(),
   /** RFC 3161 TSA for levels B-T and above; the embedded default uses its own development TSA. */
   TSA_URL: z.string().url().optional(),
   /** Shared certificate-status cache (redis://, rediss://); without it an in-process cache. */
@@ -99,6 +102,8 @@ export interface Config {
   trustAnchorsFile: string | undefined;
   /** The validation policy file (JSON); the default policy of `policies/` when unset. */
   validationPolicyFile: string | undefined;
+  /** Which seal types a seal certificate may serve, by its certificate policies. */
+  sealTypePolicies: SealTypePolicies;
   tsa: { url: string; username?: string; password?: string } | undefined;
   redis: RedisTarget | undefined;
   revocationTimeoutMs: number;
@@ -141,6 +146,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
   const database = databaseTarget(e.DATABASE_URL, dataDir, e.DATABASE_POOL_SIZE);
+  let sealTypePolicies: SealTypePolicies;
+  try {
+    sealTypePolicies = e.SEAL_TYPE_POLICIES ? loadSealTypePolicies(path.resolve(e.SEAL_TYPE_POLICIES)) : loadSealTypePolicies();
+  } catch (err) {
+    throw new ConfigError(`SEAL_TYPE_POLICIES: ${(err as Error).message}`);
+  }
   return {
     port: e.PORT,
     keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
@@ -165,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     database,
     trustAnchorsFile: e.TRUST_ANCHORS ? path.resolve(e.TRUST_ANCHORS) : undefined,
     validationPolicyFile: e.VALIDATION_POLICY ? path.resolve(e.VALIDATION_POLICY) : undefined,
+    sealTypePolicies,
     redis: redisTarget(e),
     revocationTimeoutMs: e.REVOCATION_TIMEOUT_MS,
     publicRateLimit: e.PUBLIC_RATE_LIMIT,

@@ -22,7 +22,7 @@ import { openDatabase } from '../store/open.js';
 const USAGE = `usage:
   hsm keygen    TOKEN --label LABEL [--id HEX] [--type ${KEY_TYPES.join('|')}]
   hsm csr       TOKEN KEY SEAL [--rsa-padding pss] [--out FILE]
-  hsm dev-issue --csr FILE [--out FILE]
+  hsm dev-issue --csr FILE --seal-type ${SEAL_TYPES.join('|')} [--out FILE]
   hsm register  TOKEN KEY SEAL --id SEAL_ID --cert CHAIN.pem [--image PNG] [--rsa-padding pss]
 where
   TOKEN = --module LIBRARY.so (--token LABEL | --token-serial SERIAL) (--pin-env VAR | --pin-file FILE)
@@ -30,7 +30,8 @@ where
   SEAL  = --org NAME --uscc CODE --seal-type ${SEAL_TYPES.join('|')}
 keygen makes a key pair inside the token (sensitive, never extractable) and prints its id and
 public key; csr prints a PKCS#10 request signed by the token key; dev-issue has the development
-CA of DATA_DIR/pki issue the seal certificate and prints the chain (leaf first); register adds
+CA of DATA_DIR/pki issue the seal certificate, with the certificate policy of the seal type, and
+prints the chain (leaf first); register adds
 the seal to the database of DATA_DIR / DATABASE_URL once its key proves to match the certificate.`;
 
 class UsageError extends Error {}
@@ -81,12 +82,17 @@ function keyRef(values: Values): Pkcs11KeyRef {
   return parsed.data;
 }
 
+function sealType(values: Values): SealType {
+  const type = required(values, 'seal-type');
+  if (!SEAL_TYPES.includes(type as SealType)) throw new UsageError(`--seal-type must be one of ${SEAL_TYPES.join(', ')}`);
+  return type as SealType;
+}
+
 function sealFields(values: Values): { orgName: string; orgUscc: string; sealType: SealType } {
-  const sealType = required(values, 'seal-type');
-  if (!SEAL_TYPES.includes(sealType as SealType)) throw new UsageError(`--seal-type must be one of ${SEAL_TYPES.join(', ')}`);
+  const type = sealType(values);
   const orgUscc = required(values, 'uscc');
   if (!isValidUscc(orgUscc)) throw new UsageError(`${orgUscc} is not a valid unified social credit code (check character)`);
-  return { orgName: required(values, 'org'), orgUscc, sealType: sealType as SealType };
+  return { orgName: required(values, 'org'), orgUscc, sealType: type };
 }
 
 function output(values: Values, text: string): void {
@@ -122,7 +128,7 @@ async function devIssue(values: Values): Promise<void> {
   const [csrDer] = pemBlocks('CERTIFICATE REQUEST', readFileSync(required(values, 'csr'), 'utf8'));
   if (!csrDer) throw new UsageError('--csr must be a PEM certificate request');
   const pki = await ensureDevPki({ dir: path.join(config.dataDir, 'pki'), baseUrl: config.baseUrl, seals: [] });
-  const certDer = await issueSealCertificateFromCsr(csrDer, { baseUrl: pki.issuedBaseUrl }, pki.sealCa);
+  const certDer = await issueSealCertificateFromCsr(csrDer, { baseUrl: pki.issuedBaseUrl, sealTypes: [sealType(values)] }, pki.sealCa);
   output(values, [certDer, pki.sealCa.certDer, pki.root.certDer].map(derToPem).join(''));
 }
 
@@ -135,7 +141,7 @@ async function register(values: Values): Promise<void> {
   const db = await openDatabase(config.database);
   try {
     // The keystore password only matters for PKCS#12 seals, which this command does not make.
-    const registry = new SealRegistry(db, config.dataDir, config.keystorePassword ?? '');
+    const registry = new SealRegistry(db, config.dataDir, config.keystorePassword ?? '', config.sealTypePolicies);
     const record = await registry.registerPkcs11({ id: required(values, 'id'), ...fields, chainDer, keyRef: ref, ...(imagePng ? { imagePng } : {}) });
     await new AuditLog(db).append({ actor: 'cli', action: 'seal.register', subject: record.id, details: { name: record.name, keyStorage: 'pkcs11', token: ref.token, key: ref.key } });
     process.stdout.write(`${JSON.stringify({ id: record.id, name: record.name, keyStorage: record.keyRef.kind, notAfter: record.notAfter }, null, 2)}\n`);

@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { certificatePolicyOids, readCertFields } from '../pki/cert-fields.js';
 import { derToPem } from '../pki/pem.js';
+import type { SealType } from '../seals/image.js';
 import { readPkcs12, writePkcs12 } from '../pki/pfx.js';
 import { EXTENDED_KEY_USAGE, issueCertificate, issueSealCertificate, KEY_USAGE, validityYears, type Issued } from './issue.js';
+import { DEV_SEAL_TYPE_POLICY } from './seal-policies.js';
 
 export type { Issued } from './issue.js';
 
@@ -13,6 +16,8 @@ export interface DevPkiSealSpec {
   uscc: string;
   /** Appended to the organisation name in the certificate's CN (e.g. 审批专用章; empty for an official seal). */
   sealName: string;
+  /** The seal type the certificate is issued for: its development certificate policy. */
+  sealType: SealType;
   keyKind: 'rsa' | 'ec';
 }
 
@@ -50,11 +55,12 @@ export async function ensureDevPki(opts: { dir: string; baseUrl: string; seals: 
   if (!existsSync(baseUrlFile)) writeFileSync(baseUrlFile, `${baseUrl}\n`);
   const issuedBaseUrl = readFileSync(baseUrlFile, 'utf8').trim();
 
-  const loadOrIssue = async (name: string, make: () => Promise<Issued>, chain: () => Buffer[]): Promise<Issued> => {
+  /** A keystore made earlier is used again unless `stillFits` says its certificate no longer matches what is issued now. */
+  const loadOrIssue = async (name: string, make: () => Promise<Issued>, chain: () => Buffer[], stillFits: (certDer: Buffer) => boolean = () => true): Promise<Issued> => {
     const file = path.join(dir, `${name}.p12`);
     if (existsSync(file)) {
       const { privateKey, chainDer } = readPkcs12(readFileSync(file), password);
-      return { certDer: chainDer[0]!, privateKey };
+      if (stillFits(chainDer[0]!)) return { certDer: chainDer[0]!, privateKey };
     }
     const issued = await make();
     writeSecret(file, writePkcs12({ privateKey: issued.privateKey, chainDer: [issued.certDer, ...chain()], password, friendlyName: name }));
@@ -117,8 +123,10 @@ export async function ensureDevPki(opts: { dir: string; baseUrl: string; seals: 
     const p12Path = path.join(dir, 'seals', `${spec.id}.p12`);
     const issued = await loadOrIssue(
       path.join('seals', spec.id),
-      () => issueSealCertificate({ orgName: spec.orgName, uscc: spec.uscc, sealName: spec.sealName, keyKind: spec.keyKind, baseUrl }, sealCa),
+      () => issueSealCertificate({ orgName: spec.orgName, uscc: spec.uscc, sealName: spec.sealName, sealTypes: [spec.sealType], keyKind: spec.keyKind, baseUrl }, sealCa),
       () => [sealCa.certDer, root.certDer],
+      // seal certificates from before seal type policies are issued again (a registered seal keeps its own copy)
+      (certDer) => certificatePolicyOids(readCertFields(certDer))?.includes(DEV_SEAL_TYPE_POLICY[spec.sealType]) ?? false,
     );
     seals.push({ ...spec, p12Path, chainDer: [issued.certDer, sealCa.certDer, root.certDer] });
   }

@@ -4,6 +4,8 @@ import * as x509 from '@peculiar/x509';
 
 import { NODE_CURVES } from '../pki/key-object-signer.js';
 import { certificateSubject } from '../seals/certificate-subject.js';
+import type { SealType } from '../seals/image.js';
+import { DEV_SEAL_TYPE_POLICY } from './seal-policies.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -67,6 +69,8 @@ export interface CertificateRequest {
   caIssuersUrl?: string;
   crlUrl?: string;
   ocspNoCheck?: boolean;
+  /** Certificate policy OIDs (certificatePolicies, not critical); none: no such extension. */
+  policies?: string[];
 }
 
 function nameOf(subject: Array<[string, string]>): x509.Name {
@@ -126,6 +130,7 @@ async function certify(
     );
   }
   if (request.crlUrl) extensions.push(new x509.CRLDistributionPointsExtension([request.crlUrl]));
+  if (request.policies?.length) extensions.push(new x509.CertificatePolicyExtension(request.policies, false));
   if (request.ocspNoCheck) extensions.push(new x509.Extension('1.3.6.1.5.5.7.48.1.5', false, new Uint8Array([0x05, 0x00])));
   const serial = randomBytes(16);
   serial[0] = (serial[0]! & 0x7f) | 0x10; // positive, 16 bytes
@@ -160,11 +165,18 @@ export interface SealCertificateRequest {
   baseUrl: string;
   notBefore?: Date;
   notAfter?: Date;
+  /**
+   * The seal types the certificate is issued for, each written as its development policy
+   * (devpki/seal-policies.ts); without any the certificate has no certificatePolicies extension
+   * and, under the built-in mapping, cannot be registered as a seal.
+   */
+  sealTypes?: SealType[];
 }
 
-function sealProfile(request: { baseUrl: string; notBefore?: Date; notAfter?: Date }): Omit<CertificateRequest, 'keyKind' | 'subject'> {
+function sealProfile(request: { baseUrl: string; notBefore?: Date; notAfter?: Date; sealTypes?: SealType[] }): Omit<CertificateRequest, 'keyKind' | 'subject'> {
   const validity = validityYears(3);
   return {
+    policies: (request.sealTypes ?? []).map((type) => DEV_SEAL_TYPE_POLICY[type]),
     notBefore: request.notBefore ?? validity.notBefore,
     notAfter: request.notAfter ?? validity.notAfter,
     keyUsage: KEY_USAGE.digitalSignature | KEY_USAGE.nonRepudiation,
@@ -187,9 +199,10 @@ export class CertificateRequestError extends Error {
 
 /**
  * What the development CA does with a certificate request: checks its signature (proof that
- * the requester holds the key) and issues a seal certificate with the request's subject.
+ * the requester holds the key) and issues a seal certificate with the request's subject for the
+ * seal types the CA decides (not the requester).
  */
-export async function issueSealCertificateFromCsr(csrDer: Buffer, request: { baseUrl: string }, sealCa: Issued): Promise<Buffer> {
+export async function issueSealCertificateFromCsr(csrDer: Buffer, request: { baseUrl: string; sealTypes: SealType[] }, sealCa: Issued): Promise<Buffer> {
   let csr: x509.Pkcs10CertificateRequest;
   try {
     csr = new x509.Pkcs10CertificateRequest(new Uint8Array(csrDer));

@@ -59,6 +59,29 @@ const extendResponses = {
   '5XX': problem,
 };
 
+const sealTypeNotAllowed = {
+  description:
+    "problem+json: invalid-seal (field names the input), invalid-pkcs12, or seal-type-not-allowed: the certificate's policies, through the configured mapping (SEAL_TYPE_POLICIES), do not allow the seal type",
+  content: {
+    'application/problem+json': {
+      schema: {
+        type: 'object',
+        properties: {
+          type: { type: 'string' },
+          title: { type: 'string' },
+          status: { type: 'integer' },
+          detail: { type: 'string' },
+          field: { type: 'string' },
+          sealType: { type: 'string', description: 'seal-type-not-allowed: the type asked for' },
+          certificatePolicies: { type: 'array', items: { type: 'string' }, description: "seal-type-not-allowed: the certificate's policy OIDs (empty: no certificatePolicies extension)" },
+          allowedSealTypes: { type: 'array', items: { type: 'string' }, description: 'seal-type-not-allowed: the types those policies allow' },
+        },
+      },
+    },
+  },
+};
+const registerSealResponses = { '201': { description: 'The seal registered' }, '422': sealTypeNotAllowed, '4XX': problem, '5XX': problem };
+
 /** OpenAPI 3.1, built from the zod schemas the routes validate with. */
 export function openApiDocument(baseUrl: string): Record<string, unknown> {
   const op = (summary: string, extra: Record<string, unknown> = {}) => ({ summary, responses: { '200': { description: 'OK' }, '4XX': problem, '5XX': problem }, ...extra });
@@ -76,9 +99,14 @@ export function openApiDocument(baseUrl: string): Record<string, unknown> {
           requestBody: pdf,
         }),
       },
-      '/v1/seals': { get: op('List seals', { security: bearer }), post: op('Register a seal from a PKCS#12 file (admin)', { security: bearer, requestBody: json(NewSealBody) }) },
+      '/v1/seals': { get: op('List seals', { security: bearer }), post: op('Register a seal from a PKCS#12 file (admin)', { security: bearer, requestBody: json(NewSealBody), responses: registerSealResponses }) },
       '/v1/seals/{id}': { get: op('One seal with its certificate chain', { security: bearer }) },
-      '/v1/seals/{id}/revoke': { post: op('Revoke a seal and its certificate (admin)', { security: bearer }) },
+      '/v1/seals/{id}/revoke': {
+        post: op('Revoke a seal and its certificate, with every registration of that certificate (admin)', {
+          security: bearer,
+          responses: { '200': { description: 'The seal, revoked, with `revokedRegistrations`: the seals this revoked (the seal itself and any other registration of its certificate)' }, '4XX': problem, '5XX': problem },
+        }),
+      },
       '/v1/certificates/status': { post: op('Status of certificates (PEM or DER; the chain may follow)', { requestBody: { required: true, content: { 'application/x-pem-file': { schema: { type: 'string' } } } } }) },
       '/ocsp': { post: op('RFC 6960 OCSP', { requestBody: { required: true, content: { 'application/ocsp-request': { schema: { type: 'string', format: 'binary' } } } } }) },
       '/v1/license-types': { get: op('License and notice types with their fields') },

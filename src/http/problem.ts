@@ -8,7 +8,7 @@ import { ProcessingTimeExceeded } from '../limits/deadline.js';
 import { PdfError, type PdfErrorCode } from '../pdf/errors.js';
 import { Pkcs12Error } from '../pki/pfx.js';
 import { HsmError, type HsmErrorCode } from '../pki/pkcs11/errors.js';
-import { SealInputError } from '../seals/registry.js';
+import { SealInputError, SealTypeNotAllowedError } from '../seals/registry.js';
 import { DatabaseUnavailableError } from '../store/errors.js';
 
 /** An error meant for the client, written as RFC 9457 problem+json. */
@@ -99,6 +99,14 @@ function toProblem(err: unknown): HttpProblem {
   if (err instanceof ZodError) {
     const issues = err.issues.map((i) => ({ field: i.path.join('.'), message: i.message }));
     return new HttpProblem(400, 'invalid-request', 'The request is invalid', issues.map((i) => `${i.field}: ${i.message}`).join('; '), { issues });
+  }
+  if (err instanceof SealTypeNotAllowedError) {
+    return new HttpProblem(422, 'seal-type-not-allowed', "The certificate's policies do not allow this seal type", err.message, {
+      field: err.field,
+      sealType: err.sealType,
+      certificatePolicies: err.certificatePolicies ?? [],
+      allowedSealTypes: err.allowedSealTypes,
+    });
   }
   if (err instanceof SealInputError) {
     return new HttpProblem(422, 'invalid-seal', 'The seal cannot be registered', err.message, { field: err.field });

@@ -33,6 +33,7 @@ export const EXT = {
   authorityKeyIdentifier: '2.5.29.35',
   extKeyUsage: '2.5.29.37',
   crlDistributionPoints: '2.5.29.31',
+  certificatePolicies: '2.5.29.32',
   authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
   ocspNoCheck: '1.3.6.1.5.5.7.48.1.5',
 } as const;
@@ -179,4 +180,23 @@ export function crlDistributionUris(fields: CertFields): string[] {
     }
     return uris;
   });
+}
+
+/** The policy identifiers of the certificatePolicies extension (RFC 5280 4.2.1.4), or null when it is absent. */
+export function certificatePolicyOids(fields: CertFields): string[] | null {
+  return wrap('certificate policies', () => {
+    const value = extensionValue(fields, EXT.certificatePolicies);
+    if (!value) return null;
+    matchSchema(value, pkijs.CertificatePolicies.schema(), 'certificate policies');
+    return new pkijs.CertificatePolicies({ schema: value }).certificatePolicies.map((p) => decimalArcs(p.policyIdentifier));
+  });
+}
+
+/**
+ * asn1js writes an arc too large for a JavaScript number (UUID arcs under 2.25 are 128-bit) as
+ * `{hex}` of its base-128 digits; this writes it in decimal, as configuration files and other
+ * tools do.
+ */
+function decimalArcs(oid: string): string {
+  return oid.replace(/\{([0-9a-f]+)\}/gi, (_arc, digits: string) => [...Buffer.from(digits, 'hex')].reduce((n, digit) => n * 128n + BigInt(digit), 0n).toString());
 }

@@ -1,9 +1,10 @@
 import { NAME_OID, subjectAttributes } from '../pki/cert-subject.js';
-import { randomUUID, X509Certificate } from 'node:crypto';
+import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isValidUscc } from '../codes/check-characters.js';
 import { prepareImage, type PreparedImage } from '../pdf/image.js';
+import { certificatePolicyOids, readCertFields } from '../pki/cert-fields.js';
 import { PadesCmsBuilder } from '../pki/cms-signer.js';
 import { loadPkcs12Signer } from '../pki/key-object-signer.js';
 import { signerMatchesCertificate } from '../pki/key-match.js';
@@ -17,6 +18,7 @@ import type { Signer } from '../pki/signer.js';
 import type { SealMaterial } from '../signing/pades.js';
 import { decodePng, PngError } from './png.js';
 import { renderSealPng, SEAL_DIAMETER_MM, SEAL_PURPOSE, SEAL_TYPES, type SealType } from './image.js';
+import { sealTypesAllowed, type SealTypePolicies } from './seal-type-policies.js';
 
 export type SealStatus = 'active' | 'revoked';
 
@@ -53,6 +55,31 @@ export class SealInputError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The certificate's policies do not allow the seal type asked for (422 `seal-type-not-allowed`). */
+export class SealTypeNotAllowedError extends SealInputError {
+  override name = 'SealTypeNotAllowedError';
+  constructor(
+    readonly sealType: SealType,
+    /** The certificate's policy OIDs; null when it has no certificatePolicies extension. */
+    readonly certificatePolicies: string[] | null,
+    readonly allowedSealTypes: SealType[],
+  ) {
+    super(
+      `the certificate's policies (${certificatePolicies === null ? 'none: no certificatePolicies extension' : certificatePolicies.join(', ')}) do not allow a ${sealType} seal; they allow ${allowedSealTypes.length ? allowedSealTypes.join(', ') : 'no seal type'}`,
+      'sealType',
+    );
+  }
+}
+
+/**
+ * What identifies a certificate here: the SHA-256 of its signed part (tbsCertificate, as sent).
+ * Every copy of one certificate that still verifies has the same signed part, however its outer
+ * structure is encoded, so a re-encoded copy cannot pass for another certificate.
+ */
+export function certificateTbsSha256(certDer: Buffer): string {
+  return createHash('sha256').update(readCertFields(certDer).tbs).digest('hex');
 }
 
 export interface NewSeal {
@@ -121,6 +148,8 @@ export class SealRegistry {
     private readonly db: Db,
     private readonly dataDir: string,
     private readonly keystorePassword: string,
+    /** Which seal types a certificate may serve, by its certificate policies. */
+    private readonly sealTypePolicies: SealTypePolicies,
   ) {}
 
   async list(): Promise<SealRecord[]> {
@@ -134,6 +163,14 @@ export class SealRegistry {
   }
 
   async create(input: NewSeal): Promise<SealRecord> {
+    const prepared = this.prepare(input);
+    const record = await this.db.transaction((tx) => insertSeal(tx, prepared));
+    this.unregistered.clear(); // registered here: found at once
+    return record;
+  }
+
+  /** Checks a new seal against its certificate and draws its image: everything but the database. */
+  private prepare(input: NewSeal): PreparedSeal {
     const id = input.id ?? randomUUID();
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(id)) throw new SealInputError('seal id: 1-64 letters, digits, _ . -', 'id');
     if (!input.orgName.trim() || input.orgName.length > 60) throw new SealInputError('organisation name: 1-60 characters', 'orgName');
@@ -144,16 +181,15 @@ export class SealRegistry {
     const leaf = input.chainDer[0];
     if (!leaf) throw new SealInputError('a certificate chain is required', 'certificate');
     let certificate: X509Certificate;
+    let certTbsSha256: string;
     try {
       certificate = new X509Certificate(leaf);
+      certTbsSha256 = certificateTbsSha256(leaf);
     } catch {
       throw new SealInputError('the seal certificate cannot be parsed', 'certificate');
     }
     this.assertCertificateNamesOrganisation(leaf, input.orgName, input.orgUscc);
-    const holder = await this.sealWithCertificate(leaf);
-    if (holder) {
-      throw new SealInputError(`this certificate is already registered as the seal "${holder.id}"${holder.status === 'revoked' ? ' (revoked)' : ''}: one certificate, one seal`, 'certificate');
-    }
+    this.assertPoliciesAllowSealType(leaf, input.sealType);
     const name = sealName(input.orgName, input.sealType);
     let imagePng = input.imagePng;
     if (imagePng) {
@@ -183,28 +219,7 @@ export class SealRegistry {
       status: 'active',
       createdAt: new Date().toISOString(),
     };
-    const result = await this.db.run(
-      `INSERT INTO seals (id, org_name, org_uscc, seal_type, name, diameter_mm, image_png, cert_chain_pem, key_ref, not_before, not_after, status, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-      [
-        record.id,
-        record.orgName,
-        record.orgUscc,
-        record.sealType,
-        record.name,
-        record.diameterMm,
-        record.imagePng,
-        JSON.stringify(record.chainPem),
-        JSON.stringify(record.keyRef),
-        record.notBefore,
-        record.notAfter,
-        record.status,
-        record.createdAt,
-      ],
-    );
-    if (result.changes === 0) throw new SealInputError(`a seal with id ${id} exists already`, 'id');
-    this.unregistered.clear(); // registered here: found at once
-    return record;
+    return { record, certTbsSha256 };
   }
 
   /**
@@ -214,12 +229,15 @@ export class SealRegistry {
   async importPkcs12(input: Omit<NewSeal, 'chainDer' | 'keyRef'> & { pkcs12: Buffer; password: string }): Promise<SealRecord> {
     const { privateKey, chainDer } = readPkcs12(input.pkcs12, input.password);
     const id = input.id ?? randomUUID();
+    const prepared = this.prepare({ ...input, id, chainDer, keyRef: { kind: 'pkcs12', stored: 'database' } });
     const keystore = writePkcs12({ privateKey, chainDer, password: this.keystorePassword, friendlyName: id });
-    return this.db.transaction(async (tx) => {
-      const record = await new SealRegistry(tx, this.dataDir, this.keystorePassword).create({ ...input, id, chainDer, keyRef: { kind: 'pkcs12', stored: 'database' } });
-      await tx.run('INSERT INTO seal_keystores (seal_id, pkcs12) VALUES (?, ?)', [record.id, keystore]);
-      return record;
+    const record = await this.db.transaction(async (tx) => {
+      const inserted = await insertSeal(tx, prepared);
+      await tx.run('INSERT INTO seal_keystores (seal_id, pkcs12) VALUES (?, ?)', [inserted.id, keystore]);
+      return inserted;
     });
+    this.unregistered.clear();
+    return record;
   }
 
   /**
@@ -237,24 +255,47 @@ export class SealRegistry {
   }
 
   /**
-   * Revokes a seal: it can no longer be applied, and its certificate appears on the CRL the
-   * development CA publishes. `reason` is an RFC 5280 CRLReason code.
+   * Revokes a seal and, in the same transaction, every other registration of its certificate
+   * (data from versions that allowed a certificate twice): none of them can be applied any
+   * more, and the certificate appears on the CRL the development CA publishes. `reason` is an
+   * RFC 5280 CRLReason code. Returns the seals this revoked, empty when none was active.
    */
-  async revoke(id: string, reason = 0, at = new Date()): Promise<boolean> {
-    const result = await this.db.run("UPDATE seals SET status = 'revoked', revoked_at = ?, revocation_reason = ? WHERE id = ? AND status <> 'revoked'", [at.toISOString(), reason, id]);
-    this.materials.delete(id);
-    return result.changes > 0;
+  async revoke(id: string, reason = 0, at = new Date()): Promise<string[]> {
+    const revoked = await this.db.transaction(async (tx) => {
+      await identifyCertificates(tx);
+      const seal = await tx.get<{ cert_tbs_sha256: string }>('SELECT cert_tbs_sha256 FROM seals WHERE id = ?', [id]);
+      if (!seal) return [];
+      return revokeRegistrations(tx, seal.cert_tbs_sha256, at.toISOString(), reason);
+    });
+    for (const sealId of [id, ...revoked]) this.materials.delete(sealId);
+    return revoked;
   }
 
-  /** Certificates of revoked seals, for the CRL. */
+  /**
+   * Brings registrations from before certificates were identified (schema 11) in line: each gets
+   * its certificate's hash, and a certificate revoked under one seal is revoked under all. Run
+   * at start, so an old copy of a revoked certificate stops sealing at once. Returns the seals
+   * this revoked.
+   */
+  async reconcileCertificates(): Promise<string[]> {
+    const revoked = await this.db.transaction((tx) => identifyCertificates(tx));
+    for (const sealId of revoked) this.materials.delete(sealId);
+    return revoked;
+  }
+
+  /** Certificates of revoked seals, for the CRL: each once, with its first revocation. */
   async revokedCertificates(): Promise<Array<{ certDer: Buffer; revokedAt: Date; reason: number }>> {
     const rows = await this.db.all<{ cert_chain_pem: string; revoked_at: string; revocation_reason: number | null }>(
-      "SELECT cert_chain_pem, revoked_at, revocation_reason FROM seals WHERE status = 'revoked' AND revoked_at IS NOT NULL",
+      "SELECT cert_chain_pem, revoked_at, revocation_reason FROM seals WHERE status = 'revoked' AND revoked_at IS NOT NULL ORDER BY revoked_at",
     );
-    return rows.map((r) => ({ certDer: pemToDer((JSON.parse(r.cert_chain_pem) as string[])[0]!), revokedAt: new Date(r.revoked_at), reason: r.revocation_reason ?? 0 }));
+    const byLeaf = new Map<string, { certDer: Buffer; revokedAt: Date; reason: number }>();
+    for (const r of rows) {
+      const leaf = (JSON.parse(r.cert_chain_pem) as string[])[0]!;
+      if (!byLeaf.has(leaf)) byLeaf.set(leaf, { certDer: pemToDer(leaf), revokedAt: new Date(r.revoked_at), reason: r.revocation_reason ?? 0 });
+    }
+    return [...byLeaf.values()];
   }
 
-  /** The registered seal whose certificate this is, if any. */
   /**
    * A seal speaks for the organisation its certificate names: the organisation (O) must be the
    * seal's organisation, and its unified social credit code (organizationIdentifier, possibly
@@ -278,13 +319,16 @@ export class SealRegistry {
     }
   }
 
-  /** The seal, active or revoked, registered with this certificate: a revoked seal's certificate never serves again. */
-  private async sealWithCertificate(leafDer: Buffer): Promise<{ id: string; status: string } | undefined> {
-    const rows = await this.db.all<{ id: string; status: string; cert_chain_pem: string }>('SELECT id, status, cert_chain_pem FROM seals');
-    return rows.find((row) => {
-      const [leaf] = JSON.parse(row.cert_chain_pem) as string[];
-      return leaf !== undefined && pemToDer(leaf).equals(leafDer);
-    });
+  /** The CA says what a certificate is for: its policies, through the configured mapping, must allow the seal type. */
+  private assertPoliciesAllowSealType(leafDer: Buffer, sealType: SealType): void {
+    let policies: string[] | null;
+    try {
+      policies = certificatePolicyOids(readCertFields(leafDer));
+    } catch {
+      throw new SealInputError("the seal certificate's policies cannot be read", 'certificate');
+    }
+    const allowed = sealTypesAllowed(this.sealTypePolicies, policies);
+    if (!allowed.includes(sealType)) throw new SealTypeNotAllowedError(sealType, policies, allowed);
   }
 
   /**
@@ -357,4 +401,91 @@ async function tokenSignerFor(keyRef: Pkcs11KeyRef, certDer: Buffer): Promise<Si
     throw new HsmError('key_mismatch', `the key ${describeKey(keyRef.key)} on token ${describeToken(keyRef.token)} is not the key of the seal's certificate`);
   }
   return signer;
+}
+
+interface PreparedSeal {
+  record: SealRecord;
+  certTbsSha256: string;
+}
+
+/**
+ * Inserts a checked seal. A certificate serves one seal only, even after that seal is revoked:
+ * `seal_certificates` holds one row per certificate (its primary key), so of two registrations
+ * of one certificate racing, whatever the key storage, only the first commits.
+ */
+async function insertSeal(tx: Db, { record, certTbsSha256 }: PreparedSeal): Promise<SealRecord> {
+  await identifyCertificates(tx);
+  const holder = await tx.get<{ id: string; status: string }>(
+    'SELECT s.id, s.status FROM seal_certificates c JOIN seals s ON s.id = c.seal_id WHERE c.cert_tbs_sha256 = ?',
+    [certTbsSha256],
+  );
+  if (holder) {
+    throw new SealInputError(`this certificate is already registered as the seal "${holder.id}"${holder.status === 'revoked' ? ' (revoked)' : ''}: one certificate, one seal`, 'certificate');
+  }
+  const inserted = await tx.run(
+    `INSERT INTO seals (id, org_name, org_uscc, seal_type, name, diameter_mm, image_png, cert_chain_pem, key_ref, not_before, not_after, status, created_at, cert_tbs_sha256)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+    [
+      record.id,
+      record.orgName,
+      record.orgUscc,
+      record.sealType,
+      record.name,
+      record.diameterMm,
+      record.imagePng,
+      JSON.stringify(record.chainPem),
+      JSON.stringify(record.keyRef),
+      record.notBefore,
+      record.notAfter,
+      record.status,
+      record.createdAt,
+      certTbsSha256,
+    ],
+  );
+  if (inserted.changes === 0) throw new SealInputError(`a seal with id ${record.id} exists already`, 'id');
+  const claimed = await tx.run('INSERT INTO seal_certificates (cert_tbs_sha256, seal_id) VALUES (?, ?) ON CONFLICT (cert_tbs_sha256) DO NOTHING', [certTbsSha256, record.id]);
+  if (claimed.changes === 0) throw new SealInputError('this certificate has just been registered as another seal: one certificate, one seal', 'certificate');
+  return record;
+}
+
+/** Revokes every active registration of a certificate; returns their ids. */
+async function revokeRegistrations(tx: Db, certTbsSha256: string, revokedAt: string, reason: number): Promise<string[]> {
+  const active = await tx.all<{ id: string }>("SELECT id FROM seals WHERE cert_tbs_sha256 = ? AND status <> 'revoked' ORDER BY created_at, id", [certTbsSha256]);
+  if (active.length === 0) return [];
+  await tx.run("UPDATE seals SET status = 'revoked', revoked_at = ?, revocation_reason = ? WHERE cert_tbs_sha256 = ? AND status <> 'revoked'", [revokedAt, reason, certTbsSha256]);
+  return active.map((r) => r.id);
+}
+
+/**
+ * Gives seals registered before schema 11 their certificate's hash and, to the first seal of
+ * each certificate, its row in `seal_certificates`; then revokes the remaining registrations of
+ * certificates already revoked under another seal, with that first revocation's time and reason.
+ * Does nothing once every seal has its hash. Returns the seals it revoked.
+ */
+async function identifyCertificates(tx: Db): Promise<string[]> {
+  const unidentified = await tx.all<{ id: string; cert_chain_pem: string }>('SELECT id, cert_chain_pem FROM seals WHERE cert_tbs_sha256 IS NULL ORDER BY created_at, id');
+  if (unidentified.length === 0) return [];
+  for (const row of unidentified) {
+    const leaf = pemToDer((JSON.parse(row.cert_chain_pem) as string[])[0]!);
+    let hash: string;
+    try {
+      hash = certificateTbsSha256(leaf);
+    } catch {
+      // accepted by an earlier version but not readable now: still one identity per certificate
+      hash = `der:${createHash('sha256').update(leaf).digest('hex')}`;
+    }
+    await tx.run('UPDATE seals SET cert_tbs_sha256 = ? WHERE id = ?', [hash, row.id]);
+    await tx.run('INSERT INTO seal_certificates (cert_tbs_sha256, seal_id) VALUES (?, ?) ON CONFLICT (cert_tbs_sha256) DO NOTHING', [hash, row.id]);
+  }
+  const firstRevocations = await tx.all<{ cert_tbs_sha256: string; revoked_at: string; revocation_reason: number | null }>(
+    "SELECT cert_tbs_sha256, revoked_at, revocation_reason FROM seals WHERE status = 'revoked' AND revoked_at IS NOT NULL ORDER BY revoked_at",
+  );
+  const revoked: string[] = [];
+  const seen = new Set<string>();
+  for (const r of firstRevocations) {
+    if (seen.has(r.cert_tbs_sha256)) continue;
+    seen.add(r.cert_tbs_sha256);
+    revoked.push(...(await revokeRegistrations(tx, r.cert_tbs_sha256, r.revoked_at, r.revocation_reason ?? 0)));
+  }
+  return revoked;
 }

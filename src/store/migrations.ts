@@ -174,6 +174,21 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 11,
+    // A certificate is identified by the SHA-256 of its signed part. seal_certificates holds one
+    // row per certificate, its first seal: the primary key refuses a second registration, even
+    // one racing the first. Every seal row carries the hash too, so revocation reaches all the
+    // registrations older versions allowed. Rows from before are filled in by the seal registry.
+    sql: () => `
+      ALTER TABLE seals ADD COLUMN cert_tbs_sha256 TEXT;
+      CREATE INDEX seals_cert_tbs_sha256 ON seals (cert_tbs_sha256);
+      CREATE TABLE seal_certificates (
+        cert_tbs_sha256 TEXT PRIMARY KEY,
+        seal_id TEXT NOT NULL REFERENCES seals(id)
+      );
+    `,
+  },
 ];
 
 export const MIGRATIONS_TABLE = 'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)';

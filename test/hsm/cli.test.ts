@@ -59,7 +59,7 @@ describe('npm run hsm', () => {
     expect(spawnSync('openssl', ['req', '-in', csrFile, '-verify', '-noout'], { encoding: 'utf8' }).stderr).toContain('verify OK');
 
     const chainFile = path.join(hsm.dir, 'chain.pem');
-    const issue = await hsmCli(['dev-issue', '--csr', csrFile, '--out', chainFile]);
+    const issue = await hsmCli(['dev-issue', '--csr', csrFile, '--seal-type', 'approval', '--out', chainFile]);
     expect(issue.code, issue.stderr).toBe(0);
     expect(pemToDerList(readFileSync(chainFile, 'utf8'))).toHaveLength(3);
 
@@ -111,8 +111,8 @@ describe('npm run hsm', () => {
       hsmCli(['keygen', '--module', SOFTHSM_MODULE, '--token', 'elsewhere', '--pin-env', 'CITY_HSM_PIN', '--label', 'never']),
       mismatchAfterKeygen(),
       hsmCli(['register', ...TOKEN, ...SEAL]),
-      hsmCli(['dev-issue', '--csr', path.join(hsm.dir, 'any.csr')], PIN, { DEV_PKI: 'false' }),
-      hsmCli(['dev-issue', '--csr', garbageCsr]),
+      hsmCli(['dev-issue', '--csr', path.join(hsm.dir, 'any.csr'), '--seal-type', 'approval'], PIN, { DEV_PKI: 'false' }),
+      hsmCli(['dev-issue', '--csr', garbageCsr, '--seal-type', 'approval']),
     ]);
     expect(wrongPin.code).toBe(1);
     expect(wrongPin.stderr).toMatch(/token "city-hsm" refused the PIN \(CKR_PIN_INCORRECT\)/);

@@ -17,6 +17,7 @@ import { finalizeModules } from '../../src/pki/pkcs11/module.js';
 import { Pkcs11Signer } from '../../src/pki/pkcs11/token-signer.js';
 import { sealCertificateSubject } from '../../src/seals/certificate-subject.js';
 import { SealRegistry } from '../../src/seals/registry.js';
+import { loadSealTypePolicies } from '../../src/seals/seal-type-policies.js';
 import { sealDocument } from '../../src/signing/pades.js';
 import { openSqlite, type Db } from '../../src/store/db.js';
 import { makePdf } from '../helpers/pdfs.js';
@@ -37,7 +38,7 @@ beforeAll(async () => {
   pki = await ensureDevPki({ dir: tempDir('hsm-pki'), baseUrl: BASE_URL, seals: [] });
   nss = nssDbWithRoot(derToPem(pki.root.certDer));
   db = openSqlite(':memory:');
-  registry = new SealRegistry(db, tempDir('hsm-data'), 'no pkcs12 keystores in this test');
+  registry = new SealRegistry(db, tempDir('hsm-data'), 'no pkcs12 keystores in this test', loadSealTypePolicies());
 });
 afterAll(async () => {
   finalizeModules();
@@ -62,7 +63,7 @@ async function enrol(type: TokenKeyType, label: string, rsaPadding?: 'pkcs1' | '
     publicKeySpki: publicKey.export({ format: 'der', type: 'spki' }),
     signer: await Pkcs11Signer.open(ref),
   });
-  const certDer = await issueSealCertificateFromCsr(csr, { baseUrl: BASE_URL }, pki.sealCa);
+  const certDer = await issueSealCertificateFromCsr(csr, { baseUrl: BASE_URL, sealTypes: ['contract'] }, pki.sealCa);
   return [certDer, pki.sealCa.certDer, pki.root.certDer];
 }
 

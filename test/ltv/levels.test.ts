@@ -111,7 +111,7 @@ describe('revocation and proof of existence', () => {
     const record = (await svc.service.seals.get('xzsp-approval'))!;
     const material = await svc.service.seals.material(record);
     await new Promise((r) => setTimeout(r, 1100)); // revocation strictly after the timestamp's second
-    expect(await svc.service.seals.revoke('xzsp-approval', 1)).toBe(true);
+    expect(await svc.service.seals.revoke('xzsp-approval', 1)).toEqual(['xzsp-approval']);
     const after = (await verify(sealedBefore)).signatures[0]!;
     expect(after.revocation.status).toBe('revoked');
     expect(after.indication, JSON.stringify(after.problems)).toBe('TOTAL_PASSED');

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueSealCertificate } from '../../src/devpki/issue.js';
 import { readPkcs12 } from '../../src/pki/pfx.js';
+import { SEAL_PURPOSE, type SealType } from '../../src/seals/image.js';
 import { makePdf } from '../helpers/pdfs.js';
 import { sealOk, startService, type RunningService } from '../helpers/service.js';
 import { nssDbWithRoot, pdfsig, tempDir, writeTemp } from '../helpers/tools.js';
@@ -18,14 +19,14 @@ afterAll(async () => svc?.close());
 const auth = () => ({ authorization: `Bearer ${svc.token}` });
 
 /**
- * A seal certificate issued by the dev seal CA, packed into a PKCS#12 file by openssl (so the
- * file format comes from an independent writer).
+ * A seal certificate issued by the dev seal CA for a seal type (its certificate policy), packed
+ * into a PKCS#12 file by openssl (so the file format comes from an independent writer).
  */
-async function opensslPkcs12(password: string): Promise<Buffer> {
+async function opensslPkcs12(password: string, sealType: SealType = 'contract'): Promise<Buffer> {
   const dir = tempDir('p12');
   const pki = path.join(svc.dataDir, 'pki');
   const { privateKey: caKey, chainDer } = readPkcs12(readFileSync(path.join(pki, 'seal-ca.p12')), readFileSync(path.join(pki, 'keystore-password'), 'utf8').trim());
-  const issued = await issueSealCertificate({ orgName: '某某市财政局', uscc: '11370500MB0100003P', sealName: '合同专用章', keyKind: 'ec', baseUrl: svc.url }, { certDer: chainDer[0]!, privateKey: caKey });
+  const issued = await issueSealCertificate({ orgName: '某某市财政局', uscc: '11370500MB0100003P', sealName: SEAL_PURPOSE[sealType] ?? '', sealTypes: [sealType], keyKind: 'ec', baseUrl: svc.url }, { certDer: chainDer[0]!, privateKey: caKey });
   const pem = (der: Buffer) => `-----BEGIN CERTIFICATE-----\n${der.toString('base64')}\n-----END CERTIFICATE-----\n`;
   writeFileSync(path.join(dir, 'k.pem'), issued.privateKey.export({ format: 'pem', type: 'pkcs8' }));
   writeFileSync(path.join(dir, 'c.pem'), pem(issued.certDer));
@@ -73,7 +74,7 @@ describe('seal registry', () => {
     const p12 = (await opensslPkcs12('right')).toString('base64');
     const post = (body: object, headers: Record<string, string> = auth()) =>
       fetch(`${svc.url}/v1/seals`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const base = { orgName: '某某市财政局', orgUscc: '11370500MB0100003P', sealType: 'finance', pkcs12: p12, password: 'right' };
+    const base = { orgName: '某某市财政局', orgUscc: '11370500MB0100003P', sealType: 'contract', pkcs12: p12, password: 'right' };
     const wrong = await post({ ...base, password: 'wrong' });
     expect(wrong.status).toBe(422);
     expect(((await wrong.json()) as { code: string }).code).toBe('BAD_PASSWORD');
@@ -101,7 +102,7 @@ describe('seal registry', () => {
     expect(problem.detail).toMatch(/某某市财政局/);
     const first = await post({ ...base, id: 'finance-contract-1' });
     expect(first.status, await first.clone().text()).toBe(201);
-    const second = await post({ ...base, id: 'finance-contract-2', sealType: 'finance' });
+    const second = await post({ ...base, id: 'finance-contract-2' });
     expect(second.status).toBe(422);
     expect(((await second.json()) as { detail: string }).detail).toMatch(/already registered as the seal "finance-contract-1"/);
     // once the seal is revoked, its certificate does not come back under another seal
@@ -133,7 +134,7 @@ describe('uploaded seal images', () => {
       fetch(`${svc.url}/v1/seals`, {
         method: 'POST',
         headers: { ...auth(), 'content-type': 'application/json' },
-        body: JSON.stringify({ id, orgName: '某某市财政局', orgUscc: '11370500MB0100003P', sealType: 'finance', pkcs12: (await opensslPkcs12('pw')).toString('base64'), password: 'pw', image }),
+        body: JSON.stringify({ id, orgName: '某某市财政局', orgUscc: '11370500MB0100003P', sealType: 'finance', pkcs12: (await opensslPkcs12('pw', 'finance')).toString('base64'), password: 'pw', image }),
       });
     const opaque = await post('finance-opaque', draw(false));
     expect(opaque.status).toBe(422);

@@ -40,7 +40,7 @@ const auth = (token: string) => ({ authorization: `Bearer ${token}`, 'content-ty
 async function sealPkcs12(orgName: string, uscc: string): Promise<Buffer> {
   const pki = path.join(a.dataDir, 'pki');
   const { privateKey, chainDer } = readPkcs12(readFileSync(path.join(pki, 'seal-ca.p12')), readFileSync(path.join(pki, 'keystore-password'), 'utf8').trim());
-  const seal = await issueSealCertificate({ orgName, uscc, sealName: '合同专用章', keyKind: 'ec', baseUrl: a.url }, { certDer: chainDer[0]!, privateKey });
+  const seal = await issueSealCertificate({ orgName, uscc, sealName: '合同专用章', sealTypes: ['contract'], keyKind: 'ec', baseUrl: a.url }, { certDer: chainDer[0]!, privateKey });
   return writePkcs12({ privateKey: seal.privateKey, chainDer: [seal.certDer, ...chainDer], password: 'transfer' });
 }
 
