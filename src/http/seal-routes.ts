@@ -128,7 +128,8 @@ export function sealRouter(deps: SealRouteDeps): Router {
     }
   });
   // Authority is checked again once the body has arrived (an upload can take long: the client
-  // may have been disabled, or the seal revoked, meanwhile), and the seal once more after signing.
+  // may have been disabled, or the seal revoked, meanwhile), the seal again when the key signs,
+  // and once more after signing, before anything is answered.
   router.post('/v1/seal', ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs, deps.workLimits), requireRole(deps.clients, 'seal'), async (req, res, next) => {
     try {
       const query = SealQuery.parse(req.query);
@@ -151,7 +152,12 @@ export function sealRouter(deps: SealRouteDeps): Router {
             evidence: deps.evidence !== undefined,
             pdfLimits: deps.pdfLimits,
           },
-          (data, digest) => material.cms.signer.sign(data, digest),
+          // The seal is read again in the step that signs: a revocation that lands while the
+          // document waits for a thread or is being prepared stops the signature being made at all.
+          async (data, digest) => {
+            await currentSeal(deps, query.sealId, req.client!.sealIds);
+            return material.cms.signer.sign(data, digest);
+          },
         );
       } catch (err) {
         if (err instanceof NotSealableError) throw notSealableProblem(err);

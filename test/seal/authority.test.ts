@@ -1,10 +1,14 @@
 /**
  * Authority is what it is when the document is signed, not when its upload began: a seal
- * revoked, or a client disabled, while the body is still arriving gets nothing sealed.
+ * revoked, or a client disabled, while the body is still arriving or while the document waits
+ * for a PDF thread gets nothing sealed.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { PdfDocument } from '../../src/pdf/document.js';
+import { findSignatures } from '../../src/pdf/signatures.js';
 import { makePdf } from '../helpers/pdfs.js';
-import { startService, type RunningService } from '../helpers/service.js';
+import { sealOk, sealRequest, startService, type RunningService } from '../helpers/service.js';
+import { manySignatures } from '../runtime/heavy-pdfs.js';
 
 let svc: RunningService;
 let pdf: Buffer;
@@ -61,5 +65,40 @@ describe('authority at the moment of signing', () => {
     });
     expect(res.status).toBe(401);
     expect(res.headers.get('content-type')).toMatch(/problem\+json/);
+  });
+});
+
+describe('authority when the key signs', () => {
+  it('a seal revoked while its document waits for a PDF thread is never used to sign', async () => {
+    const busy = await startService({ PDF_THREADS: '1', PROCESSING_TIME_MS: '3000' });
+    try {
+      const sealed = await sealOk(busy, pdf, { sealId: 'scjg-official' });
+      const heavy = manySignatures(findSignatures(PdfDocument.load(sealed))[0]!.contents!, 1200);
+      const stats = async (): Promise<{ busy: number; queued: number }> =>
+        ((await (await fetch(`${busy.url}/readyz`, { headers: { authorization: `Bearer ${busy.token}` } })).json()) as { pdfThreads: { busy: number; queued: number } }).pdfThreads;
+      const waitFor = async (condition: (s: { busy: number; queued: number }) => boolean): Promise<void> => {
+        for (let i = 0; i < 600 && !condition(await stats()); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      };
+      // The only thread verifies a file that runs out its 3 s; the seal request queues behind it.
+      const occupying = fetch(`${busy.url}/v1/verify?offline=true`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: new Uint8Array(heavy) });
+      await waitFor((s) => s.busy === 1);
+      const approval = await busy.service.seals.material((await busy.service.seals.get('scjg-approval'))!);
+      const signing = vi.spyOn(approval.cms.signer, 'sign');
+      const queued = sealRequest(busy, pdf, { sealId: 'scjg-approval' });
+      await waitFor((s) => s.queued === 1);
+      expect(await stats()).toMatchObject({ busy: 1, queued: 1 });
+      const revoked = await fetch(`${busy.url}/v1/seals/scjg-approval/revoke`, { method: 'POST', headers: { authorization: `Bearer ${busy.token}`, 'content-type': 'application/json' }, body: '{}' });
+      expect(revoked.status).toBe(200);
+
+      const res = await queued;
+      expect(res.status).toBe(409);
+      expect(((await res.json()) as { type: string }).type).toBe('/problems/seal-not-active');
+      expect((await occupying).status).toBe(422);
+      expect(signing).not.toHaveBeenCalled();
+      const applied = await busy.service.db.all<{ subject: string }>("SELECT subject FROM audit_log WHERE action = 'seal'");
+      expect(applied.map((a) => a.subject)).toEqual(['scjg-official']);
+    } finally {
+      await busy.close();
+    }
   });
 });
