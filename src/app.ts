@@ -8,6 +8,7 @@ import { sealRouter } from './http/seal-routes.js';
 import { sealsRouter } from './http/seals-routes.js';
 import { verifyRouter } from './http/verify-routes.js';
 import type { PdfPool } from './runtime/pdf-pool.js';
+import type { SealingService } from './sealing/sealing-service.js';
 import type { DevTimeStampAuthority } from './devpki/tsa.js';
 import type { Timestamper } from './pki/timestamper.js';
 import type { EvidenceSource } from './signing/levels.js';
@@ -52,6 +53,7 @@ export interface AppDeps {
   metrics: Metrics;
   /** The worker threads that parse and validate PDFs off the HTTP thread. */
   pdfPool: PdfPool;
+  sealing: SealingService;
 }
 
 /** Builds the Express app from its parts; nothing global, everything injected. */
@@ -83,7 +85,7 @@ export function buildApp(deps: AppDeps): Express {
   if (deps.pki) app.use(pkiRouter(deps.pki));
   if (deps.tsa) app.use(tsaRouter(deps.tsa));
   app.use(ocspRouter({ responder: deps.ocsp, cached: (request) => deps.status.cachedOcspResponse(request) }));
-  app.use(sealRouter({ pdfPool: deps.pdfPool, seals: deps.seals, clients: deps.clients, maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, workLimits: deps.config.workLimits, pdfLimits: deps.config.pdfLimits, logger: deps.logger, timestamper: deps.timestamper, evidence: deps.evidence, audit: deps.audit }));
+  app.use(sealRouter({ pdfPool: deps.pdfPool, sealing: deps.sealing, clients: deps.clients, maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, workLimits: deps.config.workLimits, pdfLimits: deps.config.pdfLimits, logger: deps.logger, timestamper: deps.timestamper, evidence: deps.evidence, audit: deps.audit }));
   app.use(licenseTypesRouter(deps.licenseTypes));
   app.use(licensesRouter({ licenses: deps.licenses, clients: deps.clients, audit: deps.audit }));
   app.use(licenseVerificationRouter({ licenses: deps.licenses, maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, workLimits: deps.config.workLimits, verify: (pdf) => deps.pdfPool.verify(pdf, { pdfLimits: deps.config.pdfLimits }) }));

@@ -18,6 +18,7 @@ import { DevOcspResponder } from './devpki/ocsp-responder.js';
 import { MemoryStatusCache, RedisStatusCache, type StatusCache } from './revocation/cache.js';
 import { StatusService } from './revocation/status-service.js';
 import { PdfPool } from './runtime/pdf-pool.js';
+import { SealingService } from './sealing/sealing-service.js';
 import { loadLicenseTypes } from './licenses/types.js';
 import { LicenseService } from './licenses/issuance.js';
 import { AuditLog } from './audit/log.js';
@@ -196,15 +197,6 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
     const metrics = new Metrics();
     status.onLookup = (hit) => metrics.count('eseal_status_cache_lookups_total', 'Certificate status lookups, by cache result', { result: hit ? 'hit' : 'miss' });
     const licenseTypes = loadLicenseTypes(config.templatesDir);
-    const licenses = new LicenseService({
-      db,
-      seals,
-      types: licenseTypes,
-      baseUrl: config.baseUrl,
-      secret: await licenseSecret(config, db),
-      timestamper,
-      audit,
-    });
     const pdfPool = new PdfPool({
       threads: config.pdfThreads,
       queueLimit: config.pdfQueue,
@@ -221,7 +213,18 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       },
       logger,
     });
-    const app = buildApp({ config, logger, db, seals, clients, pki: published, pdfPool, tsa, timestamper, evidence, ocsp: responder, status, statusCache: cache, onRevoked, knownIssuers: () => [...(validation.intermediates ?? []), ...trustAnchors], licenseTypes, licenses, audit, metrics });
+    const sealing = new SealingService({ seals, pdfPool, pdfLimits: config.pdfLimits, audit, timestamping: timestamper !== undefined, evidence: true });
+    const licenses = new LicenseService({
+      db,
+      seals,
+      sealing,
+      types: licenseTypes,
+      baseUrl: config.baseUrl,
+      secret: await licenseSecret(config, db),
+      timestamper,
+      audit,
+    });
+    const app = buildApp({ config, logger, db, seals, sealing, clients, pki: published, pdfPool, tsa, timestamper, evidence, ocsp: responder, status, statusCache: cache, onRevoked, knownIssuers: () => [...(validation.intermediates ?? []), ...trustAnchors], licenseTypes, licenses, audit, metrics });
     return {
       app,
       db,

@@ -1,6 +1,7 @@
 import { DecodeBudgetExceeded, ObjectBudgetExceeded } from '../limits/work-budget.js';
 import { MemoryBudgetExceeded, PoolBusyError } from '../runtime/pdf-pool.js';
 import { PlacementError } from '../signing/placement.js';
+import { SealUnavailableError } from '../sealing/sealing-service.js';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
@@ -46,6 +47,13 @@ const PDF_PROBLEMS: Record<PdfErrorCode, [number, string, string]> = {
   LIMIT_EXCEEDED: [413, 'pdf-too-complex', 'The PDF exceeds a processing limit'],
 };
 
+const SEAL_UNAVAILABLE: Record<SealUnavailableError['reason'], [number, string]> = {
+  'unknown-seal': [404, 'No such seal'],
+  'seal-not-permitted': [403, 'This client may not use this seal'],
+  'seal-not-active': [409, 'The seal cannot be used'],
+  'seal-certificate-not-valid': [409, 'The seal certificate is not valid now'],
+};
+
 const HSM_DETAIL: Record<HsmErrorCode, string> = {
   module_missing: "the hardware security module's library cannot be loaded",
   token_missing: "the token holding the seal's key is not present",
@@ -80,6 +88,10 @@ function toProblem(err: unknown): HttpProblem {
     return new HttpProblem(422, 'processing-time-exceeded', 'The document took longer to process than this service allows', err.message, { limitMs: err.limitMs });
   }
   if (err instanceof PlacementError) return new HttpProblem(422, err.slug, err.title, err.message);
+  if (err instanceof SealUnavailableError) {
+    const [status, title] = SEAL_UNAVAILABLE[err.reason];
+    return new HttpProblem(status, err.reason, title, err.message);
+  }
   if (err instanceof PoolBusyError) {
     return new HttpProblem(503, 'server-busy', 'Every document worker is busy; try again shortly', err.message, { retryAfterSeconds: err.retryAfterSeconds });
   }

@@ -5,8 +5,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { PdfLimits } from '../pdf/document.js';
 import type { PdfPool } from '../runtime/pdf-pool.js';
-import type { SealJobResult } from '../runtime/worker-protocol.js';
-import type { SealRegistry, SealRecord } from '../seals/registry.js';
+import type { SealingService, SealOutcome } from '../sealing/sealing-service.js';
 import { LtvIncompleteError, NothingToExtendError, type ExtendResult, type MissingEvidence } from '../signing/extend.js';
 import { LevelUnavailableError, type EvidenceSource } from '../signing/levels.js';
 import { NotSealableError } from '../signing/preconditions.js';
@@ -74,25 +73,8 @@ function notSealableProblem(err: NotSealableError): HttpProblem {
   return new HttpProblem(422, 'pdf-needs-repair', 'The PDF is damaged', err.message);
 }
 
-/** Refuses seals that must not be used now: revoked, or outside their certificate's validity. */
-export function assertUsable(seal: SealRecord, now = new Date()): void {
-  if (seal.status !== 'active') throw new HttpProblem(409, 'seal-not-active', 'The seal cannot be used', `seal ${seal.id} is ${seal.status}`);
-  if (now < new Date(seal.notBefore) || now > new Date(seal.notAfter)) {
-    throw new HttpProblem(409, 'seal-certificate-not-valid', 'The seal certificate is not valid now', `valid from ${seal.notBefore} to ${seal.notAfter}`);
-  }
-}
-
-/** The seal as the database has it now, usable and allowed for the client, or the problem why not. */
-async function currentSeal(deps: SealRouteDeps, sealId: string, allowed: string[]): Promise<SealRecord> {
-  const seal = await deps.seals.get(sealId);
-  if (!seal) throw new HttpProblem(404, 'unknown-seal', 'No such seal', `there is no seal "${sealId}"`);
-  if (!allowed.includes(seal.id)) throw new HttpProblem(403, 'seal-not-permitted', 'This client may not use this seal', `seal "${seal.id}" is not in this API key's list`);
-  assertUsable(seal);
-  return seal;
-}
-
 export interface SealRouteDeps {
-  seals: SealRegistry;
+  sealing: SealingService;
   clients: ApiClientStore;
   maxBodyBytes: number;
   processingTimeMs: number;
@@ -104,7 +86,7 @@ export interface SealRouteDeps {
   /** Enables levels B-LT and B-LTA. */
   evidence?: EvidenceSource;
   audit: AuditLog;
-  /** The worker threads that parse and seal the documents. */
+  /** The worker threads that parse and extend the documents. */
   pdfPool: PdfPool;
 }
 
@@ -113,12 +95,7 @@ export function sealRouter(deps: SealRouteDeps): Router {
   router.post('/v1/seal', requireRole(deps.clients, 'seal'), async (req, res, next) => {
     try {
       const query = SealQuery.parse(req.query);
-      const seal = await deps.seals.get(query.sealId);
-      if (!seal) throw new HttpProblem(404, 'unknown-seal', 'No such seal', `there is no seal "${query.sealId}"`);
-      if (!req.client!.sealIds.includes(seal.id)) {
-        throw new HttpProblem(403, 'seal-not-permitted', 'This client may not use this seal', `seal "${seal.id}" is not in this API key's list`);
-      }
-      assertUsable(seal);
+      await deps.sealing.usableSeal(query.sealId, req.client!.sealIds);
       if (query.level !== 'B-B' && !deps.timestamper) {
         throw new HttpProblem(422, 'level-not-available', 'This signature level is not available', `level ${query.level} needs a time-stamping authority (TSA_URL), and none is configured`);
       }
@@ -133,43 +110,26 @@ export function sealRouter(deps: SealRouteDeps): Router {
   router.post('/v1/seal', ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs, deps.workLimits), requireRole(deps.clients, 'seal'), async (req, res, next) => {
     try {
       const query = SealQuery.parse(req.query);
-      const seal = await currentSeal(deps, query.sealId, req.client!.sealIds);
-      const material = await deps.seals.material(seal);
-      const original = req.body as Buffer;
-      let sealed: SealJobResult;
+      let sealed: SealOutcome;
       try {
-        sealed = await deps.pdfPool.seal(
-          {
-            kind: 'seal',
-            bytes: original,
-            placement: { mode: query.mode, page: query.page, x: query.x, y: query.y, width: query.width, unit: query.unit, anchor: query.anchor },
-            level: query.level,
-            reason: query.reason,
-            location: query.location,
-            docMdp: query.certify ? (Number(query.certify) as 1 | 2 | 3) : undefined,
-            seal: { id: seal.id, chainDer: [...material.cms.chainDer], keyInfo: material.cms.signer.key, image: material.image, signerName: material.signerName, diameterMm: seal.diameterMm },
-            timestamping: deps.timestamper !== undefined,
-            evidence: deps.evidence !== undefined,
-            pdfLimits: deps.pdfLimits,
-          },
-          // The seal is read again in the step that signs: a revocation that lands while the
-          // document waits for a thread or is being prepared stops the signature being made at all.
-          async (data, digest) => {
-            await currentSeal(deps, query.sealId, req.client!.sealIds);
-            return material.cms.signer.sign(data, digest);
-          },
-        );
+        sealed = await deps.sealing.seal({
+          sealId: query.sealId,
+          allowedSealIds: req.client!.sealIds,
+          actor: req.client!.id,
+          pdf: req.body as Buffer,
+          placement: { mode: query.mode, page: query.page, x: query.x, y: query.y, width: query.width, unit: query.unit, anchor: query.anchor },
+          level: query.level,
+          reason: query.reason,
+          location: query.location,
+          docMdp: query.certify ? (Number(query.certify) as 1 | 2 | 3) : undefined,
+        });
       } catch (err) {
         if (err instanceof NotSealableError) throw notSealableProblem(err);
         if (err instanceof LevelUnavailableError) throw new HttpProblem(422, 'level-not-available', 'This signature level is not available', err.message);
         throw err;
       }
-      await currentSeal(deps, query.sealId, req.client!.sealIds); // revoked while signing: nothing is returned
-      const parts: Uint8Array[] = sealed.appended ? [original, sealed.appended] : [sealed.pdf!];
-      const length = parts.reduce((n, p) => n + p.length, 0);
-      const documentSha256 = parts.reduce((h, p) => h.update(p), createHash('sha256')).digest('hex');
-      await deps.audit.append({ actor: req.client!.id, action: 'seal', subject: seal.id, documentSha256, details: { level: query.level, field: sealed.fieldName } });
-      deps.logger.info({ client: req.client!.id, sealId: seal.id, field: sealed.fieldName, padesLevel: query.level, bytes: length }, 'sealed a document');
+      const { parts, length } = sealed;
+      deps.logger.info({ client: req.client!.id, sealId: sealed.seal.id, field: sealed.fieldName, padesLevel: query.level, bytes: length }, 'sealed a document');
       res.status(200);
       res.setHeader('Content-Type', 'application/pdf');
       res.setHeader('Content-Length', String(length));

@@ -1,9 +1,8 @@
 import type { AuditLog } from '../audit/log.js';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { PdfDocument } from '../pdf/document.js';
 import { renderLicensePdf } from '../render/license-pdf.js';
 import type { SealRegistry } from '../seals/registry.js';
-import { sealAtLevel } from '../signing/levels.js';
+import type { SealingService } from '../sealing/sealing-service.js';
 import type { Timestamper } from '../pki/timestamper.js';
 import type { Db } from '../store/db.js';
 import { isValidUscc } from '../codes/check-characters.js';
@@ -77,6 +76,8 @@ export class LicenseStateError extends Error {
 export interface LicenseServiceDeps {
   db: Db;
   seals: SealRegistry;
+  /** Seals the rendered documents (the licence and its audit entry are recorded together here). */
+  sealing: SealingService;
   types: Map<string, LicenseType>;
   baseUrl: string;
   /** Keys the check code in the QR URL, which cannot be derived from the identifier alone. */
@@ -263,11 +264,11 @@ export class LicenseService {
       validUntil: validUntil ?? undefined,
       qrUrl: `${this.deps.baseUrl}/v/${encodeURIComponent(id)}?c=${checkCode}`,
     });
-    const material = await this.deps.seals.material(seal);
-    const sealed = await sealAtLevel(PdfDocument.load(rendered.pdf), material, {
+    const sealed = await this.deps.sealing.seal({
+      sealId: seal.id,
+      pdf: rendered.pdf,
       level: this.deps.timestamper ? 'B-T' : 'B-B',
-      timestamper: this.deps.timestamper,
-      placement: { kind: 'stamp', pageIndex: rendered.seal.pageIndex, centerX: rendered.seal.centerX, centerY: rendered.seal.centerY, size: (seal.diameterMm * 72) / 25.4 },
+      placement: { mode: 'stamp', page: rendered.seal.pageIndex + 1, x: rendered.seal.centerX, y: rendered.seal.centerY, unit: 'pt' },
       reason: `${type.name}`,
     });
     const pdf = Buffer.concat(sealed.parts);

@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import type { AuditLog } from '../audit/log.js';
+import type { PdfLimits } from '../pdf/document.js';
+import type { PdfPool } from '../runtime/pdf-pool.js';
+import type { SealRecord, SealRegistry } from '../seals/registry.js';
+import type { PadesLevel } from '../signing/levels.js';
+import type { PlacementRequest } from '../signing/placement.js';
+
+/**
+ * Applying a seal, whoever asks: the sealing route, licence issuance, a CLI. The seal is looked
+ * up and checked (exists, allowed for the caller, active, certificate valid now), the document
+ * is prepared and hashed in a PDF worker thread, and the key signs here. Authority is read
+ * again in the step that signs and once more after, so a seal revoked at any point before the
+ * answer leaves nothing signed with it behind.
+ */
+
+/** Why a seal cannot be used for this request; the HTTP layer answers 404, 403 or 409. */
+export class SealUnavailableError extends Error {
+  override name = 'SealUnavailableError';
+  constructor(
+    readonly reason: 'unknown-seal' | 'seal-not-permitted' | 'seal-not-active' | 'seal-certificate-not-valid',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface SealRequest {
+  sealId: string;
+  /** The seals the caller may use; absent when the service seals its own documents (licences). */
+  allowedSealIds?: readonly string[];
+  pdf: Buffer;
+  placement: PlacementRequest;
+  level: PadesLevel;
+  reason?: string;
+  location?: string;
+  docMdp?: 1 | 2 | 3;
+  /** Who asked, for the audit entry; without it the caller records the sealing itself (in its own transaction). */
+  actor?: string;
+}
+
+export interface SealOutcome {
+  seal: SealRecord;
+  /** The sealed file in order: for B-B and B-T the original bytes and the update after them. */
+  parts: Uint8Array[];
+  length: number;
+  fieldName: string;
+  documentSha256: string;
+}
+
+export interface SealingServiceDeps {
+  seals: SealRegistry;
+  pdfPool: PdfPool;
+  pdfLimits: PdfLimits;
+  audit: AuditLog;
+  /** Whether levels B-T and up (a TSA), and B-LT and up (revocation data), are available. */
+  timestamping: boolean;
+  evidence: boolean;
+}
+
+/** Refuses seals that must not be used now: revoked, or outside their certificate's validity. */
+export function assertUsable(seal: SealRecord, now = new Date()): void {
+  if (seal.status !== 'active') throw new SealUnavailableError('seal-not-active', `seal ${seal.id} is ${seal.status}`);
+  if (now < new Date(seal.notBefore) || now > new Date(seal.notAfter)) {
+    throw new SealUnavailableError('seal-certificate-not-valid', `valid from ${seal.notBefore} to ${seal.notAfter}`);
+  }
+}
+
+export class SealingService {
+  constructor(private readonly deps: SealingServiceDeps) {}
+
+  /** The seal as the database has it now, usable and allowed for the caller, or why not. */
+  async usableSeal(sealId: string, allowedSealIds?: readonly string[]): Promise<SealRecord> {
+    const seal = await this.deps.seals.get(sealId);
+    if (!seal) throw new SealUnavailableError('unknown-seal', `there is no seal "${sealId}"`);
+    if (allowedSealIds && !allowedSealIds.includes(seal.id)) throw new SealUnavailableError('seal-not-permitted', `seal "${seal.id}" is not in this API key's list`);
+    assertUsable(seal);
+    return seal;
+  }
+
+  async seal(request: SealRequest): Promise<SealOutcome> {
+    const seal = await this.usableSeal(request.sealId, request.allowedSealIds);
+    const material = await this.deps.seals.material(seal);
+    const sealed = await this.deps.pdfPool.seal(
+      {
+        kind: 'seal',
+        bytes: request.pdf,
+        placement: request.placement,
+        level: request.level,
+        reason: request.reason,
+        location: request.location,
+        docMdp: request.docMdp,
+        seal: { id: seal.id, chainDer: [...material.cms.chainDer], keyInfo: material.cms.signer.key, image: material.image, signerName: material.signerName, diameterMm: seal.diameterMm },
+        timestamping: this.deps.timestamping,
+        evidence: this.deps.evidence,
+        pdfLimits: this.deps.pdfLimits,
+      },
+      async (data, digest) => {
+        await this.usableSeal(request.sealId, request.allowedSealIds);
+        return material.cms.signer.sign(data, digest);
+      },
+    );
+    await this.usableSeal(request.sealId, request.allowedSealIds); // revoked while signing: nothing is returned
+    const parts: Uint8Array[] = sealed.appended ? [request.pdf, sealed.appended] : [sealed.pdf!];
+    const length = parts.reduce((n, p) => n + p.length, 0);
+    const documentSha256 = parts.reduce((h, p) => h.update(p), createHash('sha256')).digest('hex');
+    if (request.actor) {
+      await this.deps.audit.append({ actor: request.actor, action: 'seal', subject: seal.id, documentSha256, details: { level: request.level, field: sealed.fieldName } });
+    }
+    return { seal, parts, length, fieldName: sealed.fieldName, documentSha256 };
+  }
+}
