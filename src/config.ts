@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import type { WorkLimits } from './limits/work-budget.js';
+import type { WorkLimits } from './pdf/limits/work-budget.js';
 import type { PdfLimits } from './pdf/document.js';
 import { parseHostList, type RedisTarget } from './revocation/cache.js';
 import { loadSealTypePolicies, type SealTypePolicies } from './seals/seal-type-policies.js';

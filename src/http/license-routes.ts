@@ -5,7 +5,7 @@ import type { AuditLog } from '../audit/log.js';
 import { maskName, renderVerificationPage } from '../licenses/public-page.js';
 import type { ValidationReport } from '../validation/report.js';
 import { pdfBody } from './pdf-body.js';
-import type { WorkLimits } from '../limits/work-budget.js';
+import type { WorkLimits } from '../pdf/limits/work-budget.js';
 import { IdempotentReplay, LicenseStateError, LicenseValidationError, type LicenseService } from '../licenses/issuance.js';
 import type { LicenseType } from '../licenses/types.js';
 import type { ApiClientStore } from '../store/api-clients.js';

@@ -1,6 +1,6 @@
 import express, { type RequestHandler } from 'express';
-import { startDeadline } from '../limits/deadline.js';
-import { startWorkBudget, type WorkLimits } from '../limits/work-budget.js';
+import { startDeadline } from '../pdf/limits/deadline.js';
+import { startWorkBudget, type WorkLimits } from '../pdf/limits/work-budget.js';
 import { HttpProblem } from './problem.js';
 
 export const DEFAULT_WORK_LIMITS: WorkLimits = { decodedBytes: 512 * 1024 * 1024, parsedValues: 5_000_000 };

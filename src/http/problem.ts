@@ -1,11 +1,11 @@
-import { DecodeBudgetExceeded, ObjectBudgetExceeded } from '../limits/work-budget.js';
+import { DecodeBudgetExceeded, ObjectBudgetExceeded } from '../pdf/limits/work-budget.js';
 import { MemoryBudgetExceeded, PoolBusyError } from '../runtime/pdf-pool.js';
 import { PlacementError } from '../signing/placement.js';
 import { SealUnavailableError } from '../sealing/sealing-service.js';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
-import { ProcessingTimeExceeded } from '../limits/deadline.js';
+import { ProcessingTimeExceeded } from '../pdf/limits/deadline.js';
 import { PdfError, type PdfErrorCode } from '../pdf/errors.js';
 import { Pkcs12Error } from '../pki/pfx.js';
 import { HsmError, type HsmErrorCode } from '../pki/pkcs11/errors.js';

@@ -13,7 +13,7 @@ import type { Timestamper } from '../pki/timestamper.js';
 import type { ApiClientStore } from '../store/api-clients.js';
 import { requireRole } from './auth.js';
 import { pdfBody } from './pdf-body.js';
-import type { WorkLimits } from '../limits/work-budget.js';
+import type { WorkLimits } from '../pdf/limits/work-budget.js';
 import { HttpProblem } from './problem.js';
 
 const text = (max: number) => z.string().trim().min(1).max(max);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { ValidationReport } from '../validation/report.js';
 import type { Metrics } from './metrics.js';
 import { pdfBody } from './pdf-body.js';
-import type { WorkLimits } from '../limits/work-budget.js';
+import type { WorkLimits } from '../pdf/limits/work-budget.js';
 
 export const VerifyQuery = z
   .object({

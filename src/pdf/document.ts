@@ -1,4 +1,4 @@
-import { checkDeadline, rethrowIfOutOfTime } from '../limits/deadline.js';
+import { checkDeadline, rethrowIfOutOfTime } from './limits/deadline.js';
 import { PdfError } from './errors.js';
 import { decodeStream } from './filters.js';
 import { PdfDict, PdfRef, PdfStream, PdfString, type PdfValue } from './objects.js';

@@ -1,4 +1,4 @@
-import { chargeDecoded, decodedBytesLeft } from '../limits/work-budget.js';
+import { chargeDecoded, decodedBytesLeft } from './limits/work-budget.js';
 import { constants, inflateSync } from 'node:zlib';
 import { ascii85Decode } from './codecs/ascii85.js';
 import { lzwDecode } from './codecs/lzw.js';

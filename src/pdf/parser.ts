@@ -1,4 +1,4 @@
-import { chargeParsedValues } from '../limits/work-budget.js';
+import { chargeParsedValues } from './limits/work-budget.js';
 import { PdfError } from './errors.js';
 import { PdfDict, PdfName, PdfRef, PdfStream, PdfString, type PdfValue } from './objects.js';
 

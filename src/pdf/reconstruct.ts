@@ -1,4 +1,4 @@
-import { checkDeadline, rethrowIfOutOfTime } from '../limits/deadline.js';
+import { checkDeadline, rethrowIfOutOfTime } from './limits/deadline.js';
 import { PdfError } from './errors.js';
 import { isName, PdfDict, PdfRef, PdfStream } from './objects.js';
 import { ObjectParser } from './parser.js';

@@ -1,4 +1,4 @@
-import { checkDeadline } from '../limits/deadline.js';
+import { checkDeadline } from './limits/deadline.js';
 import { CMap, parseCMap, type CMapBudget } from './cmap.js';
 import { ContentReader } from './content-tokens.js';
 import type { PageInfo, PdfDocument } from './document.js';

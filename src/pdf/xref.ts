@@ -1,4 +1,4 @@
-import { checkDeadline } from '../limits/deadline.js';
+import { checkDeadline } from './limits/deadline.js';
 import { PdfError } from './errors.js';
 import { decodeStream } from './filters.js';
 import { isName, PdfDict, PdfStream, type PdfRef } from './objects.js';

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { ProcessingTimeExceeded } from '../limits/deadline.js';
-import { remainingWorkLimits, type WorkLimits } from '../limits/work-budget.js';
+import { ProcessingTimeExceeded } from '../pdf/limits/deadline.js';
+import { remainingWorkLimits, type WorkLimits } from '../pdf/limits/work-budget.js';
 import type { PdfLimits } from '../pdf/document.js';
 import { PdfError } from '../pdf/errors.js';
 import type { ValidationReport } from '../validation/report.js';

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { startDeadline } from '../limits/deadline.js';
-import { startWorkBudget } from '../limits/work-budget.js';
+import { startDeadline } from '../pdf/limits/deadline.js';
+import { startWorkBudget } from '../pdf/limits/work-budget.js';
 import type { Timestamper } from '../pki/timestamper.js';
 import { runExtend, runSeal, runVerify, type JobContext } from './worker-jobs.js';
 import { asBuffer, errorToWire, reviveBuffers, type DoneMessage, type FromWorker, type HostCallName, type HostCalls, type JobMessage, type ToWorker, type WorkerSetup } from './worker-protocol.js';

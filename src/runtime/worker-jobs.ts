@@ -1,4 +1,4 @@
-import { assertWithinBudget } from '../limits/work-budget.js';
+import { assertWithinBudget } from '../pdf/limits/work-budget.js';
 import { PdfDocument } from '../pdf/document.js';
 import { PadesCmsBuilder } from '../pki/cms-signer.js';
 import type { Signer } from '../pki/signer.js';

@@ -1,5 +1,5 @@
-import { ProcessingTimeExceeded } from '../limits/deadline.js';
-import { DecodeBudgetExceeded, ObjectBudgetExceeded, type WorkLimits } from '../limits/work-budget.js';
+import { ProcessingTimeExceeded } from '../pdf/limits/deadline.js';
+import { DecodeBudgetExceeded, ObjectBudgetExceeded, type WorkLimits } from '../pdf/limits/work-budget.js';
 import type { PdfLimits } from '../pdf/document.js';
 import { PdfError, type PdfErrorCode } from '../pdf/errors.js';
 import type { PreparedImage } from '../pdf/image.js';

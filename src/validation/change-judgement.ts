@@ -1,4 +1,4 @@
-import { rethrowIfOutOfTime } from '../limits/deadline.js';
+import { rethrowIfOutOfTime } from '../pdf/limits/deadline.js';
 import type { PdfDocument } from '../pdf/document.js';
 import { certificationSignatureRef, lockCovers, type SignatureEntry } from '../pdf/signatures.js';
 import { judgeChange, type ModificationConstraints } from './changes/permissions.js';

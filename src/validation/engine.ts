@@ -1,5 +1,5 @@
-import { checkDeadline, rethrowIfOutOfTime } from '../limits/deadline.js';
-import { assertWithinBudget } from '../limits/work-budget.js';
+import { checkDeadline, rethrowIfOutOfTime } from '../pdf/limits/deadline.js';
+import { assertWithinBudget } from '../pdf/limits/work-budget.js';
 import { createHash } from 'node:crypto';
 import { PdfDocument, type PdfLimits } from '../pdf/document.js';
 import { PdfError } from '../pdf/errors.js';

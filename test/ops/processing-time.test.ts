@@ -1,6 +1,6 @@
 import { PDFDocument, PDFName } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkDeadline, ProcessingTimeExceeded, startDeadline } from '../../src/limits/deadline.js';
+import { checkDeadline, ProcessingTimeExceeded, startDeadline } from '../../src/pdf/limits/deadline.js';
 import { PdfDocument } from '../../src/pdf/document.js';
 import { validatePdf } from '../../src/validation/engine.js';
 import { makePdf } from '../helpers/pdfs.js';

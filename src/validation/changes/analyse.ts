@@ -1,4 +1,4 @@
-import { checkDeadline, rethrowIfOutOfTime } from '../../limits/deadline.js';
+import { checkDeadline, rethrowIfOutOfTime } from '../../pdf/limits/deadline.js';
 import type { PdfDocument, RevisionView } from '../../pdf/document.js';
 import { PdfError } from '../../pdf/errors.js';
 import { scanObjectHeaders } from '../../pdf/reconstruct.js';

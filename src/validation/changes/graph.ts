@@ -1,4 +1,4 @@
-import { checkDeadline } from '../../limits/deadline.js';
+import { checkDeadline } from '../../pdf/limits/deadline.js';
 import type { RevisionView } from '../../pdf/document.js';
 import { PdfError } from '../../pdf/errors.js';
 import { PdfRef, type PdfValue } from '../../pdf/objects.js';

@@ -1,4 +1,4 @@
-import { checkDeadline } from '../../limits/deadline.js';
+import { checkDeadline } from '../../pdf/limits/deadline.js';
 import type { RevisionView } from '../../pdf/document.js';
 import { PdfDict, PdfRef, PdfStream, type PdfValue } from '../../pdf/objects.js';
 import type { Explanation, RawChange } from './types.js';

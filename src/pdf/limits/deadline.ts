@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { PdfError } from '../pdf/errors.js';
+import { PdfError } from '../errors.js';
 import { DecodeBudgetExceeded, ObjectBudgetExceeded } from './work-budget.js';
 
 /**

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { PdfError } from '../pdf/errors.js';
+import { PdfError } from '../errors.js';
 
 /**
  * How much one request may make of a PDF, whatever the file says: decoded stream bytes (every
