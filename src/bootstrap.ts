@@ -17,6 +17,7 @@ import { DevTimeStampAuthority } from './devpki/tsa.js';
 import { DevOcspResponder } from './devpki/ocsp-responder.js';
 import { MemoryStatusCache, RedisStatusCache, type StatusCache } from './revocation/cache.js';
 import { StatusService } from './revocation/status-service.js';
+import { StatusAnswers } from './revocation/status-answers.js';
 import { loadLicenseTypes } from './licenses/types.js';
 import { LicenseService } from './licenses/issuance.js';
 import { AuditLog } from './audit/log.js';
@@ -50,6 +51,8 @@ export interface Service {
   audit: AuditLog;
   /** Cached certificate status for the platform. */
   status: StatusService;
+  /** The status API's answers: parsed certificates and their issuers, once each. */
+  statusAnswers: StatusAnswers;
   /** Where B-LT evidence comes from (CRLs and OCSP responses). */
   evidence: EvidenceSource;
   /** Set when this start created the development API client: the token, shown once. */
@@ -198,7 +201,9 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       timestamper,
       audit,
     });
-    const app = buildApp({ config, logger, db, seals, clients, pki: published, validation, tsa, timestamper, evidence, ocsp: responder, status, statusCache: cache, onRevoked, knownIssuers: () => [...(validation.intermediates ?? []), ...trustAnchors], licenseTypes, licenses, audit, metrics });
+    const knownIssuers = (): Buffer[] => [...(validation.intermediates ?? []), ...trustAnchors];
+    const statusAnswers = new StatusAnswers(status, knownIssuers);
+    const app = buildApp({ config, logger, db, seals, clients, pki: published, validation, tsa, timestamper, evidence, ocsp: responder, status, statusAnswers, statusCache: cache, onRevoked, licenseTypes, licenses, audit, metrics });
     return {
       app,
       db,
@@ -208,6 +213,7 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       validation,
       evidence,
       status,
+      statusAnswers,
       licenses,
       audit,
       newDevToken,
