@@ -81,6 +81,15 @@ describe('POST /v1/certificates/status with many certificates', () => {
     expect(((await notJson.json()) as { type: string }).type).toBe('/problems/invalid-json');
   });
 
+  it('is described in the OpenAPI document', async () => {
+    const doc = (await (await fetch(`${svc.url}/openapi.json`)).json()) as { paths: Record<string, { post: { security: unknown[]; requestBody: { content: Record<string, { schema: { properties: { certificates: { maxItems: number; items: { type: string } } } } }> }; responses: Record<string, unknown> } }> };
+    const status = doc.paths['/v1/certificates/status']!.post;
+    expect(status.requestBody.content['application/json']!.schema.properties.certificates).toMatchObject({ maxItems: 100, items: { type: 'string' } });
+    expect(Object.keys(status.requestBody.content)).toContain('application/x-pem-file');
+    expect(status.security).toEqual([{}, { bearer: [] }]);
+    for (const code of ['200', '401', '403', '413', '429']) expect(status.responses[code]).toBeDefined();
+  });
+
   it('keeps the single form: PEM with its chain, and a DER body', async () => {
     const der = seal('scjg-official').chainDer[0]!;
     const asDer = await fetch(`${svc.url}/v1/certificates/status`, { method: 'POST', headers: { 'content-type': 'application/pkix-cert' }, body: new Uint8Array(der) });
