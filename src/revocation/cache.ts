@@ -14,6 +14,7 @@ export interface CachedStatus {
 export interface StatusCache {
   get(key: string): Promise<CachedStatus | undefined>;
   set(key: string, value: CachedStatus, ttlMs: number): Promise<void>;
+  /** Forgets a key, whether it holds a status or bytes. */
   delete(key: string): Promise<void>;
   /** Bytes stored as they are (OCSP responses), expiring after `ttlMs`. */
   getBytes(key: string): Promise<Buffer | undefined>;
@@ -56,6 +57,7 @@ export class MemoryStatusCache implements StatusCache {
 
   async delete(key: string): Promise<void> {
     this.entries.delete(key);
+    this.bytes.delete(key);
   }
 
   async getBytes(key: string): Promise<Buffer | undefined> {

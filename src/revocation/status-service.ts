@@ -174,6 +174,8 @@ export class StatusService implements RevocationChecker {
     const key = statusKey(certDer, issuerDer);
     await this.cache.broadcastInvalidation(key);
     await this.cache.delete(`${key}:error`);
+    // nor is the responder's earlier response served at /ocsp any more
+    for (const algorithm of ['sha1', 'sha256']) await this.cache.delete(ocspKey(certIdFor(certDer, issuerDer, algorithm)));
   }
 
   /** Finds the issuer of `certDer` among `candidates`. */

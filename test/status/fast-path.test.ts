@@ -13,6 +13,7 @@ interface Item {
   cached: boolean;
   stale: boolean;
   source?: string;
+  reason?: number;
   detail: string;
 }
 
@@ -114,5 +115,21 @@ describe('the answer JSON is written once, when the status is stored', () => {
     expect(fetched).toMatchObject({ status: 'good', cached: false, source: 'ocsp' });
     const cachedJson = await svc.service.status.statusJson(cert, issuer);
     expect(JSON.parse(`{${cachedJson}}`)).toEqual({ ...fetched, cached: true });
+  });
+});
+
+describe('a revocation by this service', () => {
+  it('forgets the cached status and the stored OCSP response at once', async () => {
+    const pki = svc.service.devPki!;
+    const der = seal('scjg-approval').chainDer[0]!;
+    const { buildOcspRequest } = await import('../../src/revocation/ocsp.js');
+    const request = buildOcspRequest(der, pki.sealCa.certDer).der;
+    expect((await askPem(derToPem(der))).items[0]).toMatchObject({ status: 'good', cached: false });
+    expect((await askPem(derToPem(der))).items[0]).toMatchObject({ status: 'good', cached: true });
+    expect(await svc.service.status.cachedOcspResponse(request)).toBeDefined();
+    const revoke = await fetch(`${svc.url}/v1/seals/scjg-approval/revoke`, { method: 'POST', headers: { authorization: `Bearer ${svc.token}`, 'content-type': 'application/json' }, body: '{"reason":1}' });
+    expect(revoke.status).toBe(200);
+    expect(await svc.service.status.cachedOcspResponse(request)).toBeUndefined();
+    expect((await askPem(derToPem(der))).items[0]).toMatchObject({ status: 'revoked', cached: false, reason: 1 });
   });
 });
