@@ -84,7 +84,8 @@ export function buildApp(deps: AppDeps): Express {
   const limited = publicRateLimit(deps.statusCache, deps.config.publicRateLimit);
   for (const path of ['/v1/verify', '/v1/licenses/verify', '/v/:id']) app.use(path, limited);
   const statusLimited = statusAccess({ clients: deps.clients, counter: deps.statusCache, publicPerMinute: deps.config.publicRateLimit, clientPerMinute: deps.config.statusClientRateLimit });
-  for (const path of ['/v1/certificates/status', '/ocsp', '/ocsp/:request']) app.use(path, statusLimited);
+  // '/ocsp' covers GET /ocsp/{request} too (app.use matches by prefix): each request counts once.
+  for (const path of ['/v1/certificates/status', '/ocsp']) app.use(path, statusLimited);
   app.use(openApiRouter(deps.config.baseUrl));
   app.use(healthRouter({ db: deps.db, seals: deps.seals, startedAt: new Date(), statusCache: deps.statusCache, clients: deps.clients, logger: deps.logger }));
   app.use(statusRouter({ answers: deps.statusAnswers }));

@@ -86,6 +86,20 @@ describe('status callers: anonymous per address, platform components per client'
   });
 });
 
+describe('OCSP over GET', () => {
+  let svc: RunningService;
+  beforeAll(async () => {
+    svc = await startService({ PUBLIC_RATE_LIMIT: '2' });
+  });
+  afterAll(async () => svc?.close());
+
+  it('counts each request once against the anonymous limit', async () => {
+    const { der } = buildOcspRequest(svc.service.devPki!.seals[0]!.chainDer[0]!, svc.service.devPki!.sealCa.certDer);
+    const get = async () => (await fetch(`${svc.url}/ocsp/${encodeURIComponent(der.toString('base64'))}`)).status;
+    expect([await get(), await get(), await get()]).toEqual([200, 200, 429]);
+  });
+});
+
 async function untilReady(svc: RunningService): Promise<void> {
   const started = Date.now();
   while (Date.now() - started < 10_000) {
