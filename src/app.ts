@@ -20,9 +20,11 @@ import type { LicenseService } from './licenses/issuance.js';
 import type { AuditLog } from './audit/log.js';
 import type { Metrics } from './http/metrics.js';
 import { publicRateLimit } from './http/rate-limit.js';
+import { statusAccess } from './http/status-access.js';
 import { openApiRouter } from './http/openapi.js';
 import type { LicenseType } from './licenses/types.js';
 import type { StatusCache } from './revocation/cache.js';
+import type { StatusAnswers } from './revocation/status-answers.js';
 import type { StatusService } from './revocation/status-service.js';
 import type { SealRegistry } from './seals/registry.js';
 import type { ApiClientStore } from './store/api-clients.js';
@@ -43,10 +45,11 @@ export interface AppDeps {
   /** The development OCSP responder, answering at /ocsp for its own CA in the embedded default. */
   ocsp?: OcspAnswerer & { answersFor(request: Buffer): boolean };
   status: StatusService;
+  /** The answers of POST /v1/certificates/status (parsed certificates, issuers, cached JSON). */
+  statusAnswers: StatusAnswers;
   statusCache: StatusCache;
   /** Called after this service revokes a seal certificate. */
   onRevoked: (certDer: Buffer) => Promise<void>;
-  knownIssuers: () => Buffer[];
   licenseTypes: Map<string, LicenseType>;
   licenses: LicenseService;
   audit: AuditLog;
@@ -61,6 +64,8 @@ export function buildApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // Behind a load balancer the client address comes from X-Forwarded-For, but only from the proxies TRUST_PROXY names.
+  app.set('trust proxy', deps.config.trustProxy);
   const metrics = deps.metrics;
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
@@ -78,10 +83,13 @@ export function buildApp(deps: AppDeps): Express {
     res.type('text/plain; version=0.0.4').send(metrics.render());
   });
   const limited = publicRateLimit(deps.statusCache, deps.config.publicRateLimit);
-  for (const path of ['/v1/verify', '/v1/licenses/verify', '/v1/certificates/status', '/v/:id', '/ocsp', '/ocsp/:request']) app.use(path, limited);
+  for (const path of ['/v1/verify', '/v1/licenses/verify', '/v/:id']) app.use(path, limited);
+  const statusLimited = statusAccess({ clients: deps.clients, counter: deps.statusCache, publicPerMinute: deps.config.publicRateLimit, clientPerMinute: deps.config.statusClientRateLimit });
+  // '/ocsp' covers GET /ocsp/{request} too (app.use matches by prefix): each request counts once.
+  for (const path of ['/v1/certificates/status', '/ocsp']) app.use(path, statusLimited);
   app.use(openApiRouter(deps.config.baseUrl));
   app.use(healthRouter({ pdfPool: deps.pdfPool, db: deps.db, seals: deps.seals, startedAt: new Date(), statusCache: deps.statusCache, clients: deps.clients, logger: deps.logger }));
-  app.use(statusRouter({ status: deps.status, knownIssuers: deps.knownIssuers }));
+  app.use(statusRouter({ answers: deps.statusAnswers }));
   if (deps.pki) app.use(pkiRouter(deps.pki));
   if (deps.tsa) app.use(tsaRouter(deps.tsa));
   app.use(ocspRouter({ responder: deps.ocsp, cached: (request) => deps.status.cachedOcspResponse(request) }));

@@ -19,6 +19,7 @@ import { MemoryStatusCache, RedisStatusCache, type StatusCache } from './revocat
 import { StatusService } from './revocation/status-service.js';
 import { PdfPool } from './runtime/pdf-pool.js';
 import { SealingService } from './sealing/sealing-service.js';
+import { StatusAnswers } from './revocation/status-answers.js';
 import { loadLicenseTypes } from './licenses/types.js';
 import { LicenseService } from './licenses/issuance.js';
 import { AuditLog } from './audit/log.js';
@@ -52,6 +53,8 @@ export interface Service {
   audit: AuditLog;
   /** Cached certificate status for the platform. */
   status: StatusService;
+  /** The status API's answers: parsed certificates and their issuers, once each. */
+  statusAnswers: StatusAnswers;
   /** Where B-LT evidence comes from (CRLs and OCSP responses). */
   evidence: EvidenceSource;
   /** The worker threads that parse and validate PDFs. */
@@ -224,7 +227,9 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       timestamper,
       audit,
     });
-    const app = buildApp({ config, logger, db, seals, sealing, clients, pki: published, pdfPool, tsa, timestamper, evidence, ocsp: responder, status, statusCache: cache, onRevoked, knownIssuers: () => [...(validation.intermediates ?? []), ...trustAnchors], licenseTypes, licenses, audit, metrics });
+    const knownIssuers = (): Buffer[] => [...(validation.intermediates ?? []), ...trustAnchors];
+    const statusAnswers = new StatusAnswers(status, knownIssuers);
+    const app = buildApp({ config, logger, db, seals, sealing, clients, pki: published, pdfPool, tsa, timestamper, evidence, ocsp: responder, status, statusAnswers, statusCache: cache, onRevoked, licenseTypes, licenses, audit, metrics });
     return {
       app,
       db,
@@ -234,6 +239,7 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       validation,
       evidence,
       status,
+      statusAnswers,
       licenses,
       audit,
       newDevToken,

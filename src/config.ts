@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -60,6 +61,10 @@ const EnvSchema = z.object({
   REDIS_PASSWORD: z.string().optional(),
   /** Requests per minute per address to the public routes (verification, QR page, status); 0 for none. */
   PUBLIC_RATE_LIMIT: z.coerce.number().int().min(0).default(300),
+  /** Status requests per minute per client token with the `status` role; 0 for none. */
+  STATUS_CLIENT_RATE_LIMIT: z.coerce.number().int().min(0).default(300_000),
+  /** Express's `trust proxy`: which proxies' X-Forwarded-For to believe for the client address. Off by default. */
+  TRUST_PROXY: z.string().optional(),
   /** License and notice types, one folder each. */
   TEMPLATES_DIR: z.string().optional(),
   REVOCATION_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
@@ -109,7 +114,12 @@ export interface Config {
   revocationTimeoutMs: number;
   templatesDir: string;
   publicRateLimit: number;
+  statusClientRateLimit: number;
+  /** Express's `trust proxy` setting: false (the socket's address), a number of hops, or the proxies' addresses and subnets. */
+  trustProxy: TrustProxy;
 }
+
+export type TrustProxy = boolean | number | string[];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -126,6 +136,30 @@ function redisTarget(e: z.infer<typeof EnvSchema>): RedisTarget | undefined {
     throw new ConfigError(`Redis configuration: ${(err as Error).message}`);
   }
   return undefined;
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** A proxy address, a subnet in CIDR form, or one of Express's names for address ranges. */
+function isProxyEntry(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/** TRUST_PROXY: `false` (default), `true` (any proxy: only when nothing else can reach the service), a hop count, or a list. */
+function trustProxySetting(text: string | undefined): TrustProxy {
+  const value = (text ?? 'false').trim();
+  if (value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+  const bad = entries.filter((e) => !isProxyEntry(e));
+  if (entries.length === 0 || bad.length > 0) throw new ConfigError(`TRUST_PROXY: use false, true, a number of proxies, or addresses, subnets and loopback/linklocal/uniquelocal separated by commas (not "${bad.join(', ') || value}")`);
+  return entries;
 }
 
 function databaseTarget(url: string | undefined, dataDir: string, poolSize: number): DatabaseTarget {
@@ -180,6 +214,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redis: redisTarget(e),
     revocationTimeoutMs: e.REVOCATION_TIMEOUT_MS,
     publicRateLimit: e.PUBLIC_RATE_LIMIT,
+    statusClientRateLimit: e.STATUS_CLIENT_RATE_LIMIT,
+    trustProxy: trustProxySetting(e.TRUST_PROXY),
     templatesDir: e.TEMPLATES_DIR ? path.resolve(e.TEMPLATES_DIR) : fileURLToPath(new URL('../templates', import.meta.url)),
     tsa: e.TSA_URL ? { url: e.TSA_URL, username: e.TSA_USERNAME, password: e.TSA_PASSWORD } : undefined,
   };

@@ -6,7 +6,8 @@ import { ApiClientStore, ROLES, type Role } from '../store/api-clients.js';
 import { openDatabase } from '../store/open.js';
 
 const USAGE = `usage:
-  admin clients create --name NAME --roles seal,issue,revoke,lookup,admin [--seals ID,ID]
+  admin clients create --name NAME --roles ${ROLES.join(',')} [--seals ID,ID]
+    (status: a platform component asking certificate status, limited per client)
   admin clients list
   admin clients disable CLIENT_ID
   admin audit verify

@@ -8,17 +8,21 @@ declare module 'express-serve-static-core' {
   }
 }
 
+/** The token of an `Authorization: Bearer <token>` header, or undefined. */
+export function bearerToken(header: string): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+}
+
 /** Requires `Authorization: Bearer <token>` of an enabled client holding `role`. */
 export function requireRole(clients: ApiClientStore, role: Role): RequestHandler {
   return (req: Request, _res: Response, next: NextFunction) => {
-    const header = req.get('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) {
+    const token = bearerToken(req.get('authorization') ?? '');
+    if (!token) {
       next(new HttpProblem(401, 'unauthenticated', 'Authentication required', 'send Authorization: Bearer <api key>'));
       return;
     }
     clients
-      .findByToken(match[1]!)
+      .findByToken(token)
       .then((client) => {
         if (!client || client.disabled) throw new HttpProblem(401, 'unauthenticated', 'Authentication required', 'the API key is unknown or disabled');
         if (!client.roles.includes(role) && !client.roles.includes('admin')) {

@@ -1,4 +1,5 @@
 import express, { Router } from 'express';
+import { createHash } from 'node:crypto';
 import { decodeBer, isUniversal } from '../pki/asn1.js';
 import { HttpProblem } from './problem.js';
 
@@ -26,13 +27,31 @@ const UNAUTHORIZED = Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x06]);
  */
 export function ocspRouter(deps: { responder?: OcspAnswerer & { answersFor(request: Buffer): boolean }; cached: (request: Buffer) => Promise<Buffer | undefined> }): Router {
   const router = Router();
+  // What a request is depends on its bytes only; a client sending the same request again (no
+  // nonce) is not parsed again.
+  const kinds = new Map<string, 'malformed' | 'own' | 'cached'>();
+  const kindOf = (request: Buffer): 'malformed' | 'own' | 'cached' => {
+    const hash = createHash('sha256').update(request).digest('hex');
+    let kind = kinds.get(hash);
+    if (kind === undefined) {
+      kind = isMalformed(request) ? 'malformed' : deps.responder?.answersFor(request) ? 'own' : 'cached';
+      if (kinds.size >= 10_000) kinds.delete(kinds.keys().next().value!);
+      kinds.set(hash, kind);
+    }
+    return kind;
+  };
   const answer = async (request: Buffer, res: express.Response): Promise<void> => {
+    const kind = kindOf(request);
     let response: Buffer;
-    if (isMalformed(request)) response = MALFORMED;
-    else if (deps.responder?.answersFor(request)) response = await deps.responder.respond(request);
+    if (kind === 'malformed') response = MALFORMED;
+    else if (kind === 'own') response = await deps.responder!.respond(request);
     else response = (await deps.cached(request)) ?? UNAUTHORIZED;
-    res.type('application/ocsp-response').setHeader('Cache-Control', 'max-age=60, public');
-    res.send(response);
+    // The stored bytes as they are: no re-encoding, and no ETag computed over them.
+    res.statusCode = 200;
+    res.setHeader('Content-Type', 'application/ocsp-response');
+    res.setHeader('Cache-Control', 'max-age=60, public');
+    res.setHeader('Content-Length', response.length);
+    res.end(response);
   };
   router.post('/ocsp', express.raw({ type: () => true, limit: 64 * 1024 }), async (req, res, next) => {
     try {

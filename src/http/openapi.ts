@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { IssueLicenseBody, RevokeLicenseBody } from './license-routes.js';
 import { ExtendQuery, SealQuery } from './seal-routes.js';
 import { NewSealBody } from './seals-routes.js';
+import { MAX_BATCH_CERTIFICATES, StatusBatchBody } from './status-routes.js';
 import { VerifyQuery } from './verify-routes.js';
 
 const schema = (s: z.ZodType) => {
@@ -81,6 +82,39 @@ const sealTypeNotAllowed = {
   },
 };
 const registerSealResponses = { '201': { description: 'The seal registered' }, '422': sealTypeNotAllowed, '4XX': problem, '5XX': problem };
+const statusItem = {
+  type: 'object',
+  description: 'the answer for one certificate, or, in the batch form, `error` alone when that item could not be read',
+  properties: {
+    subject: { type: 'string' },
+    issuer: { type: 'string' },
+    serialNumber: { type: 'string', description: 'hexadecimal' },
+    status: { enum: ['good', 'revoked', 'unknown'] },
+    revokedAt: { type: 'string', format: 'date-time' },
+    reason: { type: 'integer', description: 'CRL reason code' },
+    source: { type: 'string', description: 'ocsp or crl' },
+    thisUpdate: { type: 'string', format: 'date-time' },
+    nextUpdate: { type: 'string', format: 'date-time' },
+    cached: { type: 'boolean' },
+    stale: { type: 'boolean', description: 'past its freshness, served because the responder could not be reached' },
+    detail: { type: 'string' },
+    error: { type: 'object', properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' } } },
+  },
+};
+const statusCallers = {
+  description: 'Anonymous callers are limited per address (PUBLIC_RATE_LIMIT); platform components send a client token with the `status` role and are limited per client (STATUS_CLIENT_RATE_LIMIT). A token that is sent must be valid (401) and hold the role (403).',
+  security: [{}, { bearer: [] }],
+};
+const statusResponses = {
+  '200': { description: 'One answer per certificate asked about, in the order sent', content: { 'application/json': { schema: { type: 'object', required: ['certificates'], properties: { certificates: { type: 'array', items: statusItem } } } } } },
+  '401': { ...problem, description: 'problem+json: the token sent is unknown or disabled' },
+  '403': { ...problem, description: 'problem+json: the token lacks the status role' },
+  '413': { ...problem, description: `problem+json: more than 20 PEM certificates, or more than ${MAX_BATCH_CERTIFICATES} batch items` },
+  '422': { ...problem, description: 'problem+json: a certificate of the single form cannot be read' },
+  '429': { ...problem, description: 'problem+json: rate-limited (per address, or per client with a token)' },
+  '4XX': problem,
+  '5XX': problem,
+};
 
 /** OpenAPI 3.1, built from the zod schemas the routes validate with. */
 export function openApiDocument(baseUrl: string): Record<string, unknown> {
@@ -107,8 +141,22 @@ export function openApiDocument(baseUrl: string): Record<string, unknown> {
           responses: { '200': { description: 'The seal, revoked, with `revokedRegistrations`: the seals this revoked (the seal itself and any other registration of its certificate)' }, '4XX': problem, '5XX': problem },
         }),
       },
-      '/v1/certificates/status': { post: op('Status of certificates (PEM or DER; the chain may follow)', { requestBody: { required: true, content: { 'application/x-pem-file': { schema: { type: 'string' } } } } }) },
-      '/ocsp': { post: op('RFC 6960 OCSP', { requestBody: { required: true, content: { 'application/ocsp-request': { schema: { type: 'string', format: 'binary' } } } } }) },
+      '/v1/certificates/status': {
+        post: op(`Status of certificates: PEM (the chain may follow) or one DER certificate; or, for batch callers, JSON {"certificates": [...]} with up to ${MAX_BATCH_CERTIFICATES} items, each answered or refused on its own`, {
+          ...statusCallers,
+          requestBody: {
+            required: true,
+            content: {
+              'application/x-pem-file': { schema: { type: 'string' } },
+              'application/pkix-cert': { schema: { type: 'string', format: 'binary' } },
+              'application/json': { schema: schema(StatusBatchBody) },
+            },
+          },
+          responses: statusResponses,
+        }),
+      },
+      '/ocsp': { post: op('RFC 6960 OCSP; other CAs\' responses are served from the cache as their responders signed them', { ...statusCallers, requestBody: { required: true, content: { 'application/ocsp-request': { schema: { type: 'string', format: 'binary' } } } } }) },
+      '/ocsp/{request}': { get: op('RFC 6960 OCSP over GET (the request in URL-encoded base64)', { ...statusCallers, parameters: [{ name: 'request', in: 'path', required: true, schema: { type: 'string' } }] }) },
       '/v1/license-types': { get: op('License and notice types with their fields') },
       '/v1/licenses': {
         post: op('Issue a license or notice', {
@@ -140,9 +188,10 @@ export function openApiRouter(baseUrl: string): Router {
     res.json(document);
   });
   router.get('/docs', (_req, res) => {
-    const paths = document.paths as Record<string, Record<string, { summary: string; security?: unknown }>>;
+    const paths = document.paths as Record<string, Record<string, { summary: string; security?: Array<Record<string, unknown>> }>>;
+    const access = (security: Array<Record<string, unknown>> | undefined): string => (!security ? 'public' : security.some((s) => Object.keys(s).length === 0) ? 'public, or API key' : 'API key');
     const rows = Object.entries(paths).flatMap(([path, ops]) =>
-      Object.entries(ops).map(([method, op]) => `<tr><td><code>${method.toUpperCase()}</code></td><td><code>${escape(path)}</code></td><td>${escape(op.summary)}</td><td>${op.security ? 'API key' : 'public'}</td></tr>`),
+      Object.entries(ops).map(([method, op]) => `<tr><td><code>${method.toUpperCase()}</code></td><td><code>${escape(path)}</code></td><td>${escape(op.summary)}</td><td>${access(op.security)}</td></tr>`),
     );
     res.type('html').send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>API</title><style>body{font-family:sans-serif;margin:2em}td{padding:4px 12px;border-bottom:1px solid #ddd}</style></head><body><h1>E-seal and e-license service API</h1><p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). Errors are application/problem+json.</p><table>${rows.join('')}</table></body></html>`);
   });

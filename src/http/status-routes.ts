@@ -1,56 +1,110 @@
-import express, { Router } from 'express';
-import { X509Certificate } from 'node:crypto';
+import express, { Router, type Response } from 'express';
+import { z } from 'zod';
 import { pemToDerList } from '../pki/pem.js';
-import { readCertFields } from '../pki/cert-fields.js';
-import { StatusService } from '../revocation/status-service.js';
+import type { ParsedCertificate } from '../revocation/parsed-certificates.js';
+import type { StatusAnswers } from '../revocation/status-answers.js';
 import { HttpProblem } from './problem.js';
 
+/** Certificates in one PEM request (a certificate and its chain, or a few of them). */
 const MAX_CERTIFICATES = 20;
+/** Items in one batch request. */
+export const MAX_BATCH_CERTIFICATES = 100;
+const MAX_ITEM_CHARS = 64 * 1024;
+const PEM_HEADER = '-----BEGIN CERTIFICATE-----';
 
-/** `POST /v1/certificates/status`: PEM (one or many) or one DER certificate; the chain may follow. */
-export function statusRouter(deps: { status: StatusService; knownIssuers: () => Buffer[] }): Router {
+/** The batch form: each item one certificate, PEM (its chain may follow it) or base64 DER. */
+export const StatusBatchBody = z.object({
+  certificates: z
+    .array(z.string().min(1).max(MAX_ITEM_CHARS))
+    .min(1)
+    .max(MAX_BATCH_CERTIFICATES)
+    .describe('each item is one certificate in PEM, optionally followed by its chain (PEM), or one certificate as base64 DER; answers come in the same order'),
+});
+
+const invalidCertificate = (detail: string): HttpProblem => new HttpProblem(422, 'invalid-certificate', 'A certificate cannot be parsed', detail);
+
+/** Problem+json fields of an item that failed, inside the batch answer. */
+function itemErrorJson(problem: HttpProblem): string {
+  return JSON.stringify({ error: { type: `/problems/${problem.slug}`, title: problem.title, status: problem.status, detail: problem.message } });
+}
+
+/** The body is written as serialised: no re-serialisation and no ETag hashing of it. */
+function sendJson(res: Response, body: string): void {
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+const certificatesJson = (items: string[]): string => `{"certificates":[${items.join(',')}]}`;
+
+/** One batch item: DER certificates, the first asked about. */
+function decodeItem(item: string): Buffer[] {
+  if (item.includes(PEM_HEADER)) {
+    const ders = pemToDerList(item);
+    if (ders.length === 0) throw invalidCertificate('the PEM text holds no complete certificate');
+    if (ders.length > MAX_CERTIFICATES) throw new HttpProblem(413, 'too-many-certificates', `At most ${MAX_CERTIFICATES} certificates per item`);
+    return ders;
+  }
+  const base64 = item.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) throw invalidCertificate('send a PEM certificate or one DER certificate in base64');
+  return [Buffer.from(base64, 'base64')];
+}
+
+/**
+ * `POST /v1/certificates/status`: PEM (one or many) or one DER certificate, the chain may follow;
+ * or JSON `{"certificates": [...]}` for batch callers, each item answered, or refused, on its own.
+ */
+export function statusRouter(deps: { answers: StatusAnswers }): Router {
   const router = Router();
-  router.post('/v1/certificates/status', express.raw({ type: () => true, limit: 256 * 1024 }), async (req, res, next) => {
+  const parse = (der: Buffer): ParsedCertificate => {
+    try {
+      return deps.answers.parse(der);
+    } catch {
+      throw invalidCertificate('send PEM certificates or one DER certificate');
+    }
+  };
+
+  const answerItem = async (item: string): Promise<string> => {
+    try {
+      const [cert, ...chain] = decodeItem(item).map(parse);
+      return await deps.answers.answerJson(cert!, chain);
+    } catch (err) {
+      if (err instanceof HttpProblem) return itemErrorJson(err);
+      throw err;
+    }
+  };
+
+  const batch = async (body: Buffer, res: Response): Promise<void> => {
+    let json: unknown;
+    try {
+      json = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new HttpProblem(400, 'invalid-json', 'The body is not JSON', 'send {"certificates": ["<PEM or base64 DER>", ...]}');
+    }
+    const count = (json as { certificates?: unknown } | null)?.certificates;
+    if (Array.isArray(count) && count.length > MAX_BATCH_CERTIFICATES) throw new HttpProblem(413, 'too-many-certificates', `At most ${MAX_BATCH_CERTIFICATES} certificates per request`);
+    const { certificates } = StatusBatchBody.parse(json);
+    sendJson(res, certificatesJson(await Promise.all(certificates.map(answerItem))));
+  };
+
+  const single = async (body: Buffer, res: Response): Promise<void> => {
+    const text = body.toString('latin1');
+    const ders = text.includes(PEM_HEADER) ? pemToDerList(text) : [body];
+    if (ders.length === 0) throw invalidCertificate('the PEM text holds no complete certificate');
+    if (ders.length > MAX_CERTIFICATES) throw new HttpProblem(413, 'too-many-certificates', `At most ${MAX_CERTIFICATES} certificates per request`);
+    const sent = ders.map(parse);
+    // The first certificate is asked about; with a chain, every certificate but self-issued anchors.
+    const asked = sent.length > 1 ? sent.filter((c) => !c.selfIssued) : sent;
+    sendJson(res, certificatesJson(await Promise.all(asked.map((cert) => deps.answers.answerJson(cert, sent)))));
+  };
+
+  router.post('/v1/certificates/status', express.raw({ type: () => true, limit: 1024 * 1024 }), async (req, res, next) => {
     try {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      if (body.length === 0) throw new HttpProblem(400, 'empty-body', 'Send one or more certificates (PEM or DER)');
-      const text = body.toString('latin1');
-      const certificates = text.includes('-----BEGIN CERTIFICATE-----') ? pemToDerList(text) : [body];
-      if (certificates.length > MAX_CERTIFICATES) throw new HttpProblem(413, 'too-many-certificates', `At most ${MAX_CERTIFICATES} certificates per request`);
-      for (const der of certificates) {
-        try {
-          new X509Certificate(der);
-        } catch {
-          throw new HttpProblem(422, 'invalid-certificate', 'A certificate cannot be parsed', 'send PEM certificates or one DER certificate');
-        }
-      }
-      // The first certificate is asked about; with a chain, every certificate that has its issuer in the request or known to the service.
-      const pool = [...certificates, ...deps.knownIssuers()];
-      const results = [];
-      for (const der of certificates) {
-        const x509 = new X509Certificate(der);
-        if (x509.checkIssued(x509) && certificates.length > 1) continue; // self-signed anchors have no status
-        const issuer = StatusService.issuerOf(der, pool.filter((c) => !c.equals(der)));
-        const base = { subject: x509.subject.replace(/\n/g, ', '), issuer: x509.issuer.replace(/\n/g, ', '), serialNumber: readCertFields(der).serialHex };
-        if (!issuer) {
-          results.push({ ...base, status: 'unknown', detail: 'the issuer certificate is not known: send the chain after the certificate', cached: false, stale: false });
-          continue;
-        }
-        const answer = await deps.status.status(der, issuer);
-        results.push({
-          ...base,
-          status: answer.checked ? answer.status : 'unknown',
-          revokedAt: answer.revokedAt,
-          reason: answer.reason,
-          source: answer.source,
-          thisUpdate: answer.thisUpdate,
-          nextUpdate: answer.nextUpdate,
-          cached: answer.cached,
-          stale: answer.stale,
-          detail: answer.detail,
-        });
-      }
-      res.json({ certificates: results });
+      if (body.length === 0) throw new HttpProblem(400, 'empty-body', 'Send one or more certificates (PEM or DER), or JSON {"certificates": [...]}');
+      if (req.is('application/json')) await batch(body, res);
+      else await single(body, res);
     } catch (err) {
       next(err);
     }

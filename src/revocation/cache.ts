@@ -7,12 +7,18 @@ export interface CachedStatus {
   fetchedAt: number;
   /** Fresh until then (nextUpdate, bounded); after it, served only as stale within the grace. */
   freshUntil: number;
+  /** The status fields of the answer served from the cache while fresh, serialised once when stored. */
+  answer?: string;
 }
 
 export interface StatusCache {
   get(key: string): Promise<CachedStatus | undefined>;
   set(key: string, value: CachedStatus, ttlMs: number): Promise<void>;
+  /** Forgets a key, whether it holds a status or bytes. */
   delete(key: string): Promise<void>;
+  /** Bytes stored as they are (OCSP responses), expiring after `ttlMs`. */
+  getBytes(key: string): Promise<Buffer | undefined>;
+  setBytes(key: string, value: Buffer, ttlMs: number): Promise<void>;
   /** Tells every instance to forget this key at once. */
   broadcastInvalidation(key: string): Promise<void>;
   onInvalidation(listener: (key: string) => void): void;
@@ -26,6 +32,7 @@ export interface StatusCache {
 /** The embedded default: an in-process LRU with expiry. */
 export class MemoryStatusCache implements StatusCache {
   private readonly entries = new Map<string, { value: CachedStatus; expiresAt: number }>();
+  private readonly bytes = new Map<string, { value: Buffer; expiresAt: number }>();
   private readonly listeners: Array<(key: string) => void> = [];
 
   constructor(private readonly maxEntries = 100_000) {}
@@ -50,6 +57,23 @@ export class MemoryStatusCache implements StatusCache {
 
   async delete(key: string): Promise<void> {
     this.entries.delete(key);
+    this.bytes.delete(key);
+  }
+
+  async getBytes(key: string): Promise<Buffer | undefined> {
+    const entry = this.bytes.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt < Date.now()) {
+      this.bytes.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  async setBytes(key: string, value: Buffer, ttlMs: number): Promise<void> {
+    this.bytes.delete(key);
+    this.bytes.set(key, { value, expiresAt: Date.now() + ttlMs });
+    while (this.bytes.size > this.maxEntries) this.bytes.delete(this.bytes.keys().next().value!);
   }
 
   async broadcastInvalidation(key: string): Promise<void> {
@@ -100,7 +124,12 @@ export function parseHostList(text: string): Array<{ host: string; port: number 
 }
 
 const REDIS_COMMAND_TIMEOUT_MS = 1_000;
+/** INCR, and PEXPIRE with the first count, in one script: atomic, so no counter is ever left without its expiry. */
 const INCREMENT_SCRIPT = "local c = redis.call('INCR', KEYS[1]) if c == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return c";
+
+interface IncrementCommand {
+  esealIncrement(key: string, windowMs: string): Promise<number>;
+}
 
 /**
  * The shared cache: Redis through ioredis (single node, Sentinel or Cluster), with a pub/sub
@@ -135,6 +164,8 @@ export class RedisStatusCache implements StatusCache {
     };
     this.client = connect(false);
     this.subscriber = connect(true);
+    // Sent as EVALSHA (ioredis loads the script when a server does not know it yet).
+    this.client.defineCommand('esealIncrement', { numberOfKeys: 1, lua: INCREMENT_SCRIPT });
     for (const conn of [this.client, this.subscriber]) {
       conn.on('error', (err: Error) => {
         this.lastError = err.message;
@@ -175,6 +206,14 @@ export class RedisStatusCache implements StatusCache {
     await this.command(() => this.client.del(PREFIX + key), undefined);
   }
 
+  async getBytes(key: string): Promise<Buffer | undefined> {
+    return (await this.command(() => this.client.getBuffer(PREFIX + key), null)) ?? undefined;
+  }
+
+  async setBytes(key: string, value: Buffer, ttlMs: number): Promise<void> {
+    await this.command(() => this.client.set(PREFIX + key, value, 'PX', Math.max(1, Math.round(ttlMs))), undefined);
+  }
+
   async broadcastInvalidation(key: string): Promise<void> {
     await this.delete(key);
     await this.command(() => this.client.publish(CHANNEL, key), undefined);
@@ -188,7 +227,7 @@ export class RedisStatusCache implements StatusCache {
   /** Counts in one atomic step (a script): the window's expiry is set with the first count, so no key is ever left without one. */
   async increment(key: string, windowMs: number): Promise<number> {
     // without Redis, limits are not enforced rather than refusing everyone
-    const count = await this.command(() => this.client.eval(INCREMENT_SCRIPT, 1, `eseal:rate:${key}`, String(windowMs)), 0);
+    const count = await this.command(() => (this.client as unknown as IncrementCommand).esealIncrement(`eseal:rate:${key}`, String(windowMs)), 0);
     return Number(count);
   }
 

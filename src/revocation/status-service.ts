@@ -3,10 +3,11 @@ import { readCertFields } from '../pki/cert-fields.js';
 import type { RevocationChecker } from '../validation/engine.js';
 import type { RevocationEvidence } from '../validation/report.js';
 import type { CachedStatus, StatusCache } from './cache.js';
-import { certIdFor, parseOcspRequest, publicKeyBits, type CertId } from './ocsp.js';
-
-const ocspKey = (id: CertId): string => `${id.hashAlgorithm}:${id.issuerNameHash.toString('hex')}:${id.issuerKeyHash.toString('hex')}:${id.serialHex}`;
+import { certIdFor, parseOcspRequest, type CertId } from './ocsp.js';
+import { keyHashOf, type ParsedCertificate } from './parsed-certificates.js';
 import { combineEvidence, type StatusChecker } from './status-checker.js';
+
+const ocspKey = (id: CertId): string => `ocsp-der:${id.hashAlgorithm}:${id.issuerNameHash.toString('hex')}:${id.issuerKeyHash.toString('hex')}:${id.serialHex}`;
 
 export interface StatusAnswer extends RevocationEvidence {
   cached: boolean;
@@ -26,8 +27,28 @@ export const DEFAULT_STATUS_OPTIONS: StatusServiceOptions = { maxTtlMs: 60 * 60_
 
 /** Cache key of a certificate: its issuer's key and its serial number (what OCSP identifies it by). */
 export function statusKey(certDer: Buffer, issuerDer: Buffer): string {
-  return `${createHash('sha256').update(publicKeyBits(issuerDer)).digest('hex').slice(0, 32)}:${readCertFields(certDer).serialHex}`;
+  return `${keyHashOf(issuerDer)}:${readCertFields(certDer).serialHex}`;
 }
+
+/** The same key from certificates parsed already: no parsing, no hashing. */
+export function parsedStatusKey(cert: ParsedCertificate, issuer: ParsedCertificate): string {
+  return `${issuer.keyHash}:${cert.serialHex}`;
+}
+
+/** The status fields of an answer as JSON members (no braces), as the status API sends them. */
+export function statusFieldsJson(evidence: RevocationEvidence, cached: boolean, stale: boolean): string {
+  const { checked, status, revokedAt, reason, source, thisUpdate, nextUpdate, detail } = evidence;
+  return JSON.stringify({ status: checked ? status : 'unknown', revokedAt, reason, source, thisUpdate, nextUpdate, cached, stale, detail }).slice(1, -1);
+}
+
+/** A cache entry, and whether it was served from the cache and past its freshness. */
+interface Resolved {
+  entry: CachedStatus;
+  cached: boolean;
+  stale: boolean;
+}
+
+const MAX_REMEMBERED_OCSP_REQUESTS = 10_000;
 
 /**
  * Certificate status for the platform: answers from the shared cache while fresh, one fetch
@@ -46,19 +67,35 @@ export class StatusService implements RevocationChecker {
   ) {}
 
   async status(certDer: Buffer, issuerDer: Buffer): Promise<StatusAnswer> {
-    const key = statusKey(certDer, issuerDer);
+    const { entry, cached, stale } = await this.resolve(statusKey(certDer, issuerDer), certDer, issuerDer);
+    return { ...entry.evidence, cached, stale };
+  }
+
+  /**
+   * The status fields of the answer for a parsed certificate and its issuer, as JSON members.
+   * A fresh cached answer costs one cache lookup: its JSON was written when it was stored.
+   */
+  async statusJson(cert: ParsedCertificate, issuer: ParsedCertificate): Promise<string> {
+    const { entry, cached, stale } = await this.resolve(parsedStatusKey(cert, issuer), cert.der, issuer.der);
+    if (cached && !stale && entry.answer !== undefined && entry.evidence.checked) return entry.answer;
+    return statusFieldsJson(entry.evidence, cached, stale);
+  }
+
+  /** Fresh from the cache; else fetched (or a recent failure); a stale answer only when fetching fails. */
+  private async resolve(key: string, certDer: Buffer, issuerDer: Buffer): Promise<Resolved> {
     const now = Date.now();
     const hit = await this.cache.get(key);
     if (hit && hit.freshUntil > now) {
       this.onLookup?.(true);
-      return { ...hit.evidence, cached: true, stale: false };
+      return { entry: hit, cached: true, stale: false };
     }
     this.onLookup?.(false);
     const recentError = await this.cache.get(`${key}:error`);
     const fresh = recentError && recentError.freshUntil > now ? recentError : await this.fetch(key, certDer, issuerDer);
-    if (fresh.evidence.checked) return { ...fresh.evidence, cached: fresh === recentError, stale: false };
-    if (hit && hit.evidence.checked && now - hit.freshUntil < this.options.staleGraceMs) return { ...hit.evidence, cached: true, stale: true };
-    return { ...fresh.evidence, cached: fresh === recentError, stale: false };
+    const fromCache = fresh === recentError;
+    if (fresh.evidence.checked) return { entry: fresh, cached: fromCache, stale: false };
+    if (hit && hit.evidence.checked && now - hit.freshUntil < this.options.staleGraceMs) return { entry: hit, cached: true, stale: true };
+    return { entry: fresh, cached: fromCache, stale: false };
   }
 
   private fetch(key: string, certDer: Buffer, issuerDer: Buffer): Promise<CachedStatus> {
@@ -81,30 +118,40 @@ export class StatusService implements RevocationChecker {
     }
     const nextUpdate = evidence.nextUpdate ? new Date(evidence.nextUpdate).getTime() : now + this.options.maxTtlMs;
     const freshUntil = Math.max(now, Math.min(nextUpdate, now + this.options.maxTtlMs));
-    const value: CachedStatus = { evidence, fetchedAt: now, freshUntil };
+    const value: CachedStatus = { evidence, fetchedAt: now, freshUntil, answer: statusFieldsJson(evidence, true, false) };
     await this.cache.set(key, value, freshUntil - now + this.options.staleGraceMs);
     await this.cache.delete(`${key}:error`);
     if (ocsp?.evidence.checked && freshUntil > now) {
-      // The responder's own signed answer, for OCSP clients of this service (`/ocsp`).
-      const raw: CachedStatus = { evidence: { checked: true, detail: 'original OCSP response', ocspResponse: ocsp.der.toString('base64') }, fetchedAt: now, freshUntil };
-      for (const algorithm of ['sha1', 'sha256']) await this.cache.set(`ocsp:${ocspKey(certIdFor(certDer, issuerDer, algorithm))}`, raw, freshUntil - now);
+      // The responder's own signed answer, stored as received for OCSP clients of this service
+      // (`/ocsp`); it expires with its freshness, so it is never served past it.
+      for (const algorithm of ['sha1', 'sha256']) await this.cache.setBytes(ocspKey(certIdFor(certDer, issuerDer, algorithm)), ocsp.der, freshUntil - now);
     }
     return value;
   }
 
-  /** A cached, still fresh original OCSP response for this request's certificate, if any. */
+  /** A cached, still fresh original OCSP response for this request's certificate, as stored, if any. */
   async cachedOcspResponse(request: Buffer): Promise<Buffer | undefined> {
-    let id: CertId;
+    const key = this.ocspRequestKey(request);
+    return key === null ? undefined : this.cache.getBytes(key);
+  }
+
+  /** Request bytes -> cache key of the certificate asked about; a request sent again (no nonce) is not parsed again. */
+  private readonly ocspRequestKeys = new Map<string, string | null>();
+
+  private ocspRequestKey(request: Buffer): string | null {
+    const hash = createHash('sha256').update(request).digest('hex');
+    const known = this.ocspRequestKeys.get(hash);
+    if (known !== undefined) return known;
+    let key: string | null = null;
     try {
       const { certIds } = parseOcspRequest(request);
-      if (certIds.length !== 1) return undefined;
-      id = certIds[0]!;
+      if (certIds.length === 1) key = ocspKey(certIds[0]!);
     } catch {
-      return undefined;
+      key = null;
     }
-    const hit = await this.cache.get(`ocsp:${ocspKey(id)}`);
-    if (!hit || hit.freshUntil <= Date.now() || !hit.evidence.ocspResponse) return undefined;
-    return Buffer.from(hit.evidence.ocspResponse, 'base64');
+    if (this.ocspRequestKeys.size >= MAX_REMEMBERED_OCSP_REQUESTS) this.ocspRequestKeys.delete(this.ocspRequestKeys.keys().next().value!);
+    this.ocspRequestKeys.set(hash, key);
+    return key;
   }
 
   /**
@@ -127,6 +174,8 @@ export class StatusService implements RevocationChecker {
     const key = statusKey(certDer, issuerDer);
     await this.cache.broadcastInvalidation(key);
     await this.cache.delete(`${key}:error`);
+    // nor is the responder's earlier response served at /ocsp any more
+    for (const algorithm of ['sha1', 'sha256']) await this.cache.delete(ocspKey(certIdFor(certDer, issuerDer, algorithm)));
   }
 
   /** Finds the issuer of `certDer` among `candidates`. */

@@ -1,7 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Db } from './db.js';
 
-export const ROLES = ['seal', 'issue', 'revoke', 'lookup', 'admin'] as const;
+/** `status`: a platform component asking certificate status, limited per client rather than per address. */
+export const ROLES = ['seal', 'issue', 'revoke', 'lookup', 'status', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface ApiClient {
@@ -47,6 +48,12 @@ export class ApiClientStore {
   async findByToken(token: string): Promise<ApiClient | undefined> {
     const row = await this.db.get<ClientRow>('SELECT id, name, roles, disabled FROM api_clients WHERE token_hash = ?', [hashToken(token)]);
     return row ? this.hydrate(row) : undefined;
+  }
+
+  /** The client a token belongs to, without its seals: one indexed read, for routes that answer many requests a second. */
+  async findCallerByToken(token: string): Promise<Omit<ApiClient, 'sealIds'> | undefined> {
+    const row = await this.db.get<ClientRow>('SELECT id, name, roles, disabled FROM api_clients WHERE token_hash = ?', [hashToken(token)]);
+    return row ? { id: row.id, name: row.name, roles: JSON.parse(row.roles) as Role[], disabled: row.disabled !== 0 } : undefined;
   }
 
   async list(): Promise<ApiClient[]> {

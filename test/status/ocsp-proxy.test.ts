@@ -1,13 +1,14 @@
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCertificate, KEY_USAGE, validityYears, EXTENDED_KEY_USAGE, type Issued } from '../../src/devpki/issue.js';
 import { DevOcspResponder } from '../../src/devpki/ocsp-responder.js';
 import { derToPem } from '../../src/pki/pem.js';
+import { buildOcspRequest } from '../../src/revocation/ocsp.js';
 import { startService, type RunningService } from '../helpers/service.js';
 import { tempDir } from '../helpers/tools.js';
 
@@ -47,6 +48,33 @@ describe('/ocsp for other CAs: the original responses from the cache', () => {
     const out = await opensslOcsp(`${a.url}/ocsp`);
     expect(out).toMatch(/Response verify OK/);
     expect(out).toMatch(/b-seal\.pem: good/);
+  });
+
+  it('serves the stored response bytes as they are, by POST and GET, whatever nonce the request carries', async () => {
+    const other = b.service.devPki!;
+    const [cert, issuer] = [other.seals[0]!.chainDer[0]!, other.sealCa.certDer];
+    const first = buildOcspRequest(cert, issuer).der;
+    const second = buildOcspRequest(cert, issuer).der; // another nonce
+    expect(first.equals(second)).toBe(false);
+    const stored = await a.service.status.cachedOcspResponse(first);
+    expect(stored).toBeDefined();
+    const post = async (request: Buffer) => {
+      const res = await fetch(`${a.url}/ocsp`, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: new Uint8Array(request) });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/ocsp-response');
+      return Buffer.from(await res.arrayBuffer());
+    };
+    const answers = [await post(first), await post(second), await post(first)];
+    const viaGet = Buffer.from(await (await fetch(`${a.url}/ocsp/${encodeURIComponent(first.toString('base64'))}`)).arrayBuffer());
+    for (const answer of [...answers, viaGet]) expect(answer.equals(stored!)).toBe(true);
+
+    // The bytes served are the responder's own signed response: openssl accepts them.
+    const file = path.join(dir, 'served.der');
+    writeFileSync(file, answers[1]!);
+    const { stdout, stderr } = await promisify(execFile)('openssl', ['ocsp', '-respin', file, '-no_nonce', '-issuer', path.join(dir, 'b-ca.pem'), '-cert', path.join(dir, 'b-seal.pem'), '-CAfile', path.join(dir, 'b-root.pem'), '-verify_other', path.join(dir, 'b-ca.pem')], { encoding: 'utf8', timeout: 20_000 });
+    expect(`${stdout}${stderr}`).toMatch(/Response verify OK/);
+    expect(stdout).toMatch(/b-seal\.pem: good/);
+    expect(readFileSync(file).equals(stored!)).toBe(true);
   });
 });
 
