@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import type { AuditLog } from '../audit/log.js';
 import type { Logger } from 'pino';
@@ -147,7 +146,7 @@ export function sealRouter(deps: SealRouteDeps): Router {
       if (!deps.timestamper || !deps.evidence) {
         throw new HttpProblem(422, 'level-not-available', 'This signature level is not available', 'extending needs a time-stamping authority and revocation data, and none is configured');
       }
-      let result: ExtendResult;
+      let result: ExtendResult & { documentSha256: string };
       try {
         result = await deps.pdfPool.extend({ kind: 'extend', bytes: req.body as Buffer, level: query.level, strict: query.strict === 'true', pdfLimits: deps.pdfLimits });
       } catch (err) {
@@ -158,7 +157,7 @@ export function sealRouter(deps: SealRouteDeps): Router {
         throw err;
       }
       const { pdf, reached, missing } = result;
-      const documentSha256 = createHash('sha256').update(pdf).digest('hex');
+      const { documentSha256 } = result;
       deps.logger[missing.length ? 'warn' : 'info']({ client: req.client!.id, padesLevel: query.level, reached, missing: missing.length, bytes: pdf.length }, 'extended a document');
       await deps.audit.append({ actor: req.client!.id, action: 'extend', subject: query.level, documentSha256, details: { reached, missing: missing.length } });
       res.status(200).setHeader('X-PAdES-Level', reached);

@@ -116,8 +116,9 @@ export class PdfPool {
     return this.submit(job, { sign }) as Promise<SealJobResult>;
   }
 
-  extend(job: ExtendJob): Promise<ExtendResult> {
-    return this.submit(job) as Promise<ExtendResult>;
+  /** Extends in a worker; the result carries the new file's SHA-256. */
+  extend(job: ExtendJob): Promise<ExtendResult & { documentSha256: string }> {
+    return this.submit(job) as Promise<ExtendResult & { documentSha256: string }>;
   }
 
   async close(): Promise<void> {

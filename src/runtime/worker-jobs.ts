@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { assertWithinBudget } from '../pdf/limits/work-budget.js';
 import { PdfDocument } from '../pdf/document.js';
 import { PadesCmsBuilder } from '../pki/cms-signer.js';
@@ -96,16 +97,17 @@ export async function runSeal(job: SealJob, ctx: JobContext): Promise<SealJobRes
       limits: job.pdfLimits,
     });
     assertWithinBudget();
+    const documentSha256 = sealed.parts.reduce((hash, part) => hash.update(part), createHash('sha256')).digest('hex');
     // B-B and B-T: the original bytes followed by the update; only the update goes back.
-    if (sealed.parts.length === 2 && sealed.parts[0] === doc.bytes) return { fieldName: sealed.fieldName, appended: sealed.parts[1]! };
-    return { fieldName: sealed.fieldName, pdf: Buffer.concat(sealed.parts) };
+    if (sealed.parts.length === 2 && sealed.parts[0] === doc.bytes) return { fieldName: sealed.fieldName, documentSha256, appended: sealed.parts[1]! };
+    return { fieldName: sealed.fieldName, documentSha256, pdf: Buffer.concat(sealed.parts) };
   } finally {
     signingHost = undefined;
   }
 }
 
-export async function runExtend(job: ExtendJob, ctx: JobContext): Promise<ExtendResult> {
+export async function runExtend(job: ExtendJob, ctx: JobContext): Promise<ExtendResult & { documentSha256: string }> {
   const result = await extendDocument(asBuffer(job.bytes), job.level, { timestamper: ctx.timestamper, evidence: evidenceSource(ctx), limits: job.pdfLimits, strict: job.strict });
   assertWithinBudget();
-  return result;
+  return { ...result, documentSha256: createHash('sha256').update(result.pdf).digest('hex') };
 }

@@ -51,6 +51,8 @@ export interface SealJob {
 
 export interface SealJobResult {
   fieldName: string;
+  /** SHA-256 of the whole sealed file, hashed here so the HTTP thread never hashes a large file. */
+  documentSha256: string;
   /** B-B and B-T: what follows the original bytes (which stay with the HTTP thread). */
   appended?: Uint8Array;
   /** B-LT and B-LTA: the whole file. */

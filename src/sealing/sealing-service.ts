@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { AuditLog } from '../audit/log.js';
 import type { PdfLimits } from '../pdf/document.js';
 import type { PdfPool } from '../runtime/pdf-pool.js';
@@ -103,7 +102,7 @@ export class SealingService {
     await this.usableSeal(request.sealId, request.allowedSealIds); // revoked while signing: nothing is returned
     const parts: Uint8Array[] = sealed.appended ? [request.pdf, sealed.appended] : [sealed.pdf!];
     const length = parts.reduce((n, p) => n + p.length, 0);
-    const documentSha256 = parts.reduce((h, p) => h.update(p), createHash('sha256')).digest('hex');
+    const { documentSha256 } = sealed;
     if (request.actor) {
       await this.deps.audit.append({ actor: request.actor, action: 'seal', subject: seal.id, documentSha256, details: { level: request.level, field: sealed.fieldName } });
     }
