@@ -1,5 +1,5 @@
 import { NAME_OID, subjectAttributes } from '../pki/cert-subject.js';
-import { randomUUID, X509Certificate } from 'node:crypto';
+import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isValidUscc } from '../codes/check-characters.js';
@@ -150,10 +150,6 @@ export class SealRegistry {
       throw new SealInputError('the seal certificate cannot be parsed', 'certificate');
     }
     this.assertCertificateNamesOrganisation(leaf, input.orgName, input.orgUscc);
-    const holder = await this.sealWithCertificate(leaf);
-    if (holder) {
-      throw new SealInputError(`this certificate is already registered as the seal "${holder.id}"${holder.status === 'revoked' ? ' (revoked)' : ''}: one certificate, one seal`, 'certificate');
-    }
     const name = sealName(input.orgName, input.sealType);
     let imagePng = input.imagePng;
     if (imagePng) {
@@ -183,25 +179,34 @@ export class SealRegistry {
       status: 'active',
       createdAt: new Date().toISOString(),
     };
-    const result = await this.db.run(
-      `INSERT INTO seals (id, org_name, org_uscc, seal_type, name, diameter_mm, image_png, cert_chain_pem, key_ref, not_before, not_after, status, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-      [
-        record.id,
-        record.orgName,
-        record.orgUscc,
-        record.sealType,
-        record.name,
-        record.diameterMm,
-        record.imagePng,
-        JSON.stringify(record.chainPem),
-        JSON.stringify(record.keyRef),
-        record.notBefore,
-        record.notAfter,
-        record.status,
-        record.createdAt,
-      ],
-    );
+    // One certificate, one seal: checked and recorded under the certificate's lock, so two
+    // registrations of one certificate on two instances cannot both pass the check.
+    const result = await this.db.transaction(async (tx) => {
+      await tx.lock(`seal-certificate:${createHash('sha256').update(leaf).digest('hex')}`);
+      const holder = await this.sealWithCertificate(leaf, tx);
+      if (holder) {
+        throw new SealInputError(`this certificate is already registered as the seal "${holder.id}"${holder.status === 'revoked' ? ' (revoked)' : ''}: one certificate, one seal`, 'certificate');
+      }
+      return tx.run(
+        `INSERT INTO seals (id, org_name, org_uscc, seal_type, name, diameter_mm, image_png, cert_chain_pem, key_ref, not_before, not_after, status, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+        [
+          record.id,
+          record.orgName,
+          record.orgUscc,
+          record.sealType,
+          record.name,
+          record.diameterMm,
+          record.imagePng,
+          JSON.stringify(record.chainPem),
+          JSON.stringify(record.keyRef),
+          record.notBefore,
+          record.notAfter,
+          record.status,
+          record.createdAt,
+        ],
+      );
+    });
     if (result.changes === 0) throw new SealInputError(`a seal with id ${id} exists already`, 'id');
     this.unregistered.clear(); // registered here: found at once
     return record;
@@ -279,8 +284,8 @@ export class SealRegistry {
   }
 
   /** The seal, active or revoked, registered with this certificate: a revoked seal's certificate never serves again. */
-  private async sealWithCertificate(leafDer: Buffer): Promise<{ id: string; status: string } | undefined> {
-    const rows = await this.db.all<{ id: string; status: string; cert_chain_pem: string }>('SELECT id, status, cert_chain_pem FROM seals');
+  private async sealWithCertificate(leafDer: Buffer, db: Db = this.db): Promise<{ id: string; status: string } | undefined> {
+    const rows = await db.all<{ id: string; status: string; cert_chain_pem: string }>('SELECT id, status, cert_chain_pem FROM seals');
     return rows.find((row) => {
       const [leaf] = JSON.parse(row.cert_chain_pem) as string[];
       return leaf !== undefined && pemToDer(leaf).equals(leafDer);

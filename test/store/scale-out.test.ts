@@ -113,12 +113,24 @@ describe('two instances sharing the database and Redis', () => {
     expect((await sealRequest(a, await makePdf(1), { sealId: 'scjg-official' }, token)).status).toBe(401);
   });
 
-  it('keeps one unbroken audit chain while both instances write at once', async () => {
+  it('keeps one unbroken audit chain while both instances seal and issue at once', async () => {
     const pdf = await makePdf(1);
     const before = (await a.service.audit.entries()).length;
-    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => sealRequest(i % 2 ? a : b, pdf, { sealId: 'scjg-official' }, a.token)));
-    expect(results.map((r) => r.status)).toEqual(Array(16).fill(200));
-    const verdict = await b.service.audit.verify();
-    expect(verdict).toEqual({ ok: true, entries: before + 16 });
+    const seals = Array.from({ length: 16 }, (_, i) => sealRequest(i % 2 ? a : b, pdf, { sealId: 'scjg-official' }, a.token));
+    const licences = Array.from({ length: 8 }, (_, i) =>
+      fetch(`${(i % 2 ? b : a).url}/v1/licenses`, {
+        method: 'POST',
+        headers: auth(a.token),
+        body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '钱小七', code: '440524188001010014' }, fields: { matter: '设立登记', applicationNumber: `SQ-A${i}`, receivedOn: '2026-11-25', promisedDays: 3 } }),
+      }),
+    );
+    const sealed = await Promise.all(seals);
+    const issued = await Promise.all(licences);
+    expect(sealed.map((r) => r.status)).toEqual(Array(16).fill(200));
+    expect(issued.map((r) => r.status)).toEqual(Array(8).fill(201));
+    const ids = await Promise.all(issued.map(async (r) => ((await r.json()) as { id: string }).id));
+    expect(await b.service.audit.verify()).toEqual({ ok: true, entries: before + 16 + 8 });
+    const issueEntries = (await a.service.audit.entries()).filter((e) => e.action === 'license.issue').map((e) => e.subject);
+    for (const id of ids) expect(issueEntries).toContain(id);
   });
 });
