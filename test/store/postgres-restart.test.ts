@@ -7,7 +7,10 @@
  * No step is timed: the load runs until it has seen what it waits for, with generous limits,
  * because the machine may be busy with other tests.
  */
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AUDIT_CHAIN_LOCK } from '../../src/audit/log.js';
+import { advisoryLockKey } from '../../src/store/postgres.js';
 import { makePdf } from '../helpers/pdfs.js';
 import { createDatabase, PostgresProcess } from '../helpers/postgres-server.js';
 import { sealRequest, startService, type RunningService } from '../helpers/service.js';
@@ -91,6 +94,17 @@ function expectOnlySuccessOr503(outcomes: Outcome[], success: number): void {
   expect(unexpected).toEqual([]);
 }
 
+/** Waits until `count` sessions wait for an advisory lock (the load makes progress meanwhile). */
+async function waitForAdvisoryWaiters(observer: pg.Client, count: number): Promise<void> {
+  const deadline = Date.now() + RECOVERY_LIMIT_MS;
+  for (;;) {
+    const { rows } = await observer.query<{ n: string }>("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'");
+    if (Number(rows[0]!.n) >= count) return;
+    if (Date.now() > deadline) throw new Error(`expected ${count} sessions waiting for the audit chain, saw ${rows[0]!.n}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 let server: PostgresProcess;
 let svc: RunningService;
 let load: Load | undefined;
@@ -138,7 +152,8 @@ describe('PostgreSQL killed with -9 while licences are issued', () => {
   it('leaves no licence without its audit entry, every 201 finds its licence, and a caller retrying with its key gets one licence', async () => {
     // commits must survive the kill: what the service acknowledged, the server had made durable
     server = await PostgresProcess.start({ durableCommits: true });
-    svc = await startService({ DATABASE_URL: await createDatabase(server.url) });
+    const databaseUrl = await createDatabase(server.url);
+    svc = await startService({ DATABASE_URL: databaseUrl });
     const issue = (key: string) =>
       fetch(`${svc.url}/v1/licenses`, {
         method: 'POST',
@@ -159,7 +174,17 @@ describe('PostgreSQL killed with -9 while licences are issued', () => {
     });
 
     await load.waitFor('licences before the kill', (o) => successes(o) >= 4);
+    // The kill lands where a licence row is written and its audit entry not yet: the chain's
+    // lock is held here, so issuances stop inside their transaction, after inserting the licence,
+    // waiting to append. Were the two committed apart, these licences would survive the kill.
+    const lockHolder = new pg.Client({ connectionString: databaseUrl });
+    lockHolder.on('error', () => undefined); // its connection dies with the server
+    await lockHolder.connect();
+    await lockHolder.query('BEGIN');
+    await lockHolder.query('SELECT pg_advisory_xact_lock($1::bigint)', [advisoryLockKey(AUDIT_CHAIN_LOCK)]);
+    await waitForAdvisoryWaiters(lockHolder, 2);
     await server.kill();
+    await lockHolder.end().catch(() => undefined);
     await load.waitFor('a 503 while the database is dead', (o) => o.some((x) => x.status === 503));
     await server.startAgain(); // crash recovery
     load.restarted = true;
