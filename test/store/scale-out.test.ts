@@ -62,6 +62,16 @@ describe('two instances sharing the database and Redis', () => {
     expect(refused.status).toBe(409);
   });
 
+  it('registers one certificate once when both instances are asked at the same moment', async () => {
+    const pkcs12 = (await sealPkcs12('某某市财政局', '11370500MB0100003P')).toString('base64');
+    const register = (svc: RunningService, id: string) =>
+      fetch(`${svc.url}/v1/seals`, { method: 'POST', headers: auth(a.token), body: JSON.stringify({ id, orgName: '某某市财政局', orgUscc: '11370500MB0100003P', sealType: 'contract', pkcs12, password: 'transfer' }) });
+    const raced = await Promise.all([register(a, 'race-on-a'), register(b, 'race-on-b')]);
+    expect(raced.map((r) => r.status).sort()).toEqual([201, 422]);
+    const refused = raced.find((r) => r.status === 422)!;
+    expect(((await refused.json()) as { detail: string }).detail).toMatch(/already registered as the seal "race-on-[ab]"/);
+  });
+
   it('a license issued on one is found and revoked on the other, and its QR page says so on both', async () => {
     const issued = await fetch(`${a.url}/v1/licenses`, {
       method: 'POST',
