@@ -23,7 +23,7 @@ export default defineConfig({
           include: STORAGE_TESTS,
           // brings its own PostgreSQL, to stop it, so one pass is enough; the parser fuzzers use
           // the service only to seal their seed files, and storage does not change what they test
-          exclude: ['test/store/postgres-outage.test.ts', 'test/validation/hostile.test.ts', 'test/ops/fuzz-parsers.test.ts'],
+          exclude: ['test/store/postgres-outage.test.ts', 'test/store/postgres-restart.test.ts', 'test/validation/hostile.test.ts', 'test/ops/fuzz-parsers.test.ts'],
           env: { TEST_DATABASE: 'postgres' },
           globalSetup: ['test/helpers/postgres-setup.ts'],
         },

@@ -35,6 +35,9 @@ interface Row {
 
 const GENESIS = '0'.repeat(64);
 
+/** Held from reading the chain's head to commit, so appends from any instance form one chain. */
+export const AUDIT_CHAIN_LOCK = 'audit-chain';
+
 function entryHash(prevHash: string, row: Omit<Row, 'hash' | 'prev_hash'>): string {
   const canonical = JSON.stringify([row.seq, row.at, row.actor, row.action, row.subject, row.document_sha256, row.details]);
   return createHash('sha256').update(prevHash).update(canonical).digest('hex');
@@ -55,10 +58,12 @@ export class AuditLog {
 
   /**
    * Appends within a transaction the caller holds, so that what is recorded and its audit entry
-   * are committed together, or neither is.
+   * are committed together, or neither is. The chain's lock is held from here to the caller's
+   * commit, so the caller appends last, after its other work and locks.
    */
   async appendIn(tx: Db, entry: AuditEntry, at = new Date()): Promise<void> {
     {
+      await tx.lock(AUDIT_CHAIN_LOCK);
       const last = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
       const row = {
         seq: (last?.seq ?? 0) + 1,

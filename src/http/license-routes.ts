@@ -70,7 +70,12 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
       if (err instanceof LicenseStateError) return next(new HttpProblem(409, 'issuing-seal-unavailable', 'The license cannot be issued now', err.message));
       if (err instanceof IdempotentReplay) {
         if (!err.sameRequest) return next(new HttpProblem(422, 'idempotency-key-reused', 'This Idempotency-Key was used for another request', err.message));
-        const earlier = await deps.licenses.get(err.licenseId).catch(() => undefined);
+        let earlier: Awaited<ReturnType<LicenseService['get']>>;
+        try {
+          earlier = await deps.licenses.get(err.licenseId);
+        } catch (lookupFailure) {
+          return next(lookupFailure); // a database gone meanwhile is a 503 like any other
+        }
         if (earlier) {
           res.status(201).setHeader('Idempotent-Replayed', 'true');
           res.location(`/v1/licenses/${encodeURIComponent(earlier.id)}`).json(earlier);

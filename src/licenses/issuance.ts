@@ -7,6 +7,7 @@ import type { Timestamper } from '../pki/timestamper.js';
 import type { Db } from '../store/db.js';
 import { isValidUscc } from '../codes/check-characters.js';
 import { buildLicenseIdentifier, parseLicenseIdentifier } from './identifier.js';
+import { allocateSerial } from './serials.js';
 import type { LicenseType } from './types.js';
 import { validateLicenseRequest, type FieldProblem, type LicenseRequest } from './validate.js';
 
@@ -106,6 +107,11 @@ export class IdempotentReplay extends Error {
   ) {
     super(sameRequest ? `this Idempotency-Key already produced licence ${licenseId}` : 'this Idempotency-Key was used for another request');
   }
+}
+
+/** One client's Idempotency-Key: held while it is checked and recorded. */
+function idempotencyKeyLock(clientId: string, key: string): string {
+  return `license-idempotency:${clientId}:${key}`;
 }
 
 function addYears(date: string, years: number): string {
@@ -213,26 +219,6 @@ export class LicenseService {
     return row?.pdf;
   }
 
-  /**
-   * Reserves the next serial number of a license type in a year. A license whose drawing or
-   * sealing then fails leaves its number unused: numbers are unique, not gapless.
-   */
-  private allocateSerial(typeCode: string, year: string): Promise<string> {
-    return this.deps.db.transaction(async (tx) => {
-      const counter = await tx.get<{ last: number }>('SELECT last FROM license_serials WHERE type = ? AND year = ?', [typeCode, year]);
-      let last = counter?.last;
-      if (last === undefined) {
-        // Licenses issued before the counter existed.
-        const highest = await tx.get<{ serial: string | null }>('SELECT MAX(serial) AS serial FROM licenses WHERE type = ? AND serial LIKE ?', [typeCode, `${year}%`]);
-        last = highest?.serial ? Number(highest.serial.slice(year.length)) : 0;
-        await tx.run('INSERT INTO license_serials (type, year, last) VALUES (?, ?, ?)', [typeCode, year, last + 1]);
-      } else {
-        await tx.run('UPDATE license_serials SET last = ? WHERE type = ? AND year = ?', [last + 1, typeCode, year]);
-      }
-      return `${year}${String(last + 1).padStart(6, '0')}`;
-    });
-  }
-
   async issue(typeCode: string, request: LicenseRequest, now = new Date(), continuing?: { serial: string; version: string; supersedes: string }, by?: IssuedBy): Promise<LicenseRecord> {
     const type = this.deps.types.get(typeCode);
     if (!type) throw new LicenseValidationError([{ field: 'type', message: `unknown license type; see GET /v1/license-types` }]);
@@ -243,7 +229,7 @@ export class LicenseService {
     const issuedOn = now.toISOString().slice(0, 10);
     const year = issuedOn.slice(0, 4);
     const version = continuing?.version ?? '001';
-    const serial = continuing?.serial ?? (await this.allocateSerial(type.code, year));
+    const serial = continuing?.serial ?? (await allocateSerial(this.deps.db, type.code, year));
     const id = buildLicenseIdentifier({ typeCode: type.typeCode, issuerCode: seal.orgUscc, serial, version });
     const number = `${type.typeCode.slice(-3)}${serial}`;
     const checkCode = this.checkCode(id);
@@ -291,8 +277,11 @@ export class LicenseService {
       sha256: createHash('sha256').update(pdf).digest('hex'),
     };
     await this.deps.db.transaction(async (tx) => {
-      // Checked again inside the (serialised) transaction: of two requests racing with one key, one issues.
-      if (by?.idempotency) await this.checkIdempotency(by.actor, by.idempotency, tx);
+      // Checked again under the key's lock: of two requests racing with one key, one issues.
+      if (by?.idempotency) {
+        await tx.lock(idempotencyKeyLock(by.actor, by.idempotency.key));
+        await this.checkIdempotency(by.actor, by.idempotency, tx);
+      }
       if (continuing) {
         // Two replacements of one license race for the same next version: one wins.
         const superseded = await tx.run("UPDATE licenses SET status = 'superseded', superseded_by = ? WHERE id = ? AND status = 'valid'", [id, continuing.supersedes]);
@@ -306,7 +295,8 @@ export class LicenseService {
       if (by?.idempotency) {
         await tx.run('INSERT INTO license_idempotency (client_id, idem_key, request_sha256, license_id, created_at) VALUES (?, ?, ?, ?, ?)', [by.actor, by.idempotency.key, by.idempotency.requestSha256, row.id, now.toISOString()]);
       }
-      // the licence exists exactly when its audit entry does
+      // the licence exists exactly when its audit entry does; appended last, as it holds the
+      // audit chain's lock until commit
       if (by && this.deps.audit) await this.deps.audit.appendIn(tx, { actor: by.actor, action: by.action, subject: row.id, documentSha256: row.sha256, ...(by.details ? { details: by.details } : {}) });
     });
     return this.toRecord(row);

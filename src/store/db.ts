@@ -9,10 +9,18 @@ export interface Db {
   get<T>(sql: string, params?: SqlParam[]): Promise<T | undefined>;
   run(sql: string, params?: SqlParam[]): Promise<{ changes: number }>;
   /**
-   * Runs `work` in a transaction. Transactions are serialised across every process that shares
-   * the database, so read-then-write sequences (the audit chain, serial numbers) stay consistent.
+   * Runs `work` in a transaction. A read-then-write sequence that must not interleave with
+   * another instance's (the audit chain, a serial counter) takes its lock with `lock` first.
    */
   transaction<T>(work: (db: Db) => Promise<T>): Promise<T>;
+  /**
+   * Inside a transaction: waits for the lock named `name` and holds it until the transaction
+   * ends, in every process that shares the database. Transactions that take different locks, or
+   * none, do not wait for each other on PostgreSQL; on SQLite every transaction already holds
+   * the file's write lock, so this adds nothing. Outside a transaction it is an error. Locks are
+   * taken in one order wherever a transaction needs several (see docs/ARCHITECTURE.md, store/).
+   */
+  lock(name: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Db, SqlParam } from './db.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, POSTGRES_DIALECT } from './migrations.js';
@@ -5,8 +6,16 @@ import { DatabaseUnavailableError, isConnectionFailure } from './errors.js';
 import { numberPlaceholders } from './placeholders.js';
 
 const INT8_OID = 20;
-/** Key of the advisory lock that serialises this service's transactions and migrations. */
-const SERVICE_LOCK = 0x65_73_65_61; // "esea"
+/** Held while the schema is brought up to date, so instances starting together migrate once. */
+const MIGRATIONS_LOCK = 'schema-migrations';
+
+/**
+ * The advisory lock key of a named lock: 64 bits of a hash of the name, in a namespace of this
+ * service's own, so any name maps to one key and distinct names practically never share one.
+ */
+export function advisoryLockKey(name: string): string {
+  return createHash('sha256').update(`eseal:${name}`).digest().readBigInt64BE(0).toString();
+}
 
 /** Counts and sequence numbers come back as numbers, as from SQLite; they stay far below 2^53. */
 const types = {
@@ -50,7 +59,12 @@ class PostgresDb implements Db {
 
   async transaction<T>(work: (db: Db) => Promise<T>): Promise<T> {
     if (this.client) return work(this);
-    return withLockedTransaction(this.pool, (client) => work(new PostgresDb(this.pool, client)));
+    return withTransaction(this.pool, (client) => work(new PostgresDb(this.pool, client)));
+  }
+
+  async lock(name: string): Promise<void> {
+    if (!this.client) throw new Error(`the lock ${name} is held by a transaction: take it inside transaction()`);
+    await this.query('SELECT pg_advisory_xact_lock(?::bigint)', [advisoryLockKey(name)]);
   }
 
   async close(): Promise<void> {
@@ -64,7 +78,7 @@ function unavailableOr(err: unknown): unknown {
   return new DatabaseUnavailableError(`PostgreSQL: ${(err as Error).message}`);
 }
 
-async function withLockedTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect().catch((err: unknown) => {
     throw unavailableOr(err);
   });
@@ -78,7 +92,6 @@ async function withLockedTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCli
   client.on('error', onError);
   try {
     await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1)', [SERVICE_LOCK]);
     const value = await work(client);
     await client.query('COMMIT');
     return value;
@@ -94,7 +107,8 @@ async function withLockedTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCli
 }
 
 async function migrate(pool: pg.Pool): Promise<void> {
-  await withLockedTransaction(pool, async (client) => {
+  await withTransaction(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [advisoryLockKey(MIGRATIONS_LOCK)]);
     await client.query(MIGRATIONS_TABLE);
     const applied = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
     for (const migration of MIGRATIONS) {

@@ -57,6 +57,8 @@ class SqliteTransaction extends SqliteStatements implements Db {
   transaction<T>(work: (db: Db) => Promise<T>): Promise<T> {
     return work(this);
   }
+  /** BEGIN IMMEDIATE took the file's write lock: nothing else writes until this transaction ends. */
+  async lock(): Promise<void> {}
   async close(): Promise<void> {
     throw new Error('a transaction cannot close the database');
   }
@@ -111,6 +113,10 @@ class SqliteDb extends SqliteStatements implements Db {
       this.active--;
     });
     return result;
+  }
+
+  async lock(name: string): Promise<void> {
+    throw new Error(`the lock ${name} is held by a transaction: take it inside transaction()`);
   }
 
   async close(): Promise<void> {

@@ -36,7 +36,12 @@ export class PostgresProcess {
     return `postgres://eseal@127.0.0.1:${this.port}/postgres`;
   }
 
-  static async start(): Promise<PostgresProcess> {
+  /**
+   * `durableCommits` keeps synchronous_commit on, so a commit that was acknowledged survives the
+   * server being killed (without it, the last commits may still sit in the server's memory);
+   * fsync stays off, since the machine itself does not crash.
+   */
+  static async start(options: { durableCommits?: boolean } = {}): Promise<PostgresProcess> {
     const bin = binDir();
     const dir = tempDir('pg');
     if (process.getuid?.() === 0) {
@@ -47,7 +52,7 @@ export class PostgresProcess {
     const data = path.join(dir, 'data');
     execFileSync(...asServerUser(path.join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'eseal', '-E', 'UTF8', '--locale=C', '--no-sync']), { stdio: 'pipe' });
     const port = await freePort();
-    const settings = ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'];
+    const settings = ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', `synchronous_commit=${options.durableCommits ? 'on' : 'off'}`, '-c', 'full_page_writes=off', '-c', 'max_connections=200'];
     const server = new PostgresProcess(asServerUser(path.join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, ...settings]), dir, port);
     await server.waitReady();
     return server;
@@ -88,13 +93,55 @@ export class PostgresProcess {
       const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
       // SIGINT is PostgreSQL's fast shutdown. runuser does not pass signals on, so the
       // postmaster is signalled by the pid it records.
-      const pidFile = path.join(this.dir, 'data', 'postmaster.pid');
-      const postmaster = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : undefined;
+      const postmaster = this.postmasterPid();
       if (postmaster) process.kill(postmaster, 'SIGINT');
       else this.child.kill('SIGKILL');
       await exited;
     }
   }
+
+  /**
+   * `kill -9` of the whole server, postmaster and every backend at once, as a crash would end
+   * it: nothing is flushed or rolled back; `startAgain` then runs crash recovery.
+   */
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    const postmaster = this.postmasterPid();
+    if (!postmaster) throw new Error('postgres has not written its pid file');
+    const backends = childPids(postmaster);
+    for (const pid of [postmaster, ...backends]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // a backend that ended on its own meanwhile
+      }
+    }
+    await exited;
+  }
+
+  private postmasterPid(): number | undefined {
+    const pidFile = path.join(this.dir, 'data', 'postmaster.pid');
+    return existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : undefined;
+  }
+}
+
+/** The processes whose parent is `parent`, read from /proc. */
+function childPids(parent: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // ended while listing
+    }
+    // pid (comm) state ppid ...: comm may hold spaces and parentheses, so read after the last ')'
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid === parent) pids.push(Number(entry));
+  }
+  return pids;
 }
 
 /** Creates an empty database on the server at `adminUrl` and returns its URL. */

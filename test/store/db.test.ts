@@ -66,7 +66,7 @@ describe(`the query layer on ${onPostgres() ? 'PostgreSQL' : 'SQLite'}`, () => {
     });
   });
 
-  it('serialises transactions, so read-then-write sequences never interleave', async () => {
+  it('serialises transactions that take one lock, so read-then-write sequences never interleave', async () => {
     const target = await freshTarget();
     // Two connections (two pools for PostgreSQL), as two instances have.
     const first = await openDatabase(target);
@@ -75,6 +75,7 @@ describe(`the query layer on ${onPostgres() ? 'PostgreSQL' : 'SQLite'}`, () => {
       await first.run("INSERT INTO license_lookups (client_id, holder_code, purpose, results, looked_up_at) VALUES ('counter', 'x', 'p', 0, 'now')");
       const bump = (db: Db) =>
         db.transaction(async (tx) => {
+          await tx.lock('counter');
           const row = await tx.get<{ results: number }>("SELECT results FROM license_lookups WHERE client_id = 'counter'");
           await new Promise((r) => setTimeout(r, 2));
           await tx.run("UPDATE license_lookups SET results = ? WHERE client_id = 'counter'", [row!.results + 1]);

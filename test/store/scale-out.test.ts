@@ -62,6 +62,16 @@ describe('two instances sharing the database and Redis', () => {
     expect(refused.status).toBe(409);
   });
 
+  it('registers one certificate once when both instances are asked at the same moment', async () => {
+    const pkcs12 = (await sealPkcs12('某某市财政局', '11370500MB0100003P')).toString('base64');
+    const register = (svc: RunningService, id: string) =>
+      fetch(`${svc.url}/v1/seals`, { method: 'POST', headers: auth(a.token), body: JSON.stringify({ id, orgName: '某某市财政局', orgUscc: '11370500MB0100003P', sealType: 'contract', pkcs12, password: 'transfer' }) });
+    const raced = await Promise.all([register(a, 'race-on-a'), register(b, 'race-on-b')]);
+    expect(raced.map((r) => r.status).sort()).toEqual([201, 422]);
+    const refused = raced.find((r) => r.status === 422)!;
+    expect(((await refused.json()) as { detail: string }).detail).toMatch(/already registered as the seal "race-on-[ab]"/);
+  });
+
   it('a license issued on one is found and revoked on the other, and its QR page says so on both', async () => {
     const issued = await fetch(`${a.url}/v1/licenses`, {
       method: 'POST',
@@ -113,12 +123,24 @@ describe('two instances sharing the database and Redis', () => {
     expect((await sealRequest(a, await makePdf(1), { sealId: 'scjg-official' }, token)).status).toBe(401);
   });
 
-  it('keeps one unbroken audit chain while both instances write at once', async () => {
+  it('keeps one unbroken audit chain while both instances seal and issue at once', async () => {
     const pdf = await makePdf(1);
     const before = (await a.service.audit.entries()).length;
-    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => sealRequest(i % 2 ? a : b, pdf, { sealId: 'scjg-official' }, a.token)));
-    expect(results.map((r) => r.status)).toEqual(Array(16).fill(200));
-    const verdict = await b.service.audit.verify();
-    expect(verdict).toEqual({ ok: true, entries: before + 16 });
+    const seals = Array.from({ length: 16 }, (_, i) => sealRequest(i % 2 ? a : b, pdf, { sealId: 'scjg-official' }, a.token));
+    const licences = Array.from({ length: 8 }, (_, i) =>
+      fetch(`${(i % 2 ? b : a).url}/v1/licenses`, {
+        method: 'POST',
+        headers: auth(a.token),
+        body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '钱小七', code: '440524188001010014' }, fields: { matter: '设立登记', applicationNumber: `SQ-A${i}`, receivedOn: '2026-11-25', promisedDays: 3 } }),
+      }),
+    );
+    const sealed = await Promise.all(seals);
+    const issued = await Promise.all(licences);
+    expect(sealed.map((r) => r.status)).toEqual(Array(16).fill(200));
+    expect(issued.map((r) => r.status)).toEqual(Array(8).fill(201));
+    const ids = await Promise.all(issued.map(async (r) => ((await r.json()) as { id: string }).id));
+    expect(await b.service.audit.verify()).toEqual({ ok: true, entries: before + 16 + 8 });
+    const issueEntries = (await a.service.audit.entries()).filter((e) => e.action === 'license.issue').map((e) => e.subject);
+    for (const id of ids) expect(issueEntries).toContain(id);
   });
 });
