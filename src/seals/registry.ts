@@ -444,7 +444,11 @@ async function insertSeal(tx: Db, { record, certTbsSha256 }: PreparedSeal): Prom
   );
   if (inserted.changes === 0) throw new SealInputError(`a seal with id ${record.id} exists already`, 'id');
   const claimed = await tx.run('INSERT INTO seal_certificates (cert_tbs_sha256, seal_id) VALUES (?, ?) ON CONFLICT (cert_tbs_sha256) DO NOTHING', [certTbsSha256, record.id]);
-  if (claimed.changes === 0) throw new SealInputError('this certificate has just been registered as another seal: one certificate, one seal', 'certificate');
+  if (claimed.changes === 0) {
+    // Another registration of this certificate committed first (the insert waited for it).
+    const holder = await tx.get<{ seal_id: string }>('SELECT seal_id FROM seal_certificates WHERE cert_tbs_sha256 = ?', [certTbsSha256]);
+    throw new SealInputError(`this certificate is already registered as the seal "${holder?.seal_id ?? 'another seal'}": one certificate, one seal`, 'certificate');
+  }
   return record;
 }
 
