@@ -35,6 +35,9 @@ interface Row {
 
 const GENESIS = '0'.repeat(64);
 
+/** Entries committed together at most: bounds one transaction's length under a burst. */
+const MAX_GROUP_COMMIT = 256;
+
 /** Held from reading the chain's head to commit, so appends from any instance form one chain. */
 export const AUDIT_CHAIN_LOCK = 'audit-chain';
 
@@ -50,10 +53,39 @@ export type ChainCheck = { ok: true; entries: number } | { ok: false; entries: n
  * removing or reordering any entry breaks the chain from that point on.
  */
 export class AuditLog {
+  /** Entries waiting for the next group commit, each with the caller waiting on it. */
+  private waiting: Array<{ entry: AuditEntry; at: Date; done: (err?: unknown) => void }> = [];
+  private committing = false;
+
   constructor(private readonly db: Db) {}
 
-  async append(entry: AuditEntry, at = new Date()): Promise<void> {
-    await this.db.transaction((tx) => this.appendIn(tx, entry, at));
+  /**
+   * Appends in a transaction of its own, committed together with the entries other requests
+   * append meanwhile (group commit): the first append commits at once, and whatever arrives
+   * while a commit runs goes into the next one, so under load many entries share one commit
+   * and one lock of the chain. Each caller is answered only once its entry is committed.
+   */
+  append(entry: AuditEntry, at = new Date()): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ entry, at, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      if (!this.committing) void this.commitWaiting();
+    });
+  }
+
+  private async commitWaiting(): Promise<void> {
+    this.committing = true;
+    while (this.waiting.length > 0) {
+      const batch = this.waiting.splice(0, MAX_GROUP_COMMIT);
+      try {
+        await this.db.transaction(async (tx) => {
+          await this.appendAllIn(tx, batch);
+        });
+        for (const item of batch) item.done();
+      } catch (err) {
+        for (const item of batch) item.done(err ?? new Error('the audit entry could not be written'));
+      }
+    }
+    this.committing = false;
   }
 
   /**
@@ -62,11 +94,17 @@ export class AuditLog {
    * commit, so the caller appends last, after its other work and locks.
    */
   async appendIn(tx: Db, entry: AuditEntry, at = new Date()): Promise<void> {
-    {
-      await tx.lock(AUDIT_CHAIN_LOCK);
-      const last = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+    await this.appendAllIn(tx, [{ entry, at }]);
+  }
+
+  private async appendAllIn(tx: Db, items: Array<{ entry: AuditEntry; at: Date }>): Promise<void> {
+    await tx.lock(AUDIT_CHAIN_LOCK);
+    const last = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+    let seq = last?.seq ?? 0;
+    let prevHash = last?.hash ?? GENESIS;
+    for (const { entry, at } of items) {
       const row = {
-        seq: (last?.seq ?? 0) + 1,
+        seq: ++seq,
         at: at.toISOString(),
         actor: entry.actor,
         action: entry.action,
@@ -74,7 +112,7 @@ export class AuditLog {
         document_sha256: entry.documentSha256 ?? null,
         details: JSON.stringify(entry.details ?? {}),
       };
-      const prevHash = last?.hash ?? GENESIS;
+      const hash = entryHash(prevHash, row);
       await tx.run('INSERT INTO audit_log (seq, at, actor, action, subject, document_sha256, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
         row.seq,
         row.at,
@@ -84,8 +122,9 @@ export class AuditLog {
         row.document_sha256,
         row.details,
         prevHash,
-        entryHash(prevHash, row),
+        hash,
       ]);
+      prevHash = hash;
     }
   }
 
