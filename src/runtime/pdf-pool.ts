@@ -218,7 +218,7 @@ export class PdfPool {
       this.fail(slot, outOfMemory ? new MemoryBudgetExceeded(this.options.heapMb) : new Error('the PDF worker failed'), true);
     });
     worker.on('exit', (code) => {
-      if (slot.worker !== worker) return;
+      if (slot.worker !== worker || this.closed) return;
       slot.worker = undefined;
       this.options.logger?.warn({ code }, 'a PDF worker thread exited');
       this.fail(slot, new Error(`the PDF worker stopped (exit code ${code})`), false);
