@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { WorkLimits } from './pdf/limits/work-budget.js';
 import type { PdfLimits } from './pdf/document.js';
-import { parseHostList, type RedisTarget } from './revocation/cache.js';
+import { parseHostList, type RedisTarget } from './revocation/redis-target.js';
 import { loadSealTypePolicies, type SealTypePolicies } from './seals/seal-type-policies.js';
 import type { DatabaseTarget } from './store/open.js';
 

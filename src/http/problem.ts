@@ -1,15 +1,15 @@
 import { DecodeBudgetExceeded, ObjectBudgetExceeded } from '../pdf/limits/work-budget.js';
-import { MemoryBudgetExceeded, PoolBusyError } from '../runtime/pdf-pool.js';
-import { PlacementError } from '../signing/placement.js';
+import { MemoryBudgetExceeded, PoolBusyError } from '../runtime/pool-errors.js';
+import { PlacementError } from '../signing/errors.js';
 import { SealUnavailableError } from '../sealing/sealing-service.js';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
 import { ProcessingTimeExceeded } from '../pdf/limits/deadline.js';
 import { PdfError, type PdfErrorCode } from '../pdf/errors.js';
-import { Pkcs12Error } from '../pki/pfx.js';
+import { Pkcs12Error } from '../pki/pkcs12-errors.js';
 import { HsmError, type HsmErrorCode } from '../pki/pkcs11/errors.js';
-import { SealInputError, SealTypeNotAllowedError } from '../seals/registry.js';
+import { SealInputError, SealTypeNotAllowedError } from '../seals/errors.js';
 import { DatabaseUnavailableError } from '../store/errors.js';
 
 /** An error meant for the client, written as RFC 9457 problem+json. */

@@ -9,18 +9,9 @@ import * as pkijs from 'pkijs';
 import { decodeBer, elementsOf, isParseFailure, matchSchema, octetsOf, oidOf, stringContents, toDer, type Block } from './asn1.js';
 import { algorithmId, contextTag, integer, nullValue, octetString, oid, sequence, setOf, tlv } from './der.js';
 import { DecryptionError, macKey, pbeDecrypt, pkcs12Kdf } from './pkcs12-crypto.js';
+import { Pkcs12Error } from './pkcs12-errors.js';
 
-export type Pkcs12ErrorCode = 'BAD_PASSWORD' | 'MALFORMED' | 'NO_KEY' | 'NO_CERT' | 'KEY_CERT_MISMATCH';
-
-export class Pkcs12Error extends Error {
-  override name = 'Pkcs12Error';
-  constructor(
-    readonly code: Pkcs12ErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { Pkcs12Error, type Pkcs12ErrorCode } from './pkcs12-errors.js';
 
 const OIDS = {
   data: '1.2.840.113549.1.7.1',

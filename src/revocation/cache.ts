@@ -1,5 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
-import type { RevocationEvidence } from '../validation/report.js';
+import type { RevocationEvidence } from '../contracts/revocation.js';
+import type { RedisTarget } from './redis-target.js';
 
 /** A status answer as cached: the evidence, and until when it may be served. */
 export interface CachedStatus {
@@ -109,19 +110,7 @@ const CHANNEL = 'eseal:status:invalidate';
 const PREFIX = 'eseal:status:';
 
 /** Where Redis is: one node by URL, a Sentinel group, or a Cluster. */
-export type RedisTarget =
-  | { kind: 'node'; url: string }
-  | { kind: 'sentinel'; sentinels: Array<{ host: string; port: number }>; name: string; password?: string }
-  | { kind: 'cluster'; nodes: Array<{ host: string; port: number }>; password?: string };
-
-/** Parses `host:port,host:port`. */
-export function parseHostList(text: string): Array<{ host: string; port: number }> {
-  return text.split(',').map((item) => {
-    const match = /^\s*([^:\s]+):(\d{1,5})\s*$/.exec(item);
-    if (!match) throw new Error(`not host:port: "${item}"`);
-    return { host: match[1]!, port: Number(match[2]) };
-  });
-}
+export { parseHostList, type RedisTarget } from './redis-target.js';
 
 const REDIS_COMMAND_TIMEOUT_MS = 1_000;
 /** INCR, and PEXPIRE with the first count, in one script: atomic, so no counter is ever left without its expiry. */

@@ -1,6 +1,5 @@
 import { crlDistributionUris, readCertFields } from '../pki/cert-fields.js';
-import type { RevocationEvidence } from '../validation/report.js';
-import type { RevocationChecker } from '../validation/engine.js';
+import type { RevocationChecker, RevocationEvidence } from '../contracts/revocation.js';
 import { crlSignedBy, CrlError, parseCrl, type ParsedCrl } from './crl.js';
 import { buildOcspRequest, certIdFor, checkOcspSigner, ocspUrls, OcspError, parseOcspResponse, sameCertId } from './ocsp.js';
 

@@ -1,7 +1,6 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { readCertFields } from '../pki/cert-fields.js';
-import type { RevocationChecker } from '../validation/engine.js';
-import type { RevocationEvidence } from '../validation/report.js';
+import type { RevocationChecker, RevocationEvidence } from '../contracts/revocation.js';
 import type { CachedStatus, StatusCache } from './cache.js';
 import { certIdFor, parseOcspRequest, type CertId } from './ocsp.js';
 import { keyHashOf, type ParsedCertificate } from './parsed-certificates.js';

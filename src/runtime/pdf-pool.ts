@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { ProcessingTimeExceeded } from '../pdf/limits/deadline.js';
 import { remainingWorkLimits, type WorkLimits } from '../pdf/limits/work-budget.js';
 import type { PdfLimits } from '../pdf/document.js';
-import { PdfError } from '../pdf/errors.js';
+import { MemoryBudgetExceeded, PoolBusyError } from './pool-errors.js';
 import type { ValidationReport } from '../validation/report.js';
 import type { ExtendResult } from '../signing/extend.js';
 import { errorFromWire, errorToWire, reviveBuffers, type CallMessage, type ExtendJob, type FromWorker, type HostCalls, type JobMessage, type PdfJob, type ReplyMessage, type SealJob, type SealJobResult, type VerifyJob, type WorkerSetup } from './worker-protocol.js';
@@ -31,20 +31,7 @@ export interface PdfPoolOptions {
   logger?: Logger;
 }
 
-/** Every thread busy and the queue full: the caller should come back shortly. */
-export class PoolBusyError extends Error {
-  override name = 'PoolBusyError';
-  constructor(readonly retryAfterSeconds: number) {
-    super('every PDF worker is busy and the queue is full');
-  }
-}
-
-export class MemoryBudgetExceeded extends PdfError {
-  constructor(readonly limitMb: number) {
-    super('LIMIT_EXCEEDED', `processing the PDF needed more than the memory limit of ${limitMb} MB (PDF_THREAD_HEAP_MB)`);
-    this.name = 'MemoryBudgetExceeded';
-  }
-}
+export { MemoryBudgetExceeded, PoolBusyError } from './pool-errors.js';
 
 export interface VerifyOptions {
   validationTime?: Date;

@@ -4,10 +4,10 @@ import type { PdfLimits } from '../pdf/document.js';
 import { PdfError, type PdfErrorCode } from '../pdf/errors.js';
 import type { PreparedImage } from '../pdf/image.js';
 import type { DigestName, SignerKeyInfo } from '../pki/signer.js';
-import { LtvIncompleteError, NothingToExtendError, type MissingEvidence } from '../signing/extend.js';
-import { LevelUnavailableError, type PadesLevel } from '../signing/levels.js';
-import { PlacementError, type PlacementRequest } from '../signing/placement.js';
-import { NotSealableError } from '../signing/preconditions.js';
+import { LevelUnavailableError, LtvIncompleteError, NotSealableError, NothingToExtendError, PlacementError } from '../signing/errors.js';
+import type { MissingEvidence } from '../signing/ltv-evidence.js';
+import type { PadesLevel } from '../signing/levels.js';
+import type { PlacementRequest } from '../signing/placement.js';
 import type { ValidationPolicy } from '../validation/policy.js';
 import type { RevocationEvidence } from '../validation/report.js';
 

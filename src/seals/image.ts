@@ -1,3 +1,6 @@
+import { SEAL_DIAMETER_MM, SEAL_PURPOSE, type SealType } from './seal-types.js';
+
+export { SEAL_DIAMETER_MM, SEAL_PURPOSE, SEAL_TYPES, type SealType } from './seal-types.js';
 import { createCanvas, GlobalFonts, type SKRSContext2D } from '@napi-rs/canvas';
 import { loadSongFontSync } from '../render/fonts.js';
 
@@ -21,32 +24,6 @@ import { loadSongFontSync } from '../render/fonts.js';
  * The text is the Song face (AR PL UMing CN by default, see render/fonts.ts), stroked a little
  * so that the thin Ming strokes read like the even, bold lines of an engraved seal.
  */
-
-export const SEAL_TYPES = ['official', 'approval', 'business', 'contract', 'finance'] as const;
-export type SealType = (typeof SEAL_TYPES)[number];
-
-/** The purpose written under the star; the official seal (公章) has none. */
-export const SEAL_PURPOSE: Record<SealType, string | undefined> = {
-  official: undefined,
-  approval: '审批专用章',
-  business: '业务专用章',
-  contract: '合同专用章',
-  finance: '财务专用章',
-};
-
-/**
- * Default diameters in millimetres. The 1999 State Council rules give city and county
- * governments 45 mm and their departments about 42 mm; special-purpose seals are 40 to 42 mm
- * and must differ from the official seal, so a department's special seals are 40 mm here,
- * visibly smaller than its 42 mm official seal.
- */
-export const SEAL_DIAMETER_MM: Record<SealType, number> = {
-  official: 42,
-  approval: 40,
-  business: 40,
-  contract: 40,
-  finance: 40,
-};
 
 /** Default resolution: 12 px per mm (about 305 dpi), so a 42 mm seal is 504 px wide. */
 export const SEAL_PIXELS_PER_MM = 12;

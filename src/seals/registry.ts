@@ -19,6 +19,7 @@ import type { SealMaterial } from '../signing/pades.js';
 import { decodePng, PngError } from './png.js';
 import { renderSealPng, SEAL_DIAMETER_MM, SEAL_PURPOSE, SEAL_TYPES, type SealType } from './image.js';
 import { sealTypesAllowed, type SealTypePolicies } from './seal-type-policies.js';
+import { SealInputError, SealTypeNotAllowedError } from './errors.js';
 
 export type SealStatus = 'active' | 'revoked';
 
@@ -47,31 +48,7 @@ export interface SealRecord {
   createdAt: string;
 }
 
-export class SealInputError extends Error {
-  override name = 'SealInputError';
-  constructor(
-    message: string,
-    readonly field: string,
-  ) {
-    super(message);
-  }
-}
-
-/** The certificate's policies do not allow the seal type asked for (422 `seal-type-not-allowed`). */
-export class SealTypeNotAllowedError extends SealInputError {
-  override name = 'SealTypeNotAllowedError';
-  constructor(
-    readonly sealType: SealType,
-    /** The certificate's policy OIDs; null when it has no certificatePolicies extension. */
-    readonly certificatePolicies: string[] | null,
-    readonly allowedSealTypes: SealType[],
-  ) {
-    super(
-      `the certificate's policies (${certificatePolicies === null ? 'none: no certificatePolicies extension' : certificatePolicies.join(', ')}) do not allow a ${sealType} seal; they allow ${allowedSealTypes.length ? allowedSealTypes.join(', ') : 'no seal type'}`,
-      'sealType',
-    );
-  }
-}
+export { SealInputError, SealTypeNotAllowedError } from './errors.js';
 
 /**
  * What identifies a certificate here: the SHA-256 of its signed part (tbsCertificate, as sent).

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { SEAL_TYPES, type SealType } from './image.js';
+import { SEAL_TYPES, type SealType } from './seal-types.js';
 
 const OBJECT_IDENTIFIER = /^[0-2](\.(0|[1-9][0-9]*))+$/;
 

@@ -9,18 +9,10 @@ import { gatherEvidence, type MissingEvidence } from './ltv-evidence.js';
 import { addDocumentTimestamp, addValidationData } from './ltv.js';
 
 export type { MissingEvidence } from './ltv-evidence.js';
+export { LtvIncompleteError, NothingToExtendError } from './errors.js';
+import { LtvIncompleteError, NothingToExtendError } from './errors.js';
 
-export class NothingToExtendError extends Error {
-  override name = 'NothingToExtendError';
-}
 
-/** Revocation data could not be had for some certificates, and the caller asked for all or nothing. */
-export class LtvIncompleteError extends Error {
-  override name = 'LtvIncompleteError';
-  constructor(readonly missing: MissingEvidence[]) {
-    super(`no revocation data could be had for ${missing.length} certificate(s): ${missing.map((m) => `${m.subject} (serial ${m.serialNumber}): ${m.reason}`).join('; ')}`);
-  }
-}
 
 export interface ExtendOptions {
   timestamper: Timestamper;

@@ -2,6 +2,9 @@ import type { PdfDocument, PdfLimits } from '../pdf/document.js';
 import type { Timestamper } from '../pki/timestamper.js';
 import { extendDocument, type MissingEvidence } from './extend.js';
 import { sealDocument, type SealMaterial, type SealOptions } from './pades.js';
+import { LevelUnavailableError } from './errors.js';
+
+export { LevelUnavailableError } from './errors.js';
 
 export type PadesLevel = 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
 
@@ -22,9 +25,6 @@ export interface LevelOptions extends Omit<SealOptions, 'timestamper'> {
   limits?: PdfLimits;
 }
 
-export class LevelUnavailableError extends Error {
-  override name = 'LevelUnavailableError';
-}
 
 export interface SealedAtLevel {
   parts: Buffer[];

@@ -2,6 +2,9 @@ import type { PdfDocument } from '../pdf/document.js';
 import { displayedSize } from '../pdf/signature-field.js';
 import { findText } from '../pdf/text-locate.js';
 import type { Placement } from './pades.js';
+import { PlacementError } from './errors.js';
+
+export { PlacementError } from './errors.js';
 
 const MM = 72 / 25.4;
 
@@ -16,17 +19,6 @@ export interface PlacementRequest {
   anchor?: string;
 }
 
-/** A placement the document does not allow; the HTTP layer answers 422 with `slug`. */
-export class PlacementError extends Error {
-  override name = 'PlacementError';
-  constructor(
-    readonly slug: 'invalid-placement' | 'anchor-not-found',
-    readonly title: string,
-    detail: string,
-  ) {
-    super(detail);
-  }
-}
 
 /** Default spot when none is given: on the last page, lower right, where a document is sealed. */
 const DEFAULT_FROM_RIGHT_MM = 50;

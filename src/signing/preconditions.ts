@@ -1,16 +1,9 @@
 import type { PdfDocument } from '../pdf/document.js';
 import { certificationPermission } from '../pdf/signatures.js';
+import { NotSealableError } from './errors.js';
 
-/** Why a document cannot take a seal, for the HTTP layer to turn into a problem. */
-export class NotSealableError extends Error {
-  override name = 'NotSealableError';
-  constructor(
-    readonly reason: 'certified-no-changes' | 'needs-repair' | 'encrypted',
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { NotSealableError } from './errors.js';
+
 
 /**
  * Refuses what would give a seal that verifiers reject: a document certified with DocMDP P=1

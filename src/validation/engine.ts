@@ -16,22 +16,15 @@ import { conditionsFor } from './conditions.js';
 import { defaultValidationPolicy, judgeSignature, type SignatureFacts, type ValidationPolicy } from './policy.js';
 import { analyseRevisions } from './changes/analyse.js';
 import { revisionsOf } from './revisions.js';
+import type { RevocationChecker } from '../contracts/revocation.js';
 import type {
   CertificateSummary,
-  RevocationEvidence,
   SignatureReport,
   StatutoryConditions,
   ValidationReport,
 } from './report.js';
 
-/** Answers whether a certificate was revoked; filled in by the certificate-status service. */
-export interface RevocationChecker {
-  /**
-   * `at` is the time the status must hold for (the proof of existence). Embedded evidence (the
-   * file's /DSS) is used first; `offline` forbids fetching anything.
-   */
-  check(chain: Buffer[], at: Date, options?: { embeddedCrls?: Buffer[]; embeddedOcsps?: Buffer[]; offline?: boolean }): Promise<RevocationEvidence>;
-}
+export type { RevocationChecker } from '../contracts/revocation.js';
 
 export interface ValidationContext {
   trustAnchors: Buffer[];

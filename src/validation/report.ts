@@ -43,20 +43,9 @@ export interface CertificateSummary {
   notAfter: string;
 }
 
-export interface RevocationEvidence {
-  checked: boolean;
-  status?: 'good' | 'revoked' | 'unknown';
-  source?: 'ocsp' | 'crl' | 'embedded-ocsp' | 'embedded-crl';
-  revokedAt?: string;
-  /** RFC 5280 CRLReason code of a revocation, when given. */
-  reason?: number;
-  /** The validity window of the answer (OCSP thisUpdate/nextUpdate, CRL thisUpdate/nextUpdate). */
-  thisUpdate?: string;
-  nextUpdate?: string;
-  detail: string;
-  /** Only in the status cache: the responder's original OCSP response (base64), never in reports. */
-  ocspResponse?: string;
-}
+export type { RevocationEvidence } from '../contracts/revocation.js';
+import type { RevocationEvidence } from '../contracts/revocation.js';
+
 
 export interface TimestampReport {
   kind: 'signature-timestamp' | 'document-timestamp';
