@@ -9,6 +9,7 @@ import { PdfDocument } from '../../src/pdf/document.js';
 import { PdfDict, PdfRef } from '../../src/pdf/objects.js';
 import { appendRawUpdate, pdfText, type RawObject } from '../attacks/craft.js';
 import { makePdf } from '../helpers/pdfs.js';
+import { objectStreamBomb } from '../runtime/heavy-pdfs.js';
 import { sealOk, startService, type RunningService } from '../helpers/service.js';
 
 let svc: RunningService;
@@ -61,5 +62,23 @@ describe('the decode budget of a request', () => {
     expect(problem.limitBytes).toBe(200 * 1024 * 1024);
     // the next request has a budget of its own
     expect((await verify(sealed)).status).toBe(200);
+  });
+
+  it('refuses an object-stream bomb on /v1/seal with 422 before it fills the memory', async () => {
+    const seal = (pdf: Buffer): Promise<Response> =>
+      fetch(`${svc.url}/v1/seal?sealId=scjg-official`, { method: 'POST', headers: { authorization: `Bearer ${svc.token}`, 'content-type': 'application/pdf' }, body: new Uint8Array(pdf) });
+    // The same structure, small: read through its object streams and sealed.
+    const small = await seal(objectStreamBomb(3, 1024 * 1024));
+    expect(small.status, await small.clone().text()).toBe(200);
+    expect((await small.arrayBuffer()).byteLength).toBeGreaterThan(0);
+    // 40 page objects behind 30 MB of padding each: 1.2 GB decoded if nothing stopped it.
+    const bomb = objectStreamBomb(40, 30 * 1024 * 1024);
+    expect(bomb.length).toBeLessThan(2 * 1024 * 1024);
+    const res = await seal(bomb);
+    expect(res.status, await res.clone().text()).toBe(422);
+    const problem = (await res.json()) as { type: string; limitBytes: number };
+    expect(problem.type).toBe('/problems/decode-budget-exceeded');
+    expect(problem.limitBytes).toBe(200 * 1024 * 1024);
+    expect(process.memoryUsage().rss).toBeLessThan(1024 * 1024 * 1024);
   });
 });
