@@ -6,7 +6,7 @@ import type { PdfLimits } from '../pdf/document.js';
 import { MemoryBudgetExceeded, PoolBusyError } from './pool-errors.js';
 import type { ValidationReport } from '../validation/report.js';
 import type { ExtendResult } from '../signing/extend.js';
-import { errorFromWire, errorToWire, reviveBuffers, type CallMessage, type ExtendJob, type FromWorker, type HostCalls, type JobMessage, type PdfJob, type ReplyMessage, type SealJob, type SealJobResult, type VerifyJob, type WorkerSetup } from './worker-protocol.js';
+import { errorFromWire, errorToWire, IMAGES_KEPT_PER_THREAD, reviveBuffers, type CallMessage, type ExtendJob, type FromWorker, type HostCalls, type JobMessage, type PdfJob, type ReplyMessage, type SealJob, type SealJobResult, type VerifyJob, type WorkerSetup } from './worker-protocol.js';
 
 /**
  * The pool of worker threads that parse and validate PDFs, so that no file, however heavy,
@@ -56,6 +56,8 @@ interface Entry {
 
 interface Slot {
   worker?: Worker;
+  /** Seal images the current thread has been sent (it keeps them). */
+  imagesSent: Set<string>;
   running?: { id: number; entry: Entry; hardStop: NodeJS.Timeout };
 }
 
@@ -78,7 +80,7 @@ export class PdfPool {
   private closed = false;
 
   constructor(private readonly options: PdfPoolOptions) {
-    this.slots = Array.from({ length: Math.max(1, options.threads) }, () => ({}));
+    this.slots = Array.from({ length: Math.max(1, options.threads) }, () => ({ imagesSent: new Set<string>() }));
     this.setup = { trustAnchors: options.setup.trustAnchors, intermediates: options.setup.intermediates, policy: options.setup.policy };
   }
 
@@ -141,8 +143,20 @@ export class PdfPool {
     const limitMs = this.options.processingTimeMs;
     const hardStop = setTimeout(() => this.fail(slot, new ProcessingTimeExceeded(limitMs), true), limitMs + HARD_STOP_GRACE_MS);
     slot.running = { id, entry, hardStop };
-    const message: JobMessage = { type: 'job', id, job: entry.job, processingTimeMs: limitMs, workLimits: entry.workLimits };
+    const message: JobMessage = { type: 'job', id, job: this.withoutImageSentBefore(slot, entry.job), processingTimeMs: limitMs, workLimits: entry.workLimits };
     worker.postMessage(message);
+  }
+
+  /** A seal job's image goes to a thread once; later jobs name it by key. */
+  private withoutImageSentBefore(slot: Slot, job: PdfJob): PdfJob {
+    if (job.kind !== 'seal') return job;
+    if (!slot.imagesSent.has(job.seal.imageKey)) {
+      if (slot.imagesSent.size >= IMAGES_KEPT_PER_THREAD) slot.imagesSent.delete(slot.imagesSent.values().next().value!);
+      slot.imagesSent.add(job.seal.imageKey);
+      return job;
+    }
+    const { image: _sent, ...seal } = job.seal;
+    return { ...job, seal };
   }
 
   /** The next queued job, unless it waited longer than two jobs may take: then the service is too busy for it. */
@@ -179,6 +193,7 @@ export class PdfPool {
   }
 
   private spawn(slot: Slot): Worker {
+    slot.imagesSent.clear();
     const { script, eval: isEval } = workerScript();
     const worker = new Worker(script, {
       eval: isEval,

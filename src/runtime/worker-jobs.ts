@@ -6,12 +6,13 @@ import type { Signer } from '../pki/signer.js';
 import type { Timestamper } from '../pki/timestamper.js';
 import { extendDocument, type ExtendResult } from '../signing/extend.js';
 import { sealAtLevel, type EvidenceSource } from '../signing/levels.js';
+import type { PreparedImage } from '../pdf/image.js';
 import type { SealMaterial } from '../signing/pades.js';
 import { placementFor } from '../signing/placement.js';
 import { assertSealable } from '../signing/preconditions.js';
 import { validatePdf, type ValidationContext } from '../validation/engine.js';
 import type { ValidationReport } from '../validation/report.js';
-import { asBuffer, type ExtendJob, type HostCalls, type SealJob, type SealJobResult, type VerifyJob } from './worker-protocol.js';
+import { asBuffer, IMAGES_KEPT_PER_THREAD, type ExtendJob, type HostCalls, type SealJob, type SealJobResult, type VerifyJob } from './worker-protocol.js';
 
 /**
  * What a PDF worker thread does with each kind of job. The HTTP thread is reached through
@@ -74,16 +75,26 @@ function builderFor(seal: SealJob['seal']): PadesCmsBuilder {
   return builder;
 }
 
+/** Seal images this thread has been sent, by key (the pool sends each image once per thread). */
+const images = new Map<string, PreparedImage>();
+
+function imageFor(seal: SealJob['seal']): PreparedImage {
+  if (seal.image) {
+    const { image } = seal;
+    if (images.size >= IMAGES_KEPT_PER_THREAD) images.delete(images.keys().next().value!);
+    images.set(seal.imageKey, { width: image.width, height: image.height, rgbDeflated: asBuffer(image.rgbDeflated), alphaDeflated: image.alphaDeflated ? asBuffer(image.alphaDeflated) : null });
+  }
+  const image = images.get(seal.imageKey);
+  if (!image) throw new Error(`the seal image ${seal.imageKey} was never sent to this thread`);
+  return image;
+}
+
 export async function runSeal(job: SealJob, ctx: JobContext): Promise<SealJobResult> {
+  const image = imageFor(job.seal);
   const doc = PdfDocument.load(asBuffer(job.bytes), job.pdfLimits);
   assertSealable(doc);
   const placement = placementFor(doc, job.placement, job.seal.diameterMm);
-  const image = job.seal.image;
-  const material: SealMaterial = {
-    cms: builderFor(job.seal),
-    image: { width: image.width, height: image.height, rgbDeflated: asBuffer(image.rgbDeflated), alphaDeflated: image.alphaDeflated ? asBuffer(image.alphaDeflated) : null },
-    signerName: job.seal.signerName,
-  };
+  const material: SealMaterial = { cms: builderFor(job.seal), image, signerName: job.seal.signerName };
   signingHost = ctx.host;
   try {
     const sealed = await sealAtLevel(doc, material, {

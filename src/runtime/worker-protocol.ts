@@ -33,6 +33,12 @@ export interface VerifyJob {
   pdfLimits: PdfLimits;
 }
 
+/**
+ * Seal images a thread keeps. The pool and the thread both forget the oldest beyond this, in
+ * the same order (the order the images were sent), so the pool knows what the thread has.
+ */
+export const IMAGES_KEPT_PER_THREAD = 64;
+
 /** A seal to apply: the seal's public parts travel with the job; its key stays with the HTTP thread (`sign`). */
 export interface SealJob {
   kind: 'seal';
@@ -42,7 +48,16 @@ export interface SealJob {
   reason?: string;
   location?: string;
   docMdp?: 1 | 2 | 3;
-  seal: { id: string; chainDer: Uint8Array[]; keyInfo: SignerKeyInfo; image: PreparedImage; signerName: string; diameterMm: number };
+  seal: {
+    id: string;
+    chainDer: Uint8Array[];
+    keyInfo: SignerKeyInfo;
+    /** Names the prepared image; the image itself travels only to a thread that has not had it yet. */
+    imageKey: string;
+    image?: PreparedImage;
+    signerName: string;
+    diameterMm: number;
+  };
   /** Whether the service has a TSA (levels B-T and up) and a source of revocation data (B-LT and up). */
   timestamping: boolean;
   evidence: boolean;

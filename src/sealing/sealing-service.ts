@@ -1,5 +1,6 @@
 import type { AuditLog } from '../audit/log.js';
 import type { PdfLimits } from '../pdf/document.js';
+import type { PreparedImage } from '../pdf/image.js';
 import type { PdfPool } from '../runtime/pdf-pool.js';
 import type { SealRecord, SealRegistry } from '../seals/registry.js';
 import type { PadesLevel } from '../signing/levels.js';
@@ -65,6 +66,15 @@ export function assertUsable(seal: SealRecord, now = new Date()): void {
   }
 }
 
+/** A key per prepared image object: a seal's material (and so its image) is loaded once per process. */
+const imageKeys = new WeakMap<PreparedImage, string>();
+let nextImageKey = 1;
+function imageKeyOf(image: PreparedImage): string {
+  let key = imageKeys.get(image);
+  if (!key) imageKeys.set(image, (key = `image-${nextImageKey++}`));
+  return key;
+}
+
 export class SealingService {
   constructor(private readonly deps: SealingServiceDeps) {}
 
@@ -89,7 +99,7 @@ export class SealingService {
         reason: request.reason,
         location: request.location,
         docMdp: request.docMdp,
-        seal: { id: seal.id, chainDer: [...material.cms.chainDer], keyInfo: material.cms.signer.key, image: material.image, signerName: material.signerName, diameterMm: seal.diameterMm },
+        seal: { id: seal.id, chainDer: [...material.cms.chainDer], keyInfo: material.cms.signer.key, imageKey: imageKeyOf(material.image), image: material.image, signerName: material.signerName, diameterMm: seal.diameterMm },
         timestamping: this.deps.timestamping,
         evidence: this.deps.evidence,
         pdfLimits: this.deps.pdfLimits,
