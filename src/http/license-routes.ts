@@ -56,7 +56,7 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
       const body = IssueLicenseBody.parse(req.body ?? {});
       const idempotency = idempotencyOf(req.get('idempotency-key'), req.body);
       if (idempotency) await deps.licenses.checkIdempotency(req.client!.id, idempotency);
-      const record = await deps.licenses.issue(body.type, { holder: body.holder, fields: body.fields }, new Date(), undefined, {
+      const record = await deps.licenses.issue(body.type, { holder: body.holder, fields: body.fields }, undefined, undefined, {
         actor: req.client!.id,
         action: 'license.issue',
         ...(idempotency ? { idempotency } : {}),
@@ -119,7 +119,7 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
   router.post('/v1/licenses/:id/replace', requireRole(deps.clients, 'issue'), express.json({ limit: 256 * 1024 }), async (req, res, next) => {
     try {
       const body = (req.body ?? {}) as { holder?: { name?: unknown; code?: unknown }; fields?: Record<string, unknown> };
-      const created = await deps.licenses.replace(String(req.params.id), { holder: body.holder ? { name: body.holder.name, code: body.holder.code } : undefined, fields: body.fields }, new Date(), {
+      const created = await deps.licenses.replace(String(req.params.id), { holder: body.holder ? { name: body.holder.name, code: body.holder.code } : undefined, fields: body.fields }, undefined, {
         actor: req.client!.id,
         action: 'license.replace',
         details: { replaces: String(req.params.id) },
@@ -154,7 +154,7 @@ export function licenseVerificationRouter(deps: { licenses: LicenseService; maxB
       const code = typeof req.query.c === 'string' ? req.query.c : '';
       const record = deps.licenses.checkCodeMatches(id, code) ? await deps.licenses.get(id) : undefined;
       res.status(record ? 200 : 404).type('text/html; charset=utf-8').setHeader('Cache-Control', 'no-store');
-      res.send(renderVerificationPage(record));
+      res.send(renderVerificationPage(record, deps.licenses.timeZone));
     } catch (err) {
       next(err);
     }

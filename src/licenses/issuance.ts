@@ -6,6 +6,7 @@ import type { SealingService } from '../sealing/sealing-service.js';
 import type { Timestamper } from '../pki/timestamper.js';
 import type { Db } from '../store/db.js';
 import { isValidUscc } from '../codes/check-characters.js';
+import { dateInZone, lastDayOfTerm } from './dates.js';
 import { buildLicenseIdentifier, parseLicenseIdentifier } from './identifier.js';
 import type { LicenseType } from './types.js';
 import { validateLicenseRequest, type FieldProblem, type LicenseRequest } from './validate.js';
@@ -26,7 +27,10 @@ export interface LicenseRecord {
   issuerName: string;
   issuerCode: string;
   sealId: string;
+  /** The instant of issue (ISO 8601, UTC). */
   issuedAt: string;
+  /** The date printed on the document: the calendar date of issue in the service's time zone. */
+  issuedOn: string;
   validFrom: string | null;
   validUntil: string | null;
   /** `expired` is derived from the validity dates; the others are recorded. */
@@ -57,6 +61,8 @@ interface Row {
   issuer_code: string;
   seal_id: string;
   issued_at: string;
+  /** Null for licences issued before the date of issue was recorded. */
+  issued_on: string | null;
   valid_from: string | null;
   valid_until: string | null;
   status: string;
@@ -67,7 +73,7 @@ interface Row {
   superseded_by?: string | null;
 }
 
-const COLUMNS = 'id, type, number, version, holder_name, holder_code, fields, issuer_name, issuer_code, seal_id, issued_at, valid_from, valid_until, status, check_code, sha256, revoked_at, revoke_reason, superseded_by';
+const COLUMNS = 'id, type, number, version, holder_name, holder_code, fields, issuer_name, issuer_code, seal_id, issued_at, issued_on, valid_from, valid_until, status, check_code, sha256, revoked_at, revoke_reason, superseded_by';
 
 export class LicenseStateError extends Error {
   override name = 'LicenseStateError';
@@ -85,6 +91,10 @@ export interface LicenseServiceDeps {
   timestamper?: Timestamper;
   /** Where issuance and replacement are recorded, in the same transaction as the licence. */
   audit?: AuditLog;
+  /** IANA time zone whose calendar dates the documents carry (issue date, validity, serial year). */
+  timeZone: string;
+  /** The current time; tests set it to issue at a chosen instant. */
+  clock?: () => Date;
 }
 
 /** Who issues or replaces, for the audit entry written with the licence. */
@@ -108,22 +118,28 @@ export class IdempotentReplay extends Error {
   }
 }
 
-function addYears(date: string, years: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCFullYear(d.getUTCFullYear() + years);
-  d.setUTCDate(d.getUTCDate() - 1);
-  return d.toISOString().slice(0, 10);
-}
-
 /** Issues licenses and notices: validate, number, render, seal, record. */
 export class LicenseService {
   constructor(private readonly deps: LicenseServiceDeps) {}
+
+  get timeZone(): string {
+    return this.deps.timeZone;
+  }
+
+  private now(): Date {
+    return this.deps.clock?.() ?? new Date();
+  }
+
+  /** The calendar date of an instant where the issuing offices are. */
+  dateOf(instant: Date): string {
+    return dateInZone(instant, this.deps.timeZone);
+  }
 
   checkCode(id: string): string {
     return createHmac('sha256', this.deps.secret).update(id).digest('base64url').slice(0, 10);
   }
 
-  private toRecord(row: Row, today = new Date().toISOString().slice(0, 10)): LicenseRecord {
+  private toRecord(row: Row, today = this.dateOf(this.now())): LicenseRecord {
     const type = this.deps.types.get(row.type);
     const expired = row.status === 'valid' && row.valid_until !== null && row.valid_until < today;
     return {
@@ -141,6 +157,7 @@ export class LicenseService {
       issuerCode: row.issuer_code,
       sealId: row.seal_id,
       issuedAt: row.issued_at,
+      issuedOn: row.issued_on ?? this.dateOf(new Date(row.issued_at)),
       validFrom: row.valid_from,
       validUntil: row.valid_until,
       status: expired ? 'expired' : (row.status as LicenseRecord['status']),
@@ -172,7 +189,7 @@ export class LicenseService {
    * A relying office's lookup by holder code. The stated purpose (用证事由) is required and
    * recorded with who asked and when, before anything is returned.
    */
-  async lookupByHolder(clientId: string, holderCode: string, purpose: string, now = new Date()): Promise<LicenseRecord[]> {
+  async lookupByHolder(clientId: string, holderCode: string, purpose: string, now = this.now()): Promise<LicenseRecord[]> {
     const rows = await this.deps.db.all<Row>(`SELECT ${COLUMNS} FROM licenses WHERE holder_code = ? ORDER BY issued_at`, [holderCode]);
     await this.deps.db.run('INSERT INTO license_lookups (client_id, holder_code, purpose, results, looked_up_at) VALUES (?, ?, ?, ?, ?)', [clientId, holderCode, purpose, rows.length, now.toISOString()]);
     return rows.map((row) => this.toRecord(row));
@@ -190,7 +207,7 @@ export class LicenseService {
     return expected.length === given.length && timingSafeEqual(expected, given);
   }
 
-  async revoke(id: string, reason: string, now = new Date()): Promise<LicenseRecord> {
+  async revoke(id: string, reason: string, now = this.now()): Promise<LicenseRecord> {
     const result = await this.deps.db.run("UPDATE licenses SET status = 'revoked', revoked_at = ?, revoke_reason = ? WHERE id = ? AND status = 'valid'", [now.toISOString(), reason, id]);
     const record = await this.get(id);
     if (!record) throw new LicenseStateError(`there is no license ${id}`);
@@ -199,7 +216,7 @@ export class LicenseService {
   }
 
   /** Issues the next version of a license (same serial, version + 1) and supersedes the old one. */
-  async replace(id: string, changes: { holder?: LicenseRequest['holder']; fields?: Record<string, unknown> } = {}, now = new Date(), by?: IssuedBy): Promise<LicenseRecord> {
+  async replace(id: string, changes: { holder?: LicenseRequest['holder']; fields?: Record<string, unknown> } = {}, now = this.now(), by?: IssuedBy): Promise<LicenseRecord> {
     const old = await this.get(id);
     if (!old) throw new LicenseStateError(`there is no license ${id}`);
     if (old.status === 'revoked' || old.status === 'superseded') throw new LicenseStateError(`license ${id} is ${old.status} and cannot be replaced`);
@@ -233,14 +250,14 @@ export class LicenseService {
     });
   }
 
-  async issue(typeCode: string, request: LicenseRequest, now = new Date(), continuing?: { serial: string; version: string; supersedes: string }, by?: IssuedBy): Promise<LicenseRecord> {
+  async issue(typeCode: string, request: LicenseRequest, now = this.now(), continuing?: { serial: string; version: string; supersedes: string }, by?: IssuedBy): Promise<LicenseRecord> {
     const type = this.deps.types.get(typeCode);
     if (!type) throw new LicenseValidationError([{ field: 'type', message: `unknown license type; see GET /v1/license-types` }]);
     const problems = validateLicenseRequest(type, request);
     if (problems.length) throw new LicenseValidationError(problems);
     const seal = await this.deps.seals.get(type.issuerSealId);
     if (!seal || seal.status !== 'active') throw new LicenseStateError(`the issuing seal ${type.issuerSealId} of ${type.code} is not available (missing or revoked)`);
-    const issuedOn = now.toISOString().slice(0, 10);
+    const issuedOn = this.dateOf(now);
     const year = issuedOn.slice(0, 4);
     const version = continuing?.version ?? '001';
     const serial = continuing?.serial ?? (await this.allocateSerial(type.code, year));
@@ -250,7 +267,7 @@ export class LicenseService {
     const fields = request.fields;
     const validFrom = type.validity.kind === 'field' ? String(fields[type.validity.from]) : type.validity.kind === 'years' ? issuedOn : null;
     const validUntil =
-      type.validity.kind === 'field' ? ((fields[type.validity.until] as string | undefined) ?? null) : type.validity.kind === 'years' ? addYears(issuedOn, type.validity.years) : null;
+      type.validity.kind === 'field' ? ((fields[type.validity.until] as string | undefined) ?? null) : type.validity.kind === 'years' ? lastDayOfTerm(issuedOn, type.validity.years) : null;
     const rendered = await renderLicensePdf({
       type,
       identifier: id,
@@ -259,7 +276,7 @@ export class LicenseService {
       holderCode: String(request.holder.code),
       fields,
       issuerName: seal.orgName,
-      issuedOn: `${year}年${Number(issuedOn.slice(5, 7))}月${Number(issuedOn.slice(8, 10))}日`,
+      issuedOn,
       validFrom: validFrom ?? undefined,
       validUntil: validUntil ?? undefined,
       qrUrl: `${this.deps.baseUrl}/v/${encodeURIComponent(id)}?c=${checkCode}`,
@@ -284,6 +301,7 @@ export class LicenseService {
       issuer_code: seal.orgUscc,
       seal_id: seal.id,
       issued_at: now.toISOString(),
+      issued_on: issuedOn,
       valid_from: validFrom,
       valid_until: validUntil,
       status: 'valid',
@@ -299,9 +317,9 @@ export class LicenseService {
         if (superseded.changes === 0) throw new LicenseStateError(`license ${continuing.supersedes} was revoked or replaced meanwhile`);
       }
       await tx.run(
-        `INSERT INTO licenses (id, type, number, serial, version, holder_name, holder_code, fields, issuer_name, issuer_code, seal_id, issued_at, valid_from, valid_until, status, check_code, sha256, pdf)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [row.id, row.type, row.number, serial, row.version, row.holder_name, row.holder_code, row.fields, row.issuer_name, row.issuer_code, row.seal_id, row.issued_at, row.valid_from, row.valid_until, row.status, row.check_code, row.sha256, pdf],
+        `INSERT INTO licenses (id, type, number, serial, version, holder_name, holder_code, fields, issuer_name, issuer_code, seal_id, issued_at, issued_on, valid_from, valid_until, status, check_code, sha256, pdf)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [row.id, row.type, row.number, serial, row.version, row.holder_name, row.holder_code, row.fields, row.issuer_name, row.issuer_code, row.seal_id, row.issued_at, row.issued_on, row.valid_from, row.valid_until, row.status, row.check_code, row.sha256, pdf],
       );
       if (by?.idempotency) {
         await tx.run('INSERT INTO license_idempotency (client_id, idem_key, request_sha256, license_id, created_at) VALUES (?, ?, ?, ?, ?)', [by.actor, by.idempotency.key, by.idempotency.requestSha256, row.id, now.toISOString()]);

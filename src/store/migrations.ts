@@ -189,6 +189,14 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  // Numbered from 20: other branches add 12 and up; the runner applies any version not yet applied.
+  {
+    version: 20,
+    // The date printed on a licence, in the issuing offices' time zone (not the UTC date of issued_at).
+    sql: () => `
+      ALTER TABLE licenses ADD COLUMN issued_on TEXT;
+    `,
+  },
 ];
 
 export const MIGRATIONS_TABLE = 'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)';

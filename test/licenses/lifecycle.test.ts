@@ -63,7 +63,7 @@ describe('license lifecycle and verification', () => {
     const revoke = await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/revoke`, { method: 'POST', headers: auth, body: JSON.stringify({ reason: '申请人主动注销' }) });
     expect(revoke.status).toBe(200);
     const after = await page(record.verificationUrl);
-    expect(after.html).toMatch(/已撤销（\d{4}-\d{2}-\d{2}）/);
+    expect(after.html).toMatch(/已撤销（\d{4}年\d{1,2}月\d{1,2}日）/);
     expect((await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/revoke`, { method: 'POST', headers: auth, body: JSON.stringify({ reason: 'again' }) })).status).toBe(409);
   });
 

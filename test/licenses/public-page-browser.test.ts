@@ -52,7 +52,7 @@ describe('the public verification page in a browser', () => {
 
     await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/revoke`, { method: 'POST', headers: auth, body: JSON.stringify({ reason: '申请撤回' }) });
     await page.reload();
-    expect(await page.textContent('#status')).toMatch(/^已撤销（\d{4}-\d{2}-\d{2}）$/);
+    expect(await page.textContent('#status')).toMatch(/^已撤销（\d{4}年\d{1,2}月\d{1,2}日）$/);
     await page.close();
   });
 });
