@@ -7,6 +7,7 @@ import type { ValidationReport } from '../validation/report.js';
 import { pdfBody } from './pdf-body.js';
 import type { WorkLimits } from '../pdf/limits/work-budget.js';
 import { IdempotentReplay, LicenseStateError, LicenseValidationError, type LicenseService } from '../licenses/issuance.js';
+import { HOLDER_CODE_TYPES } from '../licenses/holder.js';
 import type { LicenseType } from '../licenses/types.js';
 import type { ApiClientStore } from '../store/api-clients.js';
 import { requireRole } from './auth.js';
@@ -34,7 +35,8 @@ export function licenseTypesRouter(types: Map<string, LicenseType>): Router {
 export const IssueLicenseBody = z
   .object({
     type: z.string().min(1).max(64),
-    holder: z.object({ name: z.string(), code: z.string() }).strict(),
+    /** codeType (GB/T 36903 持证主体代码类型): 001 unified social credit code, 111 citizen identity number. */
+    holder: z.object({ name: z.string(), code: z.string(), codeType: z.enum(HOLDER_CODE_TYPES) }).strict(),
     fields: z.record(z.string(), z.unknown()),
   })
   .strict();
@@ -118,8 +120,8 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
   });
   router.post('/v1/licenses/:id/replace', requireRole(deps.clients, 'issue'), express.json({ limit: 256 * 1024 }), async (req, res, next) => {
     try {
-      const body = (req.body ?? {}) as { holder?: { name?: unknown; code?: unknown }; fields?: Record<string, unknown> };
-      const created = await deps.licenses.replace(String(req.params.id), { holder: body.holder ? { name: body.holder.name, code: body.holder.code } : undefined, fields: body.fields }, undefined, {
+      const body = (req.body ?? {}) as { holder?: { name?: unknown; code?: unknown; codeType?: unknown }; fields?: Record<string, unknown> };
+      const created = await deps.licenses.replace(String(req.params.id), { holder: body.holder ? { name: body.holder.name, code: body.holder.code, codeType: body.holder.codeType } : undefined, fields: body.fields }, undefined, {
         actor: req.client!.id,
         action: 'license.replace',
         details: { replaces: String(req.params.id) },
@@ -143,7 +145,7 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
   return router;
 }
 
-export type LicenseVerdict = 'authentic' | 'signature-invalid' | 'document-altered' | 'not-in-registry' | 'revoked' | 'superseded' | 'expired';
+export type LicenseVerdict = 'authentic' | 'signature-invalid' | 'document-altered' | 'not-in-registry' | 'not-yet-valid' | 'revoked' | 'superseded' | 'expired';
 
 /** Public: the QR page `GET /v/{id}?c=...` and `POST /v1/licenses/verify`. */
 export function licenseVerificationRouter(deps: { licenses: LicenseService; maxBodyBytes: number; processingTimeMs: number; workLimits?: WorkLimits; verify: (pdf: Buffer) => Promise<ValidationReport> }): Router {
@@ -184,7 +186,14 @@ export function licenseVerificationRouter(deps: { licenses: LicenseService; maxB
         detail = 'issued here, unaltered and currently valid';
       } else {
         verdict = record.status;
-        detail = record.status === 'revoked' ? `revoked on ${record.revokedAt}: ${record.revokeReason}` : record.status === 'superseded' ? `replaced by ${record.supersededBy}` : `valid until ${record.validUntil}`;
+        detail =
+          record.status === 'revoked'
+            ? `revoked on ${record.revokedAt}: ${record.revokeReason}`
+            : record.status === 'superseded'
+              ? `replaced by ${record.supersededBy}`
+              : record.status === 'not-yet-valid'
+                ? `issued here and unaltered, but valid only from ${record.validFrom}`
+                : `valid until ${record.validUntil}`;
       }
       res.json({
         verdict,

@@ -7,6 +7,7 @@ import type { Timestamper } from '../pki/timestamper.js';
 import type { Db } from '../store/db.js';
 import { isValidUscc } from '../codes/check-characters.js';
 import { dateInZone, lastDayOfTerm } from './dates.js';
+import type { HolderCodeType } from './holder.js';
 import { buildLicenseIdentifier, parseLicenseIdentifier } from './identifier.js';
 import type { LicenseType } from './types.js';
 import { validateLicenseRequest, type FieldProblem, type LicenseRequest } from './validate.js';
@@ -20,7 +21,7 @@ export interface LicenseRecord {
   holderName: string;
   holderCode: string;
   /** GB/T 36903 持证主体代码类型: 001 unified social credit code, 111 citizen identity number. */
-  holderCodeType: '001' | '111';
+  holderCodeType: HolderCodeType;
   /** GB/T 36903 证照类型代码. */
   typeCode: string;
   fields: Record<string, unknown>;
@@ -33,8 +34,8 @@ export interface LicenseRecord {
   issuedOn: string;
   validFrom: string | null;
   validUntil: string | null;
-  /** `expired` is derived from the validity dates; the others are recorded. */
-  status: 'valid' | 'revoked' | 'superseded' | 'expired';
+  /** `expired` and `not-yet-valid` are derived from the validity dates; the others are recorded. */
+  status: 'valid' | 'not-yet-valid' | 'revoked' | 'superseded' | 'expired';
   revokedAt: string | null;
   revokeReason: string | null;
   supersededBy: string | null;
@@ -56,6 +57,8 @@ interface Row {
   version: string;
   holder_name: string;
   holder_code: string;
+  /** Null for licences issued before the code type was recorded. */
+  holder_code_type: string | null;
   fields: string;
   issuer_name: string;
   issuer_code: string;
@@ -73,7 +76,7 @@ interface Row {
   superseded_by?: string | null;
 }
 
-const COLUMNS = 'id, type, number, version, holder_name, holder_code, fields, issuer_name, issuer_code, seal_id, issued_at, issued_on, valid_from, valid_until, status, check_code, sha256, revoked_at, revoke_reason, superseded_by';
+const COLUMNS = 'id, type, number, version, holder_name, holder_code, holder_code_type, fields, issuer_name, issuer_code, seal_id, issued_at, issued_on, valid_from, valid_until, status, check_code, sha256, revoked_at, revoke_reason, superseded_by';
 
 export class LicenseStateError extends Error {
   override name = 'LicenseStateError';
@@ -142,6 +145,7 @@ export class LicenseService {
   private toRecord(row: Row, today = this.dateOf(this.now())): LicenseRecord {
     const type = this.deps.types.get(row.type);
     const expired = row.status === 'valid' && row.valid_until !== null && row.valid_until < today;
+    const notYetValid = row.status === 'valid' && row.valid_from !== null && row.valid_from > today;
     return {
       id: row.id,
       type: row.type,
@@ -150,7 +154,7 @@ export class LicenseService {
       version: row.version,
       holderName: row.holder_name,
       holderCode: row.holder_code,
-      holderCodeType: isValidUscc(row.holder_code) ? '001' : '111',
+      holderCodeType: (row.holder_code_type as HolderCodeType | null) ?? (isValidUscc(row.holder_code) ? '001' : '111'),
       typeCode: type?.typeCode ?? '',
       fields: JSON.parse(row.fields) as Record<string, unknown>,
       issuerName: row.issuer_name,
@@ -160,7 +164,7 @@ export class LicenseService {
       issuedOn: row.issued_on ?? this.dateOf(new Date(row.issued_at)),
       validFrom: row.valid_from,
       validUntil: row.valid_until,
-      status: expired ? 'expired' : (row.status as LicenseRecord['status']),
+      status: expired ? 'expired' : notYetValid ? 'not-yet-valid' : (row.status as LicenseRecord['status']),
       revokedAt: row.revoked_at ?? null,
       revokeReason: row.revoke_reason ?? null,
       supersededBy: row.superseded_by ?? null,
@@ -221,7 +225,7 @@ export class LicenseService {
     if (!old) throw new LicenseStateError(`there is no license ${id}`);
     if (old.status === 'revoked' || old.status === 'superseded') throw new LicenseStateError(`license ${id} is ${old.status} and cannot be replaced`);
     const next = String(Number(old.version) + 1).padStart(3, '0');
-    const request = { holder: changes.holder ?? { name: old.holderName, code: old.holderCode }, fields: changes.fields ?? old.fields };
+    const request = { holder: changes.holder ?? { name: old.holderName, code: old.holderCode, codeType: old.holderCodeType }, fields: changes.fields ?? old.fields };
     return this.issue(old.type, request, now, { serial: parseLicenseIdentifier(old.id)!.serial, version: next, supersedes: old.id }, by);
   }
 
@@ -253,11 +257,11 @@ export class LicenseService {
   async issue(typeCode: string, request: LicenseRequest, now = this.now(), continuing?: { serial: string; version: string; supersedes: string }, by?: IssuedBy): Promise<LicenseRecord> {
     const type = this.deps.types.get(typeCode);
     if (!type) throw new LicenseValidationError([{ field: 'type', message: `unknown license type; see GET /v1/license-types` }]);
-    const problems = validateLicenseRequest(type, request);
+    const issuedOn = this.dateOf(now);
+    const problems = validateLicenseRequest(type, request, { today: issuedOn });
     if (problems.length) throw new LicenseValidationError(problems);
     const seal = await this.deps.seals.get(type.issuerSealId);
     if (!seal || seal.status !== 'active') throw new LicenseStateError(`the issuing seal ${type.issuerSealId} of ${type.code} is not available (missing or revoked)`);
-    const issuedOn = this.dateOf(now);
     const year = issuedOn.slice(0, 4);
     const version = continuing?.version ?? '001';
     const serial = continuing?.serial ?? (await this.allocateSerial(type.code, year));
@@ -296,6 +300,7 @@ export class LicenseService {
       version,
       holder_name: String(request.holder.name),
       holder_code: String(request.holder.code),
+      holder_code_type: String(request.holder.codeType),
       fields: JSON.stringify(fields),
       issuer_name: seal.orgName,
       issuer_code: seal.orgUscc,
@@ -317,9 +322,9 @@ export class LicenseService {
         if (superseded.changes === 0) throw new LicenseStateError(`license ${continuing.supersedes} was revoked or replaced meanwhile`);
       }
       await tx.run(
-        `INSERT INTO licenses (id, type, number, serial, version, holder_name, holder_code, fields, issuer_name, issuer_code, seal_id, issued_at, issued_on, valid_from, valid_until, status, check_code, sha256, pdf)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [row.id, row.type, row.number, serial, row.version, row.holder_name, row.holder_code, row.fields, row.issuer_name, row.issuer_code, row.seal_id, row.issued_at, row.issued_on, row.valid_from, row.valid_until, row.status, row.check_code, row.sha256, pdf],
+        `INSERT INTO licenses (id, type, number, serial, version, holder_name, holder_code, holder_code_type, fields, issuer_name, issuer_code, seal_id, issued_at, issued_on, valid_from, valid_until, status, check_code, sha256, pdf)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [row.id, row.type, row.number, serial, row.version, row.holder_name, row.holder_code, row.holder_code_type, row.fields, row.issuer_name, row.issuer_code, row.seal_id, row.issued_at, row.issued_on, row.valid_from, row.valid_until, row.status, row.check_code, row.sha256, pdf],
       );
       if (by?.idempotency) {
         await tx.run('INSERT INTO license_idempotency (client_id, idem_key, request_sha256, license_id, created_at) VALUES (?, ?, ?, ?, ?)', [by.actor, by.idempotency.key, by.idempotency.requestSha256, row.id, now.toISOString()]);

@@ -17,7 +17,13 @@ export function maskCode(code: string): string {
   return `${code.slice(0, 4)}${'*'.repeat(code.length - 8)}${code.slice(-4)}`;
 }
 
-const STATUS_TEXT: Record<LicenseRecord['status'], string> = { valid: '真实有效', revoked: '已撤销', superseded: '已被换发的新证替代', expired: '已过期' };
+const STATUS_TEXT: Record<LicenseRecord['status'], string> = { valid: '真实有效', 'not-yet-valid': '尚未生效', revoked: '已撤销', superseded: '已被换发的新证替代', expired: '已过期' };
+
+function statusText(record: LicenseRecord, timeZone: string): string {
+  if (record.status === 'revoked' && record.revokedAt) return `${STATUS_TEXT.revoked}（${chineseDate(dateInZone(new Date(record.revokedAt), timeZone))}）`;
+  if (record.status === 'not-yet-valid' && record.validFrom) return `${STATUS_TEXT['not-yet-valid']}（自${chineseDate(record.validFrom)}起有效）`;
+  return STATUS_TEXT[record.status];
+}
 
 /** The public verification page the QR code opens (zh-CN, plain, readable on a phone); dates are those of `timeZone`. */
 export function renderVerificationPage(record: LicenseRecord | undefined, timeZone: string): string {
@@ -27,7 +33,7 @@ export function renderVerificationPage(record: LicenseRecord | undefined, timeZo
     return `${head}<p class="bad" id="verdict">无法核验：未找到该证照，或核验码不正确。此证照可能不是本平台签发的。</p></body></html>`;
   }
   const ok = record.status === 'valid';
-  const status = record.status === 'revoked' && record.revokedAt ? `${STATUS_TEXT.revoked}（${chineseDate(dateInZone(new Date(record.revokedAt), timeZone))}）` : STATUS_TEXT[record.status];
+  const status = statusText(record, timeZone);
   const rows: Array<[string, string]> = [
     ['证照名称', record.name],
     ['证照编号', record.number],

@@ -5,8 +5,27 @@ import { isValidUscc } from '../codes/check-characters.js';
 import { SEAL_TYPES } from '../seals/image.js';
 
 const Field = z.discriminatedUnion('type', [
-  z.object({ key: z.string(), label: z.string(), type: z.literal('text'), required: z.boolean(), maxLength: z.number().int().positive() }).strict(),
-  z.object({ key: z.string(), label: z.string(), type: z.literal('date'), required: z.boolean() }).strict(),
+  z
+    .object({
+      key: z.string(),
+      label: z.string(),
+      type: z.literal('text'),
+      required: z.boolean(),
+      maxLength: z.number().int().positive(),
+      /** Whether the text may hold line feeds (paragraphs); other fields are one line. */
+      multiline: z.boolean().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      key: z.string(),
+      label: z.string(),
+      type: z.literal('date'),
+      required: z.boolean(),
+      /** `past`: records what happened (not after the date of issue); `deadline`: not before it. */
+      when: z.enum(['past', 'deadline']).optional(),
+    })
+    .strict(),
   z.object({ key: z.string(), label: z.string(), type: z.literal('enum'), required: z.boolean(), values: z.array(z.string()).min(1) }).strict(),
   z.object({ key: z.string(), label: z.string(), type: z.literal('integer'), required: z.boolean(), min: z.number().int(), max: z.number().int() }).strict(),
   z.object({ key: z.string(), label: z.string(), type: z.literal('list'), required: z.boolean(), maxItems: z.number().int().positive(), maxLength: z.number().int().positive() }).strict(),
@@ -42,7 +61,15 @@ export const LicenseTypeSchema = z
       })
       .strict(),
     /** Holder code type per GB/T 36903: 001 unified social credit code, 111 citizen ID, or either. */
-    holder: z.object({ codeType: z.enum(['001', '111', 'any']), nameLabel: z.string(), codeLabel: z.string() }).strict(),
+    holder: z
+      .object({
+        codeType: z.enum(['001', '111', 'any']),
+        nameLabel: z.string(),
+        codeLabel: z.string(),
+        /** GB 32100 registration-authority codes (first character) a holder's USCC may have; any when absent. */
+        usccRegistrationAuthorities: z.array(z.string().regex(/^[0-9A-HJ-NPQRTUWXY]$/)).min(1).optional(),
+      })
+      .strict(),
     fields: z.array(Field).min(1).max(60),
   })
   .strict()

@@ -197,6 +197,13 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE licenses ADD COLUMN issued_on TEXT;
     `,
   },
+  {
+    version: 21,
+    // The holder code type the issuing request stated (GB/T 36903: 001 USCC, 111 citizen ID).
+    sql: () => `
+      ALTER TABLE licenses ADD COLUMN holder_code_type TEXT;
+    `,
+  },
 ];
 
 export const MIGRATIONS_TABLE = 'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)';

@@ -44,7 +44,7 @@ describe('dates in Beijing time', () => {
     const receivedOn = '2026-11-30'; // the application arrived that Beijing morning
     const record = await issue({
       type: 'acceptance-notice',
-      holder: { name: '赵小六', code: '440524188001010014' },
+      holder: { name: '赵小六', code: '440524188001010014', codeType: '111' },
       fields: { matter: '个体工商户设立登记', applicationNumber: 'SQ2026001130', receivedOn, promisedDays: 3 },
     });
     expect(record.issuedAt).toBe('2026-11-29T23:30:00.000Z');
@@ -63,7 +63,7 @@ describe('dates in Beijing time', () => {
     now = new Date('2026-12-31T16:30:00Z');
     const record = await issue({
       type: 'food-business-permit',
-      holder: { name: '王小明餐饮店', code: '91310230MA1K314J7C' },
+      holder: { name: '王小明餐饮店', code: '91310230MA1K314J7C', codeType: '001' },
       fields: { legalRepresentative: '王小明', premises: '某某市某某路8号', mainBusiness: '餐饮服务经营者', businessItems: '热食类食品制售' },
     });
     expect(record.issuedOn).toBe('2027-01-01');

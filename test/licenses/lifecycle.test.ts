@@ -14,7 +14,7 @@ afterAll(async () => svc?.close());
 
 const permit = {
   type: 'food-business-permit',
-  holder: { name: '王小明餐饮店', code: '91310230MA1K314J7C' },
+  holder: { name: '王小明餐饮店', code: '91310230MA1K314J7C', codeType: '001' },
   fields: { legalRepresentative: '王小明', premises: '某某市某某路8号', mainBusiness: '餐饮服务经营者', businessItems: '热食类食品制售' },
 };
 

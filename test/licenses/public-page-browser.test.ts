@@ -30,7 +30,7 @@ describe('the public verification page in a browser', () => {
     const res = await fetch(`${svc.url}/v1/licenses`, {
       method: 'POST',
       headers: auth,
-      body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '赵小六', code: '440524188001010014' }, fields: { matter: '个体工商户设立登记', applicationNumber: 'SQ2026000456', receivedOn: '2026-11-25', promisedDays: 3 } }),
+      body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '赵小六', code: '440524188001010014', codeType: '111' }, fields: { matter: '个体工商户设立登记', applicationNumber: 'SQ2026000456', receivedOn: '2026-11-25', promisedDays: 3 } }),
     });
     expect(res.status).toBe(201);
     const record = (await res.json()) as LicenseRecord;

@@ -66,7 +66,7 @@ describe('two instances sharing the database and Redis', () => {
     const issued = await fetch(`${a.url}/v1/licenses`, {
       method: 'POST',
       headers: auth(a.token),
-      body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '赵小六', code: '440524188001010014' }, fields: { matter: '设立登记', applicationNumber: 'SQ9', receivedOn: '2026-11-25', promisedDays: 3 } }),
+      body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '赵小六', code: '440524188001010014', codeType: '111' }, fields: { matter: '设立登记', applicationNumber: 'SQ9', receivedOn: '2026-11-25', promisedDays: 3 } }),
     });
     expect(issued.status, await issued.clone().text()).toBe(201);
     const license = (await issued.json()) as { id: string; verificationUrl: string };
@@ -86,7 +86,7 @@ describe('two instances sharing the database and Redis', () => {
       fetch(`${svc.url}/v1/licenses`, {
         method: 'POST',
         headers: auth(a.token),
-        body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '赵小六', code: '440524188001010014' }, fields: { matter: '设立登记', applicationNumber: `SQ-${i}`, receivedOn: '2026-11-25', promisedDays: 3 } }),
+        body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '赵小六', code: '440524188001010014', codeType: '111' }, fields: { matter: '设立登记', applicationNumber: `SQ-${i}`, receivedOn: '2026-11-25', promisedDays: 3 } }),
       });
     const responses = await Promise.all(Array.from({ length: 8 }, (_, i) => issue(i % 2 ? a : b, i)));
     expect(responses.map((r) => r.status)).toEqual(Array(8).fill(201));
