@@ -8,6 +8,7 @@ import { pdfBody } from './pdf-body.js';
 import type { WorkLimits } from '../pdf/limits/work-budget.js';
 import { IdempotentReplay, LicenseStateError, LicenseValidationError, type LicenseService } from '../licenses/issuance.js';
 import { HOLDER_CODE_TYPES } from '../licenses/holder.js';
+import { NumberRangeExhausted } from '../licenses/numbering.js';
 import type { LicenseType } from '../licenses/types.js';
 import type { ApiClientStore } from '../store/api-clients.js';
 import { requireRole } from './auth.js';
@@ -70,6 +71,7 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
         return;
       }
       if (err instanceof LicenseStateError) return next(new HttpProblem(409, 'issuing-seal-unavailable', 'The license cannot be issued now', err.message));
+      if (err instanceof NumberRangeExhausted) return next(new HttpProblem(409, 'license-numbers-exhausted', 'No license number is left for this type', err.message));
       if (err instanceof IdempotentReplay) {
         if (!err.sameRequest) return next(new HttpProblem(422, 'idempotency-key-reused', 'This Idempotency-Key was used for another request', err.message));
         const earlier = await deps.licenses.get(err.licenseId).catch(() => undefined);

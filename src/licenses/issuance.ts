@@ -9,6 +9,7 @@ import { isValidUscc } from '../codes/check-characters.js';
 import { dateInZone, lastDayOfTerm } from './dates.js';
 import type { HolderCodeType } from './holder.js';
 import { buildLicenseIdentifier, parseLicenseIdentifier } from './identifier.js';
+import { allocateLicenseNumber } from './numbering.js';
 import type { LicenseType } from './types.js';
 import { validateLicenseRequest, type FieldProblem, type LicenseRequest } from './validate.js';
 
@@ -226,7 +227,7 @@ export class LicenseService {
     if (old.status === 'revoked' || old.status === 'superseded') throw new LicenseStateError(`license ${id} is ${old.status} and cannot be replaced`);
     const next = String(Number(old.version) + 1).padStart(3, '0');
     const request = { holder: changes.holder ?? { name: old.holderName, code: old.holderCode, codeType: old.holderCodeType }, fields: changes.fields ?? old.fields };
-    return this.issue(old.type, request, now, { serial: parseLicenseIdentifier(old.id)!.serial, version: next, supersedes: old.id }, by);
+    return this.issue(old.type, request, now, { number: old.number, serial: parseLicenseIdentifier(old.id)!.serial, version: next, supersedes: old.id }, by);
   }
 
   async pdf(id: string): Promise<Buffer | undefined> {
@@ -234,27 +235,7 @@ export class LicenseService {
     return row?.pdf;
   }
 
-  /**
-   * Reserves the next serial number of a license type in a year. A license whose drawing or
-   * sealing then fails leaves its number unused: numbers are unique, not gapless.
-   */
-  private allocateSerial(typeCode: string, year: string): Promise<string> {
-    return this.deps.db.transaction(async (tx) => {
-      const counter = await tx.get<{ last: number }>('SELECT last FROM license_serials WHERE type = ? AND year = ?', [typeCode, year]);
-      let last = counter?.last;
-      if (last === undefined) {
-        // Licenses issued before the counter existed.
-        const highest = await tx.get<{ serial: string | null }>('SELECT MAX(serial) AS serial FROM licenses WHERE type = ? AND serial LIKE ?', [typeCode, `${year}%`]);
-        last = highest?.serial ? Number(highest.serial.slice(year.length)) : 0;
-        await tx.run('INSERT INTO license_serials (type, year, last) VALUES (?, ?, ?)', [typeCode, year, last + 1]);
-      } else {
-        await tx.run('UPDATE license_serials SET last = ? WHERE type = ? AND year = ?', [last + 1, typeCode, year]);
-      }
-      return `${year}${String(last + 1).padStart(6, '0')}`;
-    });
-  }
-
-  async issue(typeCode: string, request: LicenseRequest, now = this.now(), continuing?: { serial: string; version: string; supersedes: string }, by?: IssuedBy): Promise<LicenseRecord> {
+  async issue(typeCode: string, request: LicenseRequest, now = this.now(), continuing?: { number: string; serial: string; version: string; supersedes: string }, by?: IssuedBy): Promise<LicenseRecord> {
     const type = this.deps.types.get(typeCode);
     if (!type) throw new LicenseValidationError([{ field: 'type', message: `unknown license type; see GET /v1/license-types` }]);
     const issuedOn = this.dateOf(now);
@@ -262,11 +243,11 @@ export class LicenseService {
     if (problems.length) throw new LicenseValidationError(problems);
     const seal = await this.deps.seals.get(type.issuerSealId);
     if (!seal || seal.status !== 'active') throw new LicenseStateError(`the issuing seal ${type.issuerSealId} of ${type.code} is not available (missing or revoked)`);
-    const year = issuedOn.slice(0, 4);
     const version = continuing?.version ?? '001';
-    const serial = continuing?.serial ?? (await this.allocateSerial(type.code, year));
+    const number = continuing?.number ?? (await allocateLicenseNumber(this.deps.db, type, seal.orgUscc, issuedOn, request.fields));
+    // The identifier's serial is the printed number (0-9A-Z); a replacement keeps both.
+    const serial = continuing?.serial ?? number;
     const id = buildLicenseIdentifier({ typeCode: type.typeCode, issuerCode: seal.orgUscc, serial, version });
-    const number = `${type.typeCode.slice(-3)}${serial}`;
     const checkCode = this.checkCode(id);
     const fields = request.fields;
     const validFrom = type.validity.kind === 'field' ? String(fields[type.validity.from]) : type.validity.kind === 'years' ? issuedOn : null;

@@ -204,6 +204,23 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE licenses ADD COLUMN holder_code_type TEXT;
     `,
   },
+  {
+    version: 22,
+    // Printed numbers are counted per issuing authority, type and period (the year, or '' for
+    // forms without one, such as food permits), and unique per authority and type. The
+    // license_serials counter of migration 8 numbered per type and year only; its numbers keep
+    // their old form, which the new forms (a type's own prefix) cannot collide with.
+    sql: () => `
+      CREATE TABLE license_number_serials (
+        issuer_code TEXT NOT NULL,
+        type TEXT NOT NULL,
+        period TEXT NOT NULL,
+        last INTEGER NOT NULL,
+        PRIMARY KEY (issuer_code, type, period)
+      );
+      CREATE UNIQUE INDEX licenses_number ON licenses (issuer_code, type, number, version);
+    `,
+  },
 ];
 
 export const MIGRATIONS_TABLE = 'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)';

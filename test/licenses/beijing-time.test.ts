@@ -69,10 +69,16 @@ describe('dates in Beijing time', () => {
     expect(record.issuedOn).toBe('2027-01-01');
     expect(record.validFrom).toBe('2027-01-01');
     expect(record.validUntil).toBe('2031-12-31');
-    expect(parseLicenseIdentifier(record.id)!.serial.startsWith('2027')).toBe(true);
     const text = await pdfText(record);
     expect(text).toContain('2027年1月1日 至 2031年12月31日');
     expect(text).not.toContain('2026年12月31日');
     expect(text).not.toMatch(/\d{4}-\d{2}-\d{2}/);
+    const receipt = await issue({
+      type: 'acceptance-notice',
+      holder: { name: '赵小六', code: '440524188001010014', codeType: '111' },
+      fields: { matter: '个体工商户设立登记', applicationNumber: 'SQ2027000001', receivedOn: '2027-01-01', promisedDays: 3 },
+    });
+    expect(receipt.number).toBe('SL2027000001');
+    expect(parseLicenseIdentifier(receipt.id)!.serial).toBe('SL2027000001');
   });
 });

@@ -128,6 +128,7 @@ describe('over HTTP', () => {
       validity: { kind: 'field', from: 'validFrom', until: 'validUntil' },
       page: { size: 'A4', orientation: 'portrait' },
       layout: { titleSize: 24, fontSize: 12, qr: { leftMm: 22, bottomMm: 22, sizeMm: 26 }, seal: { rightMm: 55, bottomMm: 50 } },
+      number: { form: 'yearly', prefix: 'LSZD' },
       holder: { codeType: 'any', nameLabel: '申请人', codeLabel: '证件号码' },
       fields: [
         { key: 'place', label: '占用地点', type: 'text', required: true, maxLength: 100 },

@@ -94,7 +94,7 @@ describe('two instances sharing the database and Redis', () => {
     expect(new Set(numbers).size).toBe(8);
 
     // A counter that is lost (or predates the counter table) restarts after the highest serial.
-    await a.service.db.run('DELETE FROM license_serials');
+    await a.service.db.run('DELETE FROM license_number_serials');
     const after = (await (await issue(a, 99)).json()) as { number: string };
     expect(numbers).not.toContain(after.number);
     expect(after.number > [...numbers].sort().at(-1)!).toBe(true);
