@@ -44,6 +44,20 @@ export const IssueLicenseBody = z
 
 export const RevokeLicenseBody = z.object({ reason: z.string().trim().min(1).max(500) }).strict();
 
+/**
+ * A replacement: why (required), and what changes. The holder stays (its name may change), the
+ * fields are the new version's complete fields, and the term is kept unless `validity` gives a new
+ * one. Unknown members are refused.
+ */
+export const ReplaceLicenseBody = z
+  .object({
+    reason: z.string().trim().min(1).max(500),
+    holder: z.object({ name: z.string(), code: z.string(), codeType: z.enum(HOLDER_CODE_TYPES) }).strict().optional(),
+    fields: z.record(z.string(), z.unknown()).optional(),
+    validity: z.object({ from: z.string(), until: z.string() }).strict().optional(),
+  })
+  .strict();
+
 /** Issuing and reading licenses (`POST /v1/licenses`, `GET /v1/licenses/{id}`, `/pdf`). */
 /** The request's Idempotency-Key (1-200 visible ASCII characters) with a hash of its body, if it has one. */
 function idempotencyOf(header: string | undefined, body: unknown): { key: string; requestSha256: string } | undefined {
@@ -122,11 +136,11 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
   });
   router.post('/v1/licenses/:id/replace', requireRole(deps.clients, 'issue'), express.json({ limit: 256 * 1024 }), async (req, res, next) => {
     try {
-      const body = (req.body ?? {}) as { holder?: { name?: unknown; code?: unknown; codeType?: unknown }; fields?: Record<string, unknown> };
-      const created = await deps.licenses.replace(String(req.params.id), { holder: body.holder ? { name: body.holder.name, code: body.holder.code, codeType: body.holder.codeType } : undefined, fields: body.fields }, undefined, {
+      const body = ReplaceLicenseBody.parse(req.body ?? {});
+      const created = await deps.licenses.replace(String(req.params.id), body, undefined, {
         actor: req.client!.id,
         action: 'license.replace',
-        details: { replaces: String(req.params.id) },
+        details: { replaces: String(req.params.id), reason: body.reason },
       });
       res.status(201).location(`/v1/licenses/${encodeURIComponent(created.id)}`).json(created);
     } catch (err) {

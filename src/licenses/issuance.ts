@@ -10,6 +10,7 @@ import { dateInZone, lastDayOfTerm } from './dates.js';
 import type { HolderCodeType } from './holder.js';
 import { buildLicenseIdentifier, parseLicenseIdentifier } from './identifier.js';
 import { allocateLicenseNumber } from './numbering.js';
+import { replacementProblems, replacementTerm, type ReplacementChanges } from './replacement.js';
 import type { LicenseType } from './types.js';
 import { validateLicenseRequest, type FieldProblem, type LicenseRequest } from './validate.js';
 
@@ -40,6 +41,9 @@ export interface LicenseRecord {
   revokedAt: string | null;
   revokeReason: string | null;
   supersededBy: string | null;
+  /** The version this one replaced, and why (both null for a first issue). */
+  replaces: string | null;
+  replacementReason: string | null;
   sha256: string;
   verificationUrl: string;
 }
@@ -75,9 +79,11 @@ interface Row {
   revoked_at?: string | null;
   revoke_reason?: string | null;
   superseded_by?: string | null;
+  replaces?: string | null;
+  replace_reason?: string | null;
 }
 
-const COLUMNS = 'id, type, number, version, holder_name, holder_code, holder_code_type, fields, issuer_name, issuer_code, seal_id, issued_at, issued_on, valid_from, valid_until, status, check_code, sha256, revoked_at, revoke_reason, superseded_by';
+const COLUMNS = 'id, type, number, version, holder_name, holder_code, holder_code_type, fields, issuer_name, issuer_code, seal_id, issued_at, issued_on, valid_from, valid_until, status, check_code, sha256, revoked_at, revoke_reason, superseded_by, replaces, replace_reason';
 
 export class LicenseStateError extends Error {
   override name = 'LicenseStateError';
@@ -120,6 +126,19 @@ export class IdempotentReplay extends Error {
   ) {
     super(sameRequest ? `this Idempotency-Key already produced licence ${licenseId}` : 'this Idempotency-Key was used for another request');
   }
+}
+
+/** A replacement's new version continues the licence it supersedes. */
+interface Continuation {
+  number: string;
+  serial: string;
+  version: string;
+  supersedes: string;
+  reason: string;
+  /** The term carried over or newly given; undefined where the type's fields give it. */
+  term: { validFrom: string | null; validUntil: string | null } | undefined;
+  /** What is wrong with the replacement itself (reason, holder, term), reported with the request's problems. */
+  problems: FieldProblem[];
 }
 
 /** Issues licenses and notices: validate, number, render, seal, record. */
@@ -169,6 +188,8 @@ export class LicenseService {
       revokedAt: row.revoked_at ?? null,
       revokeReason: row.revoke_reason ?? null,
       supersededBy: row.superseded_by ?? null,
+      replaces: row.replaces ?? null,
+      replacementReason: row.replace_reason ?? null,
       sha256: row.sha256,
       verificationUrl: `${this.deps.baseUrl}/v/${encodeURIComponent(row.id)}?c=${row.check_code}`,
     };
@@ -220,14 +241,40 @@ export class LicenseService {
     return record;
   }
 
-  /** Issues the next version of a license (same serial, version + 1) and supersedes the old one. */
-  async replace(id: string, changes: { holder?: LicenseRequest['holder']; fields?: Record<string, unknown> } = {}, now = this.now(), by?: IssuedBy): Promise<LicenseRecord> {
+  /**
+   * Issues the next version of a license (same number and serial, version + 1) for the same
+   * holder, with the old term unless a new one is given, and supersedes the old one.
+   */
+  async replace(id: string, changes: ReplacementChanges, now = this.now(), by?: IssuedBy): Promise<LicenseRecord> {
     const old = await this.get(id);
     if (!old) throw new LicenseStateError(`there is no license ${id}`);
     if (old.status === 'revoked' || old.status === 'superseded') throw new LicenseStateError(`license ${id} is ${old.status} and cannot be replaced`);
+    const type = this.deps.types.get(old.type);
+    if (!type) throw new LicenseValidationError([{ field: 'type', message: `the license type ${old.type} is no longer defined` }]);
     const next = String(Number(old.version) + 1).padStart(3, '0');
     const request = { holder: changes.holder ?? { name: old.holderName, code: old.holderCode, codeType: old.holderCodeType }, fields: changes.fields ?? old.fields };
-    return this.issue(old.type, request, now, { number: old.number, serial: parseLicenseIdentifier(old.id)!.serial, version: next, supersedes: old.id }, by);
+    return this.issue(
+      old.type,
+      request,
+      now,
+      {
+        number: old.number,
+        serial: parseLicenseIdentifier(old.id)!.serial,
+        version: next,
+        supersedes: old.id,
+        reason: String(changes.reason),
+        term: replacementTerm(type, old, changes),
+        problems: replacementProblems(type, old, changes, this.dateOf(now)),
+      },
+      by,
+    );
+  }
+
+  /** The term of a first issue: from the type's date fields, or years from the date of issue. */
+  private termOf(type: LicenseType, fields: Record<string, unknown>, issuedOn: string): { validFrom: string | null; validUntil: string | null } {
+    if (type.validity.kind === 'field') return { validFrom: String(fields[type.validity.from]), validUntil: (fields[type.validity.until] as string | undefined) ?? null };
+    if (type.validity.kind === 'years') return { validFrom: issuedOn, validUntil: lastDayOfTerm(issuedOn, type.validity.years) };
+    return { validFrom: null, validUntil: null };
   }
 
   async pdf(id: string): Promise<Buffer | undefined> {
@@ -235,11 +282,11 @@ export class LicenseService {
     return row?.pdf;
   }
 
-  async issue(typeCode: string, request: LicenseRequest, now = this.now(), continuing?: { number: string; serial: string; version: string; supersedes: string }, by?: IssuedBy): Promise<LicenseRecord> {
+  async issue(typeCode: string, request: LicenseRequest, now = this.now(), continuing?: Continuation, by?: IssuedBy): Promise<LicenseRecord> {
     const type = this.deps.types.get(typeCode);
     if (!type) throw new LicenseValidationError([{ field: 'type', message: `unknown license type; see GET /v1/license-types` }]);
     const issuedOn = this.dateOf(now);
-    const problems = validateLicenseRequest(type, request, { today: issuedOn });
+    const problems = [...(continuing?.problems ?? []), ...validateLicenseRequest(type, request, { today: issuedOn })];
     if (problems.length) throw new LicenseValidationError(problems);
     const seal = await this.deps.seals.get(type.issuerSealId);
     if (!seal || seal.status !== 'active') throw new LicenseStateError(`the issuing seal ${type.issuerSealId} of ${type.code} is not available (missing or revoked)`);
@@ -250,9 +297,8 @@ export class LicenseService {
     const id = buildLicenseIdentifier({ typeCode: type.typeCode, issuerCode: seal.orgUscc, serial, version });
     const checkCode = this.checkCode(id);
     const fields = request.fields;
-    const validFrom = type.validity.kind === 'field' ? String(fields[type.validity.from]) : type.validity.kind === 'years' ? issuedOn : null;
-    const validUntil =
-      type.validity.kind === 'field' ? ((fields[type.validity.until] as string | undefined) ?? null) : type.validity.kind === 'years' ? lastDayOfTerm(issuedOn, type.validity.years) : null;
+    const term = continuing?.term ?? this.termOf(type, fields, issuedOn);
+    const { validFrom, validUntil } = term;
     const rendered = await renderLicensePdf({
       type,
       identifier: id,
@@ -293,6 +339,8 @@ export class LicenseService {
       status: 'valid',
       check_code: checkCode,
       sha256: createHash('sha256').update(pdf).digest('hex'),
+      replaces: continuing?.supersedes ?? null,
+      replace_reason: continuing?.reason ?? null,
     };
     await this.deps.db.transaction(async (tx) => {
       // Checked again inside the (serialised) transaction: of two requests racing with one key, one issues.
@@ -303,9 +351,9 @@ export class LicenseService {
         if (superseded.changes === 0) throw new LicenseStateError(`license ${continuing.supersedes} was revoked or replaced meanwhile`);
       }
       await tx.run(
-        `INSERT INTO licenses (id, type, number, serial, version, holder_name, holder_code, holder_code_type, fields, issuer_name, issuer_code, seal_id, issued_at, issued_on, valid_from, valid_until, status, check_code, sha256, pdf)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [row.id, row.type, row.number, serial, row.version, row.holder_name, row.holder_code, row.holder_code_type, row.fields, row.issuer_name, row.issuer_code, row.seal_id, row.issued_at, row.issued_on, row.valid_from, row.valid_until, row.status, row.check_code, row.sha256, pdf],
+        `INSERT INTO licenses (id, type, number, serial, version, holder_name, holder_code, holder_code_type, fields, issuer_name, issuer_code, seal_id, issued_at, issued_on, valid_from, valid_until, status, check_code, sha256, pdf, replaces, replace_reason)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [row.id, row.type, row.number, serial, row.version, row.holder_name, row.holder_code, row.holder_code_type, row.fields, row.issuer_name, row.issuer_code, row.seal_id, row.issued_at, row.issued_on, row.valid_from, row.valid_until, row.status, row.check_code, row.sha256, pdf, row.replaces ?? null, row.replace_reason ?? null],
       );
       if (by?.idempotency) {
         await tx.run('INSERT INTO license_idempotency (client_id, idem_key, request_sha256, license_id, created_at) VALUES (?, ?, ?, ?, ?)', [by.actor, by.idempotency.key, by.idempotency.requestSha256, row.id, now.toISOString()]);

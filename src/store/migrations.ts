@@ -221,6 +221,14 @@ export const MIGRATIONS: Migration[] = [
       CREATE UNIQUE INDEX licenses_number ON licenses (issuer_code, type, number, version);
     `,
   },
+  {
+    version: 23,
+    // A replacement records the version it replaced and the reason given for it.
+    sql: () => `
+      ALTER TABLE licenses ADD COLUMN replaces TEXT;
+      ALTER TABLE licenses ADD COLUMN replace_reason TEXT;
+    `,
+  },
 ];
 
 export const MIGRATIONS_TABLE = 'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)';

@@ -75,7 +75,7 @@ describe('license lifecycle and verification', () => {
     const at = tampered.indexOf('stream\n') + 30;
     tampered[at] = tampered[at]! ^ 0x01;
     expect((await verify(tampered)).verdict).toBe('document-altered');
-    const replaced = await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/replace`, { method: 'POST', headers: auth, body: JSON.stringify({ fields: { ...permit.fields, premises: '某某市某某路9号' } }) });
+    const replaced = await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/replace`, { method: 'POST', headers: auth, body: JSON.stringify({ reason: '经营场所变更', fields: { ...permit.fields, premises: '某某市某某路9号' } }) });
     expect(replaced.status).toBe(201);
     const newer = (await replaced.json()) as LicenseRecord;
     expect(newer.version).toBe('002');

@@ -88,7 +88,7 @@ describe('issued numbers', () => {
     expect(shop.number).toMatch(/^JY1370500\d{7}$/);
     for (const n of [restaurant.number, shop.number]) expect(isValidFoodPermitNumber(n)).toBe(true);
     expect(Number(shop.number.slice(9, 15))).toBe(Number(restaurant.number.slice(9, 15)) + 1);
-    const res = await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(restaurant.id)}/replace`, { method: 'POST', headers: auth(), body: JSON.stringify({ fields: { ...permit('餐饮服务经营者').fields, premises: '某某市某某路9号' } }) });
+    const res = await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(restaurant.id)}/replace`, { method: 'POST', headers: auth(), body: JSON.stringify({ reason: '经营场所变更', fields: { ...permit('餐饮服务经营者').fields, premises: '某某市某某路9号' } }) });
     expect(res.status, await res.clone().text()).toBe(201);
     const replaced = (await res.json()) as LicenseRecord;
     expect([replaced.number, replaced.version]).toEqual([restaurant.number, '002']);

@@ -101,7 +101,7 @@ describe('two instances sharing the database and Redis', () => {
 
     const target = (await (await issue(b, 100)).json()) as { id: string };
     const replace = (svc: RunningService) =>
-      fetch(`${svc.url}/v1/licenses/${encodeURIComponent(target.id)}/replace`, { method: 'POST', headers: auth(a.token), body: JSON.stringify({ fields: { matter: '变更登记', applicationNumber: 'SQ-R', receivedOn: '2026-11-25', promisedDays: 5 } }) });
+      fetch(`${svc.url}/v1/licenses/${encodeURIComponent(target.id)}/replace`, { method: 'POST', headers: auth(a.token), body: JSON.stringify({ reason: '申请事项变更', fields: { matter: '变更登记', applicationNumber: 'SQ-R', receivedOn: '2026-11-25', promisedDays: 5 } }) });
     const raced = await Promise.all([replace(a), replace(b)]);
     expect(raced.map((r) => r.status).sort()).toEqual([201, 409]);
   });
