@@ -143,8 +143,13 @@ async function ensureDevClient(dataDir: string, clients: ApiClientStore): Promis
   return token;
 }
 
+/** What tests may replace: the licences' clock. */
+export interface ServiceOptions {
+  clock?: () => Date;
+}
+
 /** Opens storage, keys and (in the embedded default) the development PKI, and builds the app. */
-export async function openService(config: Config, logger: Logger): Promise<Service> {
+export async function openService(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<Service> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const db = await openDatabase(config.database);
   try {
@@ -226,6 +231,8 @@ export async function openService(config: Config, logger: Logger): Promise<Servi
       secret: await licenseSecret(config, db),
       timestamper,
       audit,
+      timeZone: config.timeZone,
+      ...(options.clock ? { clock: options.clock } : {}),
     });
     const knownIssuers = (): Buffer[] => [...(validation.intermediates ?? []), ...trustAnchors];
     const statusAnswers = new StatusAnswers(status, knownIssuers);

@@ -8,6 +8,7 @@ import type { PdfLimits } from './pdf/document.js';
 import { parseHostList, type RedisTarget } from './revocation/redis-target.js';
 import { loadSealTypePolicies, type SealTypePolicies } from './seals/seal-type-policies.js';
 import type { DatabaseTarget } from './store/open.js';
+import { isKnownTimeZone } from './licenses/dates.js';
 
 const MB = 1024 * 1024;
 
@@ -67,6 +68,8 @@ const EnvSchema = z.object({
   TRUST_PROXY: z.string().optional(),
   /** License and notice types, one folder each. */
   TEMPLATES_DIR: z.string().optional(),
+  /** The issuing offices' time zone: the calendar of every date printed on a licence or notice. */
+  TIME_ZONE: z.string().default('Asia/Shanghai').refine(isKnownTimeZone, 'must be a time zone name the runtime knows, such as Asia/Shanghai'),
   REVOCATION_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   TSA_USERNAME: z.string().optional(),
   TSA_PASSWORD: z.string().optional(),
@@ -113,6 +116,8 @@ export interface Config {
   redis: RedisTarget | undefined;
   revocationTimeoutMs: number;
   templatesDir: string;
+  /** IANA time zone whose calendar dates licences and notices carry. */
+  timeZone: string;
   publicRateLimit: number;
   statusClientRateLimit: number;
   /** Express's `trust proxy` setting: false (the socket's address), a number of hops, or the proxies' addresses and subnets. */
@@ -217,6 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     statusClientRateLimit: e.STATUS_CLIENT_RATE_LIMIT,
     trustProxy: trustProxySetting(e.TRUST_PROXY),
     templatesDir: e.TEMPLATES_DIR ? path.resolve(e.TEMPLATES_DIR) : fileURLToPath(new URL('../templates', import.meta.url)),
+    timeZone: e.TIME_ZONE,
     tsa: e.TSA_URL ? { url: e.TSA_URL, username: e.TSA_USERNAME, password: e.TSA_PASSWORD } : undefined,
   };
 }

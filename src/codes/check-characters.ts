@@ -50,3 +50,20 @@ export function mod3736CheckCharacter(text: string): string | null {
   }
   return MOD37_ALPHABET[(37 - p) % 36]!;
 }
+
+/**
+ * ISO/IEC 7064 hybrid system MOD 11,10 check digit over decimal digits, or null for other
+ * characters. One decimal digit (never X), detecting every single-digit error and most
+ * transpositions. The same check digit as the Croatian OIB, whose published examples
+ * (12345678903, 69435151530) it reproduces.
+ */
+export function mod1110CheckDigit(digits: string): string | null {
+  if (!/^\d*$/.test(digits)) return null;
+  let p = 10;
+  for (const ch of digits) {
+    let s = (p + Number(ch)) % 10;
+    if (s === 0) s = 10;
+    p = (2 * s) % 11;
+  }
+  return String((11 - p) % 10);
+}

@@ -7,6 +7,8 @@ import type { ValidationReport } from '../validation/report.js';
 import { pdfBody } from './pdf-body.js';
 import type { WorkLimits } from '../pdf/limits/work-budget.js';
 import { IdempotentReplay, LicenseStateError, LicenseValidationError, type LicenseService } from '../licenses/issuance.js';
+import { HOLDER_CODE_TYPES } from '../licenses/holder.js';
+import { NumberRangeExhausted } from '../licenses/numbering.js';
 import type { LicenseType } from '../licenses/types.js';
 import type { ApiClientStore } from '../store/api-clients.js';
 import { requireRole } from './auth.js';
@@ -34,12 +36,27 @@ export function licenseTypesRouter(types: Map<string, LicenseType>): Router {
 export const IssueLicenseBody = z
   .object({
     type: z.string().min(1).max(64),
-    holder: z.object({ name: z.string(), code: z.string() }).strict(),
+    /** codeType (GB/T 36903 持证主体代码类型): 001 unified social credit code, 111 citizen identity number. */
+    holder: z.object({ name: z.string(), code: z.string(), codeType: z.enum(HOLDER_CODE_TYPES) }).strict(),
     fields: z.record(z.string(), z.unknown()),
   })
   .strict();
 
 export const RevokeLicenseBody = z.object({ reason: z.string().trim().min(1).max(500) }).strict();
+
+/**
+ * A replacement: why (required), and what changes. The holder stays (its name may change), the
+ * fields are the new version's complete fields, and the term is kept unless `validity` gives a new
+ * one. Unknown members are refused.
+ */
+export const ReplaceLicenseBody = z
+  .object({
+    reason: z.string().trim().min(1).max(500),
+    holder: z.object({ name: z.string(), code: z.string(), codeType: z.enum(HOLDER_CODE_TYPES) }).strict().optional(),
+    fields: z.record(z.string(), z.unknown()).optional(),
+    validity: z.object({ from: z.string(), until: z.string() }).strict().optional(),
+  })
+  .strict();
 
 /** Issuing and reading licenses (`POST /v1/licenses`, `GET /v1/licenses/{id}`, `/pdf`). */
 /** The request's Idempotency-Key (1-200 visible ASCII characters) with a hash of its body, if it has one. */
@@ -56,7 +73,7 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
       const body = IssueLicenseBody.parse(req.body ?? {});
       const idempotency = idempotencyOf(req.get('idempotency-key'), req.body);
       if (idempotency) await deps.licenses.checkIdempotency(req.client!.id, idempotency);
-      const record = await deps.licenses.issue(body.type, { holder: body.holder, fields: body.fields }, new Date(), undefined, {
+      const record = await deps.licenses.issue(body.type, { holder: body.holder, fields: body.fields }, undefined, undefined, {
         actor: req.client!.id,
         action: 'license.issue',
         ...(idempotency ? { idempotency } : {}),
@@ -68,6 +85,7 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
         return;
       }
       if (err instanceof LicenseStateError) return next(new HttpProblem(409, 'issuing-seal-unavailable', 'The license cannot be issued now', err.message));
+      if (err instanceof NumberRangeExhausted) return next(new HttpProblem(409, 'license-numbers-exhausted', 'No license number is left for this type', err.message));
       if (err instanceof IdempotentReplay) {
         if (!err.sameRequest) return next(new HttpProblem(422, 'idempotency-key-reused', 'This Idempotency-Key was used for another request', err.message));
         let earlier: Awaited<ReturnType<LicenseService['get']>>;
@@ -123,11 +141,11 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
   });
   router.post('/v1/licenses/:id/replace', requireRole(deps.clients, 'issue'), express.json({ limit: 256 * 1024 }), async (req, res, next) => {
     try {
-      const body = (req.body ?? {}) as { holder?: { name?: unknown; code?: unknown }; fields?: Record<string, unknown> };
-      const created = await deps.licenses.replace(String(req.params.id), { holder: body.holder ? { name: body.holder.name, code: body.holder.code } : undefined, fields: body.fields }, new Date(), {
+      const body = ReplaceLicenseBody.parse(req.body ?? {});
+      const created = await deps.licenses.replace(String(req.params.id), body, undefined, {
         actor: req.client!.id,
         action: 'license.replace',
-        details: { replaces: String(req.params.id) },
+        details: { replaces: String(req.params.id), reason: body.reason },
       });
       res.status(201).location(`/v1/licenses/${encodeURIComponent(created.id)}`).json(created);
     } catch (err) {
@@ -148,7 +166,7 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
   return router;
 }
 
-export type LicenseVerdict = 'authentic' | 'signature-invalid' | 'document-altered' | 'not-in-registry' | 'revoked' | 'superseded' | 'expired';
+export type LicenseVerdict = 'authentic' | 'signature-invalid' | 'document-altered' | 'not-in-registry' | 'not-yet-valid' | 'revoked' | 'superseded' | 'expired';
 
 /** Public: the QR page `GET /v/{id}?c=...` and `POST /v1/licenses/verify`. */
 export function licenseVerificationRouter(deps: { licenses: LicenseService; maxBodyBytes: number; processingTimeMs: number; workLimits?: WorkLimits; verify: (pdf: Buffer) => Promise<ValidationReport> }): Router {
@@ -159,7 +177,7 @@ export function licenseVerificationRouter(deps: { licenses: LicenseService; maxB
       const code = typeof req.query.c === 'string' ? req.query.c : '';
       const record = deps.licenses.checkCodeMatches(id, code) ? await deps.licenses.get(id) : undefined;
       res.status(record ? 200 : 404).type('text/html; charset=utf-8').setHeader('Cache-Control', 'no-store');
-      res.send(renderVerificationPage(record));
+      res.send(renderVerificationPage(record, deps.licenses.timeZone));
     } catch (err) {
       next(err);
     }
@@ -189,7 +207,14 @@ export function licenseVerificationRouter(deps: { licenses: LicenseService; maxB
         detail = 'issued here, unaltered and currently valid';
       } else {
         verdict = record.status;
-        detail = record.status === 'revoked' ? `revoked on ${record.revokedAt}: ${record.revokeReason}` : record.status === 'superseded' ? `replaced by ${record.supersededBy}` : `valid until ${record.validUntil}`;
+        detail =
+          record.status === 'revoked'
+            ? `revoked on ${record.revokedAt}: ${record.revokeReason}`
+            : record.status === 'superseded'
+              ? `replaced by ${record.supersededBy}`
+              : record.status === 'not-yet-valid'
+                ? `issued here and unaltered, but valid only from ${record.validFrom}`
+                : `valid until ${record.validUntil}`;
       }
       res.json({
         verdict,

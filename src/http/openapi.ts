@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { IssueLicenseBody, RevokeLicenseBody } from './license-routes.js';
+import { IssueLicenseBody, ReplaceLicenseBody, RevokeLicenseBody } from './license-routes.js';
 import { ExtendQuery, SealQuery } from './seal-routes.js';
 import { NewSealBody } from './seals-routes.js';
 import { MAX_BATCH_CERTIFICATES, StatusBatchBody } from './status-routes.js';
@@ -169,7 +169,7 @@ export function openApiDocument(baseUrl: string): Record<string, unknown> {
       '/v1/licenses/{id}': { get: op('A license record', { security: bearer }) },
       '/v1/licenses/{id}/pdf': { get: op('The sealed license PDF', { security: bearer }) },
       '/v1/licenses/{id}/revoke': { post: op('Revoke a license', { security: bearer, requestBody: json(RevokeLicenseBody) }) },
-      '/v1/licenses/{id}/replace': { post: op('Issue the next version of a license', { security: bearer }) },
+      '/v1/licenses/{id}/replace': { post: op('Issue the next version of a license: same holder and number, the old term unless a new one is given, a stated reason', { security: bearer, requestBody: json(ReplaceLicenseBody) }) },
       '/v1/licenses/verify': { post: op('Is this license file authentic and valid now', { requestBody: pdf }) },
       '/v/{id}': { get: op('The public verification page the QR code opens (HTML)') },
       '/healthz': { get: op('Liveness') },

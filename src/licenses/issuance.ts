@@ -6,8 +6,11 @@ import type { SealingService } from '../sealing/sealing-service.js';
 import type { Timestamper } from '../pki/timestamper.js';
 import type { Db } from '../store/db.js';
 import { isValidUscc } from '../codes/check-characters.js';
+import { dateInZone, lastDayOfTerm } from './dates.js';
+import type { HolderCodeType } from './holder.js';
 import { buildLicenseIdentifier, parseLicenseIdentifier } from './identifier.js';
-import { allocateSerial } from './serials.js';
+import { allocateLicenseNumber } from './numbering.js';
+import { replacementProblems, replacementTerm, type ReplacementChanges } from './replacement.js';
 import type { LicenseType } from './types.js';
 import { validateLicenseRequest, type FieldProblem, type LicenseRequest } from './validate.js';
 
@@ -20,21 +23,27 @@ export interface LicenseRecord {
   holderName: string;
   holderCode: string;
   /** GB/T 36903 持证主体代码类型: 001 unified social credit code, 111 citizen identity number. */
-  holderCodeType: '001' | '111';
+  holderCodeType: HolderCodeType;
   /** GB/T 36903 证照类型代码. */
   typeCode: string;
   fields: Record<string, unknown>;
   issuerName: string;
   issuerCode: string;
   sealId: string;
+  /** The instant of issue (ISO 8601, UTC). */
   issuedAt: string;
+  /** The date printed on the document: the calendar date of issue in the service's time zone. */
+  issuedOn: string;
   validFrom: string | null;
   validUntil: string | null;
-  /** `expired` is derived from the validity dates; the others are recorded. */
-  status: 'valid' | 'revoked' | 'superseded' | 'expired';
+  /** `expired` and `not-yet-valid` are derived from the validity dates; the others are recorded. */
+  status: 'valid' | 'not-yet-valid' | 'revoked' | 'superseded' | 'expired';
   revokedAt: string | null;
   revokeReason: string | null;
   supersededBy: string | null;
+  /** The version this one replaced, and why (both null for a first issue). */
+  replaces: string | null;
+  replacementReason: string | null;
   sha256: string;
   verificationUrl: string;
 }
@@ -53,11 +62,15 @@ interface Row {
   version: string;
   holder_name: string;
   holder_code: string;
+  /** Null for licences issued before the code type was recorded. */
+  holder_code_type: string | null;
   fields: string;
   issuer_name: string;
   issuer_code: string;
   seal_id: string;
   issued_at: string;
+  /** Null for licences issued before the date of issue was recorded. */
+  issued_on: string | null;
   valid_from: string | null;
   valid_until: string | null;
   status: string;
@@ -66,9 +79,11 @@ interface Row {
   revoked_at?: string | null;
   revoke_reason?: string | null;
   superseded_by?: string | null;
+  replaces?: string | null;
+  replace_reason?: string | null;
 }
 
-const COLUMNS = 'id, type, number, version, holder_name, holder_code, fields, issuer_name, issuer_code, seal_id, issued_at, valid_from, valid_until, status, check_code, sha256, revoked_at, revoke_reason, superseded_by';
+const COLUMNS = 'id, type, number, version, holder_name, holder_code, holder_code_type, fields, issuer_name, issuer_code, seal_id, issued_at, issued_on, valid_from, valid_until, status, check_code, sha256, revoked_at, revoke_reason, superseded_by, replaces, replace_reason';
 
 export class LicenseStateError extends Error {
   override name = 'LicenseStateError';
@@ -86,6 +101,10 @@ export interface LicenseServiceDeps {
   timestamper?: Timestamper;
   /** Where issuance and replacement are recorded, in the same transaction as the licence. */
   audit?: AuditLog;
+  /** IANA time zone whose calendar dates the documents carry (issue date, validity, serial year). */
+  timeZone: string;
+  /** The current time; tests set it to issue at a chosen instant. */
+  clock?: () => Date;
 }
 
 /** Who issues or replaces, for the audit entry written with the licence. */
@@ -114,24 +133,44 @@ function idempotencyKeyLock(clientId: string, key: string): string {
   return `license-idempotency:${clientId}:${key}`;
 }
 
-function addYears(date: string, years: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCFullYear(d.getUTCFullYear() + years);
-  d.setUTCDate(d.getUTCDate() - 1);
-  return d.toISOString().slice(0, 10);
+/** A replacement's new version continues the licence it supersedes. */
+interface Continuation {
+  number: string;
+  serial: string;
+  version: string;
+  supersedes: string;
+  reason: string;
+  /** The term carried over or newly given; undefined where the type's fields give it. */
+  term: { validFrom: string | null; validUntil: string | null } | undefined;
+  /** What is wrong with the replacement itself (reason, holder, term), reported with the request's problems. */
+  problems: FieldProblem[];
 }
 
 /** Issues licenses and notices: validate, number, render, seal, record. */
 export class LicenseService {
   constructor(private readonly deps: LicenseServiceDeps) {}
 
+  get timeZone(): string {
+    return this.deps.timeZone;
+  }
+
+  private now(): Date {
+    return this.deps.clock?.() ?? new Date();
+  }
+
+  /** The calendar date of an instant where the issuing offices are. */
+  dateOf(instant: Date): string {
+    return dateInZone(instant, this.deps.timeZone);
+  }
+
   checkCode(id: string): string {
     return createHmac('sha256', this.deps.secret).update(id).digest('base64url').slice(0, 10);
   }
 
-  private toRecord(row: Row, today = new Date().toISOString().slice(0, 10)): LicenseRecord {
+  private toRecord(row: Row, today = this.dateOf(this.now())): LicenseRecord {
     const type = this.deps.types.get(row.type);
     const expired = row.status === 'valid' && row.valid_until !== null && row.valid_until < today;
+    const notYetValid = row.status === 'valid' && row.valid_from !== null && row.valid_from > today;
     return {
       id: row.id,
       type: row.type,
@@ -140,19 +179,22 @@ export class LicenseService {
       version: row.version,
       holderName: row.holder_name,
       holderCode: row.holder_code,
-      holderCodeType: isValidUscc(row.holder_code) ? '001' : '111',
+      holderCodeType: (row.holder_code_type as HolderCodeType | null) ?? (isValidUscc(row.holder_code) ? '001' : '111'),
       typeCode: type?.typeCode ?? '',
       fields: JSON.parse(row.fields) as Record<string, unknown>,
       issuerName: row.issuer_name,
       issuerCode: row.issuer_code,
       sealId: row.seal_id,
       issuedAt: row.issued_at,
+      issuedOn: row.issued_on ?? this.dateOf(new Date(row.issued_at)),
       validFrom: row.valid_from,
       validUntil: row.valid_until,
-      status: expired ? 'expired' : (row.status as LicenseRecord['status']),
+      status: expired ? 'expired' : notYetValid ? 'not-yet-valid' : (row.status as LicenseRecord['status']),
       revokedAt: row.revoked_at ?? null,
       revokeReason: row.revoke_reason ?? null,
       supersededBy: row.superseded_by ?? null,
+      replaces: row.replaces ?? null,
+      replacementReason: row.replace_reason ?? null,
       sha256: row.sha256,
       verificationUrl: `${this.deps.baseUrl}/v/${encodeURIComponent(row.id)}?c=${row.check_code}`,
     };
@@ -178,7 +220,7 @@ export class LicenseService {
    * A relying office's lookup by holder code. The stated purpose (用证事由) is required and
    * recorded with who asked and when, before anything is returned.
    */
-  async lookupByHolder(clientId: string, holderCode: string, purpose: string, now = new Date()): Promise<LicenseRecord[]> {
+  async lookupByHolder(clientId: string, holderCode: string, purpose: string, now = this.now()): Promise<LicenseRecord[]> {
     const rows = await this.deps.db.all<Row>(`SELECT ${COLUMNS} FROM licenses WHERE holder_code = ? ORDER BY issued_at`, [holderCode]);
     await this.deps.db.run('INSERT INTO license_lookups (client_id, holder_code, purpose, results, looked_up_at) VALUES (?, ?, ?, ?, ?)', [clientId, holderCode, purpose, rows.length, now.toISOString()]);
     return rows.map((row) => this.toRecord(row));
@@ -196,7 +238,7 @@ export class LicenseService {
     return expected.length === given.length && timingSafeEqual(expected, given);
   }
 
-  async revoke(id: string, reason: string, now = new Date()): Promise<LicenseRecord> {
+  async revoke(id: string, reason: string, now = this.now()): Promise<LicenseRecord> {
     const result = await this.deps.db.run("UPDATE licenses SET status = 'revoked', revoked_at = ?, revoke_reason = ? WHERE id = ? AND status = 'valid'", [now.toISOString(), reason, id]);
     const record = await this.get(id);
     if (!record) throw new LicenseStateError(`there is no license ${id}`);
@@ -204,14 +246,40 @@ export class LicenseService {
     return record;
   }
 
-  /** Issues the next version of a license (same serial, version + 1) and supersedes the old one. */
-  async replace(id: string, changes: { holder?: LicenseRequest['holder']; fields?: Record<string, unknown> } = {}, now = new Date(), by?: IssuedBy): Promise<LicenseRecord> {
+  /**
+   * Issues the next version of a license (same number and serial, version + 1) for the same
+   * holder, with the old term unless a new one is given, and supersedes the old one.
+   */
+  async replace(id: string, changes: ReplacementChanges, now = this.now(), by?: IssuedBy): Promise<LicenseRecord> {
     const old = await this.get(id);
     if (!old) throw new LicenseStateError(`there is no license ${id}`);
     if (old.status === 'revoked' || old.status === 'superseded') throw new LicenseStateError(`license ${id} is ${old.status} and cannot be replaced`);
+    const type = this.deps.types.get(old.type);
+    if (!type) throw new LicenseValidationError([{ field: 'type', message: `the license type ${old.type} is no longer defined` }]);
     const next = String(Number(old.version) + 1).padStart(3, '0');
-    const request = { holder: changes.holder ?? { name: old.holderName, code: old.holderCode }, fields: changes.fields ?? old.fields };
-    return this.issue(old.type, request, now, { serial: parseLicenseIdentifier(old.id)!.serial, version: next, supersedes: old.id }, by);
+    const request = { holder: changes.holder ?? { name: old.holderName, code: old.holderCode, codeType: old.holderCodeType }, fields: changes.fields ?? old.fields };
+    return this.issue(
+      old.type,
+      request,
+      now,
+      {
+        number: old.number,
+        serial: parseLicenseIdentifier(old.id)!.serial,
+        version: next,
+        supersedes: old.id,
+        reason: String(changes.reason),
+        term: replacementTerm(type, old, changes),
+        problems: replacementProblems(type, old, changes, this.dateOf(now)),
+      },
+      by,
+    );
+  }
+
+  /** The term of a first issue: from the type's date fields, or years from the date of issue. */
+  private termOf(type: LicenseType, fields: Record<string, unknown>, issuedOn: string): { validFrom: string | null; validUntil: string | null } {
+    if (type.validity.kind === 'field') return { validFrom: String(fields[type.validity.from]), validUntil: (fields[type.validity.until] as string | undefined) ?? null };
+    if (type.validity.kind === 'years') return { validFrom: issuedOn, validUntil: lastDayOfTerm(issuedOn, type.validity.years) };
+    return { validFrom: null, validUntil: null };
   }
 
   async pdf(id: string): Promise<Buffer | undefined> {
@@ -219,24 +287,23 @@ export class LicenseService {
     return row?.pdf;
   }
 
-  async issue(typeCode: string, request: LicenseRequest, now = new Date(), continuing?: { serial: string; version: string; supersedes: string }, by?: IssuedBy): Promise<LicenseRecord> {
+  async issue(typeCode: string, request: LicenseRequest, now = this.now(), continuing?: Continuation, by?: IssuedBy): Promise<LicenseRecord> {
     const type = this.deps.types.get(typeCode);
     if (!type) throw new LicenseValidationError([{ field: 'type', message: `unknown license type; see GET /v1/license-types` }]);
-    const problems = validateLicenseRequest(type, request);
+    const issuedOn = this.dateOf(now);
+    const problems = [...(continuing?.problems ?? []), ...validateLicenseRequest(type, request, { today: issuedOn })];
     if (problems.length) throw new LicenseValidationError(problems);
     const seal = await this.deps.seals.get(type.issuerSealId);
     if (!seal || seal.status !== 'active') throw new LicenseStateError(`the issuing seal ${type.issuerSealId} of ${type.code} is not available (missing or revoked)`);
-    const issuedOn = now.toISOString().slice(0, 10);
-    const year = issuedOn.slice(0, 4);
     const version = continuing?.version ?? '001';
-    const serial = continuing?.serial ?? (await allocateSerial(this.deps.db, type.code, year));
+    const number = continuing?.number ?? (await allocateLicenseNumber(this.deps.db, type, seal.orgUscc, issuedOn, request.fields));
+    // The identifier's serial is the printed number (0-9A-Z); a replacement keeps both.
+    const serial = continuing?.serial ?? number;
     const id = buildLicenseIdentifier({ typeCode: type.typeCode, issuerCode: seal.orgUscc, serial, version });
-    const number = `${type.typeCode.slice(-3)}${serial}`;
     const checkCode = this.checkCode(id);
     const fields = request.fields;
-    const validFrom = type.validity.kind === 'field' ? String(fields[type.validity.from]) : type.validity.kind === 'years' ? issuedOn : null;
-    const validUntil =
-      type.validity.kind === 'field' ? ((fields[type.validity.until] as string | undefined) ?? null) : type.validity.kind === 'years' ? addYears(issuedOn, type.validity.years) : null;
+    const term = continuing?.term ?? this.termOf(type, fields, issuedOn);
+    const { validFrom, validUntil } = term;
     const rendered = await renderLicensePdf({
       type,
       identifier: id,
@@ -245,7 +312,7 @@ export class LicenseService {
       holderCode: String(request.holder.code),
       fields,
       issuerName: seal.orgName,
-      issuedOn: `${year}年${Number(issuedOn.slice(5, 7))}月${Number(issuedOn.slice(8, 10))}日`,
+      issuedOn,
       validFrom: validFrom ?? undefined,
       validUntil: validUntil ?? undefined,
       qrUrl: `${this.deps.baseUrl}/v/${encodeURIComponent(id)}?c=${checkCode}`,
@@ -265,16 +332,20 @@ export class LicenseService {
       version,
       holder_name: String(request.holder.name),
       holder_code: String(request.holder.code),
+      holder_code_type: String(request.holder.codeType),
       fields: JSON.stringify(fields),
       issuer_name: seal.orgName,
       issuer_code: seal.orgUscc,
       seal_id: seal.id,
       issued_at: now.toISOString(),
+      issued_on: issuedOn,
       valid_from: validFrom,
       valid_until: validUntil,
       status: 'valid',
       check_code: checkCode,
       sha256: createHash('sha256').update(pdf).digest('hex'),
+      replaces: continuing?.supersedes ?? null,
+      replace_reason: continuing?.reason ?? null,
     };
     await this.deps.db.transaction(async (tx) => {
       // Checked again under the key's lock: of two requests racing with one key, one issues.
@@ -288,9 +359,9 @@ export class LicenseService {
         if (superseded.changes === 0) throw new LicenseStateError(`license ${continuing.supersedes} was revoked or replaced meanwhile`);
       }
       await tx.run(
-        `INSERT INTO licenses (id, type, number, serial, version, holder_name, holder_code, fields, issuer_name, issuer_code, seal_id, issued_at, valid_from, valid_until, status, check_code, sha256, pdf)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [row.id, row.type, row.number, serial, row.version, row.holder_name, row.holder_code, row.fields, row.issuer_name, row.issuer_code, row.seal_id, row.issued_at, row.valid_from, row.valid_until, row.status, row.check_code, row.sha256, pdf],
+        `INSERT INTO licenses (id, type, number, serial, version, holder_name, holder_code, holder_code_type, fields, issuer_name, issuer_code, seal_id, issued_at, issued_on, valid_from, valid_until, status, check_code, sha256, pdf, replaces, replace_reason)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [row.id, row.type, row.number, serial, row.version, row.holder_name, row.holder_code, row.holder_code_type, row.fields, row.issuer_name, row.issuer_code, row.seal_id, row.issued_at, row.issued_on, row.valid_from, row.valid_until, row.status, row.check_code, row.sha256, pdf, row.replaces ?? null, row.replace_reason ?? null],
       );
       if (by?.idempotency) {
         await tx.run('INSERT INTO license_idempotency (client_id, idem_key, request_sha256, license_id, created_at) VALUES (?, ?, ?, ?, ?)', [by.actor, by.idempotency.key, by.idempotency.requestSha256, row.id, now.toISOString()]);

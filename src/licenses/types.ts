@@ -5,13 +5,50 @@ import { isValidUscc } from '../codes/check-characters.js';
 import { SEAL_TYPES } from '../seals/image.js';
 
 const Field = z.discriminatedUnion('type', [
-  z.object({ key: z.string(), label: z.string(), type: z.literal('text'), required: z.boolean(), maxLength: z.number().int().positive() }).strict(),
-  z.object({ key: z.string(), label: z.string(), type: z.literal('date'), required: z.boolean() }).strict(),
+  z
+    .object({
+      key: z.string(),
+      label: z.string(),
+      type: z.literal('text'),
+      required: z.boolean(),
+      maxLength: z.number().int().positive(),
+      /** Whether the text may hold line feeds (paragraphs); other fields are one line. */
+      multiline: z.boolean().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      key: z.string(),
+      label: z.string(),
+      type: z.literal('date'),
+      required: z.boolean(),
+      /** `past`: records what happened (not after the date of issue); `deadline`: not before it. */
+      when: z.enum(['past', 'deadline']).optional(),
+    })
+    .strict(),
   z.object({ key: z.string(), label: z.string(), type: z.literal('enum'), required: z.boolean(), values: z.array(z.string()).min(1) }).strict(),
   z.object({ key: z.string(), label: z.string(), type: z.literal('integer'), required: z.boolean(), min: z.number().int(), max: z.number().int() }).strict(),
   z.object({ key: z.string(), label: z.string(), type: z.literal('list'), required: z.boolean(), maxItems: z.number().int().positive(), maxLength: z.number().int().positive() }).strict(),
   z.object({ key: z.string(), label: z.string(), type: z.literal('uscc'), required: z.boolean() }).strict(),
   z.object({ key: z.string(), label: z.string(), type: z.literal('citizen-id'), required: z.boolean() }).strict(),
+]);
+
+/**
+ * How the printed number (证照编号) is formed. `yearly`: the type's prefix, the year of issue and a
+ * 6-digit serial counted per issuer, type and year. `food-permit`: 食品经营许可证 numbers, JY and
+ * 14 digits (business type, the issuer's 6-digit administrative division, a 6-digit serial counted
+ * per issuer and type, a check digit).
+ */
+const NumberForm = z.discriminatedUnion('form', [
+  z.object({ form: z.literal('yearly'), prefix: z.string().regex(/^[A-Z]{1,6}$/) }).strict(),
+  z
+    .object({
+      form: z.literal('food-permit'),
+      /** The enum field holding the business type (主体业态), and the digit of each of its values. */
+      businessTypeField: z.string(),
+      businessTypeDigits: z.record(z.string(), z.string().regex(/^[1-9]$/)),
+    })
+    .strict(),
 ]);
 
 export const LicenseTypeSchema = z
@@ -42,13 +79,28 @@ export const LicenseTypeSchema = z
       })
       .strict(),
     /** Holder code type per GB/T 36903: 001 unified social credit code, 111 citizen ID, or either. */
-    holder: z.object({ codeType: z.enum(['001', '111', 'any']), nameLabel: z.string(), codeLabel: z.string() }).strict(),
+    number: NumberForm,
+    holder: z
+      .object({
+        codeType: z.enum(['001', '111', 'any']),
+        nameLabel: z.string(),
+        codeLabel: z.string(),
+        /** GB 32100 registration-authority codes (first character) a holder's USCC may have; any when absent. */
+        usccRegistrationAuthorities: z.array(z.string().regex(/^[0-9A-HJ-NPQRTUWXY]$/)).min(1).optional(),
+      })
+      .strict(),
     fields: z.array(Field).min(1).max(60),
   })
   .strict()
   .superRefine((t, ctx) => {
     const keys = t.fields.map((f) => f.key);
     if (new Set(keys).size !== keys.length) ctx.addIssue({ code: 'custom', message: 'field keys must be unique' });
+    if (t.number.form === 'food-permit') {
+      const { businessTypeField, businessTypeDigits } = t.number;
+      const field = t.fields.find((f) => f.key === businessTypeField);
+      if (field?.type !== 'enum' || !field.required) ctx.addIssue({ code: 'custom', message: `number.businessTypeField ${businessTypeField} must be a required enum field` });
+      else if (field.values.some((v) => businessTypeDigits[v] === undefined)) ctx.addIssue({ code: 'custom', message: `number.businessTypeDigits must give a digit for each of ${field.values.join(', ')}` });
+    }
     if (t.validity.kind === 'field') {
       for (const key of [t.validity.from, t.validity.until]) {
         if (t.fields.find((f) => f.key === key)?.type !== 'date') ctx.addIssue({ code: 'custom', message: `validity field ${key} must be a date field` });
@@ -79,6 +131,14 @@ export function loadLicenseTypes(dir: string): Map<string, LicenseType> {
     }
     if (parsed.code !== entry) throw new LicenseTypeError(`license type ${entry}: its code must equal its folder name`);
     types.set(parsed.code, parsed);
+  }
+  // Distinct prefixes keep the numbers of different types apart, even when one office issues both.
+  const byPrefix = new Map<string, string>();
+  for (const type of types.values()) {
+    const prefix = type.number.form === 'yearly' ? type.number.prefix : 'JY';
+    const other = byPrefix.get(prefix);
+    if (other) throw new LicenseTypeError(`license types ${other} and ${type.code} have the same number prefix ${prefix}`);
+    byPrefix.set(prefix, type.code);
   }
   return types;
 }

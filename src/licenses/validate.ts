@@ -1,4 +1,6 @@
 import { isValidCitizenId, isValidUscc } from '../codes/check-characters.js';
+import { holderProblems } from './holder.js';
+import { unprintableCharacter } from './printable.js';
 import type { LicenseField, LicenseType } from './types.js';
 
 export interface FieldProblem {
@@ -7,8 +9,14 @@ export interface FieldProblem {
 }
 
 export interface LicenseRequest {
-  holder: { name: unknown; code: unknown };
+  /** codeType: GB/T 36903 持证主体代码类型, `001` or `111`, stated by the caller and checked. */
+  holder: { name: unknown; code: unknown; codeType: unknown };
   fields: Record<string, unknown>;
+}
+
+/** What plausibility is judged against: the date of issue, in the issuing offices' time zone. */
+export interface ValidationContext {
+  today: string;
 }
 
 function isDate(value: string): boolean {
@@ -18,21 +26,32 @@ function isDate(value: string): boolean {
   return d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]);
 }
 
-function checkField(field: LicenseField, value: unknown): string | null {
+function checkDate(field: Extract<LicenseField, { type: 'date' }>, value: unknown, today: string): string | null {
+  if (typeof value !== 'string' || !isDate(value)) return 'must be a date as YYYY-MM-DD';
+  if (field.when === 'past' && value > today) return `must not be after the date of issue (${today}): it records what has happened`;
+  if (field.when === 'deadline' && value < today) return `must not be before the date of issue (${today}): the deadline would have passed`;
+  return null;
+}
+
+function checkField(field: LicenseField, value: unknown, today: string): string | null {
   switch (field.type) {
     case 'text':
       if (typeof value !== 'string' || value.trim() === '') return 'must be non-empty text';
-      return value.length > field.maxLength ? `must be at most ${field.maxLength} characters` : null;
+      if (value.length > field.maxLength) return `must be at most ${field.maxLength} characters`;
+      return unprintableCharacter(value, field.multiline ?? false);
     case 'date':
-      return typeof value === 'string' && isDate(value) ? null : 'must be a date as YYYY-MM-DD';
+      return checkDate(field, value, today);
     case 'enum':
       return typeof value === 'string' && field.values.includes(value) ? null : `must be one of: ${field.values.join('、')}`;
     case 'integer':
       return typeof value === 'number' && Number.isInteger(value) && value >= field.min && value <= field.max ? null : `must be a whole number from ${field.min} to ${field.max}`;
-    case 'list':
+    case 'list': {
       if (!Array.isArray(value) || value.length === 0) return 'must be a non-empty list';
       if (value.length > field.maxItems) return `must have at most ${field.maxItems} items`;
-      return value.every((item) => typeof item === 'string' && item.trim() !== '' && item.length <= field.maxLength) ? null : `every item must be text of at most ${field.maxLength} characters`;
+      if (!value.every((item) => typeof item === 'string' && item.trim() !== '' && item.length <= field.maxLength)) return `every item must be text of at most ${field.maxLength} characters`;
+      const index = value.findIndex((item) => unprintableCharacter(item as string, false) !== null);
+      return index < 0 ? null : `item ${index + 1} ${unprintableCharacter(value[index] as string, false)}`;
+    }
     case 'uscc':
       return typeof value === 'string' && isValidUscc(value) ? null : 'must be a valid unified social credit code (check character)';
     case 'citizen-id':
@@ -41,17 +60,8 @@ function checkField(field: LicenseField, value: unknown): string | null {
 }
 
 /** Checks a request against its license type; every failing field is named, in one list. */
-export function validateLicenseRequest(type: LicenseType, request: LicenseRequest): FieldProblem[] {
-  const problems: FieldProblem[] = [];
-  const { name, code } = request.holder ?? { name: undefined, code: undefined };
-  if (typeof name !== 'string' || name.trim() === '' || name.length > 100) problems.push({ field: 'holder.name', message: 'must be 1 to 100 characters' });
-  const codeOk =
-    typeof code === 'string' &&
-    (type.holder.codeType === '001' ? isValidUscc(code) : type.holder.codeType === '111' ? isValidCitizenId(code) : isValidUscc(code) || isValidCitizenId(code));
-  if (!codeOk) {
-    const expected = { '001': 'a unified social credit code', '111': 'a citizen identity number', any: 'a unified social credit code or a citizen identity number' }[type.holder.codeType];
-    problems.push({ field: 'holder.code', message: `must be ${expected} with a valid check character` });
-  }
+export function validateLicenseRequest(type: LicenseType, request: LicenseRequest, context: ValidationContext): FieldProblem[] {
+  const problems = holderProblems(type, request.holder, context.today);
   const fields = request.fields ?? {};
   for (const field of type.fields) {
     const value = fields[field.key];
@@ -59,7 +69,7 @@ export function validateLicenseRequest(type: LicenseType, request: LicenseReques
       if (field.required) problems.push({ field: `fields.${field.key}`, message: `${field.label} is required` });
       continue;
     }
-    const problem = checkField(field, value);
+    const problem = checkField(field, value, context.today);
     if (problem) problems.push({ field: `fields.${field.key}`, message: `${field.label} ${problem}` });
   }
   for (const key of Object.keys(fields)) {

@@ -1,7 +1,8 @@
 import fontkit from '@pdf-lib/fontkit';
 import { PDFDocument, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
 import QRCode from 'qrcode';
-import type { LicenseType } from '../licenses/types.js';
+import { chineseDate } from '../licenses/dates.js';
+import type { LicenseField, LicenseType } from '../licenses/types.js';
 import { loadSongFont } from './fonts.js';
 
 export interface LicenseContent {
@@ -12,6 +13,7 @@ export interface LicenseContent {
   holderCode: string;
   fields: Record<string, unknown>;
   issuerName: string;
+  /** Dates as YYYY-MM-DD; the document prints them in the Chinese form (2026年11月30日). */
   issuedOn: string;
   validFrom?: string;
   validUntil?: string;
@@ -30,8 +32,9 @@ const MM = 72 / 25.4;
 const MARGIN = 64;
 const INK = rgb(0.1, 0.1, 0.1);
 
-function display(value: unknown): string {
+function display(field: LicenseField, value: unknown): string {
   if (Array.isArray(value)) return value.map((item, i) => `${i + 1}. ${String(item)}`).join('\n');
+  if (field.type === 'date' && typeof value === 'string') return chineseDate(value);
   return value === undefined || value === null ? '' : String(value);
 }
 
@@ -91,9 +94,9 @@ export async function renderLicensePdf(content: LicenseContent): Promise<Rendere
   const rows: Array<[string, string]> = [
     [type.holder.nameLabel, content.holderName],
     [type.holder.codeLabel, content.holderCode],
-    ...type.fields.filter((f) => content.fields[f.key] !== undefined).map((f): [string, string] => [f.label, display(content.fields[f.key])]),
+    ...type.fields.filter((f) => content.fields[f.key] !== undefined).map((f): [string, string] => [f.label, display(f, content.fields[f.key])]),
   ];
-  if (content.validFrom || content.validUntil) rows.push(['有效期', `${content.validFrom ?? ''} 至 ${content.validUntil ?? '长期'}`]);
+  if (content.validFrom || content.validUntil) rows.push(['有效期', `${content.validFrom ? chineseDate(content.validFrom) : ''} 至 ${content.validUntil ? chineseDate(content.validUntil) : '长期'}`]);
   const size = layout.fontSize;
   const labelWidth = Math.max(...rows.map(([label]) => font.widthOfTextAtSize(`${label}：`, size)));
   const valueWidth = width - 2 * MARGIN - labelWidth;
@@ -120,7 +123,8 @@ export async function renderLicensePdf(content: LicenseContent): Promise<Rendere
   const sealY = layout.seal.bottomMm * MM;
   const nameWidth = font.widthOfTextAtSize(content.issuerName, issuerSize);
   page.drawText(content.issuerName, { x: sealX - nameWidth / 2, y: sealY + 4, size: issuerSize, font, color: INK });
-  page.drawText(content.issuedOn, { x: sealX - font.widthOfTextAtSize(content.issuedOn, issuerSize) / 2, y: sealY - 20, size: issuerSize, font, color: INK });
+  const issuedOn = chineseDate(content.issuedOn);
+  page.drawText(issuedOn, { x: sealX - font.widthOfTextAtSize(issuedOn, issuerSize) / 2, y: sealY - 20, size: issuerSize, font, color: INK });
   return {
     pdf: Buffer.from(await doc.save({ useObjectStreams: false })),
     seal: { pageIndex: 0, centerX: sealX, centerY: height - sealY },

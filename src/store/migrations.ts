@@ -189,6 +189,46 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  // Numbered from 20: other branches add 12 and up; the runner applies any version not yet applied.
+  {
+    version: 20,
+    // The date printed on a licence, in the issuing offices' time zone (not the UTC date of issued_at).
+    sql: () => `
+      ALTER TABLE licenses ADD COLUMN issued_on TEXT;
+    `,
+  },
+  {
+    version: 21,
+    // The holder code type the issuing request stated (GB/T 36903: 001 USCC, 111 citizen ID).
+    sql: () => `
+      ALTER TABLE licenses ADD COLUMN holder_code_type TEXT;
+    `,
+  },
+  {
+    version: 22,
+    // Printed numbers are counted per issuing authority, type and period (the year, or '' for
+    // forms without one, such as food permits), and unique per authority and type. The
+    // license_serials counter of migration 8 numbered per type and year only; its numbers keep
+    // their old form, which the new forms (a type's own prefix) cannot collide with.
+    sql: () => `
+      CREATE TABLE license_number_serials (
+        issuer_code TEXT NOT NULL,
+        type TEXT NOT NULL,
+        period TEXT NOT NULL,
+        last INTEGER NOT NULL,
+        PRIMARY KEY (issuer_code, type, period)
+      );
+      CREATE UNIQUE INDEX licenses_number ON licenses (issuer_code, type, number, version);
+    `,
+  },
+  {
+    version: 23,
+    // A replacement records the version it replaced and the reason given for it.
+    sql: () => `
+      ALTER TABLE licenses ADD COLUMN replaces TEXT;
+      ALTER TABLE licenses ADD COLUMN replace_reason TEXT;
+    `,
+  },
 ];
 
 export const MIGRATIONS_TABLE = 'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)';

@@ -30,7 +30,7 @@ describe('the audit log', () => {
     const issued = await fetch(`${svc.url}/v1/licenses`, {
       method: 'POST',
       headers: auth,
-      body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '赵小六', code: '440524188001010014' }, fields: { matter: '设立登记', applicationNumber: 'SQ1', receivedOn: '2026-11-25', promisedDays: 3 } }),
+      body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '赵小六', code: '440524188001010014', codeType: '111' }, fields: { matter: '设立登记', applicationNumber: 'SQ1', receivedOn: '2026-11-25', promisedDays: 3 } }),
     });
     expect(issued.status).toBe(201);
     await fetch(`${svc.url}/v1/licenses?holderCode=440524188001010014&purpose=${encodeURIComponent('核验身份')}`, { headers: auth });

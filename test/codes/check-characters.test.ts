@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isValidCitizenId, isValidUscc, mod3736CheckCharacter } from '../../src/codes/check-characters.js';
+import { isValidCitizenId, isValidUscc, mod1110CheckDigit, mod3736CheckCharacter } from '../../src/codes/check-characters.js';
 
 describe('check characters', () => {
   it('validates unified social credit codes', () => {
@@ -29,5 +29,22 @@ describe('check characters', () => {
       expect(mod3736CheckCharacter(parts.join(''))).toBe(check);
     }
     expect(mod3736CheckCharacter('abc')).toBeNull();
+  });
+});
+
+describe('ISO/IEC 7064 MOD 11,10', () => {
+  it('reproduces published check digits and detects every single-digit error', () => {
+    // Croatian OIB examples, which use this check digit
+    expect(mod1110CheckDigit('1234567890')).toBe('3');
+    expect(mod1110CheckDigit('6943515153')).toBe('0');
+    expect(mod1110CheckDigit('12A')).toBeNull();
+    const body = '2370500000123';
+    const check = mod1110CheckDigit(body);
+    for (let i = 0; i < body.length; i++) {
+      for (let d = 0; d <= 9; d++) {
+        if (String(d) === body[i]) continue;
+        expect(mod1110CheckDigit(`${body.slice(0, i)}${d}${body.slice(i + 1)}`), `${i}:${d}`).not.toBe(check);
+      }
+    }
   });
 });

@@ -36,13 +36,13 @@ async function databaseFor(dataDir: string): Promise<string | undefined> {
 }
 
 /** Starts the service on its embedded default, on a random loopback port, in a fresh data dir. */
-export async function startService(env: Record<string, string> = {}, dataDir = tempDir('eseal-data'), options: { reachable?: boolean; logger?: Logger } = {}): Promise<RunningService> {
+export async function startService(env: Record<string, string> = {}, dataDir = tempDir('eseal-data'), options: { reachable?: boolean; logger?: Logger; clock?: () => Date } = {}): Promise<RunningService> {
   // A reachable service listens on a port chosen up front, so the URLs in its certificates work.
   const port = options.reachable ? await freePort() : 0;
   const reachableEnv = options.reachable ? { PORT: String(port), BASE_URL: `http://127.0.0.1:${port}` } : { PORT: '0' };
   const databaseUrl = env.DATABASE_URL ?? (await databaseFor(dataDir));
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...reachableEnv, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...env });
-  const service = await openService({ ...config, host: '127.0.0.1' }, options.logger ?? pino({ level: 'silent' }));
+  const service = await openService({ ...config, host: '127.0.0.1' }, options.logger ?? pino({ level: 'silent' }), options.clock ? { clock: options.clock } : {});
   const server: Server = service.app.listen(port, '127.0.0.1');
   // As in production (server.ts): idle connections outlive a client's pause, so a test that waits
   // on a slow child process never reuses a connection the server has just closed.

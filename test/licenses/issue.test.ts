@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLicenseIdentifier } from '../../src/licenses/identifier.js';
 import { decodePng } from '../../src/seals/png.js';
 import type { LicenseRecord } from '../../src/licenses/issuance.js';
+import { beijingDateFromNow } from '../helpers/licences.js';
 import { startService, type RunningService } from '../helpers/service.js';
 import { nssDbWithRoot, pdfsig, qpdfCheck, tempDir, writeTemp } from '../helpers/tools.js';
 
@@ -18,7 +19,7 @@ afterAll(async () => svc?.close());
 
 const licence = {
   type: 'business-licence',
-  holder: { name: '张三科技有限公司', code: '91350100M000100Y43' },
+  holder: { name: '张三科技有限公司', code: '91350100M000100Y43', codeType: '001' },
   fields: { companyType: '有限责任公司', legalRepresentative: '张三', registeredCapital: '100万元人民币', establishedOn: '2024-03-01', domicile: '某某市某某区某某路1号', businessScope: '软件开发；信息技术咨询服务' },
 };
 
@@ -67,8 +68,8 @@ describe('issuing a license', () => {
   it('issues the notices an office gives, with every missing material listed', async () => {
     const res = await issue({
       type: 'correction-notice',
-      holder: { name: '李四', code: '11010519491231002X' },
-      fields: { matter: '食品经营许可', applicationNumber: 'SQ2026000123', missingMaterials: ['营业执照复印件', '食品安全管理制度文本', '经营场所平面图'], deadline: '2026-12-31' },
+      holder: { name: '李四', code: '11010519491231002X', codeType: '111' },
+      fields: { matter: '食品经营许可', applicationNumber: 'SQ2026000123', missingMaterials: ['营业执照复印件', '食品安全管理制度文本', '经营场所平面图'], deadline: beijingDateFromNow(30) },
     });
     expect(res.status, await res.clone().text()).toBe(201);
     const record = (await res.json()) as LicenseRecord;
@@ -78,7 +79,7 @@ describe('issuing a license', () => {
   });
 
   it('answers invalid requests with every failing field in one 422', async () => {
-    const res = await issue({ ...licence, holder: { name: '', code: '91350100M000100Y44' }, fields: { ...licence.fields, establishedOn: '2024-02-30', companyType: '公司' } });
+    const res = await issue({ ...licence, holder: { name: '', code: '91350100M000100Y44', codeType: '001' }, fields: { ...licence.fields, establishedOn: '2024-02-30', companyType: '公司' } });
     expect(res.status).toBe(422);
     const body = (await res.json()) as { problems: Array<{ field: string }> };
     expect(body.problems.map((p) => p.field).sort()).toEqual(['fields.companyType', 'fields.establishedOn', 'holder.code', 'holder.name']);

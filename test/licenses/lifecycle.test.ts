@@ -14,7 +14,7 @@ afterAll(async () => svc?.close());
 
 const permit = {
   type: 'food-business-permit',
-  holder: { name: '王小明餐饮店', code: '91310230MA1K314J7C' },
+  holder: { name: '王小明餐饮店', code: '91310230MA1K314J7C', codeType: '001' },
   fields: { legalRepresentative: '王小明', premises: '某某市某某路8号', mainBusiness: '餐饮服务经营者', businessItems: '热食类食品制售' },
 };
 
@@ -63,7 +63,7 @@ describe('license lifecycle and verification', () => {
     const revoke = await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/revoke`, { method: 'POST', headers: auth, body: JSON.stringify({ reason: '申请人主动注销' }) });
     expect(revoke.status).toBe(200);
     const after = await page(record.verificationUrl);
-    expect(after.html).toMatch(/已撤销（\d{4}-\d{2}-\d{2}）/);
+    expect(after.html).toMatch(/已撤销（\d{4}年\d{1,2}月\d{1,2}日）/);
     expect((await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/revoke`, { method: 'POST', headers: auth, body: JSON.stringify({ reason: 'again' }) })).status).toBe(409);
   });
 
@@ -75,7 +75,7 @@ describe('license lifecycle and verification', () => {
     const at = tampered.indexOf('stream\n') + 30;
     tampered[at] = tampered[at]! ^ 0x01;
     expect((await verify(tampered)).verdict).toBe('document-altered');
-    const replaced = await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/replace`, { method: 'POST', headers: auth, body: JSON.stringify({ fields: { ...permit.fields, premises: '某某市某某路9号' } }) });
+    const replaced = await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/replace`, { method: 'POST', headers: auth, body: JSON.stringify({ reason: '经营场所变更', fields: { ...permit.fields, premises: '某某市某某路9号' } }) });
     expect(replaced.status).toBe(201);
     const newer = (await replaced.json()) as LicenseRecord;
     expect(newer.version).toBe('002');

@@ -30,7 +30,7 @@ describe('the public verification page in a browser', () => {
     const res = await fetch(`${svc.url}/v1/licenses`, {
       method: 'POST',
       headers: auth,
-      body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '赵小六', code: '440524188001010014' }, fields: { matter: '个体工商户设立登记', applicationNumber: 'SQ2026000456', receivedOn: '2026-11-25', promisedDays: 3 } }),
+      body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '赵小六', code: '440524188001010014', codeType: '111' }, fields: { matter: '个体工商户设立登记', applicationNumber: 'SQ2026000456', receivedOn: '2026-11-25', promisedDays: 3 } }),
     });
     expect(res.status).toBe(201);
     const record = (await res.json()) as LicenseRecord;
@@ -52,7 +52,7 @@ describe('the public verification page in a browser', () => {
 
     await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/revoke`, { method: 'POST', headers: auth, body: JSON.stringify({ reason: '申请撤回' }) });
     await page.reload();
-    expect(await page.textContent('#status')).toMatch(/^已撤销（\d{4}-\d{2}-\d{2}）$/);
+    expect(await page.textContent('#status')).toMatch(/^已撤销（\d{4}年\d{1,2}月\d{1,2}日）$/);
     await page.close();
   });
 });

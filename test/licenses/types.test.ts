@@ -51,19 +51,19 @@ describe('license types', () => {
   it('names every failing field in one list', () => {
     const type = loadLicenseTypes(templates).get('business-licence')!;
     const problems = validateLicenseRequest(type, {
-      holder: { name: '', code: '91350100M000100Y44' },
+      holder: { name: '', code: '91350100M000100Y44', codeType: '001' },
       fields: { companyType: '公司', establishedOn: '2023-02-30', registeredCapital: '100万元', extra: 1 },
-    });
+    }, { today: '2026-11-30' });
     expect(problems.map((p) => p.field).sort()).toEqual(
       ['fields.businessScope', 'fields.companyType', 'fields.domicile', 'fields.establishedOn', 'fields.extra', 'fields.legalRepresentative', 'holder.code', 'holder.name'].sort(),
     );
     const ok = validateLicenseRequest(type, {
-      holder: { name: '某某科技有限公司', code: '91350100M000100Y43' },
+      holder: { name: '某某科技有限公司', code: '91350100M000100Y43', codeType: '001' },
       fields: { companyType: '有限责任公司', legalRepresentative: '张三', registeredCapital: '100万元', establishedOn: '2023-02-28', domicile: '某某市某某路1号', businessScope: '软件开发' },
-    });
+    }, { today: '2026-11-30' });
     expect(ok).toEqual([]);
     const notice = loadLicenseTypes(templates).get('correction-notice')!;
-    const listProblems = validateLicenseRequest(notice, { holder: { name: '李四', code: '11010519491231002X' }, fields: { matter: '食品经营许可', applicationNumber: 'A1', missingMaterials: [], deadline: '2026-12-01' } });
+    const listProblems = validateLicenseRequest(notice, { holder: { name: '李四', code: '11010519491231002X', codeType: '111' }, fields: { matter: '食品经营许可', applicationNumber: 'A1', missingMaterials: [], deadline: '2026-12-01' } }, { today: '2026-11-30' });
     expect(listProblems.map((p) => p.field)).toEqual(['fields.missingMaterials']);
   });
 });

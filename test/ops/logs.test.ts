@@ -24,7 +24,7 @@ describe('logs', () => {
       const issued = await fetch(`${svc.url}/v1/licenses`, {
         method: 'POST',
         headers: auth,
-        body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '赵小六', code: idNumber }, fields: { matter: '设立登记', applicationNumber: 'SQ7', receivedOn: '2026-11-25', promisedDays: 3 } }),
+        body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '赵小六', code: idNumber, codeType: '111' }, fields: { matter: '设立登记', applicationNumber: 'SQ7', receivedOn: '2026-11-25', promisedDays: 3 } }),
       });
       expect(issued.status).toBe(201);
       expect((await fetch(`${svc.url}/v1/licenses?holderCode=${idNumber}&purpose=${encodeURIComponent('核验身份')}`, { headers: auth })).status).toBe(200);

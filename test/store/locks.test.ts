@@ -7,11 +7,16 @@
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AUDIT_CHAIN_LOCK, AuditLog } from '../../src/audit/log.js';
-import { allocateSerial, serialCounterLock } from '../../src/licenses/serials.js';
+import { nextSerial, serialCounterLock } from '../../src/licenses/numbering.js';
+
 import { ApiClientStore } from '../../src/store/api-clients.js';
 import type { Db } from '../../src/store/db.js';
 import { openDatabase } from '../../src/store/open.js';
 import { onPostgres, testDatabaseUrl } from '../helpers/postgres.js';
+
+const ISSUER = '11370500MB0100002L';
+/** The next serial of one counter, as issuance draws it (no licences issued yet). */
+const allocateSerial = (db: Db, type: string, period: string): Promise<number> => nextSerial(db, ISSUER, type, period, { pattern: `X${period}%`, at: 6 });
 
 /** Holds `name` in a transaction of `db` until `release` is called. */
 async function holdLock(db: Db, name: string): Promise<{ release: () => void; done: Promise<void> }> {
@@ -73,7 +78,7 @@ describe.skipIf(!onPostgres())('locks per purpose on PostgreSQL', () => {
     order.push('client');
     await second.run("INSERT INTO license_lookups (client_id, holder_code, purpose, results, looked_up_at) VALUES ('c', 'h', 'p', 0, 'now')");
     order.push('write');
-    expect(serial).toBe('2026000001');
+    expect(serial).toBe(1);
     expect(order).toEqual(['serial', 'client', 'write']);
 
     held.release();
@@ -84,22 +89,22 @@ describe.skipIf(!onPostgres())('locks per purpose on PostgreSQL', () => {
   });
 
   it('locks each serial counter alone: another type or year goes on, the same counter waits', async () => {
-    const held = await holdLock(first, serialCounterLock('acceptance-notice', '2026'));
+    const held = await holdLock(first, serialCounterLock(ISSUER, 'acceptance-notice', '2026'));
     const order: string[] = [];
     const sameCounter = allocateSerial(second, 'acceptance-notice', '2026').then((serial) => {
       order.push('same counter');
       return serial;
     });
     await waitForLockWaiters(1);
-    expect(await allocateSerial(second, 'acceptance-notice', '2027')).toBe('2027000001');
+    expect(await allocateSerial(second, 'acceptance-notice', '2027')).toBe(1);
     order.push('other year');
-    expect(await allocateSerial(second, 'business-licence', '2026')).toBe('2026000001');
+    expect(await allocateSerial(second, 'business-licence', '2026')).toBe(1);
     order.push('other type');
     expect(order).toEqual(['other year', 'other type']);
 
     held.release();
     await held.done;
-    expect(await sameCounter).toBe('2026000001');
+    expect(await sameCounter).toBe(1);
     expect(order).toEqual(['other year', 'other type', 'same counter']);
   });
 

@@ -76,7 +76,7 @@ describe('two instances sharing the database and Redis', () => {
     const issued = await fetch(`${a.url}/v1/licenses`, {
       method: 'POST',
       headers: auth(a.token),
-      body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '赵小六', code: '440524188001010014' }, fields: { matter: '设立登记', applicationNumber: 'SQ9', receivedOn: '2026-11-25', promisedDays: 3 } }),
+      body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '赵小六', code: '440524188001010014', codeType: '111' }, fields: { matter: '设立登记', applicationNumber: 'SQ9', receivedOn: '2026-11-25', promisedDays: 3 } }),
     });
     expect(issued.status, await issued.clone().text()).toBe(201);
     const license = (await issued.json()) as { id: string; verificationUrl: string };
@@ -96,7 +96,7 @@ describe('two instances sharing the database and Redis', () => {
       fetch(`${svc.url}/v1/licenses`, {
         method: 'POST',
         headers: auth(a.token),
-        body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '赵小六', code: '440524188001010014' }, fields: { matter: '设立登记', applicationNumber: `SQ-${i}`, receivedOn: '2026-11-25', promisedDays: 3 } }),
+        body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '赵小六', code: '440524188001010014', codeType: '111' }, fields: { matter: '设立登记', applicationNumber: `SQ-${i}`, receivedOn: '2026-11-25', promisedDays: 3 } }),
       });
     const responses = await Promise.all(Array.from({ length: 8 }, (_, i) => issue(i % 2 ? a : b, i)));
     expect(responses.map((r) => r.status)).toEqual(Array(8).fill(201));
@@ -104,14 +104,14 @@ describe('two instances sharing the database and Redis', () => {
     expect(new Set(numbers).size).toBe(8);
 
     // A counter that is lost (or predates the counter table) restarts after the highest serial.
-    await a.service.db.run('DELETE FROM license_serials');
+    await a.service.db.run('DELETE FROM license_number_serials');
     const after = (await (await issue(a, 99)).json()) as { number: string };
     expect(numbers).not.toContain(after.number);
     expect(after.number > [...numbers].sort().at(-1)!).toBe(true);
 
     const target = (await (await issue(b, 100)).json()) as { id: string };
     const replace = (svc: RunningService) =>
-      fetch(`${svc.url}/v1/licenses/${encodeURIComponent(target.id)}/replace`, { method: 'POST', headers: auth(a.token), body: JSON.stringify({ fields: { matter: '变更登记', applicationNumber: 'SQ-R', receivedOn: '2026-11-25', promisedDays: 5 } }) });
+      fetch(`${svc.url}/v1/licenses/${encodeURIComponent(target.id)}/replace`, { method: 'POST', headers: auth(a.token), body: JSON.stringify({ reason: '申请事项变更', fields: { matter: '变更登记', applicationNumber: 'SQ-R', receivedOn: '2026-11-25', promisedDays: 5 } }) });
     const raced = await Promise.all([replace(a), replace(b)]);
     expect(raced.map((r) => r.status).sort()).toEqual([201, 409]);
   });

@@ -12,7 +12,7 @@ async function issueNotice(svc: RunningService): Promise<{ id: string; verificat
   const res = await fetch(`${svc.url}/v1/licenses`, {
     method: 'POST',
     headers: { authorization: `Bearer ${svc.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '赵小六', code: '440524188001010014' }, fields: { matter: '设立登记', applicationNumber: 'SQ1', receivedOn: '2026-11-25', promisedDays: 3 } }),
+    body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '赵小六', code: '440524188001010014', codeType: '111' }, fields: { matter: '设立登记', applicationNumber: 'SQ1', receivedOn: '2026-11-25', promisedDays: 3 } }),
   });
   expect(res.status).toBe(201);
   return (await res.json()) as { id: string; verificationUrl: string };
