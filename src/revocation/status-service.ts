@@ -1,5 +1,6 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { readCertFields } from '../pki/cert-fields.js';
+import { certificateSignedBy } from '../pki/cert-signature.js';
 import type { RevocationChecker } from '../validation/engine.js';
 import type { RevocationEvidence } from '../validation/report.js';
 import type { CachedStatus, StatusCache } from './cache.js';
@@ -185,7 +186,7 @@ export class StatusService implements RevocationChecker {
       return candidates.find((c) => {
         try {
           const issuer = new X509Certificate(c);
-          return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+          return cert.checkIssued(issuer) && certificateSignedBy(cert, issuer);
         } catch {
           return false;
         }

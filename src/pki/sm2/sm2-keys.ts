@@ -59,7 +59,7 @@ export function sm2PointOfKey(key: KeyObject): Buffer | null {
   let point = pointsOfKeys.get(key);
   if (point === undefined) {
     // node names RSA, EC, Ed* keys; an SM2 key is the one it leaves without a type
-    point = key.asymmetricKeyType === undefined ? sm2PointOfSpki(createPublicKey(key).export({ format: 'der', type: 'spki' })) : null;
+    point = key.asymmetricKeyType === undefined ? sm2PointOfSpki((key.type === 'public' ? key : createPublicKey(key)).export({ format: 'der', type: 'spki' })) : null;
     pointsOfKeys.set(key, point);
   }
   return point;
