@@ -52,14 +52,17 @@ export function sm2PublicKeyFromSpki(spkiDer: Buffer): KeyObject | null {
   return point ? createPublicKey({ key: standardSm2Spki(point), format: 'der', type: 'spki' }) : null;
 }
 
+/** node leaves SM2 keys read from DER without a type, and types keys it generated as EC on the SM2 curve. */
+export const mayBeSm2Key = (key: KeyObject): boolean =>
+  key.asymmetricKeyType === undefined || (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'SM2');
+
 const pointsOfKeys = new WeakMap<KeyObject, Buffer | null>();
 
 /** The SM2 point of a public (or private) key object, or null when it is not an SM2 key. */
 export function sm2PointOfKey(key: KeyObject): Buffer | null {
   let point = pointsOfKeys.get(key);
   if (point === undefined) {
-    // node names RSA, EC, Ed* keys; an SM2 key is the one it leaves without a type
-    point = key.asymmetricKeyType === undefined ? sm2PointOfSpki((key.type === 'public' ? key : createPublicKey(key)).export({ format: 'der', type: 'spki' })) : null;
+    point = mayBeSm2Key(key) ? sm2PointOfSpki((key.type === 'public' ? key : createPublicKey(key)).export({ format: 'der', type: 'spki' })) : null;
     pointsOfKeys.set(key, point);
   }
   return point;

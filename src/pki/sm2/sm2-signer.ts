@@ -5,13 +5,15 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import type { DigestName, Signer } from '../signer.js';
 import { DEFAULT_SM2_ID, sm2MessageDigest, sm2ZValue } from './sm2-digest.js';
-import { sm2ScalarOfPkcs8 } from './sm2-keys.js';
+import { mayBeSm2Key, sm2ScalarOfPkcs8 } from './sm2-keys.js';
 import { isValidSm2PrivateScalar, sm2PublicPointOf, sm2SignDigest } from './sm2-signature.js';
 
 export interface Sm2Signer extends Signer {
   readonly key: { readonly kind: 'sm2' };
   /** 0x04 || x || y. */
   readonly publicPoint: Buffer;
+  /** `sign` without the promise, for the development CA's CRLs and OCSP responses (built synchronously). */
+  signSync(data: Buffer): Buffer;
 }
 
 /** A signer for the private scalar d, signing with Z over `id` (the default ID unless given). */
@@ -20,19 +22,21 @@ export function createSm2Signer(privateScalar: Buffer, id: Buffer = DEFAULT_SM2_
   const d = Buffer.from(privateScalar);
   const publicPoint = sm2PublicPointOf(d);
   const zValue = sm2ZValue(publicPoint, id);
+  const signSync = (data: Buffer): Buffer => sm2SignDigest(sm2MessageDigest(zValue, [data]), d, publicPoint);
   return Object.freeze({
     key: Object.freeze({ kind: 'sm2' as const }),
     publicPoint: Buffer.from(publicPoint),
+    signSync,
     async sign(data: Buffer, digest: DigestName): Promise<Buffer> {
       if (digest !== 'sm3') throw new Error(`an SM2 key signs with SM3, not ${digest}`);
-      return sm2SignDigest(sm2MessageDigest(zValue, [data]), d, publicPoint);
+      return signSync(data);
     },
   });
 }
 
 /** An SM2 signer for a node private key object, or null when the key is not SM2. */
 export function sm2SignerFromKeyObject(privateKey: KeyObject): Sm2Signer | null {
-  if (privateKey.type !== 'private' || privateKey.asymmetricKeyType !== undefined) return null;
+  if (privateKey.type !== 'private' || !mayBeSm2Key(privateKey)) return null;
   const scalar = sm2ScalarOfPkcs8(privateKey.export({ format: 'der', type: 'pkcs8' }));
   return scalar ? createSm2Signer(scalar) : null;
 }
