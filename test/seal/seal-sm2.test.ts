@@ -87,6 +87,21 @@ describe('sealing with an SM2 seal', () => {
     expect(listed[1]!.signatureValid).toBe(false);
   });
 
+  it('at level B-LT the SM2 seal gets a timestamp and its SM2 chain’s revocation evidence, and still passes', async () => {
+    const sealed = await sealOk(svc, await makePdf(1), { sealId: SM2_SEAL, level: 'B-LT' });
+    expect(sealed.toString('latin1')).toContain('/DSS');
+    const sig = (await verify(svc, sealed)).signatures[0]!;
+    expect(sig.problems).toEqual([]);
+    expect(sig.indication).toBe('TOTAL_PASSED');
+    expect(sig.timestamps).toHaveLength(1);
+    expect(sig.revocation).toMatchObject({ checked: true, status: 'good' });
+    // offline, the evidence embedded in /DSS (signed with SM2 by the SM2 responder or CA) is enough
+    const res = await fetch(`${svc.url}/v1/verify?offline=true`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: new Uint8Array(sealed) });
+    const offline = ((await res.json()) as ValidationReport).signatures[0]!;
+    expect(offline.indication).toBe('TOTAL_PASSED');
+    expect(offline.revocation.source).toMatch(/^embedded-/);
+  });
+
   it('a changed byte in the signed part fails the SM2 seal', async () => {
     const sealed = await sealOk(svc, await makePdf(1), { sealId: SM2_SEAL });
     const at = sealed.indexOf('/MediaBox');
