@@ -32,7 +32,9 @@ const attribute = (type: string, ...values: Buffer[]): Buffer => sequence(oid(ty
 
 /**
  * Builds CMS SignedData for PAdES baseline (`ETSI.CAdES.detached`): detached content, signed
- * attributes content-type, message-digest and signing-certificate-v2, no signing-time.
+ * attributes content-type, message-digest and signing-certificate-v2, no signing-time. For an
+ * SM2 signer every digest is SM3 and the signature SM2-with-SM3 (pades.ts then writes the
+ * signature as adbe.pkcs7.detached).
  * Everything that depends only on the certificate is computed once, in the constructor.
  */
 export class PadesCmsBuilder {

@@ -12,7 +12,7 @@ import * as pkijs from 'pkijs';
 import type { Block } from './asn1.js';
 import { digestOf, DIGEST_BY_OID } from './digests.js';
 import { OID } from './oids.js';
-import { sm2PointOfKey } from './sm2/sm2-keys.js';
+import { mayBeSm2Key, sm2PointOfKey } from './sm2/sm2-keys.js';
 import { sm2VerifyMessage } from './sm2/sm2-signature.js';
 
 export type SignatureScheme =
@@ -119,9 +119,9 @@ const KEY_TYPES: Record<SchemeName, readonly string[]> = {
   SM2: [], // node gives SM2 keys no type; sm2PointOfKey recognises them
 };
 
-/** Whether the key is of the type the scheme needs. */
+/** Whether the key is of the type the scheme needs. An SM2-curve key never fits ECDSA: ECDSA over that curve is not SM2. */
 export const keyFitsScheme = (key: KeyObject, scheme: SignatureScheme): boolean =>
-  scheme.name === 'SM2' ? sm2PointOfKey(key) !== null : KEY_TYPES[scheme.name].includes(key.asymmetricKeyType ?? '');
+  scheme.name === 'SM2' ? sm2PointOfKey(key) !== null : KEY_TYPES[scheme.name].includes(key.asymmetricKeyType ?? '') && !mayBeSm2Key(key);
 
 /** MGF1 (RFC 8017 B.2.1). */
 function mgf1(seed: Buffer, length: number, hash: string): Buffer {

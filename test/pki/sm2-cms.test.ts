@@ -156,3 +156,13 @@ describe('SM2 certificate paths', () => {
     expect(validatePath(damaged, [], [rootDer], new Date()).status).toBe('NO_CERTIFICATE_CHAIN_FOUND');
   });
 });
+
+describe('ECDSA over the SM2 curve', () => {
+  it('is not accepted as a signature scheme for an SM2-curve key, even one node types as EC', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'SM2' });
+    const data = Buffer.from('data');
+    const ecdsaOverSm2Curve = sign('sha256', data, privateKey);
+    expect(verifyWithScheme([data], publicKey, { name: 'ECDSA', hash: 'sha256' }, ecdsaOverSm2Curve)).toBe(false);
+    expect(verifyWithScheme([data], publicKey, { name: 'SM2', hash: 'sm3' }, ecdsaOverSm2Curve)).toBe(false);
+  });
+});

@@ -5,6 +5,7 @@
  */
 import { sm2 } from 'sm-crypto-v2';
 import * as asn1js from 'asn1js';
+import { decodeBer, SMALL_LIMITS, type Block } from '../asn1.js';
 import { integer, sequence } from '../der.js';
 import { DEFAULT_SM2_ID, SM2_POINT_BYTES, sm2MessageDigest, sm2ZValue } from './sm2-digest.js';
 
@@ -29,9 +30,14 @@ export function sm2SignDigest(e: Buffer, d: Buffer, publicPoint: Buffer): Buffer
 
 /** r and s of a DER signature, or null unless it is exactly SEQUENCE { INTEGER, INTEGER } with both in [1, n-1]. */
 export function decodeSm2Signature(der: Buffer): { r: bigint; s: bigint } | null {
-  const parsed = asn1js.fromBER(new Uint8Array(der));
-  if (parsed.offset !== der.length || !(parsed.result instanceof asn1js.Sequence)) return null;
-  const items = parsed.result.valueBlock.value;
+  let parsed: Block;
+  try {
+    parsed = decodeBer(der, 'SM2 signature', SMALL_LIMITS);
+  } catch {
+    return null;
+  }
+  if (!(parsed instanceof asn1js.Sequence)) return null;
+  const items = parsed.valueBlock.value;
   if (items.length !== 2 || !items.every((item) => item instanceof asn1js.Integer)) return null;
   const [r, s] = (items as asn1js.Integer[]).map((item) => item.toBigInt());
   if (r === undefined || s === undefined) return null;
