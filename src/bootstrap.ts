@@ -7,6 +7,7 @@ import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { buildCrl } from './devpki/crl.js';
 import { ensureDevPki, type DevPki } from './devpki/index.js';
+import type { OcspAnswerer } from './http/ocsp-routes.js';
 import type { PublishedPki } from './http/pki-routes.js';
 import { SEAL_PURPOSE, type SealType } from './seals/image.js';
 import { SealRegistry } from './seals/registry.js';
@@ -14,7 +15,7 @@ import { StatusChecker } from './revocation/status-checker.js';
 import { readCertFields } from './pki/cert-fields.js';
 import { pemToDer, pemToDerList } from './pki/pem.js';
 import { DevTimeStampAuthority } from './devpki/tsa.js';
-import { DevOcspResponder } from './devpki/ocsp-responder.js';
+import { DevOcspResponder, type CertificateState } from './devpki/ocsp-responder.js';
 import { MemoryStatusCache, RedisStatusCache, type StatusCache } from './revocation/cache.js';
 import { StatusService } from './revocation/status-service.js';
 import { PdfPool } from './runtime/pdf-pool.js';
@@ -33,12 +34,13 @@ import type { Db } from './store/db.js';
 import { openDatabase } from './store/open.js';
 import { sharedSecret } from './store/shared-secrets.js';
 
-/** The sample departments of the embedded default: one with RSA keys, one with ECDSA P-256. */
-export const SAMPLE_SEALS: Array<{ id: string; orgName: string; uscc: string; sealType: SealType; keyKind: 'rsa' | 'ec' }> = [
+/** The sample departments of the embedded default: one with RSA keys, one with ECDSA P-256, one with an SM2 key. */
+export const SAMPLE_SEALS: Array<{ id: string; orgName: string; uscc: string; sealType: SealType; keyKind: 'rsa' | 'ec' | 'sm2' }> = [
   { id: 'scjg-official', orgName: '某某市市场监督管理局', uscc: '11370500MB0100001H', sealType: 'official', keyKind: 'rsa' },
   { id: 'scjg-approval', orgName: '某某市市场监督管理局', uscc: '11370500MB0100001H', sealType: 'approval', keyKind: 'rsa' },
   { id: 'xzsp-official', orgName: '某某市行政审批服务局', uscc: '11370500MB0100002L', sealType: 'official', keyKind: 'ec' },
   { id: 'xzsp-approval', orgName: '某某市行政审批服务局', uscc: '11370500MB0100002L', sealType: 'approval', keyKind: 'ec' },
+  { id: 'zrzy-official', orgName: '某某市自然资源和规划局', uscc: '11370500MB0100003P', sealType: 'official', keyKind: 'sm2' },
 ];
 
 export interface Service {
@@ -98,13 +100,25 @@ function publishDevPki(pki: DevPki, seals: SealRegistry): PublishedPki {
       crlNumber: BigInt(Math.floor(now.getTime() / 1000)),
     });
   };
-  return { rootCertDer: pki.root.certDer, sealCaCertDer: pki.sealCa.certDer, rootCrl: crlFor(pki.root), sealCaCrl: crlFor(pki.sealCa) };
+  return {
+    rootCertDer: pki.root.certDer,
+    sealCaCertDer: pki.sealCa.certDer,
+    sm2RootCertDer: pki.sm2.root.certDer,
+    sm2SealCaCertDer: pki.sm2.sealCa.certDer,
+    rootCrl: crlFor(pki.root),
+    sealCaCrl: crlFor(pki.sealCa),
+    sm2RootCrl: crlFor(pki.sm2.root),
+    sm2SealCaCrl: crlFor(pki.sm2.sealCa),
+  };
 }
 
-/** The dev CA's OCSP responder: good for certificates it issued and knows, revoked per the registry. */
-function devOcspResponder(pki: DevPki, seals: SealRegistry): DevOcspResponder {
-  const own = [pki.sealCa, pki.ocsp, pki.tsa].map((i) => ({ der: i.certDer, fields: readCertFields(i.certDer) }));
-  return new DevOcspResponder(pki.ocsp, [pki.sealCa.certDer, pki.root.certDer], async (issuerDer, serialHex) => {
+/**
+ * The dev CAs' OCSP responders, one per hierarchy (an SM2 responder signs for the SM2 CAs):
+ * good for certificates they issued and know, revoked per the registry.
+ */
+function devOcspResponder(pki: DevPki, seals: SealRegistry): OcspAnswerer & { answersFor(request: Buffer): boolean } {
+  const own = [pki.sealCa, pki.ocsp, pki.tsa, pki.sm2.sealCa, pki.sm2.ocsp].map((i) => ({ der: i.certDer, fields: readCertFields(i.certDer) }));
+  const stateOf = async (issuerDer: Buffer, serialHex: string): Promise<CertificateState> => {
     const issuerSubject = readCertFields(issuerDer).subjectDer;
     const revoked = (await seals.revokedCertificates()).find((r) => {
       const f = readCertFields(r.certDer);
@@ -113,7 +127,13 @@ function devOcspResponder(pki: DevPki, seals: SealRegistry): DevOcspResponder {
     if (revoked) return { status: 'revoked', revokedAt: revoked.revokedAt, reason: revoked.reason || undefined };
     const known = [...own, ...(await seals.list()).map((s) => ({ der: Buffer.alloc(0), fields: readCertFields(pemToDer(s.chainPem[0]!)) }))];
     return known.some((k) => k.fields.serialHex === serialHex && k.fields.issuerDer.equals(issuerSubject)) ? { status: 'good' } : { status: 'unknown' };
-  });
+  };
+  const rsa = new DevOcspResponder(pki.ocsp, [pki.sealCa.certDer, pki.root.certDer], stateOf);
+  const sm2 = new DevOcspResponder(pki.sm2.ocsp, [pki.sm2.sealCa.certDer, pki.sm2.root.certDer], stateOf);
+  return {
+    answersFor: (request) => rsa.answersFor(request) || sm2.answersFor(request),
+    respond: (request) => (sm2.answersFor(request) ? sm2 : rsa).respond(request),
+  };
 }
 
 async function installDevSeals(pki: DevPki, seals: SealRegistry): Promise<void> {
@@ -173,7 +193,7 @@ export async function openService(config: Config, logger: Logger, options: Servi
       newDevToken = await ensureDevClient(config.dataDir, clients);
     }
     const published = devPki ? publishDevPki(devPki, seals) : undefined;
-    const trustAnchors = [...(config.trustAnchorsFile ? pemToDerList(readFileSync(config.trustAnchorsFile, 'utf8')) : []), ...(devPki ? [devPki.root.certDer] : [])];
+    const trustAnchors = [...(config.trustAnchorsFile ? pemToDerList(readFileSync(config.trustAnchorsFile, 'utf8')) : []), ...(devPki ? [devPki.root.certDer, devPki.sm2.root.certDer] : [])];
     const responder = devPki ? devOcspResponder(devPki, seals) : undefined;
     const revocation = new StatusChecker({
       timeoutMs: config.revocationTimeoutMs,
@@ -183,6 +203,8 @@ export async function openService(config: Config, logger: Logger, options: Servi
         if (!published || !devPki) return undefined;
         if (url === `${devPki.issuedBaseUrl}/pki/seal-ca.crl`) return published.sealCaCrl();
         if (url === `${devPki.issuedBaseUrl}/pki/root.crl`) return published.rootCrl();
+        if (url === `${devPki.issuedBaseUrl}/pki/sm2-seal-ca.crl`) return published.sm2SealCaCrl();
+        if (url === `${devPki.issuedBaseUrl}/pki/sm2-root.crl`) return published.sm2RootCrl();
         return undefined;
       },
     });
@@ -190,7 +212,7 @@ export async function openService(config: Config, logger: Logger, options: Servi
     const status = new StatusService(revocation, cache);
     const validation: Service['validation'] = {
       trustAnchors,
-      intermediates: devPki ? [devPki.sealCa.certDer] : [],
+      intermediates: devPki ? [devPki.sealCa.certDer, devPki.sm2.sealCa.certDer] : [],
       revocation: status,
       lookupSeal: (certDer: Buffer) => seals.findByCertificate(certDer),
       policy: config.validationPolicyFile ? loadValidationPolicy(config.validationPolicyFile) : defaultValidationPolicy(),

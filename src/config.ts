@@ -8,7 +8,7 @@ import type { PdfLimits } from './pdf/document.js';
 import { parseHostList, type RedisTarget } from './revocation/redis-target.js';
 import { loadSealTypePolicies, type SealTypePolicies } from './seals/seal-type-policies.js';
 import type { DatabaseTarget } from './store/open.js';
-import { isKnownTimeZone } from './licenses/dates.js';
+import { isKnownTimeZone } from './calendar/dates.js';
 
 const MB = 1024 * 1024;
 

@@ -1,8 +1,7 @@
-import { sign } from 'node:crypto';
 import { readCertFields, subjectKeyIdentifier } from '../pki/cert-fields.js';
-import { algorithmId, contextTag, integer, nullValue, octetString, oid, sequence, tlv } from '../pki/der.js';
-import { OID } from '../pki/oids.js';
+import { contextTag, integer, octetString, oid, sequence, tlv, x509Time } from '../pki/der.js';
 import type { Issued } from './issue.js';
+import { issuerSignatureAlgorithm, signAsIssuer } from './issuer-signature.js';
 
 export interface RevokedEntry {
   serialHex: string;
@@ -11,19 +10,14 @@ export interface RevokedEntry {
   reason?: number;
 }
 
-function time(date: Date): Buffer {
-  const iso = date.toISOString();
-  const digits = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
-  return date.getUTCFullYear() < 2050 ? tlv(0x17, Buffer.from(digits.slice(2), 'latin1')) : tlv(0x18, Buffer.from(digits, 'latin1'));
-}
+const time = x509Time;
 
 const extension = (id: string, value: Buffer): Buffer => sequence(oid(id), octetString(value));
 
-/** A DER X.509 v2 CRL signed by `issuer`, with authorityKeyIdentifier and cRLNumber. */
+/** A DER X.509 v2 CRL signed by `issuer` (SM2-with-SM3 for an SM2 CA), with authorityKeyIdentifier and cRLNumber. */
 export function buildCrl(opts: { issuer: Issued; revoked: RevokedEntry[]; thisUpdate: Date; nextUpdate: Date; crlNumber: bigint }): Buffer {
   const fields = readCertFields(opts.issuer.certDer);
-  const rsa = opts.issuer.privateKey.asymmetricKeyType === 'rsa';
-  const signatureAlgorithm = rsa ? algorithmId(OID.sha256WithRSA, nullValue()) : algorithmId(OID.ecdsaWithSha256);
+  const signatureAlgorithm = issuerSignatureAlgorithm(opts.issuer.privateKey);
   const ski = subjectKeyIdentifier(fields);
   const entries = opts.revoked.map((r) =>
     sequence(
@@ -45,6 +39,6 @@ export function buildCrl(opts: { issuer: Issued; revoked: RevokedEntry[]; thisUp
     ...(entries.length ? [sequence(...entries)] : []),
     contextTag(0, true, sequence(...extensions)),
   );
-  const signature = sign('sha256', tbs, opts.issuer.privateKey);
+  const signature = signAsIssuer(opts.issuer.privateKey, tbs);
   return sequence(tbs, signatureAlgorithm, tlv(0x03, Buffer.concat([Buffer.from([0]), signature])));
 }

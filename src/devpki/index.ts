@@ -18,7 +18,15 @@ export interface DevPkiSealSpec {
   sealName: string;
   /** The seal type the certificate is issued for: its development certificate policy. */
   sealType: SealType;
-  keyKind: 'rsa' | 'ec';
+  /** An `sm2` seal's certificate comes from the SM2 seal CA. */
+  keyKind: 'rsa' | 'ec' | 'sm2';
+}
+
+/** The SM2 hierarchy beside the RSA one: root, seal CA and the OCSP responder for its certificates, all SM2-with-SM3. */
+export interface DevSm2Pki {
+  root: Issued;
+  sealCa: Issued;
+  ocsp: Issued;
 }
 
 export interface DevPki {
@@ -27,6 +35,7 @@ export interface DevPki {
   sealCa: Issued;
   ocsp: Issued;
   tsa: Issued;
+  sm2: DevSm2Pki;
   seals: Array<DevPkiSealSpec & { p12Path: string; chainDer: Buffer[] }>;
   /** Password of every keystore under `dir`. */
   keystorePassword: string;
@@ -117,20 +126,72 @@ export async function ensureDevPki(opts: { dir: string; baseUrl: string; seals: 
   const ocsp = await serviceCert('ocsp', 'E-Seal Development OCSP Responder', EXTENDED_KEY_USAGE.ocspSigning, { ocspNoCheck: true });
   const tsa = await serviceCert('tsa', 'E-Seal Development TSA', EXTENDED_KEY_USAGE.timeStamping, {});
 
+  const sm2 = await ensureSm2Hierarchy(loadOrIssue, baseUrl);
+
   const seals: DevPki['seals'] = [];
   for (const spec of opts.seals) {
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(spec.id)) throw new Error(`bad seal id ${spec.id}`);
     const p12Path = path.join(dir, 'seals', `${spec.id}.p12`);
+    const [issuingCa, issuingRoot] = spec.keyKind === 'sm2' ? [sm2.sealCa, sm2.root] : [sealCa, root];
     const issued = await loadOrIssue(
       path.join('seals', spec.id),
-      () => issueSealCertificate({ orgName: spec.orgName, uscc: spec.uscc, sealName: spec.sealName, sealTypes: [spec.sealType], keyKind: spec.keyKind, baseUrl }, sealCa),
-      () => [sealCa.certDer, root.certDer],
+      () => issueSealCertificate({ orgName: spec.orgName, uscc: spec.uscc, sealName: spec.sealName, sealTypes: [spec.sealType], keyKind: spec.keyKind, baseUrl }, issuingCa),
+      () => [issuingCa.certDer, issuingRoot.certDer],
       // seal certificates from before seal type policies are issued again (a registered seal keeps its own copy)
       (certDer) => certificatePolicyOids(readCertFields(certDer))?.includes(DEV_SEAL_TYPE_POLICY[spec.sealType]) ?? false,
     );
-    seals.push({ ...spec, p12Path, chainDer: [issued.certDer, sealCa.certDer, root.certDer] });
+    seals.push({ ...spec, p12Path, chainDer: [issued.certDer, issuingCa.certDer, issuingRoot.certDer] });
   }
   writeFileSync(path.join(dir, 'root.pem'), derToPem(root.certDer));
   writeFileSync(path.join(dir, 'seal-ca.pem'), derToPem(sealCa.certDer));
-  return { dir, root, sealCa, ocsp, tsa, seals, keystorePassword: password, issuedBaseUrl };
+  writeFileSync(path.join(dir, 'sm2-root.pem'), derToPem(sm2.root.certDer));
+  writeFileSync(path.join(dir, 'sm2-seal-ca.pem'), derToPem(sm2.sealCa.certDer));
+  return { dir, root, sealCa, ocsp, tsa, sm2, seals, keystorePassword: password, issuedBaseUrl };
+}
+
+type LoadOrIssue = (name: string, make: () => Promise<Issued>, chain: () => Buffer[]) => Promise<Issued>;
+
+/** The SM2 root, seal CA and OCSP responder, published under /pki/sm2-*; keystores as for the RSA hierarchy. */
+async function ensureSm2Hierarchy(loadOrIssue: LoadOrIssue, baseUrl: string): Promise<DevSm2Pki> {
+  const subject = (cn: string): Array<[string, string]> => [['C', 'CN'], ['O', 'E-Seal Development PKI'], ['CN', cn]];
+  const root = await loadOrIssue(
+    'sm2-root',
+    () => issueCertificate({ subject: subject('E-Seal Development SM2 Root CA'), keyKind: 'sm2', ...validityYears(20), ca: {}, keyUsage: KEY_USAGE.keyCertSign | KEY_USAGE.cRLSign }),
+    () => [],
+  );
+  const sealCa = await loadOrIssue(
+    'sm2-seal-ca',
+    () =>
+      issueCertificate(
+        {
+          subject: subject('E-Seal Development SM2 Seal CA'),
+          keyKind: 'sm2',
+          ...validityYears(10),
+          ca: { pathLength: 0 },
+          keyUsage: KEY_USAGE.keyCertSign | KEY_USAGE.cRLSign,
+          crlUrl: `${baseUrl}/pki/sm2-root.crl`,
+          caIssuersUrl: `${baseUrl}/pki/sm2-root.cer`,
+        },
+        root,
+      ),
+    () => [root.certDer],
+  );
+  const ocsp = await loadOrIssue(
+    'sm2-ocsp',
+    () =>
+      issueCertificate(
+        {
+          subject: subject('E-Seal Development SM2 OCSP Responder'),
+          keyKind: 'sm2',
+          ...validityYears(5),
+          keyUsage: KEY_USAGE.digitalSignature,
+          extendedKeyUsage: { usages: [EXTENDED_KEY_USAGE.ocspSigning], critical: true },
+          crlUrl: `${baseUrl}/pki/sm2-seal-ca.crl`,
+          ocspNoCheck: true,
+        },
+        sealCa,
+      ),
+    () => [sealCa.certDer, root.certDer],
+  );
+  return { root, sealCa, ocsp };
 }

@@ -6,10 +6,13 @@ import { NODE_CURVES } from '../pki/key-object-signer.js';
 import { certificateSubject } from '../seals/certificate-subject.js';
 import type { SealType } from '../seals/image.js';
 import { DEV_SEAL_TYPE_POLICY } from './seal-policies.js';
+import { nameOf, profileExtensions, type CertificateRequest, type KeyKind } from './certificate-profile.js';
+import { issueSm2Certificate } from './sm2-certificate.js';
+
+export type { CertificateRequest, KeyKind } from './certificate-profile.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
-export type KeyKind = 'rsa' | 'ec' | 'ec384';
 
 /** A certificate with its private key. */
 export interface Issued {
@@ -56,29 +59,11 @@ async function importSigningKey(issued: Issued): Promise<{ key: CryptoKey; algor
   return { key, algorithm: { name: 'ECDSA', hash: 'SHA-256' } };
 }
 
-export interface CertificateRequest {
-  /** RFC 4514-style subject, or a list of [attribute type or OID, value] pairs (UTF-8 text allowed). */
-  subject: Array<[string, string]>;
-  keyKind: KeyKind;
-  notBefore: Date;
-  notAfter: Date;
-  ca?: { pathLength?: number };
-  keyUsage: number;
-  extendedKeyUsage?: { usages: string[]; critical: boolean };
-  ocspUrl?: string;
-  caIssuersUrl?: string;
-  crlUrl?: string;
-  ocspNoCheck?: boolean;
-  /** Certificate policy OIDs (certificatePolicies, not critical); none: no such extension. */
-  policies?: string[];
-}
 
-function nameOf(subject: Array<[string, string]>): x509.Name {
-  return new x509.Name(subject.map(([type, value]) => ({ [type]: [value] })) as x509.JsonName);
-}
 
-/** Issues a certificate; without `issuer` it is self-signed. */
+/** Issues a certificate; without `issuer` it is self-signed. SM2 certificates come from sm2-certificate.ts. */
 export async function issueCertificate(request: CertificateRequest, issuer?: Issued): Promise<Issued> {
+  if (request.keyKind === 'sm2') return issueSm2Certificate(request, issuer);
   const { cryptoKeys } = await generate(request.keyKind);
   const signing = issuer
     ? await importSigningKey(issuer)
@@ -113,25 +98,11 @@ async function certify(
 ): Promise<Buffer> {
   const subjectName = nameOf(request.subject);
   const issuerCert = issuer ? new x509.X509Certificate(new Uint8Array(issuer.certDer)) : undefined;
-  const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(request.ca !== undefined, request.ca?.pathLength, request.ca !== undefined),
-    new x509.KeyUsagesExtension(request.keyUsage, true),
+  const extensions = profileExtensions(
+    request,
     await x509.SubjectKeyIdentifierExtension.create(subjectKey),
-  ];
-  if (issuerCert) extensions.push(await x509.AuthorityKeyIdentifierExtension.create(issuerCert, false));
-  else extensions.push(await x509.AuthorityKeyIdentifierExtension.create(subjectKey, false));
-  if (request.extendedKeyUsage) extensions.push(new x509.ExtendedKeyUsageExtension(request.extendedKeyUsage.usages, request.extendedKeyUsage.critical));
-  if (request.ocspUrl || request.caIssuersUrl) {
-    extensions.push(
-      new x509.AuthorityInfoAccessExtension({
-        ...(request.ocspUrl ? { ocsp: [request.ocspUrl] } : {}),
-        ...(request.caIssuersUrl ? { caIssuers: [request.caIssuersUrl] } : {}),
-      }),
-    );
-  }
-  if (request.crlUrl) extensions.push(new x509.CRLDistributionPointsExtension([request.crlUrl]));
-  if (request.policies?.length) extensions.push(new x509.CertificatePolicyExtension(request.policies, false));
-  if (request.ocspNoCheck) extensions.push(new x509.Extension('1.3.6.1.5.5.7.48.1.5', false, new Uint8Array([0x05, 0x00])));
+    issuerCert ? await x509.AuthorityKeyIdentifierExtension.create(issuerCert, false) : await x509.AuthorityKeyIdentifierExtension.create(subjectKey, false),
+  );
   const serial = randomBytes(16);
   serial[0] = (serial[0]! & 0x7f) | 0x10; // positive, 16 bytes
   const cert = await x509.X509CertificateGenerator.create({
@@ -147,6 +118,7 @@ async function certify(
   });
   return Buffer.from(cert.rawData);
 }
+
 
 export const KEY_USAGE = x509.KeyUsageFlags;
 
@@ -173,7 +145,10 @@ export interface SealCertificateRequest {
   sealTypes?: SealType[];
 }
 
-function sealProfile(request: { baseUrl: string; notBefore?: Date; notAfter?: Date; sealTypes?: SealType[] }): Omit<CertificateRequest, 'keyKind' | 'subject'> {
+/** Where the issuing CA publishes: `seal-ca` (RSA) or `sm2-seal-ca` (SM2) under /pki. */
+export type SealCaName = 'seal-ca' | 'sm2-seal-ca';
+
+function sealProfile(request: { baseUrl: string; notBefore?: Date; notAfter?: Date; sealTypes?: SealType[] }, caName: SealCaName = 'seal-ca'): Omit<CertificateRequest, 'keyKind' | 'subject'> {
   const validity = validityYears(3);
   return {
     policies: (request.sealTypes ?? []).map((type) => DEV_SEAL_TYPE_POLICY[type]),
@@ -182,14 +157,14 @@ function sealProfile(request: { baseUrl: string; notBefore?: Date; notAfter?: Da
     keyUsage: KEY_USAGE.digitalSignature | KEY_USAGE.nonRepudiation,
     extendedKeyUsage: { usages: [EKU.emailProtection, EKU.documentSigning], critical: false },
     ocspUrl: `${request.baseUrl}/ocsp`,
-    caIssuersUrl: `${request.baseUrl}/pki/seal-ca.cer`,
-    crlUrl: `${request.baseUrl}/pki/seal-ca.crl`,
+    caIssuersUrl: `${request.baseUrl}/pki/${caName}.cer`,
+    crlUrl: `${request.baseUrl}/pki/${caName}.crl`,
   };
 }
 
-/** A seal certificate as NSS/pdfsig and ETSI validators expect of a signer. */
+/** A seal certificate as NSS/pdfsig and ETSI validators expect of a signer; an SM2 one comes from the SM2 seal CA. */
 export function issueSealCertificate(request: SealCertificateRequest, sealCa: Issued): Promise<Issued> {
-  return issueCertificate({ ...sealProfile(request), subject: certificateSubject(request.orgName, request.uscc, request.sealName), keyKind: request.keyKind }, sealCa);
+  return issueCertificate({ ...sealProfile(request, request.keyKind === 'sm2' ? 'sm2-seal-ca' : 'seal-ca'), subject: certificateSubject(request.orgName, request.uscc, request.sealName), keyKind: request.keyKind }, sealCa);
 }
 
 /** A certificate request the development CA refuses: unreadable, or not signed by its own key. */

@@ -1,8 +1,8 @@
-import { createHash, sign } from 'node:crypto';
-import { algorithmId, contextTag, generalizedTime, nullValue, octetString, oid, sequence, tlv } from '../pki/der.js';
-import { OID } from '../pki/oids.js';
+import { createHash } from 'node:crypto';
+import { contextTag, generalizedTime, octetString, oid, sequence, tlv } from '../pki/der.js';
 import { certIdFor, encodeCertId, OCSP, parseOcspRequest, publicKeyBits, type CertId } from '../revocation/ocsp.js';
 import type { Issued } from './issue.js';
+import { issuerSignatureAlgorithm, signAsIssuer } from './issuer-signature.js';
 
 export type CertificateState = { status: 'good' } | { status: 'revoked'; revokedAt: Date; reason?: number } | { status: 'unknown' };
 
@@ -66,9 +66,8 @@ export class DevOcspResponder {
     const responderKeyHash = createHash('sha1').update(publicKeyBits(this.responder.certDer)).digest();
     const extensions = nonce ? [contextTag(1, true, sequence(sequence(oid(OCSP.nonce), octetString(nonce))))] : [];
     const tbs = sequence(contextTag(2, true, octetString(responderKeyHash)), generalizedTime(now), sequence(...singles), ...extensions);
-    const rsa = this.responder.privateKey.asymmetricKeyType === 'rsa';
-    const signatureAlgorithm = rsa ? algorithmId(OID.sha256WithRSA, nullValue()) : algorithmId(OID.ecdsaWithSha256);
-    const signature = sign('sha256', tbs, this.responder.privateKey);
+    const signatureAlgorithm = issuerSignatureAlgorithm(this.responder.privateKey);
+    const signature = signAsIssuer(this.responder.privateKey, tbs);
     const basic = sequence(tbs, signatureAlgorithm, tlv(0x03, Buffer.concat([Buffer.from([0]), signature])), contextTag(0, true, sequence(this.responder.certDer)));
     return sequence(tlv(0x0a, Buffer.from([0])), contextTag(0, true, sequence(oid(OCSP.basic), octetString(basic))));
   }

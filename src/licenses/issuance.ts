@@ -6,7 +6,7 @@ import type { SealingService } from '../sealing/sealing-service.js';
 import type { Timestamper } from '../pki/timestamper.js';
 import type { Db } from '../store/db.js';
 import { isValidUscc } from '../codes/check-characters.js';
-import { dateInZone, lastDayOfTerm } from './dates.js';
+import { dateInZone, lastDayOfTerm } from '../calendar/dates.js';
 import type { HolderCodeType } from './holder.js';
 import { buildLicenseIdentifier, parseLicenseIdentifier } from './identifier.js';
 import { allocateLicenseNumber } from './numbering.js';

@@ -1,4 +1,4 @@
-import { chineseDate, dateInZone } from './dates.js';
+import { chineseDate, dateInZone } from '../calendar/dates.js';
 import type { LicenseRecord } from './issuance.js';
 
 const escape = (text: string): string => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

@@ -1,4 +1,4 @@
-import { lastDayOfTerm } from './dates.js';
+import { lastDayOfTerm } from '../calendar/dates.js';
 import { unprintableCharacter } from './printable.js';
 import type { LicenseType } from './types.js';
 import type { FieldProblem, LicenseRequest } from './validate.js';

@@ -27,7 +27,7 @@ export interface SealWidget {
 }
 
 export interface SignatureFieldRequest {
-  subFilter: 'ETSI.CAdES.detached' | 'ETSI.RFC3161';
+  subFilter: 'ETSI.CAdES.detached' | 'adbe.pkcs7.detached' | 'ETSI.RFC3161';
   /** Bytes reserved for the CMS blob. */
   contentsSize: number;
   signingTime?: Date;

@@ -10,6 +10,7 @@ import { X509Certificate, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { DerCache } from './der-cache.js';
+import { sm2PublicKeyFromSpki } from './sm2/sm2-keys.js';
 import { bitStringBytes, decodeBer, integerHex, isParseFailure, matchSchema, octetsOf, rawOf, SMALL_LIMITS, type Block } from './asn1.js';
 
 export class CertificateError extends Error {
@@ -24,6 +25,8 @@ export interface CertFields {
   spkiDer: Buffer;
   extensions: Map<string, { critical: boolean; value: Buffer }>;
   signatureAlgorithmOid: string;
+  /** The signature's bits (the BIT STRING's contents after the unused-bits octet). */
+  signatureValue: Buffer;
 }
 
 export const EXT = {
@@ -52,13 +55,20 @@ function wrap<T>(what: string, read: () => T): T {
 const parsedCertificates = new DerCache<CertFields>(2_000);
 const publicKeys = new DerCache<KeyObject | null>(2_000);
 
-/** The public key of a certificate (node's X.509 parser, once per distinct certificate), or null. */
+/**
+ * The public key of a certificate (node's X.509 parser, once per distinct certificate), or null.
+ * An SM2 key named by the GM/T 0006 key OIDs, which node cannot read, comes in the form it can.
+ */
 export function publicKeyOf(der: Buffer): KeyObject | null {
   return publicKeys.get(der, () => {
     try {
       return new X509Certificate(der).publicKey;
     } catch {
-      return null;
+      try {
+        return sm2PublicKeyFromSpki(readCertFields(der).spkiDer);
+      } catch {
+        return null;
+      }
     }
   });
 }
@@ -87,6 +97,7 @@ function parseCertFields(der: Buffer): CertFields {
       spkiDer: rawOf(named['tbsCertificate.subjectPublicKeyInfo']!),
       extensions,
       signatureAlgorithmOid: cert.signatureAlgorithm.algorithmId,
+      signatureValue: Buffer.from(cert.signatureValue.valueBlock.valueHexView),
     };
   });
 }

@@ -165,7 +165,8 @@ function parseSignerInfo(block: Block): ParsedSignerInfo {
 function parseUnchecked(bytes: Buffer): ParsedSignedData {
   const root = decodeBer(bytes, 'CMS structure', CMS_LIMITS, true);
   const contentInfo = new pkijs.ContentInfo({ schema: root });
-  if (contentInfo.contentType !== OID.signedData) throw new CmsError('NOT_SIGNED_DATA', 'the CMS is not SignedData');
+  // GM/T 0010 names SignedData with its own OID; the structure is the same.
+  if (contentInfo.contentType !== OID.signedData && contentInfo.contentType !== OID.gmSignedData) throw new CmsError('NOT_SIGNED_DATA', 'the CMS is not SignedData');
   const named = matchSchema(contentInfo.content as Block, signedDataSchema(), 'SignedData');
   const eContentType = oidOf(named.eContentType!, 'encapsulated content type');
   const encapsulatedContent = named.eContent ? octetsOf(named.eContent, 'encapsulated content') : null;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readCertFields } from './cert-fields.js';
 import { algorithmId, contextTag, integer, octetString, oid, sequence, setOf, tlv } from './der.js';
 import { DIGEST_OID, OID } from './oids.js';
-import { signatureAlgorithmId } from './signature-algorithm.js';
+import { defaultDigestFor, signatureAlgorithmId } from './signature-algorithm.js';
 import type { DigestName, Signer } from './signer.js';
 
 /** An unsigned attribute to add to the SignerInfo (for example a signature timestamp). */
@@ -32,11 +32,14 @@ const attribute = (type: string, ...values: Buffer[]): Buffer => sequence(oid(ty
 
 /**
  * Builds CMS SignedData for PAdES baseline (`ETSI.CAdES.detached`): detached content, signed
- * attributes content-type, message-digest and signing-certificate-v2, no signing-time.
+ * attributes content-type, message-digest and signing-certificate-v2, no signing-time. For an
+ * SM2 signer every digest is SM3 and the signature SM2-with-SM3 (pades.ts then writes the
+ * signature as adbe.pkcs7.detached).
  * Everything that depends only on the certificate is computed once, in the constructor.
  */
 export class PadesCmsBuilder {
-  readonly digest: DigestName = 'sha256';
+  /** SHA-256, or SM3 for an SM2 key: the message digest, the signature's hash and the certificate hash. */
+  readonly digest: DigestName;
   private readonly certificates: Buffer;
   private readonly signerId: Buffer;
   private readonly signingCertificateV2: Buffer;
@@ -59,14 +62,18 @@ export class PadesCmsBuilder {
     this.signerId = sequence(issuer, serial);
     const included = chainDer.filter((cert, i) => i === 0 || !isSelfIssued(cert));
     this.certificates = contextTag(0, true, ...included);
-    const certHash = createHash('sha256').update(leaf).digest();
+    this.digest = defaultDigestFor(signer.key);
+    const certHash = createHash(this.digest).update(leaf).digest();
     const issuerSerial = sequence(sequence(contextTag(4, true, issuer)), serial);
-    // hashAlgorithm is omitted: sha256 is its DEFAULT and DER leaves defaults out.
-    this.signingCertificateV2 = attribute(OID.signingCertificateV2, sequence(sequence(sequence(octetString(certHash), issuerSerial))));
-    this.digestAlgorithm = algorithmId(DIGEST_OID.sha256);
+    // hashAlgorithm is omitted for sha256, its DEFAULT, which DER leaves out.
+    const certHashAlgorithm = this.digest === 'sha256' ? [] : [algorithmId(DIGEST_OID[this.digest])];
+    this.signingCertificateV2 = attribute(OID.signingCertificateV2, sequence(sequence(sequence(...certHashAlgorithm, octetString(certHash), issuerSerial))));
+    this.digestAlgorithm = algorithmId(DIGEST_OID[this.digest]);
     this.signatureAlgorithm = signatureAlgorithmId(signer.key, this.digest);
     if (signer.key.kind === 'rsa') {
       this.maxSignatureLength = Math.ceil(signer.key.modulusBits / 8);
+    } else if (signer.key.kind === 'sm2') {
+      this.maxSignatureLength = maxEcdsaSignatureLength(32);
     } else {
       const fieldBytes = { 'P-256': 32, 'P-384': 48, 'P-521': 66 }[signer.key.curve];
       this.maxSignatureLength = maxEcdsaSignatureLength(fieldBytes);

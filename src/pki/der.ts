@@ -71,5 +71,13 @@ export function generalizedTime(date: Date): Buffer {
   return tlv(0x18, Buffer.from(text, 'latin1'));
 }
 
+/** RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050, to the second. */
+export function x509Time(date: Date): Buffer {
+  if (date.getUTCFullYear() >= 2050) return generalizedTime(date);
+  const iso = date.toISOString();
+  const text = `${iso.slice(2, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
+  return tlv(0x17, Buffer.from(text, 'latin1'));
+}
+
 export const algorithmId = (algorithm: string, params?: Buffer): Buffer =>
   params ? sequence(oid(algorithm), params) : sequence(oid(algorithm));

@@ -16,7 +16,7 @@ export const DIGEST_BY_OID: Readonly<Record<string, string>> = {
   '2.16.840.1.101.3.4.2.9': 'sha3-384',
   '2.16.840.1.101.3.4.2.10': 'sha3-512',
   [OID.shake256]: 'shake256',
-  '1.2.156.10197.1.401': 'sm3',
+  [OID.sm3]: 'sm3',
 };
 
 const SUPPORTED = new Set(Object.values(DIGEST_BY_OID));

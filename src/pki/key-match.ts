@@ -1,6 +1,9 @@
 import { constants, randomBytes, verify, X509Certificate } from 'node:crypto';
 import { pssSaltLength } from './signature-algorithm.js';
 import type { Signer } from './signer.js';
+import { readCertFields } from './cert-fields.js';
+import { sm2PointOfSpki } from './sm2/sm2-keys.js';
+import { sm2VerifyMessage } from './sm2/sm2-signature.js';
 
 /**
  * Whether the signer's private key belongs to the certificate: a fresh random probe is signed
@@ -9,6 +12,10 @@ import type { Signer } from './signer.js';
  */
 export async function signerMatchesCertificate(signer: Signer, certDer: Buffer): Promise<boolean> {
   const probe = randomBytes(32);
+  if (signer.key.kind === 'sm2') {
+    const point = sm2PointOfSpki(readCertFields(certDer).spkiDer);
+    return point !== null && sm2VerifyMessage([probe], await signer.sign(probe, 'sm3'), point);
+  }
   const signature = await signer.sign(probe, 'sha256');
   const key = new X509Certificate(certDer).publicKey;
   if (signer.key.kind === 'rsa' && signer.key.padding === 'pss') {

@@ -26,6 +26,15 @@ export const OID = {
   ecPublicKey: '1.2.840.10045.2.1',
   ed25519: '1.3.101.112',
   ed448: '1.3.101.113',
+  /** GM/T 0006: the SM2 curve (as id-ecPublicKey parameters) and, in some products, the key algorithm itself. */
+  sm2: '1.2.156.10197.1.301',
+  /** GM/T 0006 sm2-1, the SM2 signature scheme, written as a key algorithm by some products. */
+  sm2Sign: '1.2.156.10197.1.301.1',
+  sm3: '1.2.156.10197.1.401',
+  sm2WithSm3: '1.2.156.10197.1.501',
+  /** GM/T 0010 content types. */
+  gmData: '1.2.156.10197.6.1.4.2.1',
+  gmSignedData: '1.2.156.10197.6.1.4.2.2',
 } as const;
 
-export const DIGEST_OID = { sha256: OID.sha256, sha384: OID.sha384, sha512: OID.sha512 } as const;
+export const DIGEST_OID = { sha256: OID.sha256, sha384: OID.sha384, sha512: OID.sha512, sm3: OID.sm3 } as const;

@@ -1,5 +1,6 @@
 import { DerCache } from './der-cache.js';
 import { X509Certificate } from 'node:crypto';
+import { certificateSignedBy } from './cert-signature.js';
 import { basicConstraints, EXT, keyUsage, readCertFields, type CertFields } from './cert-fields.js';
 
 const MAX_PATH_LENGTH = 10;
@@ -84,11 +85,7 @@ function issuedBy(child: Parsed, parent: Parsed): boolean {
   if (!checks) signatureChecks.set(child, (checks = new WeakMap()));
   let verified = checks.get(parent);
   if (verified === undefined) {
-    try {
-      verified = child.x509.verify(parent.x509.publicKey);
-    } catch {
-      verified = false;
-    }
+    verified = certificateSignedBy(child.x509, parent.x509);
     checks.set(parent, verified);
   }
   return verified;

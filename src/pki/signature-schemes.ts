@@ -2,7 +2,8 @@
  * Signature algorithms a CMS signer, an OCSP response or a CRL may name, resolved from the
  * AlgorithmIdentifier to a scheme node:crypto verifies: RSA PKCS#1 v1.5 and RSASSA-PSS (any
  * hash, MGF1 hash and salt length, RFC 4055 defaults), ECDSA (DER or plain r||s per BSI
- * TR-03111), Ed25519 and Ed448 (RFC 8419), with SHA-1, SHA-2 and SHA-3 digests.
+ * TR-03111), Ed25519 and Ed448 (RFC 8419), with SHA-1, SHA-2 and SHA-3 digests; and SM2 with
+ * SM3 (GB/T 32918.2, Z over the default ID), which node:crypto cannot do (see sm2/).
  * Parameters are read with pkijs (RSASSA-PSS-params).
  */
 import { constants, createVerify, publicDecrypt, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
@@ -11,12 +12,15 @@ import * as pkijs from 'pkijs';
 import type { Block } from './asn1.js';
 import { digestOf, DIGEST_BY_OID } from './digests.js';
 import { OID } from './oids.js';
+import { mayBeSm2Key, sm2PointOfKey } from './sm2/sm2-keys.js';
+import { sm2VerifyMessage } from './sm2/sm2-signature.js';
 
 export type SignatureScheme =
   | { name: 'RSA-PKCS1'; hash: string }
   | { name: 'RSA-PSS'; hash: string; mgf1Hash: string; saltLength: number }
   | { name: 'ECDSA' | 'ECDSA-plain'; hash: string }
-  | { name: 'Ed25519' | 'Ed448'; hash: '' };
+  | { name: 'Ed25519' | 'Ed448'; hash: '' }
+  | { name: 'SM2'; hash: 'sm3' };
 
 export type SchemeName = SignatureScheme['name'];
 
@@ -91,6 +95,10 @@ export function resolveScheme(oid: string, params: Block | undefined, digest: st
   if (RSA_PKCS1[oid]) return { name: 'RSA-PKCS1', hash: RSA_PKCS1[oid]! };
   if (oid === OID.rsaEncryption) return withDigest('RSA-PKCS1');
   if (oid === OID.rsassaPss) return pssScheme(params);
+  if (oid === OID.sm2WithSm3) return { name: 'SM2', hash: 'sm3' };
+  // GM/T 0010 signers often name the key (SM2, or id-ecPublicKey) with an SM3 digest algorithm.
+  if ((oid === OID.sm2 || oid === OID.sm2Sign || oid === OID.ecPublicKey) && digest === 'sm3') return { name: 'SM2', hash: 'sm3' };
+  if (oid === OID.sm2 || oid === OID.sm2Sign) return { unsupported: `SM2 with ${digest || 'no digest'}` };
   if (ECDSA[oid]) return { name: 'ECDSA', hash: ECDSA[oid]! };
   if (oid === OID.ecPublicKey) return withDigest('ECDSA');
   if (ECDSA_PLAIN[oid]) return { name: 'ECDSA-plain', hash: ECDSA_PLAIN[oid]! };
@@ -108,10 +116,12 @@ const KEY_TYPES: Record<SchemeName, readonly string[]> = {
   'ECDSA-plain': ['ec'],
   Ed25519: ['ed25519'],
   Ed448: ['ed448'],
+  SM2: [], // node gives SM2 keys no type; sm2PointOfKey recognises them
 };
 
-/** Whether the key is of the type the scheme needs. */
-export const keyFitsScheme = (key: KeyObject, scheme: SignatureScheme): boolean => KEY_TYPES[scheme.name].includes(key.asymmetricKeyType ?? '');
+/** Whether the key is of the type the scheme needs. An SM2-curve key never fits ECDSA: ECDSA over that curve is not SM2. */
+export const keyFitsScheme = (key: KeyObject, scheme: SignatureScheme): boolean =>
+  scheme.name === 'SM2' ? sm2PointOfKey(key) !== null : KEY_TYPES[scheme.name].includes(key.asymmetricKeyType ?? '') && !mayBeSm2Key(key);
 
 /** MGF1 (RFC 8017 B.2.1). */
 function mgf1(seed: Buffer, length: number, hash: string): Buffer {
@@ -171,6 +181,8 @@ export function verifyWithScheme(data: readonly Buffer[], key: KeyObject, scheme
       case 'RSA-PSS':
         if (scheme.mgf1Hash !== scheme.hash) return verifyPssGeneric(data, key, scheme, signature);
         return update(createVerify(scheme.hash), data).verify({ key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: scheme.saltLength }, signature);
+      case 'SM2':
+        return sm2VerifyMessage(data, signature, sm2PointOfKey(key)!);
       case 'ECDSA-plain':
         return update(createVerify(scheme.hash), data).verify({ key, dsaEncoding: 'ieee-p1363' }, signature);
       default:

@@ -1,7 +1,7 @@
 import fontkit from '@pdf-lib/fontkit';
 import { PDFDocument, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
 import QRCode from 'qrcode';
-import { chineseDate } from '../licenses/dates.js';
+import { chineseDate } from '../calendar/dates.js';
 import type { LicenseField, LicenseType } from '../licenses/types.js';
 import { loadSongFont } from './fonts.js';
 

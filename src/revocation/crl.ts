@@ -4,9 +4,9 @@
  * the issuer name are taken from the input. Signatures are checked with node:crypto
  * (signature-schemes.ts).
  */
-import { X509Certificate } from 'node:crypto';
 import * as pkijs from 'pkijs';
 import { bitStringBytes, decodeBer, integerHex, isParseFailure, matchSchema, octetsOf, smallInteger, SMALL_LIMITS, toDer, type Block } from '../pki/asn1.js';
+import { publicKeyOf } from '../pki/cert-fields.js';
 import { isUnsupported, resolveScheme, verifyWithScheme } from '../pki/signature-schemes.js';
 
 export class CrlError extends Error {
@@ -68,7 +68,8 @@ export function crlSignedBy(crl: ParsedCrl, issuerDer: Buffer): boolean {
   const scheme = resolveScheme(crl.signatureAlgorithm, crl.signatureAlgorithmParams, '');
   if (isUnsupported(scheme)) return false;
   try {
-    return verifyWithScheme([crl.tbs], new X509Certificate(issuerDer).publicKey, scheme, crl.signature);
+    const key = publicKeyOf(issuerDer);
+    return key !== null && verifyWithScheme([crl.tbs], key, scheme, crl.signature);
   } catch {
     return false;
   }

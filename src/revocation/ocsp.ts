@@ -9,7 +9,8 @@ import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { bitStringBytes, decodeBer, elementsOf, integerHex, isParseFailure, isUniversal, matchSchema, octetsOf, oidOf, rawOf, smallInteger, SMALL_LIMITS, timeOf, toDer, type Block } from '../pki/asn1.js';
-import { authorityInfoAccessUris, extendedKeyUsage, readCertFields } from '../pki/cert-fields.js';
+import { authorityInfoAccessUris, extendedKeyUsage, publicKeyOf, readCertFields } from '../pki/cert-fields.js';
+import { certificateSignedBy } from '../pki/cert-signature.js';
 import { algorithmId, contextTag, integer, octetString, oid, sequence } from '../pki/der.js';
 import { DIGEST_BY_OID } from '../pki/digests.js';
 import { OID } from '../pki/oids.js';
@@ -213,7 +214,8 @@ function signedBy(response: ParsedOcspResponse, signerDer: Buffer): boolean {
   const scheme = resolveScheme(response.signatureAlgorithm, response.signatureAlgorithmParams, '');
   if (isUnsupported(scheme)) return false;
   try {
-    return verifyWithScheme([response.tbs], new X509Certificate(signerDer).publicKey, scheme, response.signature);
+    const key = publicKeyOf(signerDer);
+    return key !== null && verifyWithScheme([response.tbs], key, scheme, response.signature);
   } catch {
     return false;
   }
@@ -229,7 +231,7 @@ export function checkOcspSigner(response: ParsedOcspResponse, issuerDer: Buffer)
   for (const cert of response.certificates) {
     try {
       const candidate = new X509Certificate(cert);
-      if (!candidate.checkIssued(issuer) || !candidate.verify(issuer.publicKey)) continue;
+      if (!candidate.checkIssued(issuer) || !certificateSignedBy(candidate, issuer)) continue;
       if (!extendedKeyUsage(readCertFields(cert))?.includes(OCSP.signingEku)) continue;
       const now = new Date();
       if (now < new Date(candidate.validFrom) || now > new Date(candidate.validTo)) continue;

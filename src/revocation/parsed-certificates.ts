@@ -1,5 +1,6 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { readCertFields } from '../pki/cert-fields.js';
+import { certificateSignedBy } from '../pki/cert-signature.js';
 import { publicKeyBits } from './ocsp.js';
 
 /** What the status routes need of a certificate, read once per distinct certificate. */
@@ -91,7 +92,7 @@ export function findIssuer(cert: ParsedCertificate, candidates: Iterable<ParsedC
   for (const candidate of candidates) {
     if (candidate.derHash === cert.derHash || !candidate.subjectNameDer.equals(cert.issuerNameDer)) continue;
     try {
-      if (cert.x509.checkIssued(candidate.x509) && cert.x509.verify(candidate.x509.publicKey)) {
+      if (cert.x509.checkIssued(candidate.x509) && certificateSignedBy(cert.x509, candidate.x509)) {
         cert.issuer = candidate;
         return candidate;
       }

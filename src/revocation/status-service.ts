@@ -1,6 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { readCertFields } from '../pki/cert-fields.js';
 import type { RevocationChecker, RevocationEvidence } from '../contracts/revocation.js';
+import { certificateSignedBy } from '../pki/cert-signature.js';
 import type { CachedStatus, StatusCache } from './cache.js';
 import { certIdFor, parseOcspRequest, type CertId } from './ocsp.js';
 import { keyHashOf, type ParsedCertificate } from './parsed-certificates.js';
@@ -184,7 +185,7 @@ export class StatusService implements RevocationChecker {
       return candidates.find((c) => {
         try {
           const issuer = new X509Certificate(c);
-          return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+          return cert.checkIssued(issuer) && certificateSignedBy(cert, issuer);
         } catch {
           return false;
         }

@@ -47,6 +47,7 @@ export interface SealedPdf {
   readonly appended: Buffer;
   readonly fieldName: string;
   readonly byteRange: [number, number, number, number];
+  /** The digest of the signed ranges (SHA-256, or SM3 for an SM2 seal). */
   readonly digest: Buffer;
   /** The signature-time-stamp token, at level B-T and above. */
   readonly timestampToken?: Buffer;
@@ -83,13 +84,14 @@ export function widgetsFor(doc: PdfDocument, placement: Placement): SealWidget[]
 /**
  * Applies a PAdES B-B seal by incremental update: one SHA-256 pass over the signed ranges, one
  * private-key operation, and the appended bytes. The `/Contents` space is the exact maximum
- * size of the CMS this seal's key can produce.
+ * size of the CMS this seal's key can produce. An SM2 seal hashes with SM3 and is written as
+ * `adbe.pkcs7.detached`: no ETSI profile covers SM2, and its CMS is otherwise the same.
  */
 export async function sealDocument(doc: PdfDocument, seal: SealMaterial, options: SealOptions): Promise<SealedPdf> {
   const update = new IncrementalUpdate(doc);
   const tokenRoom = options.timestamper ? await tokenSizeHint(options.timestamper) : 0;
   const holes = addSignatureField(update, {
-    subFilter: 'ETSI.CAdES.detached',
+    subFilter: seal.cms.digest === 'sm3' ? 'adbe.pkcs7.detached' : 'ETSI.CAdES.detached',
     contentsSize: seal.cms.maxLength(tokenRoom),
     signingTime: options.signingTime ?? new Date(),
     reason: options.reason,
@@ -104,7 +106,7 @@ export async function sealDocument(doc: PdfDocument, seal: SealMaterial, options
   const byteRange = fillByteRange(appended, original.length, holes);
   const gapStart = holes.contents.offset;
   const gapEnd = gapStart + holes.contents.length;
-  const digest = createHash('sha256')
+  const digest = createHash(seal.cms.digest)
     .update(original)
     .update(appended.subarray(0, gapStart))
     .update(appended.subarray(gapEnd))

@@ -1,4 +1,4 @@
-import { dateInZone } from '../../src/licenses/dates.js';
+import { dateInZone } from '../../src/calendar/dates.js';
 
 /** A business licence request that passes validation, for tests that issue licences. */
 export function sampleBusinessLicence(holderName = '张三科技有限公司'): { type: string; holder: { name: string; code: string; codeType: '001' | '111' }; fields: Record<string, string> } {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { chineseDate, dateInZone, isKnownTimeZone, lastDayOfTerm } from '../../src/licenses/dates.js';
+import { chineseDate, dateInZone, isKnownTimeZone, lastDayOfTerm } from '../../src/calendar/dates.js';
 
 describe('calendar dates of the issuing offices', () => {
   it('takes the date in the configured zone, not the UTC date', () => {

@@ -17,7 +17,7 @@ describe('/readyz checks the seal keys', () => {
     const first = await startService();
     const dataDir = first.dataDir;
     try {
-      expect(await readyz(first.url)).toEqual({ code: 200, body: { status: 'ready', checks: { database: 'ok', keys: 'ok (4 seals)', statusCache: 'ok' } } });
+      expect(await readyz(first.url)).toEqual({ code: 200, body: { status: 'ready', checks: { database: 'ok', keys: 'ok (5 seals)', statusCache: 'ok' } } });
       await first.service.db.run('UPDATE seal_keystores SET pkcs12 = ? WHERE seal_id = ?', [Buffer.from('not a keystore'), 'xzsp-approval']);
       // a new process has loaded no key yet
       await first.close();
@@ -30,7 +30,7 @@ describe('/readyz checks the seal keys', () => {
         expect(degraded.body.checks.keys).not.toContain('scjg-official');
         // anyone else sees the state, not which seal or why
         const anonymous = await readyz(second.url);
-        expect(anonymous).toEqual({ code: 200, body: { status: 'degraded', checks: { database: 'ok', keys: 'degraded (1 of 4 seal keys unusable)', statusCache: 'ok' } } });
+        expect(anonymous).toEqual({ code: 200, body: { status: 'degraded', checks: { database: 'ok', keys: 'degraded (1 of 5 seal keys unusable)', statusCache: 'ok' } } });
         const { token: sealer } = await second.service.clients.create('sealer', ['seal'], []);
         expect((await readyz(second.url, sealer)).body.checks.keys).not.toContain('xzsp-approval');
       } finally {
@@ -41,7 +41,7 @@ describe('/readyz checks the seal keys', () => {
         const down = await readyz(wrongPassword.url, wrongPassword.token);
         expect(down.code).toBe(503);
         expect(down.body.status).toBe('not ready');
-        for (const seal of ['scjg-official', 'scjg-approval', 'xzsp-official', 'xzsp-approval']) expect(down.body.checks.keys).toContain(`${seal}: `);
+        for (const seal of ['scjg-official', 'scjg-approval', 'xzsp-official', 'xzsp-approval', 'zrzy-official']) expect(down.body.checks.keys).toContain(`${seal}: `);
         expect(down.body.checks.keys).not.toContain('not the password');
       } finally {
         await wrongPassword.close();

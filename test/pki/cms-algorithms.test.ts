@@ -106,8 +106,9 @@ describe('signature algorithms from openssl cms', () => {
   });
 
   it('an unknown signature algorithm is reported as unsupported, not as a broken signature', () => {
-    const result = verify(signedBy(p256, ['-md', 'sha256']), data, (s) => ({ ...s, signatureAlgorithm: { oid: '1.2.156.10197.1.501', params: undefined } }));
-    expect(result.unsupportedAlgorithm).toBe('1.2.156.10197.1.501');
+    // GOST R 34.10-2012 (256): SM2-with-SM3, the example here before, is now verified
+    const result = verify(signedBy(p256, ['-md', 'sha256']), data, (s) => ({ ...s, signatureAlgorithm: { oid: '1.2.643.7.1.1.3.2', params: undefined } }));
+    expect(result.unsupportedAlgorithm).toBe('1.2.643.7.1.1.3.2');
     expect(result.signatureValid).toBeNull();
     expect(result.messageDigestMatches).toBe(true);
     expect(result.signerCertificate?.equals(p256.certDer)).toBe(true);

@@ -39,7 +39,7 @@ describe('seal registry', () => {
     const res = await fetch(`${svc.url}/v1/seals`, { headers: auth() });
     expect(res.status).toBe(200);
     const { seals } = (await res.json()) as { seals: Array<{ id: string; name: string; sealType: string; certificateChain: string[]; permitted: boolean }> };
-    expect(seals.map((s) => s.id).sort()).toEqual(['scjg-approval', 'scjg-official', 'xzsp-approval', 'xzsp-official']);
+    expect(seals.map((s) => s.id).sort()).toEqual(['scjg-approval', 'scjg-official', 'xzsp-approval', 'xzsp-official', 'zrzy-official']);
     const approval = seals.find((s) => s.id === 'scjg-approval')!;
     expect(approval.name).toBe('某某市市场监督管理局审批专用章');
     expect(approval.permitted).toBe(true);

@@ -2,14 +2,14 @@ import { createHash } from 'node:crypto';
 import { algorithmId, integer, nullValue, octetString, sequence } from '../der.js';
 import { DIGEST_OID } from '../oids.js';
 import { pssSaltLength } from '../signature-algorithm.js';
-import type { DigestName, Signer, SignerKeyInfo } from '../signer.js';
+import type { DigestName, ShaDigestName, Signer, SignerKeyInfo } from '../signer.js';
 import { P11, type Handle, type Mechanism, type RsaPssParams } from './binding.js';
 import type { Pkcs11KeyRef } from './key-ref.js';
 import { findObject, privateKeyInfo } from './objects.js';
 import { sessionPool, type SessionPool } from './session-pool.js';
 
 const FIELD_BYTES = { 'P-256': 32, 'P-384': 48, 'P-521': 66 } as const;
-const PSS_HASH: Record<DigestName, [number, number]> = {
+const PSS_HASH: Record<ShaDigestName, [number, number]> = {
   sha256: [P11.CKM_SHA256, P11.CKG_MGF1_SHA256],
   sha384: [P11.CKM_SHA384, P11.CKG_MGF1_SHA384],
   sha512: [P11.CKM_SHA512, P11.CKG_MGF1_SHA512],
@@ -61,6 +61,8 @@ export class Pkcs11Signer implements Signer {
   }
 
   private operation(hash: Buffer, digest: DigestName): { mechanism: Mechanism; input: Buffer; outputLength: number } {
+    // Tokens here offer RSA and ECDSA keys; SM2 mechanisms are vendor-specific and not used.
+    if (this.key.kind === 'sm2' || digest === 'sm3') throw new Error('SM2 keys in PKCS#11 tokens are not supported');
     if (this.key.kind === 'ec') return { mechanism: { mechanism: P11.CKM_ECDSA }, input: hash, outputLength: 2 * FIELD_BYTES[this.key.curve] };
     const outputLength = Math.ceil(this.key.modulusBits / 8);
     if (this.key.padding === 'pss') {
