@@ -75,13 +75,11 @@ function workerScript(): { script: string | URL; eval: boolean } {
 export class PdfPool {
   private readonly slots: Slot[];
   private readonly queue: Entry[] = [];
-  private readonly setup: WorkerSetup;
   private nextJobId = 1;
   private closed = false;
 
   constructor(private readonly options: PdfPoolOptions) {
     this.slots = Array.from({ length: Math.max(1, options.threads) }, () => ({ imagesSent: new Set<string>() }));
-    this.setup = { trustAnchors: options.setup.trustAnchors, intermediates: options.setup.intermediates, policy: options.setup.policy };
   }
 
   /** Starts every thread now rather than at the first job (production start-up). */
@@ -113,6 +111,7 @@ export class PdfPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const entry of this.queue.splice(0)) entry.reject(new PoolBusyError(5));
+    for (const slot of this.slots) this.finish(slot, (entry) => entry.reject(new PoolBusyError(5)));
     await Promise.all(this.slots.map((slot) => slot.worker?.terminate()));
   }
 
@@ -197,7 +196,7 @@ export class PdfPool {
     const { script, eval: isEval } = workerScript();
     const worker = new Worker(script, {
       eval: isEval,
-      workerData: this.setup,
+      workerData: this.options.setup satisfies WorkerSetup,
       resourceLimits: { maxOldGenerationSizeMb: this.options.heapMb },
     });
     worker.unref();

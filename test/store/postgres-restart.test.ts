@@ -158,7 +158,7 @@ describe('PostgreSQL killed with -9 while licences are issued', () => {
       fetch(`${svc.url}/v1/licenses`, {
         method: 'POST',
         headers: { authorization: `Bearer ${svc.token}`, 'content-type': 'application/json', 'idempotency-key': key },
-        body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '孙小八', code: '440524188001010014' }, fields: { matter: '设立登记', applicationNumber: key, receivedOn: '2026-11-25', promisedDays: 3 } }),
+        body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '孙小八', code: '440524188001010014', codeType: '111' }, fields: { matter: '设立登记', applicationNumber: key, receivedOn: '2026-11-25', promisedDays: 3 } }),
       });
     // Each caller keeps its Idempotency-Key until it is told 201, as a client retrying would.
     const answers = new Map<string, Array<{ status: number; id?: string }>>();

@@ -131,7 +131,7 @@ describe('two instances sharing the database and Redis', () => {
       fetch(`${(i % 2 ? b : a).url}/v1/licenses`, {
         method: 'POST',
         headers: auth(a.token),
-        body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '钱小七', code: '440524188001010014' }, fields: { matter: '设立登记', applicationNumber: `SQ-A${i}`, receivedOn: '2026-11-25', promisedDays: 3 } }),
+        body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '钱小七', code: '440524188001010014', codeType: '111' }, fields: { matter: '设立登记', applicationNumber: `SQ-A${i}`, receivedOn: '2026-11-25', promisedDays: 3 } }),
       }),
     );
     const sealed = await Promise.all(seals);
