@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pemToDerList } from '../../src/pki/pem.js';
 import { finalizeModules, RESCAN_INTERVAL_MS } from '../../src/pki/pkcs11/module.js';
 import { makePdf } from '../helpers/pdfs.js';
+import { SAMPLE_SEALS } from '../../src/bootstrap.js';
 import { sealRequest, startService, type RunningService } from '../helpers/service.js';
 import { nssDbWithRoot, pdfsig, writeTemp } from '../helpers/tools.js';
 import { createSoftHsm, SOFTHSM_MODULE, type SoftHsm } from './softhsm.js';
@@ -95,7 +96,7 @@ describe('npm run hsm', () => {
     await new Promise((resolve) => setTimeout(resolve, RESCAN_INTERVAL_MS + 50));
     const again = await sealRequest(svc, pdf, { sealId: 'zjj-approval' }, token);
     expect(again.status, await again.clone().text()).toBe(200);
-    expect(((await (await fetch(`${svc.url}/readyz`)).json()) as { checks: { keys: string } }).checks.keys).toBe('ok (5 seals)');
+    expect(((await (await fetch(`${svc.url}/readyz`)).json()) as { checks: { keys: string } }).checks.keys).toBe(`ok (${SAMPLE_SEALS.length + 1} seals)`); // the samples and this token seal
   });
 
   it('says what is wrong: a refused PIN, a missing token, a key that is not the certificate’s', async () => {
