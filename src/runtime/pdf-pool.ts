@@ -1,3 +1,6 @@
+import { rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { ProcessingTimeExceeded } from '../pdf/limits/deadline.js';
@@ -64,12 +67,36 @@ interface Slot {
 /** Time a worker gets past its own deadline before the pool ends the thread. */
 const HARD_STOP_GRACE_MS = 2_000;
 
-function workerScript(): { script: string | URL; eval: boolean } {
-  const compiled = new URL('./pdf-worker.js', import.meta.url);
-  if (import.meta.url.endsWith('.js')) return { script: compiled, eval: false };
-  // Running from the TypeScript sources (tests, `npm run dev`): the thread loads them through tsx.
-  const source = new URL('./pdf-worker.ts', import.meta.url).href;
-  return { script: `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); })`, eval: true };
+let sourceBundle: string | undefined;
+
+/**
+ * From the TypeScript sources (tests, `npm run dev`) the thread runs the worker bundled into one
+ * file by esbuild, once per process: loading ~150 modules one by one through a TypeScript loader
+ * costs each new thread over a second of CPU. The bundle sits beside this file (and is deleted at
+ * exit), so that paths modules compute from their own location (`policies/`) still resolve.
+ */
+function bundledSourceWorker(): string {
+  if (sourceBundle) return sourceBundle;
+  const require = createRequire(import.meta.url);
+  const { buildSync } = require('esbuild') as typeof import('esbuild');
+  const outfile = fileURLToPath(new URL(`./.pdf-worker.${process.pid}.bundle.mjs`, import.meta.url));
+  buildSync({
+    entryPoints: [fileURLToPath(new URL('./pdf-worker.ts', import.meta.url))],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'silent',
+  });
+  process.once('exit', () => rmSync(outfile, { force: true }));
+  return (sourceBundle = outfile);
+}
+
+function workerScript(): URL | string {
+  if (import.meta.url.endsWith('.js')) return new URL('./pdf-worker.js', import.meta.url);
+  return bundledSourceWorker();
 }
 
 export class PdfPool {
@@ -193,9 +220,7 @@ export class PdfPool {
 
   private spawn(slot: Slot): Worker {
     slot.imagesSent.clear();
-    const { script, eval: isEval } = workerScript();
-    const worker = new Worker(script, {
-      eval: isEval,
+    const worker = new Worker(workerScript(), {
       workerData: this.options.setup satisfies WorkerSetup,
       resourceLimits: { maxOldGenerationSizeMb: this.options.heapMb },
     });
