@@ -19,7 +19,8 @@ import { makePdf } from '../test/helpers/pdfs.js';
 import { createDatabase, PostgresProcess } from '../test/helpers/postgres-server.js';
 import { freePort, RedisProcess } from '../test/helpers/redis.js';
 import { tempDir } from '../test/helpers/tools.js';
-import type { LoadPlan, LoadResult, LoadTarget } from './http-load.js';
+import type { LoadTarget } from './http-load.js';
+import { runLoad } from './run-load.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -29,16 +30,6 @@ const TARGETS: Record<string, { perSecond: number; p99Ms?: number }> = {
   seal: { perSecond: 1000, p99Ms: 20 },
   verify: { perSecond: 500 },
 };
-
-async function runLoad(plan: LoadPlan): Promise<LoadResult[]> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/http-load.ts')], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const out: Buffer[] = [];
-  child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-  child.stdin.end(JSON.stringify(plan));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`the load generator exited with ${code}`);
-  return JSON.parse(Buffer.concat(out).toString('utf8')) as LoadResult[];
-}
 
 /** Starts the compiled server and resolves once every worker process listens. */
 async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; dataDir: string }> {

@@ -6,11 +6,9 @@
  * Prints one JSON object. BENCH_SECONDS (per route, default 4), BENCH_CONCURRENCY (default 32),
  * REDIS_URL (the shared cache instead of the in-process one).
  */
-import { spawn } from 'node:child_process';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { pino } from 'pino';
 import { openService, type Service } from '../src/bootstrap.js';
@@ -19,24 +17,13 @@ import { derToPem } from '../src/pki/pem.js';
 import { buildOcspRequest } from '../src/revocation/ocsp.js';
 import { freePort } from '../test/helpers/redis.js';
 import { tempDir } from '../test/helpers/tools.js';
-import type { LoadPlan, LoadResult, LoadTarget } from './http-load.js';
+import type { LoadTarget } from './http-load.js';
+import { runLoad } from './run-load.js';
 
 async function listen(app: express.Express, port = 0): Promise<{ server: Server; url: string }> {
   const server = app.listen(port, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-/** Runs the load generator in a child process; this process keeps serving meanwhile. */
-async function runLoad(plan: LoadPlan): Promise<LoadResult[]> {
-  const script = fileURLToPath(new URL('./http-load.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const out: Buffer[] = [];
-  child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-  child.stdin.end(JSON.stringify(plan));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`the load generator exited with ${code}`);
-  return JSON.parse(Buffer.concat(out).toString('utf8')) as LoadResult[];
 }
 
 async function main(): Promise<void> {
