@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -33,8 +33,6 @@ export interface PdfPoolOptions {
   host: Pick<HostCalls, 'revocation' | 'lookupSeal'> & Partial<HostCalls>;
   logger?: Logger;
 }
-
-export { MemoryBudgetExceeded, PoolBusyError } from './pool-errors.js';
 
 export interface VerifyOptions {
   validationTime?: Date;
@@ -72,17 +70,20 @@ let sourceBundle: string | undefined;
 /**
  * From the TypeScript sources (tests, `npm run dev`) the thread runs the worker bundled into one
  * file by esbuild, once per process: loading ~150 modules one by one through a TypeScript loader
- * costs each new thread over a second of CPU. The bundle sits beside this file (and is deleted at
- * exit), so that paths modules compute from their own location (`policies/`) still resolve.
+ * costs each new thread over a second of CPU. The bundle sits beside this file, so that paths
+ * modules compute from their own location (`policies/`) still resolve; every process writes it
+ * to a file of its own and renames that over the one name, so processes starting together never
+ * read a half-written bundle and no file is left behind per process.
  */
 function bundledSourceWorker(): string {
   if (sourceBundle) return sourceBundle;
   const require = createRequire(import.meta.url);
   const { buildSync } = require('esbuild') as typeof import('esbuild');
-  const outfile = fileURLToPath(new URL(`./.pdf-worker.${process.pid}.bundle.mjs`, import.meta.url));
+  const bundle = fileURLToPath(new URL('./.pdf-worker.bundle.mjs', import.meta.url));
+  const written = `${bundle}.${process.pid}.tmp`;
   buildSync({
     entryPoints: [fileURLToPath(new URL('./pdf-worker.ts', import.meta.url))],
-    outfile,
+    outfile: written,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -90,8 +91,8 @@ function bundledSourceWorker(): string {
     packages: 'external',
     logLevel: 'silent',
   });
-  process.once('exit', () => rmSync(outfile, { force: true }));
-  return (sourceBundle = outfile);
+  renameSync(written, bundle);
+  return (sourceBundle = bundle);
 }
 
 function workerScript(): URL | string {
