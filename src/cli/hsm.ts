@@ -16,7 +16,8 @@ import { finalizeModules } from '../pki/pkcs11/module.js';
 import { Pkcs11Signer } from '../pki/pkcs11/token-signer.js';
 import { sealCertificateSubject } from '../seals/certificate-subject.js';
 import { SEAL_TYPES, type SealType } from '../seals/image.js';
-import { SealInputError, SealRegistry } from '../seals/registry.js';
+import { SealInputError } from '../seals/errors.js';
+import { SealRegistry } from '../seals/registry.js';
 import { openDatabase } from '../store/open.js';
 
 const USAGE = `usage:

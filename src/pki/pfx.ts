@@ -11,7 +11,6 @@ import { algorithmId, contextTag, integer, nullValue, octetString, oid, sequence
 import { DecryptionError, macKey, pbeDecrypt, pkcs12Kdf } from './pkcs12-crypto.js';
 import { Pkcs12Error } from './pkcs12-errors.js';
 
-export { Pkcs12Error, type Pkcs12ErrorCode } from './pkcs12-errors.js';
 
 const OIDS = {
   data: '1.2.840.113549.1.7.1',

@@ -110,8 +110,6 @@ const CHANNEL = 'eseal:status:invalidate';
 const PREFIX = 'eseal:status:';
 
 /** Where Redis is: one node by URL, a Sentinel group, or a Cluster. */
-export { parseHostList, type RedisTarget } from './redis-target.js';
-
 const REDIS_COMMAND_TIMEOUT_MS = 1_000;
 /** INCR, and PEXPIRE with the first count, in one script: atomic, so no counter is ever left without its expiry. */
 const INCREMENT_SCRIPT = "local c = redis.call('INCR', KEYS[1]) if c == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return c";

@@ -9,7 +9,7 @@ import type { MissingEvidence } from '../signing/ltv-evidence.js';
 import type { PadesLevel } from '../signing/levels.js';
 import type { PlacementRequest } from '../signing/placement.js';
 import type { ValidationPolicy } from '../validation/policy.js';
-import type { RevocationEvidence } from '../validation/report.js';
+import type { RevocationEvidence } from '../contracts/revocation.js';
 
 /**
  * The messages between the HTTP thread and the PDF worker threads. Everything crosses by

@@ -59,7 +59,7 @@ export interface SealingServiceDeps {
 }
 
 /** Refuses seals that must not be used now: revoked, or outside their certificate's validity. */
-export function assertUsable(seal: SealRecord, now = new Date()): void {
+function assertUsable(seal: SealRecord, now = new Date()): void {
   if (seal.status !== 'active') throw new SealUnavailableError('seal-not-active', `seal ${seal.id} is ${seal.status}`);
   if (now < new Date(seal.notBefore) || now > new Date(seal.notAfter)) {
     throw new SealUnavailableError('seal-certificate-not-valid', `valid from ${seal.notBefore} to ${seal.notAfter}`);

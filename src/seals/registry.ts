@@ -48,7 +48,6 @@ export interface SealRecord {
   createdAt: string;
 }
 
-export { SealInputError, SealTypeNotAllowedError } from './errors.js';
 
 /**
  * What identifies a certificate here: the SHA-256 of its signed part (tbsCertificate, as sent).

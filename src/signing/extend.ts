@@ -9,7 +9,6 @@ import { gatherEvidence, type MissingEvidence } from './ltv-evidence.js';
 import { addDocumentTimestamp, addValidationData } from './ltv.js';
 
 export type { MissingEvidence } from './ltv-evidence.js';
-export { LtvIncompleteError, NothingToExtendError } from './errors.js';
 import { LtvIncompleteError, NothingToExtendError } from './errors.js';
 
 

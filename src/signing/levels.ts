@@ -4,8 +4,6 @@ import { extendDocument, type MissingEvidence } from './extend.js';
 import { sealDocument, type SealMaterial, type SealOptions } from './pades.js';
 import { LevelUnavailableError } from './errors.js';
 
-export { LevelUnavailableError } from './errors.js';
-
 export type PadesLevel = 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
 
 /** Where validation data for B-LT comes from. */

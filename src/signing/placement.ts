@@ -4,8 +4,6 @@ import { findText } from '../pdf/text-locate.js';
 import type { Placement } from './pades.js';
 import { PlacementError } from './errors.js';
 
-export { PlacementError } from './errors.js';
-
 const MM = 72 / 25.4;
 
 /** Where the caller asked the seal to go, as given (lengths in `unit`, positions as displayed, from the top-left). */

@@ -2,8 +2,6 @@ import type { PdfDocument } from '../pdf/document.js';
 import { certificationPermission } from '../pdf/signatures.js';
 import { NotSealableError } from './errors.js';
 
-export { NotSealableError } from './errors.js';
-
 
 /**
  * Refuses what would give a seal that verifiers reject: a document certified with DocMDP P=1

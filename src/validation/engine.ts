@@ -24,7 +24,6 @@ import type {
   ValidationReport,
 } from './report.js';
 
-export type { RevocationChecker } from '../contracts/revocation.js';
 
 export interface ValidationContext {
   trustAnchors: Buffer[];

@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { issueCertificate, issueSealCertificate, KEY_USAGE, validityYears, type Issued } from '../../src/devpki/issue.js';
 import { PadesCmsBuilder } from '../../src/pki/cms-signer.js';
 import { KeyObjectSigner } from '../../src/pki/key-object-signer.js';
-import { Pkcs12Error, readPkcs12, writePkcs12 } from '../../src/pki/pfx.js';
+import { readPkcs12, writePkcs12 } from '../../src/pki/pfx.js';
+import { Pkcs12Error } from '../../src/pki/pkcs12-errors.js';
 import { tempDir } from '../helpers/tools.js';
 
 let root: Issued;
