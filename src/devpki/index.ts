@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import path from 'node:path';
 import { certificatePolicyOids, readCertFields } from '../pki/cert-fields.js';
 import { derToPem } from '../pki/pem.js';
-import type { SealType } from '../seals/image.js';
+import type { SealType } from '../seals/seal-types.js';
 import { readPkcs12, writePkcs12 } from '../pki/pfx.js';
 import { EXTENDED_KEY_USAGE, issueCertificate, issueSealCertificate, KEY_USAGE, validityYears, type Issued } from './issue.js';
 import { DEV_SEAL_TYPE_POLICY } from './seal-policies.js';

@@ -1,7 +1,8 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
-import { SEAL_TYPES } from '../seals/image.js';
-import type { SealRecord, SealRegistry } from '../seals/registry.js';
+import { SEAL_TYPES } from '../seals/seal-types.js';
+import type { SealRepository } from '../seals/repository.js';
+import type { SealRecord } from '../seals/seal-record.js';
 import type { ApiClientStore } from '../store/api-clients.js';
 import type { AuditLog } from '../audit/log.js';
 import { pemToDer } from '../pki/pem.js';
@@ -45,7 +46,7 @@ export function sealJson(seal: SealRecord) {
   };
 }
 
-export function sealsRouter(deps: { seals: SealRegistry; clients: ApiClientStore; audit: AuditLog; onRevoked?: (certDer: Buffer) => Promise<void> }): Router {
+export function sealsRouter(deps: { seals: SealRepository; clients: ApiClientStore; audit: AuditLog; onRevoked?: (certDer: Buffer) => Promise<void> }): Router {
   const router = Router();
   router.get('/v1/seals', requireRole(deps.clients, 'seal'), async (req, res, next) => {
     try {

@@ -1,7 +1,7 @@
 import type { AuditLog } from '../audit/log.js';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { renderLicensePdf } from '../render/license-pdf.js';
-import type { SealRegistry } from '../seals/registry.js';
+import type { SealRepository } from '../seals/repository.js';
 import type { SealingService } from '../sealing/sealing-service.js';
 import type { Timestamper } from '../pki/timestamper.js';
 import type { Db } from '../store/db.js';
@@ -91,7 +91,7 @@ export class LicenseStateError extends Error {
 
 export interface LicenseServiceDeps {
   db: Db;
-  seals: SealRegistry;
+  seals: SealRepository;
   /** Seals the rendered documents (the licence and its audit entry are recorded together here). */
   sealing: SealingService;
   types: Map<string, LicenseType>;

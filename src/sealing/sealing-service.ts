@@ -2,7 +2,9 @@ import type { AuditLog } from '../audit/log.js';
 import type { PdfLimits } from '../pdf/document.js';
 import type { PreparedImage } from '../pdf/image.js';
 import type { PdfPool } from '../runtime/pdf-pool.js';
-import type { SealRecord, SealRegistry } from '../seals/registry.js';
+import type { SealMaterials } from '../seals/materials.js';
+import type { SealRepository } from '../seals/repository.js';
+import type { SealRecord } from '../seals/seal-record.js';
 import type { PadesLevel } from '../signing/levels.js';
 import type { PlacementRequest } from '../signing/placement.js';
 
@@ -49,7 +51,8 @@ export interface SealOutcome {
 }
 
 export interface SealingServiceDeps {
-  seals: SealRegistry;
+  seals: SealRepository;
+  materials: SealMaterials;
   pdfPool: PdfPool;
   pdfLimits: PdfLimits;
   audit: AuditLog;
@@ -89,7 +92,7 @@ export class SealingService {
 
   async seal(request: SealRequest): Promise<SealOutcome> {
     const seal = await this.usableSeal(request.sealId, request.allowedSealIds);
-    const material = await this.deps.seals.material(seal);
+    const material = await this.deps.materials.material(seal);
     const sealed = await this.deps.pdfPool.seal(
       {
         kind: 'seal',
