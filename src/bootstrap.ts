@@ -152,6 +152,7 @@ async function installDevSeals(pki: DevPki, seals: SealRepository): Promise<void
       sealType: sample.sealType,
       pkcs12: readFileSync(issued.p12Path),
       password: pki.keystorePassword,
+      ...(issued.sesSeal ? { sesSeal: issued.sesSeal } : {}),
     });
   }
 }
@@ -180,7 +181,9 @@ export async function openService(config: Config, logger: Logger, options: Servi
     const keystorePassword = config.keystorePassword ?? secretFile(path.join(config.dataDir, 'keystore-password'), () => randomBytes(24).toString('base64url'));
     const sealKeys = new SealKeys(db, config.dataDir, keystorePassword);
     const sealMaterials = new SealMaterials(sealKeys);
-    const seals = new SealRepository({ db, keys: sealKeys, sealTypePolicies: config.sealTypePolicies, onRevoked: (ids) => sealMaterials.forget(ids) });
+    // Known once the development PKI is loaded; read when a national e-seal is registered.
+    let trustAnchors: Buffer[] = [];
+    const seals = new SealRepository({ db, keys: sealKeys, sealTypePolicies: config.sealTypePolicies, onRevoked: (ids) => sealMaterials.forget(ids), trustAnchors: () => trustAnchors });
     const clients = new ApiClientStore(db);
     const audit = new AuditLog(db);
     // Registrations older versions allowed of a certificate revoked under another seal stop now.
@@ -189,17 +192,19 @@ export async function openService(config: Config, logger: Logger, options: Servi
     }
     let devPki: DevPki | undefined;
     let newDevToken: string | undefined;
+    const configuredAnchors = config.trustAnchorsFile ? pemToDerList(readFileSync(config.trustAnchorsFile, 'utf8')) : [];
+    trustAnchors = configuredAnchors;
     if (config.devPki) {
       devPki = await ensureDevPki({
         dir: path.join(config.dataDir, 'pki'),
         baseUrl: config.baseUrl,
         seals: SAMPLE_SEALS.map((s) => ({ id: s.id, orgName: s.orgName, uscc: s.uscc, sealName: SEAL_PURPOSE[s.sealType] ?? '', sealType: s.sealType, keyKind: s.keyKind })),
       });
+      trustAnchors = [...configuredAnchors, devPki.root.certDer, devPki.sm2.root.certDer];
       await installDevSeals(devPki, seals);
       newDevToken = await ensureDevClient(config.dataDir, clients);
     }
     const published = devPki ? publishDevPki(devPki, seals) : undefined;
-    const trustAnchors = [...(config.trustAnchorsFile ? pemToDerList(readFileSync(config.trustAnchorsFile, 'utf8')) : []), ...(devPki ? [devPki.root.certDer, devPki.sm2.root.certDer] : [])];
     const responder = devPki ? devOcspResponder(devPki, seals) : undefined;
     const revocation = new StatusChecker({
       timeoutMs: config.revocationTimeoutMs,

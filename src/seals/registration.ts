@@ -5,6 +5,7 @@ import { NAME_OID, subjectAttributes } from '../pki/cert-subject.js';
 import { derToPem } from '../pki/pem.js';
 import { SealInputError, SealTypeNotAllowedError } from './errors.js';
 import { sealImagePng } from './image-pipeline.js';
+import { checkNationalSeal } from './national-seal.js';
 import type { NewSeal, SealRecord } from './seal-record.js';
 import { sealTypesAllowed, type SealTypePolicies } from './seal-type-policies.js';
 import { SEAL_DIAMETER_MM, SEAL_PURPOSE, SEAL_TYPES, type SealType } from './seal-types.js';
@@ -29,16 +30,18 @@ export function sealName(orgName: string, sealType: SealType): string {
 }
 
 /** Checks a new seal against its certificate and draws its image: everything but the database. */
-export function prepareSeal(input: NewSeal, sealTypePolicies: SealTypePolicies): PreparedSeal {
+export function prepareSeal(input: NewSeal, sealTypePolicies: SealTypePolicies, trustAnchors: readonly Buffer[] = []): PreparedSeal {
   const id = input.id ?? randomUUID();
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(id)) throw new SealInputError('seal id: 1-64 letters, digits, _ . -', 'id');
   if (!input.orgName.trim() || input.orgName.length > 60) throw new SealInputError('organisation name: 1-60 characters', 'orgName');
   if (!isValidUscc(input.orgUscc)) throw new SealInputError('not a valid unified social credit code (check character)', 'orgUscc');
   if (!SEAL_TYPES.includes(input.sealType)) throw new SealInputError(`seal type must be one of ${SEAL_TYPES.join(', ')}`, 'sealType');
-  const diameterMm = input.diameterMm ?? SEAL_DIAMETER_MM[input.sealType];
-  if (!(diameterMm >= 20 && diameterMm <= 60)) throw new SealInputError('diameter must be 20 to 60 mm', 'diameterMm');
   const leaf = input.chainDer[0];
   if (!leaf) throw new SealInputError('a certificate chain is required', 'certificate');
+  const national = input.sesSeal ? checkNationalSeal(input.sesSeal, leaf, trustAnchors) : undefined;
+  if (national && input.imagePng) throw new SealInputError("a national e-seal shows its own picture: leave out image", 'image');
+  const diameterMm = national?.diameterMm ?? input.diameterMm ?? SEAL_DIAMETER_MM[input.sealType];
+  if (!(diameterMm >= 20 && diameterMm <= 60)) throw new SealInputError('diameter must be 20 to 60 mm', 'diameterMm');
   let certificate: X509Certificate;
   let certTbsSha256: string;
   try {
@@ -49,7 +52,7 @@ export function prepareSeal(input: NewSeal, sealTypePolicies: SealTypePolicies):
   }
   assertCertificateNamesOrganisation(leaf, input.orgName, input.orgUscc);
   assertPoliciesAllowSealType(leaf, input.sealType, sealTypePolicies);
-  const imagePng = sealImagePng({ imagePng: input.imagePng, orgName: input.orgName, sealType: input.sealType, diameterMm });
+  const imagePng = national?.imagePng ?? sealImagePng({ imagePng: input.imagePng, orgName: input.orgName, sealType: input.sealType, diameterMm });
   const record: SealRecord = {
     id,
     orgName: input.orgName,
@@ -64,6 +67,7 @@ export function prepareSeal(input: NewSeal, sealTypePolicies: SealTypePolicies):
     notAfter: new Date(certificate.validTo).toISOString(),
     status: 'active',
     createdAt: new Date().toISOString(),
+    sesSeal: national?.der ?? null,
   };
   return { record, certTbsSha256 };
 }

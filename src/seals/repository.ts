@@ -24,7 +24,11 @@ interface SealRow {
   not_after: string;
   status: string;
   created_at: string;
+  ses_seal: Buffer | null;
 }
+
+/** Seal rows with their national e-seal, when they have one. */
+const SEAL_ROWS = 'SELECT seals.*, national_seals.ses_seal FROM seals LEFT JOIN national_seals ON national_seals.seal_id = seals.id';
 
 function fromRow(row: SealRow): SealRecord {
   return {
@@ -41,6 +45,7 @@ function fromRow(row: SealRow): SealRecord {
     notAfter: row.not_after,
     status: row.status as SealStatus,
     createdAt: row.created_at,
+    sesSeal: row.ses_seal ? Buffer.from(row.ses_seal) : null,
   };
 }
 
@@ -54,6 +59,8 @@ export interface SealRepositoryDeps {
   sealTypePolicies: SealTypePolicies;
   /** Told which seals were revoked, so what was loaded for them can go. */
   onRevoked?: (sealIds: readonly string[]) => void;
+  /** The CAs a national e-seal's maker must chain to (read when a seal is registered). */
+  trustAnchors?: () => readonly Buffer[];
 }
 
 /** The seal records in the database: registration, look-up, revocation. */
@@ -65,17 +72,17 @@ export class SealRepository {
   constructor(private readonly deps: SealRepositoryDeps) {}
 
   async list(): Promise<SealRecord[]> {
-    const rows = await this.deps.db.all<SealRow>('SELECT * FROM seals ORDER BY created_at, id');
+    const rows = await this.deps.db.all<SealRow>(`${SEAL_ROWS} ORDER BY seals.created_at, seals.id`);
     return rows.map(fromRow);
   }
 
   async get(id: string): Promise<SealRecord | undefined> {
-    const row = await this.deps.db.get<SealRow>('SELECT * FROM seals WHERE id = ?', [id]);
+    const row = await this.deps.db.get<SealRow>(`${SEAL_ROWS} WHERE seals.id = ?`, [id]);
     return row ? fromRow(row) : undefined;
   }
 
   async create(input: NewSeal): Promise<SealRecord> {
-    const prepared = prepareSeal(input, this.deps.sealTypePolicies);
+    const prepared = prepareSeal(input, this.deps.sealTypePolicies, this.deps.trustAnchors?.() ?? []);
     const record = await this.deps.db.transaction((tx) => insertSeal(tx, prepared));
     this.unregistered.clear(); // registered here: found at once
     return record;
@@ -88,7 +95,7 @@ export class SealRepository {
   async importPkcs12(input: Omit<NewSeal, 'chainDer' | 'keyRef'> & { pkcs12: Buffer; password: string }): Promise<SealRecord> {
     const { privateKey, chainDer } = readPkcs12(input.pkcs12, input.password);
     const id = input.id ?? randomUUID();
-    const prepared = prepareSeal({ ...input, id, chainDer, keyRef: { kind: 'pkcs12', stored: 'database' } }, this.deps.sealTypePolicies);
+    const prepared = prepareSeal({ ...input, id, chainDer, keyRef: { kind: 'pkcs12', stored: 'database' } }, this.deps.sealTypePolicies, this.deps.trustAnchors?.() ?? []);
     const keystore = this.deps.keys.wrap(privateKey, chainDer, id);
     const record = await this.deps.db.transaction(async (tx) => {
       const inserted = await insertSeal(tx, prepared);
@@ -217,6 +224,7 @@ async function insertSeal(tx: Db, { record, certTbsSha256 }: PreparedSeal): Prom
     ],
   );
   if (inserted.changes === 0) throw new SealInputError(`a seal with id ${record.id} exists already`, 'id');
+  if (record.sesSeal) await tx.run('INSERT INTO national_seals (seal_id, ses_seal) VALUES (?, ?)', [record.id, record.sesSeal]);
   const claimed = await tx.run('INSERT INTO seal_certificates (cert_tbs_sha256, seal_id) VALUES (?, ?) ON CONFLICT (cert_tbs_sha256) DO NOTHING', [certTbsSha256, record.id]);
   if (claimed.changes === 0) {
     // Another registration of this certificate committed first (the insert waited for it).

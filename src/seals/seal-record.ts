@@ -26,6 +26,8 @@ export interface SealRecord {
   notAfter: string;
   status: SealStatus;
   createdAt: string;
+  /** A national e-seal (GB/T 38540 SESeal) the seal signs with, as DER; null for a seal of this service's own. */
+  sesSeal: Buffer | null;
 }
 
 export interface NewSeal {
@@ -38,4 +40,6 @@ export interface NewSeal {
   imagePng?: Buffer;
   chainDer: Buffer[];
   keyRef: KeyRef;
+  /** A national e-seal (GB/T 38540 SESeal) made for this certificate: its picture replaces the drawn one. */
+  sesSeal?: Buffer;
 }

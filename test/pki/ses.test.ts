@@ -88,7 +88,7 @@ function damage(bytes: Buffer, field: Buffer): Buffer {
   const at = bytes.indexOf(field);
   expect(at).toBeGreaterThan(0);
   const copy = Buffer.from(bytes);
-  copy[at + field.length - 1] ^= 0x01;
+  copy[at + field.length - 1] = copy[at + field.length - 1]! ^ 0x01;
   return copy;
 }
 
