@@ -19,6 +19,7 @@ import { pemToDer, pemToDerList } from './pki/pem.js';
 import { DevTimeStampAuthority } from './devpki/tsa.js';
 import { DevOcspResponder, type CertificateState } from './devpki/ocsp-responder.js';
 import { MemoryStatusCache, RedisStatusCache, type StatusCache } from './revocation/cache.js';
+import { verifyDetachedSes } from './validation/ses-detached.js';
 import { StatusService } from './revocation/status-service.js';
 import { PdfPool } from './runtime/pdf-pool.js';
 import { SealingService } from './sealing/sealing-service.js';
@@ -254,7 +255,7 @@ export async function openService(config: Config, logger: Logger, options: Servi
       },
       logger,
     });
-    const sealing = new SealingService({ seals, materials: sealMaterials, pdfPool, pdfLimits: config.pdfLimits, audit, timestamping: timestamper !== undefined, evidence: true });
+    const sealing = new SealingService({ seals, materials: sealMaterials, pdfPool, pdfLimits: config.pdfLimits, audit, timestamping: timestamper !== undefined, evidence: true, ...(timestamper ? { timestamper } : {}) });
     const licenses = new LicenseService({
       db,
       seals,
@@ -269,7 +270,7 @@ export async function openService(config: Config, logger: Logger, options: Servi
     });
     const knownIssuers = (): Buffer[] => [...(validation.intermediates ?? []), ...trustAnchors];
     const statusAnswers = new StatusAnswers(status, knownIssuers);
-    const app = buildApp({ config, logger, db, seals, sealMaterials, sealing, clients, pki: published, pdfPool, tsa, timestamper, evidence, ocsp: responder, status, statusAnswers, statusCache: cache, onRevoked, licenseTypes, licenses, audit, metrics });
+    const app = buildApp({ config, logger, db, seals, sealMaterials, sealing, clients, pki: published, pdfPool, tsa, timestamper, evidence, ocsp: responder, status, statusAnswers, statusCache: cache, onRevoked, licenseTypes, licenses, audit, metrics, verifySes: (signature, signed) => verifyDetachedSes(signature, signed, validation) });
     return {
       app,
       db,
