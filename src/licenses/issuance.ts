@@ -211,9 +211,30 @@ export class LicenseService {
     return row ? this.toRecord(row) : undefined;
   }
 
+  /** The licence whose issued file (the sealed file as issued) has this SHA-256. */
   async findBySha256(sha256: string): Promise<LicenseRecord | undefined> {
     const row = await this.deps.db.get<Row>(`SELECT ${COLUMNS} FROM licenses WHERE sha256 = ?`, [sha256]);
     return row ? this.toRecord(row) : undefined;
+  }
+
+  /**
+   * The version in force for a licence: the last one of its replacement chain (the licence itself
+   * when nothing superseded it). Versions are three digits, so a chain longer than that is a
+   * broken record, and the last version read is answered.
+   */
+  async currentVersion(id: string): Promise<LicenseRecord | undefined> {
+    let record = await this.get(id);
+    for (let hops = 0; record?.supersededBy && hops < 1000; hops++) {
+      const next = await this.get(record.supersededBy);
+      if (!next) break;
+      record = next;
+    }
+    return record;
+  }
+
+  /** The definition of a licence type, if it is still defined. */
+  typeOf(code: string): LicenseType | undefined {
+    return this.deps.types.get(code);
   }
 
   /**
