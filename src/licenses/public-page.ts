@@ -17,7 +17,7 @@ const STYLE = [
   '.superseded,.not-yet-valid{background:#fef7e0;border-color:#b06000;color:#7a4100}',
   '.expired{background:#f1f3f4;border-color:#5f6368;color:#3c4043}',
   '.banner a{color:inherit;font-weight:bold}',
-  'dl{display:grid;grid-template-columns:7.5em 1fr;gap:6px 12px}',
+  'dl{display:grid;grid-template-columns:8.5em 1fr;gap:6px 12px}',
   'dt{color:#555}dd{margin:0;word-break:break-all}',
   'figure{margin:16px 0}figure img{width:100%;height:auto;border:1px solid #ccc}',
   'figcaption,.note{color:#555;font-size:14px}',
@@ -101,7 +101,7 @@ export function renderVerificationPage(model: VerificationPageModel): string {
   const masked = facts.some((f) => f.masked) ? '<p class="note">为保护个人信息，自然人姓名和身份证件号码已部分隐藏。</p>' : '';
   const banner = `<section id="verdict" class="banner ${record.status}" data-status="${record.status}"><strong id="status">${escape(statusText(record, timeZone))}</strong>${explanation(model)}</section>`;
   const list = `<dl id="facts">${facts.map((f) => `<dt>${escape(f.label)}</dt><dd${f.masked ? ' class="masked"' : ''}>${escape(f.value)}</dd>`).join('')}</dl>`;
-  const face = `<figure><img id="face" src="${escape(model.faceHref)}" alt="证照首页图像"><figcaption>平台存档的证照首页图像。请与您手中的证照逐项比对：内容不一致的，以本页和存档为准。</figcaption></figure>`;
+  const face = `<figure><a href="${escape(model.faceHref)}"><img id="face" src="${escape(model.faceHref)}" alt="证照首页图像"></a><figcaption>平台存档的证照首页图像（点击放大）。请与您手中的证照逐项比对：内容不一致的，以本页和存档为准。</figcaption></figure>`;
   return page(`电子证照核验：${record.name}`, `${banner}${list}${masked}${face}`);
 }
 
