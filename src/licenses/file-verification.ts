@@ -51,9 +51,23 @@ async function findIssuingSignature(pdf: Buffer, report: ValidationReport, regis
   return undefined;
 }
 
-function notPermittedChanges(signature: SignatureReport): string {
-  const reasons = signature.changesAfterSigning.changes.filter((c) => !c.permitted).map((c) => c.reason ?? c.description);
-  return [...new Set(reasons)].slice(0, 3).join('; ');
+/**
+ * Why what was appended after issue changes the licence a person sees: changes the validator does
+ * not permit, and, stricter than for documents in general, anything drawn over the page after
+ * issue (an annotation, or the appearance of a later signature that does not verify), which can
+ * cover a printed value while every signature stays intact.
+ */
+function alterationsAfterIssue(report: ValidationReport, issuing: SignatureReport): string[] {
+  const reasons: string[] = [];
+  for (const change of issuing.changesAfterSigning.changes) {
+    if (!change.permitted) reasons.push(change.reason ?? change.description);
+    else if (change.overlay && change.category !== 'signing') reasons.push(`drawn over the licence after issue: ${change.description}`);
+    else if (change.overlay) {
+      const signer = report.signatures.find((s) => s.revision === change.revision && s.kind === 'signature');
+      if (signer?.indication !== 'TOTAL_PASSED') reasons.push(`a signature that does not verify was drawn over the licence after issue: ${change.description}`);
+    }
+  }
+  return [...new Set(reasons)];
 }
 
 /** What the later signatures and timestamps say of themselves, for the detail of a matched licence. */
@@ -97,8 +111,9 @@ export async function judgeLicenseFile(pdf: Buffer, report: ValidationReport, re
     const issuing = report.signatures[index]!;
     const current = record.status === 'superseded' ? await registry.currentVersion(record.id) : undefined;
     const base = { record, current, issuingSignature: index };
-    if (!issuing.changesAfterSigning.permitted) {
-      return { verdict: 'document-altered', detail: `the licence was issued here, but the file was changed afterwards in a way that is not permitted: ${notPermittedChanges(issuing)}`, ...base };
+    const alterations = alterationsAfterIssue(report, issuing);
+    if (alterations.length > 0) {
+      return { verdict: 'document-altered', detail: `the licence was issued here, but the file was changed afterwards in a way that is not permitted: ${alterations.slice(0, 3).join('; ')}`, ...base };
     }
     if (issuing.indication === 'TOTAL_FAILED') return { verdict: 'signature-invalid', detail: `the issuing seal's signature fails: ${issuing.subIndication ?? 'unknown reason'}`, ...base };
     const verdict: LicenseVerdict = record.status === 'valid' ? 'authentic' : record.status;

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LicenseRecord } from '../../src/licenses/issuance.js';
 import { buildLicenseIdentifier } from '../../src/licenses/identifier.js';
-import { appendRawUpdate, firstPage, streamBody } from '../attacks/craft.js';
+import { PdfDocument } from '../../src/pdf/document.js';
+import { PdfRef } from '../../src/pdf/objects.js';
+import { appendRawUpdate, firstPage, pageWith, streamBody } from '../attacks/craft.js';
 import { sampleBusinessLicence } from '../helpers/licences.js';
 import { sealOk, startService, type RunningService } from '../helpers/service.js';
 
@@ -85,6 +87,23 @@ describe('matching an uploaded licence by the issuing seal\'s signed revision', 
     expect((await verify(extended)).verdict).toBe('authentic');
   });
 
+  it('an annotation drawn over the licence after issue is not authentic, though the validator permits annotations', async () => {
+    const record = await issue();
+    const pdf = await pdfOf(record);
+    const { ref, dict } = firstPage(pdf);
+    const annot = PdfDocument.load(pdf).size;
+    const annots = dict.get('Annots');
+    const kept = Array.isArray(annots) ? annots.filter((a): a is PdfRef => a instanceof PdfRef).map((a) => `${a.num} ${a.gen} R `).join('') : '';
+    const covered = appendRawUpdate(pdf, [
+      { num: annot, body: '<< /Type /Annot /Subtype /FreeText /Rect [100 400 400 440] /Contents (ANOTHER NAME) /DA (/Helv 20 Tf 0 g) /F 4 >>' },
+      { num: ref.num, body: pageWith(dict, { Annots: `[${kept}${annot} 0 R]` }) },
+    ]);
+    const answer = await verify(covered);
+    expect(answer.verdict).toBe('document-altered');
+    expect(answer.detail).toMatch(/drawn over the licence after issue/);
+    expect(answer.license).toMatchObject({ id: record.id });
+  });
+
   it('a file that changed the issued revision itself does not match the registry', async () => {
     const record = await issue();
     const pdf = Buffer.from(await pdfOf(record));
@@ -95,7 +114,7 @@ describe('matching an uploaded licence by the issuing seal\'s signed revision', 
     expect(answer.license).toBeNull();
   });
 
-  it('a licence sealed under a chain this service does not trust is "untrusted", not "intact"', async () => {
+  it('a licence sealed under a chain this service does not trust is "untrusted", not "intact"; such a seal stamped on our licence alters it', async () => {
     const elsewhere = await startService();
     try {
       const foreign = await issue(elsewhere);
@@ -105,6 +124,16 @@ describe('matching an uploaded licence by the issuing seal\'s signed revision', 
       expect(answer.detail).not.toMatch(/intact/);
       expect(answer.license).toBeNull();
       expect(answer.signatures[0]).toMatchObject({ trusted: false, indication: 'INDETERMINATE', role: 'unmatched' });
+      // A seal under that chain stamped onto one of our licences covers part of the page: not authentic.
+      const ours = await issue();
+      const stamped = await sealOk(elsewhere, await pdfOf(ours), { sealId: 'xzsp-approval', page: '1', x: '120', y: '120' });
+      const stampedAnswer = await verify(stamped);
+      expect(stampedAnswer.verdict).toBe('document-altered');
+      expect(stampedAnswer.detail).toMatch(/a signature that does not verify was drawn over the licence/);
+      expect(stampedAnswer.signatures.map((s) => [s.role, s.trusted])).toEqual([
+        ['issuing', true],
+        ['later', false],
+      ]);
     } finally {
       await elsewhere.close();
     }
