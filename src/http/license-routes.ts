@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
+import QRCode from 'qrcode';
 import { z } from 'zod';
 import type { AuditLog } from '../audit/log.js';
 import { FaceRenderFailed, FaceRendererBusy, LicenseFaceRenderer } from '../licenses/face-image.js';
 import { judgeLicenseFile } from '../licenses/file-verification.js';
 import { parseLicenseIdentifier } from '../licenses/identifier.js';
 import { publicLicenseSummary } from '../licenses/public-facts.js';
-import { PUBLIC_PAGE_CSP, renderVerificationErrorPage, renderVerificationPage } from '../licenses/public-page.js';
+import { PUBLIC_PAGE_CSP, renderPresentationPage, renderVerificationErrorPage, renderVerificationPage, type VerificationError } from '../licenses/public-page.js';
 import type { ValidationReport } from '../validation/report.js';
 import { pdfBody } from './pdf-body.js';
 import type { WorkLimits } from '../pdf/limits/work-budget.js';
@@ -181,17 +182,34 @@ function publicPageHeaders(res: Response): void {
   res.setHeader('X-Frame-Options', 'DENY');
 }
 
-function sendErrorPage(res: Response, kind: 'malformed' | 'unknown'): void {
-  res.status(kind === 'malformed' ? 400 : 404).type('text/html; charset=utf-8').setHeader('Cache-Control', 'no-store');
+const ERROR_STATUS: Record<VerificationError, number> = { malformed: 400, unknown: 404, expired: 410 };
+
+function sendErrorPage(res: Response, kind: VerificationError): void {
+  res.status(ERROR_STATUS[kind]).type('text/html; charset=utf-8').setHeader('Cache-Control', 'no-store');
   res.send(renderVerificationErrorPage(kind));
 }
 
-/** The page of a licence, relative to `/v/`, so it works behind a proxy that mounts the service under a prefix. */
-function pageHref(licenses: LicenseService, id: string): string {
-  return `${encodeURIComponent(id)}?c=${encodeURIComponent(licenses.checkCode(id))}`;
+/**
+ * A path under `/v/` of licence `id`, relative to `/v/` (`base` climbs there from a deeper page),
+ * so links work behind a proxy that mounts the service under a prefix.
+ */
+function licenceHref(licenses: LicenseService, id: string, base: string, suffix = ''): string {
+  return `${base}${encodeURIComponent(id)}${suffix}?c=${encodeURIComponent(licenses.checkCode(id))}`;
 }
 
-/** Public: the QR page `GET /v/{id}?c=...`, the image of the licence's face, and `POST /v1/licenses/verify`. */
+/** Answers a face image that cannot be rendered now with 503; hands any other error on (undefined when answered). */
+function faceError(res: Response, err: unknown): unknown {
+  if (!(err instanceof FaceRendererBusy || err instanceof FaceRenderFailed)) return err;
+  res.status(503).setHeader('Retry-After', '5');
+  res.type('text/plain; charset=utf-8').send('证照图像暂时无法生成，请稍后再试。');
+  return undefined;
+}
+
+/**
+ * Public: the QR page `GET /v/{id}?c=...`, the image of the licence's face, the holder's
+ * time-limited presentation code (`/v/{id}/present`, opened at `/v/presented/{token}`), and
+ * `POST /v1/licenses/verify`.
+ */
 export function licenseVerificationRouter(deps: {
   licenses: LicenseService;
   maxBodyBytes: number;
@@ -214,40 +232,92 @@ export function licenseVerificationRouter(deps: {
     if (!deps.licenses.checkCodeMatches(id, code)) return 'unknown';
     return (await deps.licenses.get(id)) ?? 'unknown';
   };
+  /** Links on a page: to the face image, and to a licence's page (the version in force). */
+  interface PageLinks {
+    face: string;
+    page: (id: string) => string;
+    present?: string;
+  }
+  const sendLicencePage = async (res: Response, record: LicenseRecord, links: PageLinks, presentedUntil?: Date): Promise<void> => {
+    const current = record.status === 'superseded' ? await deps.licenses.currentVersion(record.id) : undefined;
+    res.status(200).type('text/html; charset=utf-8').setHeader('Cache-Control', 'no-store');
+    res.send(
+      renderVerificationPage({
+        record,
+        type: deps.licenses.typeOf(record.type),
+        ...(current && current.id !== record.id ? { current: { record: current, href: links.page(current.id) } } : {}),
+        faceHref: links.face,
+        timeZone: deps.licenses.timeZone,
+        ...(presentedUntil ? { presentedUntil } : {}),
+        ...(links.present ? { presentHref: links.present } : {}),
+      }),
+    );
+  };
+  const sendFace = async (res: Response, record: LicenseRecord): Promise<void> => {
+    const png = await faces.png(record.id, () => deps.licenses.pdf(record.id));
+    if (!png) return sendErrorPage(res, 'unknown');
+    res.type('image/png').setHeader('Cache-Control', 'private, max-age=3600');
+    res.send(png);
+  };
+  /** The licence a presentation code opens, or why there is none. */
+  const presented = async (req: Request): Promise<{ record: LicenseRecord; expiresAt: Date } | VerificationError> => {
+    const reading = deps.licenses.readPresentationCode(String(req.params.token));
+    if (!reading.ok) return reading.reason;
+    const record = await deps.licenses.get(reading.id);
+    return record ? { record, expiresAt: reading.expiresAt } : 'unknown';
+  };
   router.get('/v/:id', async (req, res, next) => {
     try {
       const record = await resolve(req);
       if (typeof record === 'string') return sendErrorPage(res, record);
-      const current = record.status === 'superseded' ? await deps.licenses.currentVersion(record.id) : undefined;
-      res.status(200).type('text/html; charset=utf-8').setHeader('Cache-Control', 'no-store');
-      res.send(
-        renderVerificationPage({
-          record,
-          type: deps.licenses.typeOf(record.type),
-          ...(current && current.id !== record.id ? { current: { record: current, href: pageHref(deps.licenses, current.id) } } : {}),
-          faceHref: `${encodeURIComponent(record.id)}/face.png?c=${encodeURIComponent(deps.licenses.checkCode(record.id))}`,
-          timeZone: deps.licenses.timeZone,
-        }),
-      );
+      await sendLicencePage(res, record, { face: licenceHref(deps.licenses, record.id, '', '/face.png'), page: (id) => licenceHref(deps.licenses, id, ''), present: licenceHref(deps.licenses, record.id, '', '/present') });
     } catch (err) {
       next(err);
+    }
+  });
+  // The holder's phone: a QR code that opens the licence's page for a few minutes only.
+  router.get('/v/:id/present', async (req, res, next) => {
+    try {
+      const record = await resolve(req);
+      if (typeof record === 'string') return sendErrorPage(res, record);
+      const code = deps.licenses.presentationCode(record.id);
+      const qrSvg = await QRCode.toString(code.url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+      res.status(200).type('text/html; charset=utf-8').setHeader('Cache-Control', 'no-store');
+      res.send(renderPresentationPage({ record, type: deps.licenses.typeOf(record.type), qrSvg, expiresAt: code.expiresAt, timeZone: deps.licenses.timeZone }));
+    } catch (err) {
+      next(err);
+    }
+  });
+  router.get('/v/presented/:token', async (req, res, next) => {
+    try {
+      const found = await presented(req);
+      if (typeof found === 'string') return sendErrorPage(res, found);
+      // Links from here carry presentation codes too, never the licence's permanent check code,
+      // so whoever scanned the holder's phone cannot open the licence after the code expires.
+      const token = String(req.params.token);
+      await sendLicencePage(res, found.record, { face: `${encodeURIComponent(token)}/face.png`, page: (id) => encodeURIComponent(deps.licenses.presentationCode(id).token) }, found.expiresAt);
+    } catch (err) {
+      next(err);
+    }
+  });
+  router.get('/v/presented/:token/face.png', async (req, res, next) => {
+    try {
+      const found = await presented(req);
+      if (typeof found === 'string') return sendErrorPage(res, found);
+      await sendFace(res, found.record);
+    } catch (err) {
+      const unhandled = faceError(res, err);
+      if (unhandled !== undefined) next(unhandled);
     }
   });
   router.get('/v/:id/face.png', async (req, res, next) => {
     try {
       const record = await resolve(req);
       if (typeof record === 'string') return sendErrorPage(res, record);
-      const png = await faces.png(record.id, () => deps.licenses.pdf(record.id));
-      if (!png) return sendErrorPage(res, 'unknown');
-      res.type('image/png').setHeader('Cache-Control', 'private, max-age=3600');
-      res.send(png);
+      await sendFace(res, record);
     } catch (err) {
-      if (err instanceof FaceRendererBusy || err instanceof FaceRenderFailed) {
-        res.status(503).setHeader('Retry-After', '5');
-        res.type('text/plain; charset=utf-8').send('证照图像暂时无法生成，请稍后再试。');
-        return;
-      }
-      next(err);
+      const unhandled = faceError(res, err);
+      if (unhandled !== undefined) next(unhandled);
     }
   });
   router.post('/v1/licenses/verify', ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs, deps.workLimits), async (req, res, next) => {

@@ -240,6 +240,19 @@ export function openApiDocument(baseUrl: string): Record<string, unknown> {
           responses: { '200': htmlPage('the page'), '400': htmlPage('malformed identifier or check code (Chinese page)'), '404': htmlPage('no such licence, or a wrong check code (Chinese page)'), '429': problem },
         }),
       },
+      '/v/{id}/present': {
+        get: op("The holder's presentation page (HTML): a QR code of a presentation code that opens the licence's page for 5 minutes", {
+          parameters: licensePageParameters,
+          responses: { '200': htmlPage('the page with the QR code (SVG) and its expiry'), '400': htmlPage('malformed identifier or check code'), '404': htmlPage('no such licence, or a wrong check code'), '429': problem },
+        }),
+      },
+      '/v/presented/{token}': {
+        get: op("The licence's public page opened with a presentation code; its links carry presentation codes, never the permanent check code", {
+          parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' }, description: 'the presentation code (base64url payload, a dot, a 16-byte HMAC)' }],
+          responses: { '200': htmlPage('the page'), '400': htmlPage('malformed or forged code'), '404': htmlPage('no such licence'), '410': htmlPage('the code has expired'), '429': problem },
+        }),
+      },
+      '/v/presented/{token}/face.png': { get: op('The licence face, opened with a presentation code', { parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }] }) },
       '/v/{id}/face.png': {
         get: op("The licence's first page as issued, rendered as a PNG (at most 1000 pixels a side)", {
           parameters: licensePageParameters,

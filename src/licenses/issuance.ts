@@ -10,6 +10,7 @@ import { dateInZone, lastDayOfTerm } from '../calendar/dates.js';
 import type { HolderCodeType } from './holder.js';
 import { buildLicenseIdentifier, parseLicenseIdentifier } from './identifier.js';
 import { allocateLicenseNumber } from './numbering.js';
+import { makePresentationToken, presentationKey, PRESENTATION_TTL_SECONDS, readPresentationToken, type PresentationTokenReading } from './presentation.js';
 import { replacementProblems, replacementTerm, type ReplacementChanges } from './replacement.js';
 import type { LicenseType } from './types.js';
 import { validateLicenseRequest, type FieldProblem, type LicenseRequest } from './validate.js';
@@ -148,7 +149,22 @@ interface Continuation {
 
 /** Issues licenses and notices: validate, number, render, seal, record. */
 export class LicenseService {
-  constructor(private readonly deps: LicenseServiceDeps) {}
+  private readonly presentationKey: Buffer;
+
+  constructor(private readonly deps: LicenseServiceDeps) {
+    this.presentationKey = presentationKey(deps.secret);
+  }
+
+  /** A presentation code for licence `id`, valid for a few minutes, and the URL its QR code opens. */
+  presentationCode(id: string, now = this.now()): { token: string; url: string; expiresAt: Date } {
+    const expiresAt = new Date(now.getTime() + PRESENTATION_TTL_SECONDS * 1000);
+    const token = makePresentationToken(this.presentationKey, id, expiresAt);
+    return { token, url: `${this.deps.baseUrl}/v/presented/${token}`, expiresAt };
+  }
+
+  readPresentationCode(token: string, now = this.now()): PresentationTokenReading {
+    return readPresentationToken(this.presentationKey, token, now);
+  }
 
   get timeZone(): string {
     return this.deps.timeZone;

@@ -21,6 +21,8 @@ const STYLE = [
   'dt{color:#555}dd{margin:0;word-break:break-all}',
   'figure{margin:16px 0}figure img{width:100%;height:auto;border:1px solid #ccc}',
   'figcaption,.note{color:#555;font-size:14px}',
+  '.presented{background:#e8f0fe;border-radius:6px;padding:8px 12px;margin:0 0 12px;color:#174ea6}',
+  '.qr{width:min(80vw,320px);margin:12px auto;background:#fff}.qr svg{display:block;width:100%;height:auto}',
 ].join('');
 
 /**
@@ -48,6 +50,16 @@ export interface VerificationPageModel {
   /** The path of the image of the licence's first page. */
   faceHref: string;
   timeZone: string;
+  /** When the page was opened with a holder's presentation code: when that code expires. */
+  presentedUntil?: Date;
+  /** The holder's page that shows a presentation code (not offered on a page opened with one). */
+  presentHref?: string;
+}
+
+/** 2026年11月30日 14:05 in `timeZone`. */
+function dateTimeInZone(instant: Date, timeZone: string): string {
+  const time = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(instant);
+  return `${chineseDate(dateInZone(instant, timeZone))} ${time}`;
 }
 
 const STATUS_TEXT: Record<LicenseRecord['status'], string> = { valid: '真实有效', 'not-yet-valid': '尚未生效', revoked: '已撤销', superseded: '已被换发的新证替代', expired: '已过期' };
@@ -102,14 +114,43 @@ export function renderVerificationPage(model: VerificationPageModel): string {
   const banner = `<section id="verdict" class="banner ${record.status}" data-status="${record.status}"><strong id="status">${escape(statusText(record, timeZone))}</strong>${explanation(model)}</section>`;
   const list = `<dl id="facts">${facts.map((f) => `<dt>${escape(f.label)}</dt><dd${f.masked ? ' class="masked"' : ''}>${escape(f.value)}</dd>`).join('')}</dl>`;
   const face = `<figure><a href="${escape(model.faceHref)}"><img id="face" src="${escape(model.faceHref)}" alt="证照首页图像"></a><figcaption>平台存档的证照首页图像（点击放大）。请与您手中的证照逐项比对：内容不一致的，以本页和存档为准。</figcaption></figure>`;
-  return page(`电子证照核验：${record.name}`, `${banner}${list}${masked}${face}`);
+  const presented = model.presentedUntil ? `<p id="presented" class="presented">持证人出示的动态码，有效至${escape(dateTimeInZone(model.presentedUntil, timeZone))}。</p>` : '';
+  const present = model.presentHref && record.status === 'valid' ? `<p class="note"><a id="present" href="${escape(model.presentHref)}">持证人在手机上出示本证照（动态二维码，几分钟内有效）</a></p>` : '';
+  return page(`电子证照核验：${record.name}`, `${presented}${banner}${list}${masked}${face}${present}`);
+}
+
+export interface PresentationPageModel {
+  record: LicenseRecord;
+  type: LicenseType | undefined;
+  /** The QR code of the presentation URL, as SVG markup made by the QR encoder (no text of the request in it). */
+  qrSvg: string;
+  expiresAt: Date;
+  timeZone: string;
+}
+
+/** The page a holder opens on a phone to show a relying office a QR code that expires in minutes. */
+export function renderPresentationPage(model: PresentationPageModel): string {
+  const { record, type, timeZone } = model;
+  const holder = publicHolder(record);
+  const facts: Array<[string, string]> = [
+    ['证照名称', record.name],
+    ['证照编号', record.number],
+    [type?.holder.nameLabel ?? '持证主体', holder.name],
+  ];
+  const body = `<section id="verdict" class="banner valid" data-status="presentation"><strong id="status">出示码</strong><p>请核验人员扫描下方二维码核验本证照。此码有效至<span id="expires">${escape(dateTimeInZone(model.expiresAt, timeZone))}</span>，过期后请刷新本页获取新码。</p></section><div id="qr" class="qr">${model.qrSvg}</div><dl>${facts.map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(v)}</dd>`).join('')}</dl>`;
+  return page(`电子证照出示：${record.name}`, body);
 }
 
 /** The Chinese page for a request the page cannot answer: a malformed identifier (400) or an unknown licence or check code (404). */
-export function renderVerificationErrorPage(kind: 'malformed' | 'unknown'): string {
-  const text =
-    kind === 'malformed'
-      ? '<strong id="status">无法核验</strong><p>链接中的证照标识或核验码格式不正确。请重新扫描证照上的二维码，或完整输入链接。</p>'
-      : '<strong id="status">无法核验</strong><p>未找到该证照，或核验码不正确。此证照可能不是本平台签发的，请向发证机关核实。</p>';
-  return page('电子证照核验：无法核验', `<section id="verdict" class="banner ${kind === 'malformed' ? 'invalid' : 'unknown'}" data-status="${kind}">${text}</section>`);
+export type VerificationError = 'malformed' | 'unknown' | 'expired';
+
+const ERROR_TEXT: Record<VerificationError, string> = {
+  malformed: '链接中的证照标识或核验码格式不正确。请重新扫描证照上的二维码，或完整输入链接。',
+  unknown: '未找到该证照，或核验码不正确。此证照可能不是本平台签发的，请向发证机关核实。',
+  expired: '此出示码已过期。请持证人刷新出示页面，重新出示二维码。',
+};
+
+/** The Chinese page for a request the page cannot answer: malformed (400), unknown licence or check code (404), expired presentation code (410). */
+export function renderVerificationErrorPage(kind: VerificationError): string {
+  return page('电子证照核验：无法核验', `<section id="verdict" class="banner ${kind === 'malformed' ? 'invalid' : 'unknown'}" data-status="${kind}"><strong id="status">无法核验</strong><p>${ERROR_TEXT[kind]}</p></section>`);
 }

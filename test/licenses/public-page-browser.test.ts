@@ -121,4 +121,26 @@ describe('the public verification page in a browser', () => {
     await page.close();
     console.log(`public page screenshots: ${shots}`);
   });
+
+  it('the holder\'s presentation page shows a QR code that a scanner reads and that opens the licence\'s page', async () => {
+    const auth = { authorization: `Bearer ${svc.token}`, 'content-type': 'application/json' };
+    const res = await fetch(`${svc.url}/v1/licenses`, { method: 'POST', headers: auth, body: JSON.stringify(sampleBusinessLicence('赵六文化传媒有限公司')) });
+    expect(res.status).toBe(201);
+    const record = (await res.json()) as LicenseRecord;
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(record.verificationUrl);
+    await page.click('#present');
+    expect(await page.textContent('#status')).toBe('出示码');
+    const qr = path.join(shots, 'presentation-qr.png');
+    await page.locator('#qr').screenshot({ path: qr });
+    await page.screenshot({ path: path.join(shots, 'presentation.png'), fullPage: true });
+    const url = (await run('zbarimg', ['--quiet', '--raw', qr])).stdout.trim();
+    expect(url.startsWith(`${svc.url}/v/presented/`)).toBe(true);
+    await page.goto(url);
+    expect(await page.textContent('#status')).toBe('真实有效');
+    expect(await page.textContent('#presented')).toMatch(/^持证人出示的动态码，有效至\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}。$/);
+    expect((await page.textContent('body')) ?? '').toContain('赵六文化传媒有限公司');
+    await page.screenshot({ path: path.join(shots, 'presented.png'), fullPage: true });
+    await page.close();
+  });
 });

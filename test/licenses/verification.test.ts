@@ -264,4 +264,43 @@ describe('the public page', () => {
       expect(html).not.toContain('<script>');
     }
   });
+
+  it('a holder\'s presentation code opens the page for a few minutes, without giving away the permanent check code', async () => {
+    const record = await issue();
+    const checkCode = new URL(record.verificationUrl).searchParams.get('c')!;
+    const presentPage = await fetch(`${svc.url}/v/${encodeURIComponent(record.id)}/present?c=${checkCode}`);
+    expect(presentPage.status).toBe(200);
+    expectSecurityHeaders(presentPage);
+    expect(presentPage.headers.get('cache-control')).toBe('no-store');
+    const presentHtml = await presentPage.text();
+    expect(presentHtml).toMatch(/<div id="qr" class="qr"><svg [^>]*>/);
+    expect(presentHtml).toMatch(/有效至<span id="expires">\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}<\/span>/);
+
+    const code = svc.service.licenses.presentationCode(record.id);
+    expect(code.expiresAt.getTime() - Date.now()).toBeGreaterThan(60_000);
+    const opened = await fetch(`${svc.url}${new URL(code.url).pathname}`);
+    expect(opened.status).toBe(200);
+    expectSecurityHeaders(opened);
+    const html = await opened.text();
+    expect(html).toContain('真实有效');
+    expect(html).toContain('持证人出示的动态码');
+    expect(html).not.toContain(checkCode);
+    const face = /<img id="face" src="([^"]+)"/.exec(html)![1]!.replace(/&amp;/g, '&');
+    const image = await fetch(new URL(face, `${svc.url}${new URL(code.url).pathname}`));
+    expect(image.status).toBe(200);
+    expect(image.headers.get('content-type')).toBe('image/png');
+
+    const lapsed = svc.service.licenses.presentationCode(record.id, new Date(Date.now() - 10 * 60_000));
+    const expired = await fetch(`${svc.url}${new URL(lapsed.url).pathname}`);
+    expect(expired.status).toBe(410);
+    expect(await expired.text()).toContain('此出示码已过期');
+    expect((await fetch(`${svc.url}${new URL(lapsed.url).pathname}/face.png`)).status).toBe(410);
+    // A later expiry written into an old code breaks its MAC.
+    const [payload, mac] = lapsed.token.split('.') as [string, string];
+    const stretched = Buffer.from(`${record.id}\n${Math.floor(Date.now() / 1000) + 3600}`).toString('base64url');
+    expect(payload).not.toBe(stretched);
+    const forged = await fetch(`${svc.url}/v/presented/${stretched}.${mac}`);
+    expect(forged.status).toBe(400);
+    expect(await forged.text()).toContain('格式不正确');
+  });
 });
