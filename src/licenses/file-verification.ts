@@ -25,28 +25,50 @@ export interface LicenseFileJudgement {
 /** Sub-indications that mean the signer's certificate does not lead to a trusted authority. */
 const UNTRUSTED: ReadonlySet<SubIndication> = new Set(['NO_CERTIFICATE_CHAIN_FOUND', 'NO_SIGNING_CERTIFICATE_FOUND', 'CHAIN_CONSTRAINTS_FAILURE']);
 
+/** The end of the revision a signature signs (its byte range's end), when the range is sound. */
+function signedRevisionEnd(pdf: Buffer, signature: SignatureReport): number | undefined {
+  const range = signature.byteRange;
+  if (signature.kind !== 'signature' || !signature.integrity.byteRangeValid || !range || range.length !== 4 || range[0] !== 0) return undefined;
+  const end = range[2]! + range[3]!;
+  return Number.isSafeInteger(end) && end > 0 && end <= pdf.length ? end : undefined;
+}
+
+/** A file signed by many seals needs no more registry look-ups than this. */
+const MAX_LOOKUPS = 16;
+
 /**
  * The bytes a signature seals are the file from its start to the end of its byte range: the
  * revision it signed, its own /Contents included. For the issuing seal that revision is exactly the
  * file the registry recorded, whatever was appended later (B-LT/B-LTA evidence, countersignatures).
+ * Only signatures by a registered seal are candidates. The revisions are prefixes of one another,
+ * so one running hash serves them all: hashing costs the file's size once, however many
+ * signatures it holds.
  */
-export function signedRevisionDigest(pdf: Buffer, signature: SignatureReport): string | undefined {
-  const range = signature.byteRange;
-  if (signature.kind !== 'signature' || !signature.integrity.byteRangeValid || !range || range.length !== 4 || range[0] !== 0) return undefined;
-  const end = range[2]! + range[3]!;
-  if (!Number.isSafeInteger(end) || end <= 0 || end > pdf.length) return undefined;
-  return createHash('sha256').update(pdf.subarray(0, end)).digest('hex');
+export function signedRevisionDigests(pdf: Buffer, report: ValidationReport): Array<{ index: number; sha256: string }> {
+  const candidates = report.signatures
+    .map((signature, index) => ({ index, signature, end: signedRevisionEnd(pdf, signature) }))
+    .filter((c): c is { index: number; signature: SignatureReport; end: number } => c.end !== undefined && c.signature.seal !== null)
+    .sort((a, b) => a.end - b.end);
+  const hash = createHash('sha256');
+  let hashed = 0;
+  const digests: Array<{ index: number; sha256: string }> = [];
+  for (const { index, end } of candidates) {
+    hash.update(pdf.subarray(hashed, end));
+    hashed = end;
+    digests.push({ index, sha256: hash.copy().digest('hex') });
+  }
+  return digests.sort((a, b) => a.index - b.index);
 }
 
 /** The first signature whose signed revision is a licence of the registry, sealed by that licence's seal. */
 async function findIssuingSignature(pdf: Buffer, report: ValidationReport, registry: LicenseRegistry): Promise<{ index: number; record: LicenseRecord } | undefined> {
   const seen = new Set<string>();
-  for (const [index, signature] of report.signatures.entries()) {
-    const digest = signedRevisionDigest(pdf, signature);
-    if (!digest || seen.has(digest)) continue;
-    seen.add(digest);
-    const record = await registry.findBySha256(digest);
-    if (record && signature.seal?.id === record.sealId) return { index, record };
+  for (const { index, sha256 } of signedRevisionDigests(pdf, report)) {
+    if (seen.has(sha256)) continue;
+    if (seen.size >= MAX_LOOKUPS) break;
+    seen.add(sha256);
+    const record = await registry.findBySha256(sha256);
+    if (record && report.signatures[index]!.seal?.id === record.sealId) return { index, record };
   }
   return undefined;
 }
