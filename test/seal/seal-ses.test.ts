@@ -7,11 +7,16 @@
  * TOTAL_PASSED, names each damaged part, and serves the seal's properties.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sm2SignerOf } from '../../src/devpki/issuer-signature.js';
 import { derToPem } from '../../src/pki/pem.js';
+import { readPkcs12 } from '../../src/pki/pfx.js';
+import { makeSesSeal, makeSesSignature } from '../../src/pki/ses/ses-build.js';
 import { parseSesSignature } from '../../src/pki/ses/ses-parse.js';
+import type { DigestName, Signer } from '../../src/pki/signer.js';
+import { signWithCustomRanges } from '../validation/fixtures.js';
 import type { ValidationReport } from '../../src/validation/report.js';
 import { makePdf } from '../helpers/pdfs.js';
 import { sealOk, sealRequest, startService, type RunningService } from '../helpers/service.js';
@@ -127,6 +132,46 @@ describe('sealing with a national e-seal (format=ses)', () => {
     const makerSig = (await verify(svc, flipHexOf(ses.seal.signatureValue))).signatures[0]!;
     expect(makerSig.indication).toBe('TOTAL_FAILED');
     expect(makerSig.nationalSeal!.checks.filter((c) => !c.passed).map((c) => c.name).sort()).toEqual(['seal-maker-signature', 'signature-value']);
+  });
+
+  it('verifies a GM/T 0031 seal signature that another product put under adbe.pkcs7.detached, signed by openssl', async () => {
+    const pki = svc.service.devPki!;
+    const sample = pki.seals.find((s) => s.id === SM2_SEAL)!;
+    const { privateKey, chainDer } = readPkcs12(readFileSync(sample.p12Path), pki.keystorePassword);
+    const keyFile = path.join(dir, 'foreign-key.pem');
+    writeFileSync(keyFile, privateKey.export({ format: 'pem', type: 'pkcs8' }));
+    const opensslSigner: Signer = {
+      key: { kind: 'sm2' },
+      async sign(data: Buffer, digest: DigestName): Promise<Buffer> {
+        expect(digest).toBe('sm3');
+        writeFileSync(path.join(dir, 'foreign-tbs.bin'), data);
+        execFileSync('openssl', ['pkeyutl', '-sign', '-rawin', '-digest', 'sm3', '-inkey', keyFile, '-pkeyopt', 'distid:1234567812345678', '-in', path.join(dir, 'foreign-tbs.bin'), '-out', path.join(dir, 'foreign-tbs.sig')]);
+        return readFileSync(path.join(dir, 'foreign-tbs.sig'));
+      },
+    };
+    const now = Date.now();
+    const sealDer = await makeSesSeal(
+      {
+        layout: 1,
+        vendorId: 'OTHER',
+        esId: 'GMT0031-0001',
+        type: 1,
+        name: '某某市自然资源和规划局',
+        certList: { kind: 'certificates', certificates: [chainDer[0]!] },
+        createdAt: new Date(now - 86_400_000),
+        validFrom: new Date(now - 86_400_000),
+        validTo: new Date(now + 86_400_000 * 30),
+        picture: { format: 'PNG', data: (await svc.service.seals.get(SM2_SEAL))!.imagePng, widthMm: 42, heightMm: 42 },
+      },
+      { certificate: pki.sm2.maker.certDer, signer: sm2SignerOf(pki.sm2.maker.privateKey)! },
+    );
+    const foreign = await signWithCustomRanges(await makePdf(1), 120_000, 'adbe.pkcs7.detached', async (signed) => {
+      const dataHash = execFileSync('openssl', ['dgst', '-sm3', '-binary'], { input: signed });
+      return makeSesSignature({ sealDer, layout: 1, signedAt: new Date(), dataHash, propertyInfo: 'foreign.pdf', signerCertificate: chainDer[0]! }, opensslSigner);
+    });
+    const sig = (await verify(svc, foreign)).signatures[0]!;
+    expect(sig.problems).toEqual([]);
+    expect(sig).toMatchObject({ subFilter: 'adbe.pkcs7.detached', indication: 'TOTAL_PASSED', nationalSeal: { standard: 'GM/T 0031-2014', esId: 'GMT0031-0001', valid: true } });
   });
 
   it('refuses format=ses for a seal without a national e-seal, and shows the national seal of one that has it', async () => {
