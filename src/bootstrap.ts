@@ -122,7 +122,7 @@ function publishDevPki(pki: DevPki, seals: SealRepository): PublishedPki {
  * good for certificates they issued and know, revoked per the registry.
  */
 function devOcspResponder(pki: DevPki, seals: SealRepository): OcspAnswerer & { answersFor(request: Buffer): boolean } {
-  const own = [pki.sealCa, pki.ocsp, pki.tsa, pki.sm2.sealCa, pki.sm2.ocsp].map((i) => ({ der: i.certDer, fields: readCertFields(i.certDer) }));
+  const own = [pki.sealCa, pki.ocsp, pki.tsa, pki.sm2.sealCa, pki.sm2.ocsp, pki.sm2.tsa].map((i) => ({ der: i.certDer, fields: readCertFields(i.certDer) }));
   const stateOf = async (issuerDer: Buffer, serialHex: string): Promise<CertificateState> => {
     const issuerSubject = readCertFields(issuerDer).subjectDer;
     const revoked = (await seals.revokedCertificates()).find((r) => {
@@ -229,7 +229,11 @@ export async function openService(config: Config, logger: Logger, options: Servi
       lookupSeal: (certDer: Buffer) => seals.findByCertificate(certDer),
       policy: config.validationPolicyFile ? loadValidationPolicy(config.validationPolicyFile) : defaultValidationPolicy(),
     };
-    const tsa = devPki ? new DevTimeStampAuthority(devPki.tsa, [devPki.sealCa.certDer, devPki.root.certDer]) : undefined;
+    const tsa = devPki
+      ? config.devTsaKey === 'sm2'
+        ? new DevTimeStampAuthority(devPki.sm2.tsa, [devPki.sm2.sealCa.certDer, devPki.sm2.root.certDer])
+        : new DevTimeStampAuthority(devPki.tsa, [devPki.sealCa.certDer, devPki.root.certDer])
+      : undefined;
     const timestamper = config.tsa ? new HttpTimestamper(config.tsa.url, { username: config.tsa.username, password: config.tsa.password }) : tsa;
     const evidence: EvidenceSource = { crlsFor: (chain: Buffer[]) => revocation.crlsFor(chain), ocspsFor: (chain: Buffer[]) => revocation.ocspsFor(chain), trustAnchors, intermediates: validation.intermediates ?? [] };
     const onRevoked = async (certDer: Buffer): Promise<void> => {

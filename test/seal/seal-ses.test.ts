@@ -11,7 +11,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sm2SignerOf } from '../../src/devpki/issuer-signature.js';
+import { OID } from '../../src/pki/oids.js';
 import { derToPem } from '../../src/pki/pem.js';
+import { parseSignedData } from '../../src/pki/signed-data.js';
 import { readPkcs12 } from '../../src/pki/pfx.js';
 import { makeSesSeal, makeSesSignature } from '../../src/pki/ses/ses-build.js';
 import { parseSesSignature } from '../../src/pki/ses/ses-parse.js';
@@ -185,5 +187,28 @@ describe('sealing with a national e-seal (format=ses)', () => {
     expect(String(body.nationalSeal.maker)).toContain('E-Seal Development Seal Maker');
     const rsa = (await (await fetch(`${svc.url}/v1/seals/scjg-official`, { headers: { authorization: `Bearer ${svc.token}` } })).json()) as { nationalSeal: unknown };
     expect(rsa.nationalSeal).toBeNull();
+  });
+});
+
+describe('an SM2 time-stamping authority (DEV_TSA_KEY=sm2)', () => {
+  let svc: RunningService;
+  beforeAll(async () => {
+    svc = await startService({ DEV_TSA_KEY: 'sm2' });
+  });
+  afterAll(async () => svc?.close());
+
+  it('time-stamps SM2 seals (CMS and SES) with tokens signed SM2 with SM3, which verify TOTAL_PASSED', async () => {
+    for (const format of ['cms', 'ses']) {
+      const sealed = await sealOk(svc, await makePdf(1), { sealId: SM2_SEAL, format, level: 'B-T' });
+      const sig = (await verify(svc, sealed)).signatures[0]!;
+      expect(sig.problems, format).toEqual([]);
+      expect(sig.indication, format).toBe('TOTAL_PASSED');
+      expect(sig.timestamps, format).toHaveLength(1);
+      expect(sig.timestamps[0]).toMatchObject({ valid: true, tsa: expect.stringContaining('E-Seal Development SM2 TSA') });
+      const token = format === 'ses' ? parseSesSignature(lastContents(sealed).contents, true).timeStamp! : parseSignedData(lastContents(sealed).contents).signers[0]!.unsignedAttrs.get(OID.signatureTimeStampToken)![0]!.raw;
+      const tsaSigner = parseSignedData(token).signers[0]!;
+      expect(tsaSigner.signatureAlgorithm.oid, format).toBe(OID.sm2WithSm3);
+      expect(tsaSigner.digestAlgorithmOid, format).toBe(OID.sm3);
+    }
   });
 });
