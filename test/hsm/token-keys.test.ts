@@ -5,6 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCertificationRequest } from '../../src/pki/csr.js';
 import { pemBlock } from '../../src/pki/pem.js';
+import { oid } from '../../src/pki/der.js';
+import { OID } from '../../src/pki/oids.js';
 import { P11 } from '../../src/pki/pkcs11/binding.js';
 import { HsmError } from '../../src/pki/pkcs11/errors.js';
 import { generateTokenKey, tokenPublicKey, type TokenKeyType } from '../../src/pki/pkcs11/keygen.js';
@@ -187,5 +189,20 @@ describe('seal keys in a PKCS#11 token', () => {
     const pool = sessionPool(target('keys'));
     expect(pool.openSessions).toBeGreaterThan(1);
     expect(pool.openSessions).toBeLessThanOrEqual(4);
+  });
+
+  it('refuses an SM2-curve key in a token, which it could only sign as ECDSA (not an SM2 signature)', async () => {
+    await sessionPool(target('spare'), { size: 1, readWrite: true }).use('generating an SM2-curve key', (ctx) => {
+      const common = [{ type: P11.CKA_TOKEN, value: true }, { type: P11.CKA_LABEL, value: 'sm2-curve' }];
+      ctx.lib.C_GenerateKeyPair(
+        ctx.session,
+        { mechanism: P11.CKM_EC_KEY_PAIR_GEN },
+        [...common, { type: P11.CKA_EC_PARAMS, value: oid(OID.sm2) }, { type: P11.CKA_VERIFY, value: true }],
+        [...common, { type: P11.CKA_PRIVATE, value: true }, { type: P11.CKA_SENSITIVE, value: true }, { type: P11.CKA_SIGN, value: true }],
+      );
+    });
+    const err = await rejection(Pkcs11Signer.open(ref('spare', 'sm2-curve')));
+    expect(err.code).toBe('key_missing');
+    expect(err.message).toMatch(/SM2 keys in PKCS#11 tokens are not supported/);
   });
 });

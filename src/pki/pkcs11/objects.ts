@@ -1,5 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { decodeBer, isUniversal, octetsOf, oidOf, SMALL_LIMITS } from '../asn1.js';
+import { OID } from '../oids.js';
 import type { SignerKeyInfo } from '../signer.js';
 import { P11, type Handle, type Template } from './binding.js';
 import { HsmError } from './errors.js';
@@ -53,6 +54,11 @@ function curveOf(ecParams: Buffer): CurveName {
     oid = oidOf(decodeBer(ecParams, 'EC parameters', SMALL_LIMITS), 'EC parameters');
   } catch {
     throw new HsmError('key_missing', 'the token key has EC parameters that are not a named curve');
+  }
+  if (oid === OID.sm2) {
+    // A token offers SM2 signatures only through vendor mechanisms; signed with CKM_ECDSA, an
+    // SM2-curve key gives an ECDSA signature, which is not SM2 (GB/T 32918.2).
+    throw new HsmError('key_missing', 'the token key is on the SM2 curve: SM2 keys in PKCS#11 tokens are not supported (only vendor mechanisms sign SM2, and the tokens here offer none); load the SM2 seal key from an encrypted PKCS#8 or PKCS#12 keystore');
   }
   const curve = (Object.keys(CURVE_OIDS) as CurveName[]).find((c) => CURVE_OIDS[c] === oid);
   if (!curve) throw new HsmError('key_missing', `the token key is on curve ${oid}, which seals do not use`);
