@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { IssueLicenseBody, ReplaceLicenseBody, RevokeLicenseBody } from './license-routes.js';
 import { ExtendQuery, SealQuery } from './seal-routes.js';
+import { SesSignBody } from './ses-routes.js';
 import { NewSealBody } from './seals-routes.js';
 import { MAX_BATCH_CERTIFICATES, StatusBatchBody } from './status-routes.js';
 import { VerifyQuery } from './verify-routes.js';
@@ -196,7 +197,9 @@ export function openApiDocument(baseUrl: string): Record<string, unknown> {
           requestBody: pdf,
         }),
       },
-      '/v1/seals': { get: op('List seals', { security: bearer }), post: op('Register a seal from a PKCS#12 file (admin)', { security: bearer, requestBody: json(NewSealBody), responses: registerSealResponses }) },
+      '/v1/seals': { get: op('List seals', { security: bearer }), post: op('Register a seal from a PKCS#12 file, optionally with its national e-seal (GB/T 38540 SESeal, `sesSeal`) (admin)', { security: bearer, requestBody: json(NewSealBody), responses: registerSealResponses }) },
+      '/v1/ses/sign': { post: op('Sign an SM3 hash with a national e-seal: a GB/T 38540 SES_Signature (base64) for OFD and other formats', { security: bearer, requestBody: json(SesSignBody) }) },
+      '/v1/ses/verify': { post: op('Verify a GB/T 38540 or GM/T 0031 SES_Signature against a document (`document`, base64) or its SM3 hash (`sm3`): a signature report as /v1/verify gives', { requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['signature'], properties: { signature: { type: 'string', format: 'byte' }, document: { type: 'string', format: 'byte' }, sm3: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' } } } } } } }) },
       '/v1/seals/{id}': { get: op('One seal with its certificate chain', { security: bearer }) },
       '/v1/seals/{id}/revoke': {
         post: op('Revoke a seal and its certificate, with every registration of that certificate (admin)', {
