@@ -5,7 +5,6 @@
  * that says 4 but is laid out as version 1 is read as what it is and its signature checked over
  * what it contains. What was signed is re-encoded as DER, as both standards sign DER.
  */
-import * as asn1js from 'asn1js';
 import {
   Asn1Error,
   bitStringBytes,
@@ -246,13 +245,15 @@ export function parseSesSignature(der: Buffer, allowTrailingBytes = false): SesS
   };
 }
 
-/** Whether bytes look like an SES_Signature rather than a CMS ContentInfo (whose first field is an OID). */
+/**
+ * Whether bytes look like an SES_Signature rather than a CMS ContentInfo: a SEQUENCE whose first
+ * field is a SEQUENCE (TBS_Sign), where a ContentInfo's is an OID. Only the two headers are read
+ * (no decoding), since every signature of every PDF verified is asked this once.
+ */
 export function looksLikeSesSignature(bytes: Uint8Array): boolean {
-  try {
-    const root = decodeBer(bytes, 'signature', SES_LIMITS, true);
-    const first = elementsOf(root, 8, 'signature')[0];
-    return first !== undefined && !(first instanceof asn1js.ObjectIdentifier) && isUniversal(first, 16);
-  } catch {
-    return false;
-  }
+  if (bytes.length < 4 || bytes[0] !== 0x30) return false;
+  const lengthByte = bytes[1]!;
+  // short form, indefinite (0x80), or long form with 1 to 4 length octets
+  const headerLength = lengthByte < 0x80 || lengthByte === 0x80 ? 2 : lengthByte <= 0x84 ? 2 + (lengthByte & 0x7f) : -1;
+  return headerLength > 0 && headerLength < bytes.length && bytes[headerLength] === 0x30;
 }

@@ -39,7 +39,8 @@ const result = (checks: SesCheck[]): SesVerification => ({ checks, valid: checks
 
 /** Verifies `signature` over `data` with the key of `certificate`, by the named algorithm; a reason when it does not. */
 function signatureProblem(data: Buffer, signature: Buffer, certificate: Buffer, algorithm: string): string | null {
-  const scheme = resolveScheme(algorithm, undefined, '');
+  // Both standards sign with SM3: an SES naming only the key algorithm (SM2) means SM2 with SM3.
+  const scheme = resolveScheme(algorithm, undefined, 'sm3');
   if (isUnsupported(scheme)) return `the algorithm ${scheme.unsupported} is not supported`;
   const key = publicKeyOf(certificate);
   if (!key) return 'the certificate is unreadable or its key unusable';
