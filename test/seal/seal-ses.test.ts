@@ -14,6 +14,7 @@ import { sm2SignerOf } from '../../src/devpki/issuer-signature.js';
 import { OID } from '../../src/pki/oids.js';
 import { derToPem } from '../../src/pki/pem.js';
 import { parseSignedData } from '../../src/pki/signed-data.js';
+import { readCertFields } from '../../src/pki/cert-fields.js';
 import { readPkcs12 } from '../../src/pki/pfx.js';
 import { makeSesSeal, makeSesSignature } from '../../src/pki/ses/ses-build.js';
 import { parseSesSignature } from '../../src/pki/ses/ses-parse.js';
@@ -206,9 +207,20 @@ describe('an SM2 time-stamping authority (DEV_TSA_KEY=sm2)', () => {
       expect(sig.timestamps, format).toHaveLength(1);
       expect(sig.timestamps[0]).toMatchObject({ valid: true, tsa: expect.stringContaining('E-Seal Development SM2 TSA') });
       const token = format === 'ses' ? parseSesSignature(lastContents(sealed).contents, true).timeStamp! : parseSignedData(lastContents(sealed).contents).signers[0]!.unsignedAttrs.get(OID.signatureTimeStampToken)![0]!.raw;
-      const tsaSigner = parseSignedData(token).signers[0]!;
+      const tokenData = parseSignedData(token);
+      const tsaSigner = tokenData.signers[0]!;
       expect(tsaSigner.signatureAlgorithm.oid, format).toBe(OID.sm2WithSm3);
       expect(tsaSigner.digestAlgorithmOid, format).toBe(OID.sm3);
+      // the TSA's SM2 signature over its signed attributes, checked by openssl with the default ID
+      const dir = tempDir('sm2-tsa');
+      const files = { attrs: path.join(dir, 'attrs.der'), sig: path.join(dir, 'sig.der'), cert: path.join(dir, 'tsa.pem'), pub: path.join(dir, 'tsa-pub.pem') };
+      const tsaCert = tokenData.certificates.find((c) => readCertFields(c).subjectDer.toString('latin1').includes('SM2 TSA'))!;
+      writeFileSync(files.attrs, tsaSigner.signedAttrsDer!);
+      writeFileSync(files.sig, tsaSigner.signature);
+      writeFileSync(files.cert, derToPem(tsaCert));
+      execFileSync('openssl', ['x509', '-in', files.cert, '-pubkey', '-noout', '-out', files.pub]);
+      const checked = spawnSync('openssl', ['pkeyutl', '-verify', '-rawin', '-digest', 'sm3', '-pubin', '-inkey', files.pub, '-pkeyopt', 'distid:1234567812345678', '-in', files.attrs, '-sigfile', files.sig], { encoding: 'utf8' });
+      expect(checked.stdout, format).toContain('Signature Verified Successfully');
     }
   });
 });

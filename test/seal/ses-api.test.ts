@@ -10,6 +10,8 @@ import { createCanvas } from '@napi-rs/canvas';
 import { issueCertificate, issueSealCertificate, KEY_USAGE, validityYears } from '../../src/devpki/issue.js';
 import { sm2SignerOf } from '../../src/devpki/issuer-signature.js';
 import { writePkcs12 } from '../../src/pki/pfx.js';
+import { SEAL_PIXELS_PER_MM } from '../../src/seals/image.js';
+import { decodePng } from '../../src/seals/png.js';
 import { makeSesSeal, type SesSealContent } from '../../src/pki/ses/ses-build.js';
 import { parseSesSignature } from '../../src/pki/ses/ses-parse.js';
 import type { SignatureReport } from '../../src/validation/report.js';
@@ -85,6 +87,21 @@ describe('national e-seals through the API', () => {
     const sealed = await sealOk(svc, await makePdf(1), { sealId: 'zrzy-national', format: 'ses' });
     const report = (await (await fetch(`${svc.url}/v1/verify`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: new Uint8Array(sealed) })).json()) as { signatures: SignatureReport[] };
     expect(report.signatures[0]).toMatchObject({ indication: 'TOTAL_PASSED', seal: { id: 'zrzy-national' }, nationalSeal: { esId: '1137050000001' } });
+  });
+
+  it('takes a vector (SVG) seal picture, drawn at the printed size', async () => {
+    const { certDer, pkcs12 } = await newSealCertificate();
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="420" height="420" viewBox="0 0 420 420"><circle cx="210" cy="210" r="190" fill="none" stroke="#e60012" stroke-width="14"/></svg>';
+    const res = await register('zrzy-vector', pkcs12, await sesSeal(certDer, { picture: { format: 'SVG', data: Buffer.from(svg), widthMm: 42, heightMm: 42 } }));
+    expect(res.status, await res.clone().text()).toBe(201);
+    const png = decodePng(Buffer.from(await (await fetch(`${svc.url}/v1/seals/zrzy-vector/image.png`, { headers: auth() })).arrayBuffer()));
+    expect([png.width, png.height]).toEqual([42 * SEAL_PIXELS_PER_MM, 42 * SEAL_PIXELS_PER_MM]);
+    // the ring is red and the middle transparent
+    const pixel = (x: number, y: number): { red: number; alpha: number } => ({ red: png.rgb[(y * png.width + x) * 3]!, alpha: png.alpha![y * png.width + x]! });
+    expect(pixel(png.width / 2, png.height / 2).alpha).toBe(0);
+    const ring = pixel(png.width / 2, Math.round(png.height * (20 / 420)));
+    expect(ring.red).toBeGreaterThan(200);
+    expect(ring.alpha).toBeGreaterThan(200);
   });
 
   it('refuses a national e-seal that is forged, expired, made by an untrusted maker, or for another certificate, naming why', async () => {
