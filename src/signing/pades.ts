@@ -13,7 +13,8 @@ import { PdfError } from '../pdf/errors.js';
 import type { PadesCmsBuilder } from '../pki/cms-signer.js';
 import { OID } from '../pki/oids.js';
 import type { Timestamper } from '../pki/timestamper.js';
-import { SES_SUBFILTER, type SesSignatureBuilder } from './ses-container.js';
+import { SES_SUBFILTER } from '../pki/ses/ses-structures.js';
+import type { SesSignatureBuilder } from './ses-container.js';
 import { tokenSizeHint } from './token-size.js';
 
 /** What sealing needs of a seal: its CMS builder (certificate + key) and its prepared image. */

@@ -3,9 +3,6 @@
  * `SES_Signature` in `/Contents` instead of CMS, binding the seal (`SESeal`, made by the seal
  * maker), the SM3 hash of the signed byte ranges, the signing time and the signer's certificate,
  * signed SM2 with SM3 by the seal's key; at B-T with an RFC 3161 token over the signature value.
- *
- * No PDF specification names a sub-filter for it; the service writes SES_SUBFILTER, and its
- * verifier recognises an SES_Signature by its structure under any sub-filter.
  */
 import { createHash } from 'node:crypto';
 import { makeSesSignature } from '../pki/ses/ses-build.js';
@@ -13,8 +10,6 @@ import { parseSesSeal } from '../pki/ses/ses-parse.js';
 import type { SesLayout } from '../pki/ses/ses-structures.js';
 import type { Signer } from '../pki/signer.js';
 import type { Timestamper } from '../pki/timestamper.js';
-
-export const SES_SUBFILTER = 'GB.T38540.SES_Signature';
 
 /** Room for the TBS_Sign fields beyond the seal and certificate, the signature value and DER headers. */
 const FIXED_OVERHEAD = 512;

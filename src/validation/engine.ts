@@ -8,7 +8,7 @@ import { PdfStream } from '../pdf/objects.js';
 import { findSignatures, parsePdfDate, type SignatureEntry } from '../pdf/signatures.js';
 import { Asn1Error } from '../pki/asn1.js';
 import { CmsError, contentOf, parseSignedData, verifySignerInfo, type SignerVerification } from '../pki/signed-data.js';
-import { validatePath, type PathCertificate, type PathResult } from '../pki/path-validate.js';
+import { validatePath, type PathResult } from '../pki/path-validate.js';
 import { signatureValueDigest, verifyTimeStampToken } from '../pki/timestamp-token.js';
 import { checkByteRange, coverageOf, rangeChunks, signedInPlace } from './byte-range.js';
 import { judgeChanges, modificationConstraints } from './change-judgement.js';
@@ -18,15 +18,11 @@ import { defaultValidationPolicy, judgeSignature, type SignatureFacts, type Vali
 import { analyseRevisions } from './changes/analyse.js';
 import { revisionsOf } from './revisions.js';
 import { assessSesSignature } from './ses-signature.js';
+import { certificateSummary, startReport } from './report-start.js';
 import { looksLikeSesSignature } from '../pki/ses/ses-parse.js';
-import { SES_SUBFILTER } from '../signing/ses-container.js';
+import { SES_SUBFILTER } from '../pki/ses/ses-structures.js';
 import type { RevocationChecker } from '../contracts/revocation.js';
-import type {
-  CertificateSummary,
-  SignatureReport,
-  StatutoryConditions,
-  ValidationReport,
-} from './report.js';
+import type { SignatureReport, ValidationReport } from './report.js';
 
 
 export interface ValidationContext {
@@ -50,15 +46,6 @@ const CMS_SUBFILTERS = new Set(['adbe.pkcs7.detached', 'ETSI.CAdES.detached', 'a
 
 const iso = (d: Date): string => (Number.isNaN(d.getTime()) ? 'unreadable' : d.toISOString());
 
-function summary(cert: PathCertificate): CertificateSummary {
-  return {
-    subject: cert.subject,
-    issuer: cert.issuer,
-    serialNumber: cert.serialHex,
-    notBefore: iso(cert.notBefore),
-    notAfter: iso(cert.notAfter),
-  };
-}
 
 /** Decoded streams listed under a key of the /DSS dictionary (certificates, CRLs). */
 function dssStreams(doc: PdfDocument, key: 'Certs' | 'CRLs' | 'OCSPs'): Buffer[] {
@@ -105,32 +92,18 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
     if (byteRangeValid) maxCoveredEnd = Math.max(maxCoveredEnd, cover.end);
     if (cover.coverage === 'partial') problems.push('the signed ranges do not end at the end of a revision: part of the signed revision is not covered');
 
-    const report: SignatureReport = {
+    const report = startReport({
       fieldName: entry.fieldName,
       kind: isDocTimestamp ? 'document-timestamp' : 'signature',
       subFilter: entry.subFilter ?? null,
-      signer: null,
-      seal: null,
       claimedSigningTime: ((d) => (d && !Number.isNaN(d.getTime()) ? d.toISOString() : null))(parsePdfDate(entry.claimedTime)),
-      timestampTime: null,
       proofOfExistence: validationTime.toISOString(),
       byteRange: entry.byteRange ?? null,
       revision: cover.revision,
       coverage: cover.coverage,
-      coversWholeFile: cover.coverage === 'entire-file',
-      certification: null,
-      integrity: { byteRangeValid, messageDigestMatches: null, signatureValid: null, signingCertificateReference: 'absent', signedAttributesOrder: 'der' },
-      algorithms: { digest: null, signature: null, weak: [] },
-      certificatePath: { status: 'NOT_CHECKED', trustAnchorReached: false, chain: [] },
-      revocation: { checked: false, detail: 'not checked' },
-      timestamps: [],
-      changesAfterSigning: { permitted: true, changes: [] },
-      indication: 'INDETERMINATE',
-      subIndication: null,
-      failedConstraint: null,
-      conditions: undefined as unknown as StatutoryConditions,
+      byteRangeValid,
       problems,
-    };
+    });
 
     let verification: SignerVerification | undefined;
     let signerDer: Buffer | null = null;
@@ -232,8 +205,8 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
         const atPoe = validatePath(signerDer, pool, ctx.trustAnchors, poe);
         if (atPoe.status === 'VALID') path = { ...atPoe, problems: [...path.problems.map((p) => `${p} (accepted: proof of existence at ${poe.toISOString()})`)] };
       }
-      report.signer = path.chain[0] ? summary(path.chain[0]) : null;
-      report.certificatePath = { status: path.status, trustAnchorReached: path.trustAnchorReached, chain: path.chain.map(summary) };
+      report.signer = path.chain[0] ? certificateSummary(path.chain[0]) : null;
+      report.certificatePath = { status: path.status, trustAnchorReached: path.trustAnchorReached, chain: path.chain.map(certificateSummary) };
       problems.push(...path.problems);
       if (ctx.lookupSeal) report.seal = (await ctx.lookupSeal(signerDer)) ?? null;
       if (path.trustAnchorReached) {

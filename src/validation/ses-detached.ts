@@ -6,16 +6,16 @@
  * no byte range, no revision and no changes after signing.
  */
 import { createHash } from 'node:crypto';
-import { validatePath, type PathCertificate } from '../pki/path-validate.js';
+import { validatePath } from '../pki/path-validate.js';
 import { signatureValueDigest } from '../pki/timestamp-token.js';
 import { conditionsFor } from './conditions.js';
 import type { ValidationContext } from './engine.js';
 import { defaultValidationPolicy, judgeSignature } from './policy.js';
-import type { CertificateSummary, SignatureReport, StatutoryConditions } from './report.js';
+import type { SignatureReport } from './report.js';
+import { certificateSummary, startReport } from './report-start.js';
 import { assessSesSignature } from './ses-signature.js';
 import { assessTimestamps } from './timestamps.js';
 
-const summary = (c: PathCertificate): CertificateSummary => ({ subject: c.subject, issuer: c.issuer, serialNumber: c.serialHex, notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString() });
 
 /** The signed data, or its SM3 hash (32 bytes). */
 export type SesSignedInput = { data: Buffer } | { sm3: Buffer };
@@ -25,33 +25,23 @@ export async function verifyDetachedSes(signature: Buffer, signed: SesSignedInpu
   const dataHash = 'sm3' in signed ? signed.sm3 : createHash('sm3').update(signed.data).digest();
   const ses = assessSesSignature(signature, dataHash, ctx.intermediates ?? [], ctx.trustAnchors, validationTime);
   const pool = [...(ctx.intermediates ?? []), ...ses.makerChain];
-  const report: SignatureReport = {
+  const report = startReport({
     fieldName: '',
     kind: 'signature',
     subFilter: null,
-    signer: null,
-    seal: ctx.lookupSeal ? ((await ctx.lookupSeal(ses.signerDer)) ?? null) : null,
-    nationalSeal: ses.report,
     claimedSigningTime: ses.verification.claimedSigningTime?.toISOString() ?? null,
-    timestampTime: null,
     proofOfExistence: validationTime.toISOString(),
     byteRange: null,
     revision: null,
     coverage: 'entire-file',
-    coversWholeFile: true,
-    certification: null,
-    integrity: { byteRangeValid: true, messageDigestMatches: ses.verification.messageDigestMatches, signatureValid: ses.verification.signatureValid, signingCertificateReference: 'absent', signedAttributesOrder: 'der' },
-    algorithms: { digest: 'sm3', signature: 'SM2 with sm3', weak: [] },
-    certificatePath: { status: 'NOT_CHECKED', trustAnchorReached: false, chain: [] },
-    revocation: { checked: false, detail: 'not checked' },
-    timestamps: [],
-    changesAfterSigning: { permitted: true, changes: [] },
-    indication: 'INDETERMINATE',
-    subIndication: null,
-    failedConstraint: null,
-    conditions: undefined as unknown as StatutoryConditions,
+    byteRangeValid: true,
     problems: [...ses.verification.problems],
-  };
+  });
+  report.seal = ctx.lookupSeal ? ((await ctx.lookupSeal(ses.signerDer)) ?? null) : null;
+  report.nationalSeal = ses.report;
+  report.integrity.messageDigestMatches = ses.verification.messageDigestMatches;
+  report.integrity.signatureValid = ses.verification.signatureValid;
+  report.algorithms = { digest: 'sm3', signature: 'SM2 with sm3', weak: [] };
   const times = await assessTimestamps(ses.verification.timestampTokens, signatureValueDigest(ses.signatureValue), ctx, pool, validationTime, undefined);
   report.timestamps = times.timestamps;
   report.timestampTime = times.timestamps.filter((t) => t.valid).map((t) => t.time).sort()[0] ?? null;
@@ -59,8 +49,8 @@ export async function verifyDetachedSes(signature: Buffer, signed: SesSignedInpu
   report.proofOfExistence = poe.toISOString();
 
   const path = validatePath(ses.signerDer, pool, ctx.trustAnchors, validationTime);
-  report.signer = path.chain[0] ? summary(path.chain[0]) : null;
-  report.certificatePath = { status: path.status, trustAnchorReached: path.trustAnchorReached, chain: path.chain.map(summary) };
+  report.signer = path.chain[0] ? certificateSummary(path.chain[0]) : null;
+  report.certificatePath = { status: path.status, trustAnchorReached: path.trustAnchorReached, chain: path.chain.map(certificateSummary) };
   report.problems.push(...path.problems);
   let makerRevoked = false;
   if (ctx.revocation) {

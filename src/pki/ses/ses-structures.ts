@@ -5,6 +5,12 @@
  * fields, in UTCTime against GeneralizedTime, and in where the signer's certificate sits.
  */
 
+/**
+ * The sub-filter this service writes for an SES_Signature in a PDF's /Contents. No PDF
+ * specification names one; verifiers here recognise an SES_Signature by its structure anyway.
+ */
+export const SES_SUBFILTER = 'GB.T38540.SES_Signature';
+
 /** 1: GM/T 0031-2014; 4: GB/T 38540-2020. Versions 2 and 3 use the GM/T 0031 layout. */
 export type SesLayout = 1 | 4;
 
