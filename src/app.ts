@@ -18,7 +18,7 @@ import type { EvidenceSource } from './signing/levels.js';
 import { tsaRouter } from './http/tsa-routes.js';
 import { ocspRouter, type OcspAnswerer } from './http/ocsp-routes.js';
 import { statusRouter } from './http/status-routes.js';
-import { licensesRouter, licenseTypesRouter, licenseVerificationRouter } from './http/license-routes.js';
+import { licensesRouter, licenseTypesRouter, licenseVerificationRouter, publicPageAddressErrors } from './http/license-routes.js';
 import type { LicenseService } from './licenses/issuance.js';
 import type { AuditLog } from './audit/log.js';
 import type { Metrics } from './http/metrics.js';
@@ -108,6 +108,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(sealsRouter({ seals: deps.seals, clients: deps.clients, audit: deps.audit, onRevoked: deps.onRevoked }));
   app.use(verifyRouter({ maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, workLimits: deps.config.workLimits, verify: (pdf, options) => deps.pdfPool.verify(pdf, { ...options, pdfLimits: deps.config.pdfLimits }), metrics }));
   app.use((req, _res, next) => next(new HttpProblem(404, 'not-found', 'Not found', `no route for ${req.method} ${req.path}`)));
+  app.use('/v', publicPageAddressErrors);
   app.use(problemHandler(deps.logger));
   return app;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import express, { Router, type Request, type Response } from 'express';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import QRCode from 'qrcode';
 import { z } from 'zod';
 import type { AuditLog } from '../audit/log.js';
@@ -348,4 +348,16 @@ export function licenseVerificationRouter(deps: {
     }
   });
   return router;
+}
+
+/**
+ * For the public pages: an address that cannot be decoded (a broken percent-escape in the id)
+ * fails in routing, before any route runs; it gets the Chinese error page, not problem+json.
+ * Mounted on `/v` ahead of the problem handler.
+ */
+export function publicPageAddressErrors(err: unknown, _req: Request, res: Response, next: NextFunction): void {
+  if (err instanceof URIError) {
+    publicPageHeaders(res);
+    sendErrorPage(res, 'malformed');
+  } else next(err);
 }

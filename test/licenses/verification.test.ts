@@ -251,6 +251,7 @@ describe('the public page', () => {
       [`/v/${wrongCheck}?c=AAAAAAAAAA`, 400],
       [`/v/${unknown}`, 400], // no check code
       [`/v/${unknown}?c=${encodeURIComponent('<script>')}`, 400],
+      ['/v/%E0%A4%A?c=AAAAAAAAAA', 400], // a broken percent-escape: fails before any route
       [`/v/${encodeURIComponent(unknown)}?c=${svc.service.licenses.checkCode(unknown)}`, 404],
     ];
     for (const [path, status] of cases) {
