@@ -9,6 +9,7 @@ import type { PadesLevel } from '../signing/levels.js';
 import type { PlacementRequest } from '../signing/placement.js';
 import type { Timestamper } from '../pki/timestamper.js';
 import { pemToDer } from '../pki/pem.js';
+import { parseSesSeal } from '../pki/ses/ses-parse.js';
 import { SesSignatureBuilder } from '../signing/ses-container.js';
 
 /**
@@ -89,6 +90,24 @@ function assertUsable(seal: SealRecord, now = new Date()): void {
   }
 }
 
+/** National e-seals' validity periods, by seal, read once per distinct seal DER. */
+const nationalSealPeriods = new Map<string, { der: Buffer; validFrom: Date; validTo: Date }>();
+
+/** A seal's national e-seal, refused when it has none or when it is outside its own validity period now. */
+function usableNationalSeal(seal: SealRecord, now = new Date()): Buffer {
+  if (!seal.sesSeal) throw new SealUnavailableError('seal-not-national', `seal "${seal.id}" was registered without a national e-seal (GB/T 38540 SESeal), so it cannot make GB/T 38540 signatures`);
+  let period = nationalSealPeriods.get(seal.id);
+  if (!period || !period.der.equals(seal.sesSeal)) {
+    const { validFrom, validTo } = parseSesSeal(seal.sesSeal).info;
+    period = { der: seal.sesSeal, validFrom, validTo };
+    nationalSealPeriods.set(seal.id, period);
+  }
+  if (now < period.validFrom || now > period.validTo) {
+    throw new SealUnavailableError('seal-not-active', `the national e-seal of seal "${seal.id}" is valid from ${period.validFrom.toISOString()} to ${period.validTo.toISOString()}`);
+  }
+  return seal.sesSeal;
+}
+
 /** A key per prepared image object: a seal's material (and so its image) is loaded once per process. */
 const imageKeys = new WeakMap<PreparedImage, string>();
 let nextImageKey = 1;
@@ -113,7 +132,7 @@ export class SealingService {
   async seal(request: SealRequest): Promise<SealOutcome> {
     const seal = await this.usableSeal(request.sealId, request.allowedSealIds);
     const format = request.format ?? 'cms';
-    if (format === 'ses' && !seal.sesSeal) throw new SealUnavailableError('seal-not-national', `seal "${seal.id}" was registered without a national e-seal (GB/T 38540 SESeal), so it cannot sign with format=ses`);
+    const sesSeal = format === 'ses' ? usableNationalSeal(seal) : undefined;
     const material = await this.deps.materials.material(seal);
     const sealed = await this.deps.pdfPool.seal(
       {
@@ -124,7 +143,7 @@ export class SealingService {
         reason: request.reason,
         location: request.location,
         docMdp: request.docMdp,
-        seal: { id: seal.id, chainDer: [...material.cms.chainDer], keyInfo: material.cms.signer.key, imageKey: imageKeyOf(material.image), image: material.image, signerName: material.signerName, diameterMm: seal.diameterMm, ...(format === 'ses' && seal.sesSeal ? { sesSeal: seal.sesSeal } : {}) },
+        seal: { id: seal.id, chainDer: [...material.cms.chainDer], keyInfo: material.cms.signer.key, imageKey: imageKeyOf(material.image), image: material.image, signerName: material.signerName, diameterMm: seal.diameterMm, ...(sesSeal ? { sesSeal } : {}) },
         format,
         timestamping: this.deps.timestamping,
         evidence: this.deps.evidence,
@@ -148,10 +167,10 @@ export class SealingService {
   /** An SES_Signature over a given SM3 hash with the seal's national e-seal and key; authority as for `seal`. */
   async signHash(request: HashSigningRequest): Promise<Buffer> {
     const seal = await this.usableSeal(request.sealId, request.allowedSealIds);
-    if (!seal.sesSeal) throw new SealUnavailableError('seal-not-national', `seal "${seal.id}" was registered without a national e-seal (GB/T 38540 SESeal)`);
+    const sesSeal = usableNationalSeal(seal);
     const material = await this.deps.materials.material(seal);
     const signer = material.cms.signer;
-    const builder = new SesSignatureBuilder(seal.sesSeal, pemToDer(seal.chainPem[0]!), {
+    const builder = new SesSignatureBuilder(sesSeal, pemToDer(seal.chainPem[0]!), {
       key: signer.key,
       sign: async (data, digest) => {
         await this.usableSeal(request.sealId, request.allowedSealIds);

@@ -127,6 +127,23 @@ describe('national e-seals through the API', () => {
     }
   });
 
+  it('stops signing with a national e-seal once it has expired (409), in PDFs and detached', async () => {
+    const { certDer, pkcs12 } = await newSealCertificate();
+    const res = await register('zrzy-expiring', pkcs12, await sesSeal(certDer));
+    expect(res.status, await res.clone().text()).toBe(201);
+    await sealOk(svc, await makePdf(1), { sealId: 'zrzy-expiring', format: 'ses' });
+    // the national seal as it stands a year on: expired since yesterday
+    const expired = await sesSeal(certDer, { validFrom: new Date(Date.now() - 30 * DAY), validTo: new Date(Date.now() - DAY) });
+    await svc.service.db.run('UPDATE national_seals SET ses_seal = ? WHERE seal_id = ?', [expired, 'zrzy-expiring']);
+    const sealed = await fetch(`${svc.url}/v1/seal?sealId=zrzy-expiring&format=ses`, { method: 'POST', headers: { authorization: `Bearer ${svc.token}`, 'content-type': 'application/pdf' }, body: new Uint8Array(await makePdf(1)) });
+    expect(sealed.status).toBe(409);
+    expect(((await sealed.json()) as { detail: string }).detail).toMatch(/national e-seal .* is valid from/);
+    const detached = await post('/v1/ses/sign', { sealId: 'zrzy-expiring', sm3: '00'.repeat(32) });
+    expect(detached.status).toBe(409);
+    // CMS signatures with the seal's certificate are another matter: they do not carry the national seal
+    await sealOk(svc, await makePdf(1), { sealId: 'zrzy-expiring' });
+  });
+
   it('signs an SM3 hash detached, and verifies the signature against the document or its hash', async () => {
     const document = Buffer.from('<ofd:Document>某某市自然资源和规划局 批复</ofd:Document>');
     const sm3 = createHash('sm3').update(document).digest();
