@@ -5,6 +5,12 @@ import { readFile } from 'node:fs/promises';
 export const DEFAULT_SONG_FONT = '/usr/share/fonts/truetype/arphic/uming.ttc';
 
 /**
+ * Debian's HanaMin B (package fonts-hanazono): TrueType outlines for CJK Unified Ideographs
+ * Extension B and later planes, which UMing lacks (rare name characters such as 𠮷 U+20BB7).
+ */
+export const DEFAULT_EXTB_FONT = '/usr/share/fonts/truetype/hanazono/HanaMinB.ttf';
+
+/**
  * The face taken from a collection. In uming.ttc face 0 is "AR PL UMing CN", the face with the
  * mainland (simplified) glyph forms; 1 to 3 are the HK, TW and TW MBE variants.
  */
@@ -29,6 +35,12 @@ export function songFontPath(): string {
     throw new FontMissingError(`the Song font ${file} is missing: ${how}`);
   }
   return file;
+}
+
+/** The second font, for what the Song font cannot draw: EXTB_FONT_PATH, else Debian's HanaMin B; null when absent. */
+export function extBFontPath(): string | null {
+  const file = process.env.EXTB_FONT_PATH || DEFAULT_EXTB_FONT;
+  return existsSync(file) ? file : null;
 }
 
 // sfnt versions of a single font: TrueType outlines (0x00010000, or 'true' from old Apple fonts)
@@ -146,10 +158,14 @@ export interface SongFont {
 }
 
 function toSongFont(file: string, data: Buffer): SongFont {
-  const ttf = extractTtcFace(data, SONG_FACE_INDEX);
+  return toTrueTypeFont(file, data, SONG_FACE_INDEX);
+}
+
+function toTrueTypeFont(file: string, data: Buffer, face: number): SongFont {
+  const ttf = extractTtcFace(data, face);
   if (ttf.readUInt32BE(0) === SFNT_CFF) {
     // pdf-lib's subsetter writes CFF-outline fonts that poppler rejects and does not draw.
-    throw new FontFormatError(`${file} has CFF outlines, which pdf-lib cannot subset correctly: use a TrueType-outline Song face such as AR PL UMing (fonts-arphic-uming)`);
+    throw new FontFormatError(`${file} has CFF outlines, which pdf-lib cannot subset correctly: use a TrueType-outline face (AR PL UMing from fonts-arphic-uming, HanaMin B from fonts-hanazono)`);
   }
   return { path: file, ttf };
 }
@@ -159,6 +175,24 @@ function toSongFont(file: string, data: Buffer): SongFont {
 const loaded = new Map<string, SongFont>();
 const pending = new Map<string, Promise<SongFont>>();
 
+/** A TrueType face of `file`, read once per process; concurrent callers share one read. */
+function loadOnce(file: string, face: number): Promise<SongFont> {
+  const done = loaded.get(file);
+  if (done) return Promise.resolve(done);
+  let promise = pending.get(file);
+  if (!promise) {
+    promise = readFile(file)
+      .then((data) => {
+        const font = loaded.get(file) ?? toTrueTypeFont(file, data, face);
+        loaded.set(file, font);
+        return font;
+      })
+      .finally(() => pending.delete(file));
+    pending.set(file, promise);
+  }
+  return promise;
+}
+
 /** The Song face as a standalone font, read once per process. */
 export function loadSongFont(): Promise<SongFont> {
   let file: string;
@@ -167,20 +201,7 @@ export function loadSongFont(): Promise<SongFont> {
   } catch (err) {
     return Promise.reject(err);
   }
-  const done = loaded.get(file);
-  if (done) return Promise.resolve(done);
-  let promise = pending.get(file);
-  if (!promise) {
-    promise = readFile(file)
-      .then((data) => {
-        const font = loaded.get(file) ?? toSongFont(file, data);
-        loaded.set(file, font);
-        return font;
-      })
-      .finally(() => pending.delete(file));
-    pending.set(file, promise);
-  }
-  return promise;
+  return loadOnce(file, SONG_FACE_INDEX);
 }
 
 /** The same as loadSongFont, for synchronous callers (image rendering); shares its cache. */
@@ -192,4 +213,13 @@ export function loadSongFontSync(): SongFont {
     loaded.set(file, font);
   }
   return font;
+}
+
+/**
+ * The second font (CJK Extension B), read once per process; null when it is not installed, in
+ * which case the characters only it draws are refused as unprintable.
+ */
+export function loadExtBFont(): Promise<SongFont | null> {
+  const file = extBFontPath();
+  return file ? loadOnce(file, 0) : Promise.resolve(null);
 }
