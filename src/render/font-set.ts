@@ -2,6 +2,7 @@ import fontkit from '@pdf-lib/fontkit';
 import type { Font } from '@pdf-lib/fontkit';
 import type { PDFDocument } from 'pdf-lib';
 import { loadExtBFont, loadSongFont, type SongFont } from './fonts.js';
+import { padGlyphs } from './glyph-padding.js';
 
 /** One embedded face, parsed once per process, with its advance widths in thousandths of an em. */
 export interface Face {
@@ -15,17 +16,20 @@ export interface Face {
 
 type Fontkit = Parameters<PDFDocument['registerFontkit']>[0];
 
-const parsed = new Map<Uint8Array, Face>();
+/** Faces by the font file they were made from, and the parsed fonts by the bytes pdf-lib is given. */
+const faces = new Map<Buffer, Face>();
+const parsed = new Map<Uint8Array, Font>();
 
 function faceOf(name: Face['name'], source: SongFont): Face {
-  const known = parsed.get(source.ttf);
+  const known = faces.get(source.ttf);
   if (known) return known;
-  const font = fontkit.create(source.ttf);
+  const ttf = padGlyphs(source.ttf);
+  const font = fontkit.create(ttf);
   const scale = 1000 / font.unitsPerEm;
   const advances = new Map<number, number>();
   const face: Face = {
     name,
-    ttf: source.ttf,
+    ttf,
     font,
     has: (cp) => font.hasGlyphForCodePoint(cp),
     advance: (cp) => {
@@ -37,7 +41,8 @@ function faceOf(name: Face['name'], source: SongFont): Face {
       return width;
     },
   };
-  parsed.set(source.ttf, face);
+  faces.set(source.ttf, face);
+  parsed.set(ttf, font);
   return face;
 }
 
@@ -46,7 +51,7 @@ function faceOf(name: Face['name'], source: SongFont): Face {
  * is, so embedding a font in a document costs no parsing (about 0.1 s for UMing, 0.25 s for HanaMin B).
  */
 export const sharedFontkit: Fontkit = {
-  create: (data: Uint8Array) => parsed.get(data)?.font ?? fontkit.create(data),
+  create: (data: Uint8Array) => parsed.get(data) ?? fontkit.create(data),
 };
 
 export interface TextRun {

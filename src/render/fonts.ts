@@ -118,9 +118,17 @@ export function extractTtcFace(ttc: Buffer, index: number): Buffer {
     if (tables[i]!.tag === tables[i - 1]!.tag) throw new FontFormatError(`face ${index} lists table '${tables[i]!.tag}' twice`);
   }
 
+  return writeSfnt(version, tables.map((t) => ({ tag: t.tag, data: ttc.subarray(t.offset, t.offset + t.length) })));
+}
+
+/**
+ * A standalone sfnt of the given tables (sorted by tag by the caller), each 4-byte aligned, with
+ * table checksums and head.checkSumAdjustment computed.
+ */
+export function writeSfnt(version: number, tables: Array<{ tag: string; data: Buffer }>): Buffer {
   const n = tables.length;
   const headerLength = 12 + 16 * n;
-  const total = tables.reduce((sum, t) => sum + ((t.length + 3) & ~3), headerLength);
+  const total = tables.reduce((sum, t) => sum + ((t.data.length + 3) & ~3), headerLength);
   const out = Buffer.alloc(total); // zero-filled, so the padding is zero
   const entrySelector = Math.floor(Math.log2(n));
   const searchRange = 16 * 2 ** entrySelector;
@@ -133,18 +141,19 @@ export function extractTtcFace(ttc: Buffer, index: number): Buffer {
   let pos = headerLength;
   let headAt = -1;
   tables.forEach((t, i) => {
-    ttc.copy(out, pos, t.offset, t.offset + t.length);
+    const length = t.data.length;
+    t.data.copy(out, pos);
     if (t.tag === 'head') {
-      if (t.length < 12) throw new FontFormatError(`the head table of face ${index} is truncated`);
+      if (length < 12) throw new FontFormatError('the head table is truncated');
       headAt = pos;
       out.writeUInt32BE(0, pos + 8); // checkSumAdjustment counts as 0 in every checksum
     }
     const record = 12 + 16 * i;
     out.write(t.tag, record, 4, 'latin1');
-    out.writeUInt32BE(tableChecksum(out, pos, t.length), record + 4);
+    out.writeUInt32BE(tableChecksum(out, pos, length), record + 4);
     out.writeUInt32BE(pos, record + 8);
-    out.writeUInt32BE(t.length, record + 12);
-    pos += (t.length + 3) & ~3;
+    out.writeUInt32BE(length, record + 12);
+    pos += (length + 3) & ~3;
   });
   if (headAt >= 0) out.writeUInt32BE((0xb1b0afba - tableChecksum(out, 0, out.length)) >>> 0, headAt + 8);
   return out;
