@@ -41,22 +41,28 @@ export function breakUnits(text: string): string[] {
   return units;
 }
 
-/** Cuts a unit wider than a whole line into pieces that fit, character by character. */
+/**
+ * Cuts a unit wider than a whole line into pieces that fit, character by character, still keeping
+ * closing punctuation off a piece's start and opening brackets off its end.
+ */
 function splitWide(unit: string, width: number, measure: (s: string) => number): string[] {
   const pieces: string[] = [];
-  let piece = '';
+  let piece: string[] = [];
   let used = 0;
   for (const ch of unit) {
     const w = measure(ch);
-    if (piece && used + w > width) {
-      pieces.push(piece);
-      piece = '';
-      used = 0;
+    if (piece.length > 0 && used + w > width) {
+      const carried: string[] = [];
+      if (NO_LINE_START.has(ch) && piece.length > 1) carried.unshift(piece.pop()!);
+      while (piece.length > 1 && NO_LINE_END.has(piece.at(-1)!)) carried.unshift(piece.pop()!);
+      pieces.push(piece.join(''));
+      piece = carried;
+      used = measure(carried.join(''));
     }
-    piece += ch;
+    piece.push(ch);
     used += w;
   }
-  if (piece) pieces.push(piece);
+  if (piece.length > 0) pieces.push(piece.join(''));
   return pieces;
 }
 
