@@ -16,6 +16,9 @@ export interface Face {
 
 type Fontkit = Parameters<PDFDocument['registerFontkit']>[0];
 
+/** Per face, how many code points' coverage and widths are remembered: every CJK character in use, not whatever a client sends. */
+const CACHE_LIMIT = 50_000;
+
 /** Faces by the font file they were made from, and the parsed fonts by the bytes pdf-lib is given. */
 const faces = new Map<Buffer, Face>();
 const parsed = new Map<Uint8Array, Font>();
@@ -27,16 +30,24 @@ function faceOf(name: Face['name'], source: SongFont): Face {
   const font = fontkit.create(ttf);
   const scale = 1000 / font.unitsPerEm;
   const advances = new Map<number, number>();
+  const covered = new Map<number, boolean>();
   const face: Face = {
     name,
     ttf,
     font,
-    has: (cp) => font.hasGlyphForCodePoint(cp),
+    has: (cp) => {
+      let has = covered.get(cp);
+      if (has === undefined) {
+        has = font.hasGlyphForCodePoint(cp);
+        if (covered.size < CACHE_LIMIT) covered.set(cp, has);
+      }
+      return has;
+    },
     advance: (cp) => {
       let width = advances.get(cp);
       if (width === undefined) {
         width = font.glyphForCodePoint(cp).advanceWidth * scale;
-        advances.set(cp, width);
+        if (advances.size < CACHE_LIMIT) advances.set(cp, width);
       }
       return width;
     },
