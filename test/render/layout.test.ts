@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PDFDocument, PDFName, PDFRawStream } from 'pdf-lib';
@@ -198,6 +199,27 @@ describe('layout', () => {
     expect(fonts).toMatch(/UMing/);
     // both are subsets, not the 20 and 30 MB files
     expect(rendered.pdf.length).toBeLessThan(200_000);
+  });
+
+  it('draws the Extension B glyph, not only its text: poppler puts ink where pdftotext places it', async () => {
+    const t = type('acceptance-notice');
+    const rendered = await renderLicensePdf(contentFor(t, { matter: '个体工商户设立登记', applicationNumber: 'SQ1', receivedOn: '2026-11-28', promisedDays: 3 }, '𠮷'));
+    const file = writeTemp('extb-ink.pdf', rendered.pdf);
+    const word = (await pdfWords(file))[0]!.words.find((w) => w.text === '𠮷：' || w.text === '𠮷')!;
+    expect(word).toBeDefined();
+    const dpi = 144;
+    const scale = dpi / 72;
+    const prefix = file.replace(/\.pdf$/, '');
+    await run('pdftoppm', ['-r', String(dpi), '-gray', '-f', '1', '-l', '1', '-singlefile', file, prefix]);
+    const pgm = readFileSync(`${prefix}.pgm`);
+    const header = /^P5\s+(\d+)\s+(\d+)\s+255\s/.exec(pgm.toString('latin1', 0, 40))!;
+    const [width, offset] = [Number(header[1]), header[0].length];
+    // the first character's square: the width of one em at the word's height
+    let dark = 0;
+    for (let y = Math.ceil(word.y * scale); y < Math.floor((word.y + word.height) * scale); y++) {
+      for (let x = Math.ceil(word.x * scale); x < Math.floor((word.x + word.height * 0.9) * scale); x++) if (pgm[offset + y * width + x]! < 160) dark++;
+    }
+    expect(dark).toBeGreaterThan(30);
   });
 
   it('measures text as pdf-lib draws it', async () => {
