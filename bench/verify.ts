@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   process.stderr.write('preparing a service, its PKI and the documents...\n');
   const service = await openService(loadConfig({ DATA_DIR: tempDir('bench-verify'), PORT: '0', LOG_LEVEL: 'silent' }), pino({ level: 'silent' }));
   const seal = async (pdf: Buffer, id: string, reason?: string): Promise<Buffer> => {
-    const material = await service.seals.material((await service.seals.get(id))!);
+    const material = await service.sealMaterials.material((await service.seals.get(id))!);
     const out = await sealDocument(PdfDocument.load(pdf), material, { placement: { kind: 'stamp', pageIndex: 0, centerX: 200, centerY: 300, size: 113 }, reason });
     return Buffer.concat([out.original, out.appended]);
   };

@@ -26,7 +26,8 @@ import type { LicenseType } from './licenses/types.js';
 import type { StatusCache } from './revocation/cache.js';
 import type { StatusAnswers } from './revocation/status-answers.js';
 import type { StatusService } from './revocation/status-service.js';
-import type { SealRegistry } from './seals/registry.js';
+import type { SealMaterials } from './seals/materials.js';
+import type { SealRepository } from './seals/repository.js';
 import type { ApiClientStore } from './store/api-clients.js';
 import type { Db } from './store/db.js';
 
@@ -34,7 +35,8 @@ export interface AppDeps {
   config: Config;
   logger: Logger;
   db: Db;
-  seals: SealRegistry;
+  seals: SealRepository;
+  sealMaterials: SealMaterials;
   clients: ApiClientStore;
   /** The development PKI's published certificates and CRLs, when it runs. */
   pki?: PublishedPki;
@@ -88,7 +90,7 @@ export function buildApp(deps: AppDeps): Express {
   // '/ocsp' covers GET /ocsp/{request} too (app.use matches by prefix): each request counts once.
   for (const path of ['/v1/certificates/status', '/ocsp']) app.use(path, statusLimited);
   app.use(openApiRouter(deps.config.baseUrl));
-  app.use(healthRouter({ pdfPool: deps.pdfPool, db: deps.db, seals: deps.seals, startedAt: new Date(), statusCache: deps.statusCache, clients: deps.clients, logger: deps.logger }));
+  app.use(healthRouter({ pdfPool: deps.pdfPool, db: deps.db, seals: deps.seals, materials: deps.sealMaterials, startedAt: new Date(), statusCache: deps.statusCache, clients: deps.clients, logger: deps.logger }));
   app.use(statusRouter({ answers: deps.statusAnswers }));
   if (deps.pki) app.use(pkiRouter(deps.pki));
   if (deps.tsa) app.use(tsaRouter(deps.tsa));

@@ -9,8 +9,10 @@ import { buildCrl } from './devpki/crl.js';
 import { ensureDevPki, type DevPki } from './devpki/index.js';
 import type { OcspAnswerer } from './http/ocsp-routes.js';
 import type { PublishedPki } from './http/pki-routes.js';
-import { SEAL_PURPOSE, type SealType } from './seals/image.js';
-import { SealRegistry } from './seals/registry.js';
+import { SEAL_PURPOSE, type SealType } from './seals/seal-types.js';
+import { SealKeys } from './seals/keys.js';
+import { SealMaterials } from './seals/materials.js';
+import { SealRepository } from './seals/repository.js';
 import { StatusChecker } from './revocation/status-checker.js';
 import { readCertFields } from './pki/cert-fields.js';
 import { pemToDer, pemToDerList } from './pki/pem.js';
@@ -46,7 +48,9 @@ export const SAMPLE_SEALS: Array<{ id: string; orgName: string; uscc: string; se
 export interface Service {
   app: Express;
   db: Db;
-  seals: SealRegistry;
+  seals: SealRepository;
+  /** Signing material of the seals, loaded once per process. */
+  sealMaterials: SealMaterials;
   clients: ApiClientStore;
   devPki?: DevPki;
   /** What signature validation trusts and asks, as POST /v1/verify uses it. */
@@ -85,7 +89,7 @@ async function licenseSecret(config: Config, db: Db): Promise<string> {
   return sharedSecret(db, 'license-check-code');
 }
 
-function publishDevPki(pki: DevPki, seals: SealRegistry): PublishedPki {
+function publishDevPki(pki: DevPki, seals: SealRepository): PublishedPki {
   const crlFor = (issuer: DevPki['root']) => async () => {
     const now = new Date();
     const revoked = (await seals.revokedCertificates())
@@ -116,7 +120,7 @@ function publishDevPki(pki: DevPki, seals: SealRegistry): PublishedPki {
  * The dev CAs' OCSP responders, one per hierarchy (an SM2 responder signs for the SM2 CAs):
  * good for certificates they issued and know, revoked per the registry.
  */
-function devOcspResponder(pki: DevPki, seals: SealRegistry): OcspAnswerer & { answersFor(request: Buffer): boolean } {
+function devOcspResponder(pki: DevPki, seals: SealRepository): OcspAnswerer & { answersFor(request: Buffer): boolean } {
   const own = [pki.sealCa, pki.ocsp, pki.tsa, pki.sm2.sealCa, pki.sm2.ocsp].map((i) => ({ der: i.certDer, fields: readCertFields(i.certDer) }));
   const stateOf = async (issuerDer: Buffer, serialHex: string): Promise<CertificateState> => {
     const issuerSubject = readCertFields(issuerDer).subjectDer;
@@ -136,7 +140,7 @@ function devOcspResponder(pki: DevPki, seals: SealRegistry): OcspAnswerer & { an
   };
 }
 
-async function installDevSeals(pki: DevPki, seals: SealRegistry): Promise<void> {
+async function installDevSeals(pki: DevPki, seals: SealRepository): Promise<void> {
   for (const sample of SAMPLE_SEALS) {
     if (await seals.get(sample.id)) continue;
     const issued = pki.seals.find((s) => s.id === sample.id);
@@ -148,6 +152,7 @@ async function installDevSeals(pki: DevPki, seals: SealRegistry): Promise<void> 
       sealType: sample.sealType,
       pkcs12: readFileSync(issued.p12Path),
       password: pki.keystorePassword,
+      ...(issued.sesSeal ? { sesSeal: issued.sesSeal } : {}),
     });
   }
 }
@@ -174,7 +179,11 @@ export async function openService(config: Config, logger: Logger, options: Servi
   const db = await openDatabase(config.database);
   try {
     const keystorePassword = config.keystorePassword ?? secretFile(path.join(config.dataDir, 'keystore-password'), () => randomBytes(24).toString('base64url'));
-    const seals = new SealRegistry(db, config.dataDir, keystorePassword, config.sealTypePolicies);
+    const sealKeys = new SealKeys(db, config.dataDir, keystorePassword);
+    const sealMaterials = new SealMaterials(sealKeys);
+    // Known once the development PKI is loaded; read when a national e-seal is registered.
+    let trustAnchors: Buffer[] = [];
+    const seals = new SealRepository({ db, keys: sealKeys, sealTypePolicies: config.sealTypePolicies, onRevoked: (ids) => sealMaterials.forget(ids), trustAnchors: () => trustAnchors });
     const clients = new ApiClientStore(db);
     const audit = new AuditLog(db);
     // Registrations older versions allowed of a certificate revoked under another seal stop now.
@@ -183,17 +192,19 @@ export async function openService(config: Config, logger: Logger, options: Servi
     }
     let devPki: DevPki | undefined;
     let newDevToken: string | undefined;
+    const configuredAnchors = config.trustAnchorsFile ? pemToDerList(readFileSync(config.trustAnchorsFile, 'utf8')) : [];
+    trustAnchors = configuredAnchors;
     if (config.devPki) {
       devPki = await ensureDevPki({
         dir: path.join(config.dataDir, 'pki'),
         baseUrl: config.baseUrl,
         seals: SAMPLE_SEALS.map((s) => ({ id: s.id, orgName: s.orgName, uscc: s.uscc, sealName: SEAL_PURPOSE[s.sealType] ?? '', sealType: s.sealType, keyKind: s.keyKind })),
       });
+      trustAnchors = [...configuredAnchors, devPki.root.certDer, devPki.sm2.root.certDer];
       await installDevSeals(devPki, seals);
       newDevToken = await ensureDevClient(config.dataDir, clients);
     }
     const published = devPki ? publishDevPki(devPki, seals) : undefined;
-    const trustAnchors = [...(config.trustAnchorsFile ? pemToDerList(readFileSync(config.trustAnchorsFile, 'utf8')) : []), ...(devPki ? [devPki.root.certDer, devPki.sm2.root.certDer] : [])];
     const responder = devPki ? devOcspResponder(devPki, seals) : undefined;
     const revocation = new StatusChecker({
       timeoutMs: config.revocationTimeoutMs,
@@ -243,7 +254,7 @@ export async function openService(config: Config, logger: Logger, options: Servi
       },
       logger,
     });
-    const sealing = new SealingService({ seals, pdfPool, pdfLimits: config.pdfLimits, audit, timestamping: timestamper !== undefined, evidence: true });
+    const sealing = new SealingService({ seals, materials: sealMaterials, pdfPool, pdfLimits: config.pdfLimits, audit, timestamping: timestamper !== undefined, evidence: true });
     const licenses = new LicenseService({
       db,
       seals,
@@ -258,11 +269,12 @@ export async function openService(config: Config, logger: Logger, options: Servi
     });
     const knownIssuers = (): Buffer[] => [...(validation.intermediates ?? []), ...trustAnchors];
     const statusAnswers = new StatusAnswers(status, knownIssuers);
-    const app = buildApp({ config, logger, db, seals, sealing, clients, pki: published, pdfPool, tsa, timestamper, evidence, ocsp: responder, status, statusAnswers, statusCache: cache, onRevoked, licenseTypes, licenses, audit, metrics });
+    const app = buildApp({ config, logger, db, seals, sealMaterials, sealing, clients, pki: published, pdfPool, tsa, timestamper, evidence, ocsp: responder, status, statusAnswers, statusCache: cache, onRevoked, licenseTypes, licenses, audit, metrics });
     return {
       app,
       db,
       seals,
+      sealMaterials,
       clients,
       devPki,
       validation,

@@ -15,9 +15,10 @@ import { Pkcs11KeyRefSchema, type Pkcs11KeyRef } from '../pki/pkcs11/key-ref.js'
 import { finalizeModules } from '../pki/pkcs11/module.js';
 import { Pkcs11Signer } from '../pki/pkcs11/token-signer.js';
 import { sealCertificateSubject } from '../seals/certificate-subject.js';
-import { SEAL_TYPES, type SealType } from '../seals/image.js';
+import { SEAL_TYPES, type SealType } from '../seals/seal-types.js';
 import { SealInputError } from '../seals/errors.js';
-import { SealRegistry } from '../seals/registry.js';
+import { SealKeys } from '../seals/keys.js';
+import { SealRepository } from '../seals/repository.js';
 import { openDatabase } from '../store/open.js';
 
 const USAGE = `usage:
@@ -142,8 +143,8 @@ async function register(values: Values): Promise<void> {
   const db = await openDatabase(config.database);
   try {
     // The keystore password only matters for PKCS#12 seals, which this command does not make.
-    const registry = new SealRegistry(db, config.dataDir, config.keystorePassword ?? '', config.sealTypePolicies);
-    const record = await registry.registerPkcs11({ id: required(values, 'id'), ...fields, chainDer, keyRef: ref, ...(imagePng ? { imagePng } : {}) });
+    const seals = new SealRepository({ db, keys: new SealKeys(db, config.dataDir, config.keystorePassword ?? ''), sealTypePolicies: config.sealTypePolicies });
+    const record = await seals.registerPkcs11({ id: required(values, 'id'), ...fields, chainDer, keyRef: ref, ...(imagePng ? { imagePng } : {}) });
     await new AuditLog(db).append({ actor: 'cli', action: 'seal.register', subject: record.id, details: { name: record.name, keyStorage: 'pkcs11', token: ref.token, key: ref.key } });
     process.stdout.write(`${JSON.stringify({ id: record.id, name: record.name, keyStorage: record.keyRef.kind, notAfter: record.notAfter }, null, 2)}\n`);
   } finally {

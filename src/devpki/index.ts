@@ -3,10 +3,11 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import path from 'node:path';
 import { certificatePolicyOids, readCertFields } from '../pki/cert-fields.js';
 import { derToPem } from '../pki/pem.js';
-import type { SealType } from '../seals/image.js';
+import type { SealType } from '../seals/seal-types.js';
 import { readPkcs12, writePkcs12 } from '../pki/pfx.js';
 import { EXTENDED_KEY_USAGE, issueCertificate, issueSealCertificate, KEY_USAGE, validityYears, type Issued } from './issue.js';
 import { DEV_SEAL_TYPE_POLICY } from './seal-policies.js';
+import { ensureDevSesSeal } from './seal-maker.js';
 
 export type { Issued } from './issue.js';
 
@@ -27,6 +28,8 @@ export interface DevSm2Pki {
   root: Issued;
   sealCa: Issued;
   ocsp: Issued;
+  /** The seal maker (制章者) of the national e-seals (GB/T 38540 SESeal) of the SM2 sample seals. */
+  maker: Issued;
 }
 
 export interface DevPki {
@@ -36,7 +39,8 @@ export interface DevPki {
   ocsp: Issued;
   tsa: Issued;
   sm2: DevSm2Pki;
-  seals: Array<DevPkiSealSpec & { p12Path: string; chainDer: Buffer[] }>;
+  /** An SM2 seal also has its national e-seal (SESeal DER), made by `sm2.maker`. */
+  seals: Array<DevPkiSealSpec & { p12Path: string; chainDer: Buffer[]; sesSeal?: Buffer }>;
   /** Password of every keystore under `dir`. */
   keystorePassword: string;
   /** The base URL written into the certificates when the PKI was made. */
@@ -140,7 +144,8 @@ export async function ensureDevPki(opts: { dir: string; baseUrl: string; seals: 
       // seal certificates from before seal type policies are issued again (a registered seal keeps its own copy)
       (certDer) => certificatePolicyOids(readCertFields(certDer))?.includes(DEV_SEAL_TYPE_POLICY[spec.sealType]) ?? false,
     );
-    seals.push({ ...spec, p12Path, chainDer: [issued.certDer, issuingCa.certDer, issuingRoot.certDer] });
+    const sesSeal = spec.keyKind === 'sm2' ? await ensureDevSesSeal(path.join(dir, 'seals', `${spec.id}.ses`), { ...spec, certDer: issued.certDer }, sm2.maker) : undefined;
+    seals.push({ ...spec, p12Path, chainDer: [issued.certDer, issuingCa.certDer, issuingRoot.certDer], ...(sesSeal ? { sesSeal } : {}) });
   }
   writeFileSync(path.join(dir, 'root.pem'), derToPem(root.certDer));
   writeFileSync(path.join(dir, 'seal-ca.pem'), derToPem(sealCa.certDer));
@@ -193,5 +198,21 @@ async function ensureSm2Hierarchy(loadOrIssue: LoadOrIssue, baseUrl: string): Pr
       ),
     () => [sealCa.certDer, root.certDer],
   );
-  return { root, sealCa, ocsp };
+  const maker = await loadOrIssue(
+    'sm2-seal-maker',
+    () =>
+      issueCertificate(
+        {
+          subject: subject('E-Seal Development Seal Maker'),
+          keyKind: 'sm2',
+          ...validityYears(10),
+          keyUsage: KEY_USAGE.digitalSignature | KEY_USAGE.nonRepudiation,
+          crlUrl: `${baseUrl}/pki/sm2-root.crl`,
+          caIssuersUrl: `${baseUrl}/pki/sm2-root.cer`,
+        },
+        root,
+      ),
+    () => [root.certDer],
+  );
+  return { root, sealCa, ocsp, maker };
 }

@@ -4,7 +4,7 @@ import * as x509 from '@peculiar/x509';
 
 import { NODE_CURVES } from '../pki/key-object-signer.js';
 import { certificateSubject } from '../seals/certificate-subject.js';
-import type { SealType } from '../seals/image.js';
+import type { SealType } from '../seals/seal-types.js';
 import { DEV_SEAL_TYPE_POLICY } from './seal-policies.js';
 import { nameOf, profileExtensions, type CertificateRequest, type KeyKind } from './certificate-profile.js';
 import { issueSm2Certificate } from './sm2-certificate.js';

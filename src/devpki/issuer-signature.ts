@@ -5,7 +5,8 @@ import { sm2SignerFromKeyObject, type Sm2Signer } from '../pki/sm2/sm2-signer.js
 
 const sm2Signers = new WeakMap<KeyObject, Sm2Signer | null>();
 
-function sm2SignerOf(key: KeyObject): Sm2Signer | null {
+/** The SM2 signer of a development CA key, or null when the key is not SM2. */
+export function sm2SignerOf(key: KeyObject): Sm2Signer | null {
   let signer = sm2Signers.get(key);
   if (signer === undefined) sm2Signers.set(key, (signer = sm2SignerFromKeyObject(key)));
   return signer;

@@ -1,4 +1,4 @@
-import type { SealType } from '../seals/image.js';
+import type { SealType } from '../seals/seal-types.js';
 
 /**
  * The certificate policies the development CA writes into seal certificates, one per seal type.

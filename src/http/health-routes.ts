@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { StatusCache } from '../revocation/cache.js';
-import type { SealRegistry } from '../seals/registry.js';
+import type { SealMaterials } from '../seals/materials.js';
+import type { SealRepository } from '../seals/repository.js';
 import type { Logger } from 'pino';
 import type { ApiClientStore } from '../store/api-clients.js';
 import type { Db } from '../store/db.js';
@@ -11,11 +12,11 @@ import type { PdfPool } from '../runtime/pdf-pool.js';
  * and checked against its certificate, and a key in a token is asked for each time, since the
  * token may have gone away since. Seals whose keys fail are named with the reason.
  */
-async function keyCheck(seals: SealRegistry): Promise<{ usable: number; failed: string[] }> {
+async function keyCheck(seals: SealRepository, materials: SealMaterials): Promise<{ usable: number; failed: string[] }> {
   const active = (await seals.list()).filter((s) => s.status === 'active');
   const results = await Promise.allSettled(
     active.map(async (s) => {
-      const material = await seals.material(s);
+      const material = await materials.material(s);
       await material.checkKey?.();
     }),
   );
@@ -34,7 +35,7 @@ async function isAdmin(clients: ApiClientStore | undefined, authorization: strin
   return client !== undefined && !client.disabled && client.roles.includes('admin');
 }
 
-export function healthRouter(deps: { pdfPool?: PdfPool; db: Db; seals: SealRegistry; startedAt: Date; statusCache: StatusCache; clients?: ApiClientStore; logger?: Logger }): Router {
+export function healthRouter(deps: { pdfPool?: PdfPool; db: Db; seals: SealRepository; materials: SealMaterials; startedAt: Date; statusCache: StatusCache; clients?: ApiClientStore; logger?: Logger }): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', uptimeSeconds: Math.round((Date.now() - deps.startedAt.getTime()) / 1000) });
@@ -47,7 +48,7 @@ export function healthRouter(deps: { pdfPool?: PdfPool; db: Db; seals: SealRegis
     try {
       await deps.db.get('SELECT 1 AS ok');
       checks.database = states.database = 'ok';
-      const keys = await keyCheck(deps.seals);
+      const keys = await keyCheck(deps.seals, deps.materials);
       // Some unusable keys degrade the service; none usable at all (say, a wrong keystore password) stops it.
       keysReady = keys.usable > 0 || keys.failed.length === 0;
       degraded = keys.failed.length > 0;

@@ -52,6 +52,7 @@ const SEAL_UNAVAILABLE: Record<SealUnavailableError['reason'], [number, string]>
   'seal-not-permitted': [403, 'This client may not use this seal'],
   'seal-not-active': [409, 'The seal cannot be used'],
   'seal-certificate-not-valid': [409, 'The seal certificate is not valid now'],
+  'seal-not-national': [422, 'The seal is not a national e-seal'],
 };
 
 const HSM_DETAIL: Record<HsmErrorCode, string> = {

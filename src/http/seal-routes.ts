@@ -31,6 +31,8 @@ export const SealQuery = z
     reason: text(200).optional(),
     location: text(200).optional(),
     certify: z.enum(['1', '2', '3']).optional(),
+    /** `ses`: a GB/T 38540 SES_Signature instead of CMS, for a seal registered with a national e-seal. */
+    format: z.enum(['cms', 'ses']).default('cms'),
   })
   .strict()
   .refine((q) => q.mode !== 'stamp' || (q.x === undefined) === (q.y === undefined), { message: 'give both x and y, or neither', path: ['x'] })
@@ -121,6 +123,7 @@ export function sealRouter(deps: SealRouteDeps): Router {
           reason: query.reason,
           location: query.location,
           docMdp: query.certify ? (Number(query.certify) as 1 | 2 | 3) : undefined,
+          format: query.format,
         });
       } catch (err) {
         if (err instanceof NotSealableError) throw notSealableProblem(err);

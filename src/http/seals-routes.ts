@@ -1,10 +1,13 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
-import { SEAL_TYPES } from '../seals/image.js';
-import type { SealRecord, SealRegistry } from '../seals/registry.js';
+import { SEAL_TYPES } from '../seals/seal-types.js';
+import type { SealRepository } from '../seals/repository.js';
+import type { SealRecord } from '../seals/seal-record.js';
 import type { ApiClientStore } from '../store/api-clients.js';
 import type { AuditLog } from '../audit/log.js';
+import { X509Certificate } from 'node:crypto';
 import { pemToDer } from '../pki/pem.js';
+import { parseSesSeal } from '../pki/ses/ses-parse.js';
 import { requireRole } from './auth.js';
 import { HttpProblem } from './problem.js';
 
@@ -25,8 +28,33 @@ export const NewSealBody = z
     pkcs12: base64('pkcs12', 1024 * 1024),
     password: z.string().max(1024),
     image: base64('image', 5 * 1024 * 1024).optional(),
+    /** A national e-seal (GB/T 38540 SESeal, or GM/T 0031) made for the certificate in pkcs12, DER in base64. */
+    sesSeal: base64('sesSeal', 4 * 1024 * 1024).optional(),
   })
   .strict();
+
+/** What a national e-seal says of itself, as GET /v1/seals/{id} shows it. */
+function nationalSealJson(der: Buffer) {
+  const { layout, info, makerCertificate } = parseSesSeal(der);
+  let maker: string | null = null;
+  try {
+    maker = new X509Certificate(makerCertificate).subject.replace(/\n/g, ', ');
+  } catch {
+    maker = null; // checked at registration; shown when readable
+  }
+  return {
+    standard: layout === 4 ? 'GB/T 38540-2020' : 'GM/T 0031-2014',
+    esId: info.esId,
+    name: info.name,
+    type: info.type,
+    vendorId: info.vendorId,
+    maker,
+    createdAt: info.createdAt.toISOString(),
+    validFrom: info.validFrom.toISOString(),
+    validTo: info.validTo.toISOString(),
+    picture: { format: info.picture.format, widthMm: info.picture.widthMm, heightMm: info.picture.heightMm },
+  };
+}
 
 export function sealJson(seal: SealRecord) {
   return {
@@ -42,10 +70,11 @@ export function sealJson(seal: SealRecord) {
     keyStorage: seal.keyRef.kind,
     certificateChain: seal.chainPem,
     image: `/v1/seals/${encodeURIComponent(seal.id)}/image.png`,
+    nationalSeal: seal.sesSeal ? nationalSealJson(seal.sesSeal) : null,
   };
 }
 
-export function sealsRouter(deps: { seals: SealRegistry; clients: ApiClientStore; audit: AuditLog; onRevoked?: (certDer: Buffer) => Promise<void> }): Router {
+export function sealsRouter(deps: { seals: SealRepository; clients: ApiClientStore; audit: AuditLog; onRevoked?: (certDer: Buffer) => Promise<void> }): Router {
   const router = Router();
   router.get('/v1/seals', requireRole(deps.clients, 'seal'), async (req, res, next) => {
     try {
@@ -88,9 +117,10 @@ export function sealsRouter(deps: { seals: SealRegistry; clients: ApiClientStore
         imagePng: body.image,
         pkcs12: body.pkcs12,
         password: body.password,
+        ...(body.sesSeal ? { sesSeal: body.sesSeal } : {}),
       });
       await deps.clients.grantSeal(req.client!.id, seal.id);
-      await deps.audit.append({ actor: req.client!.id, action: 'seal.register', subject: seal.id, details: { orgUscc: seal.orgUscc, sealType: seal.sealType } });
+      await deps.audit.append({ actor: req.client!.id, action: 'seal.register', subject: seal.id, details: { orgUscc: seal.orgUscc, sealType: seal.sealType, ...(seal.sesSeal ? { nationalSeal: parseSesSeal(seal.sesSeal).info.esId } : {}) } });
       res.status(201).location(`/v1/seals/${encodeURIComponent(seal.id)}`).json(sealJson(seal));
     } catch (err) {
       next(err);

@@ -3,7 +3,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { fontsFor } from '../render/font-set.js';
 import { LayoutOverflowError, UnprintableTextError } from '../render/layout-errors.js';
 import { renderLicensePdf, type RenderedLicense } from '../render/license-pdf.js';
-import type { SealRegistry } from '../seals/registry.js';
+import type { SealRepository } from '../seals/repository.js';
 import type { SealingService } from '../sealing/sealing-service.js';
 import type { Timestamper } from '../pki/timestamper.js';
 import type { Db } from '../store/db.js';
@@ -93,7 +93,7 @@ export class LicenseStateError extends Error {
 
 export interface LicenseServiceDeps {
   db: Db;
-  seals: SealRegistry;
+  seals: SealRepository;
   /** Seals the rendered documents (the licence and its audit entry are recorded together here). */
   sealing: SealingService;
   types: Map<string, LicenseType>;

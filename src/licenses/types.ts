@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { isValidUscc } from '../codes/check-characters.js';
-import { SEAL_TYPES } from '../seals/image.js';
+import { SEAL_TYPES } from '../seals/seal-types.js';
 import { placeholders } from '../render/placeholders.js';
 
 const Field = z.discriminatedUnion('type', [

@@ -27,7 +27,8 @@ export interface SealWidget {
 }
 
 export interface SignatureFieldRequest {
-  subFilter: 'ETSI.CAdES.detached' | 'adbe.pkcs7.detached' | 'ETSI.RFC3161';
+  /** The PAdES and PKCS#7 sub-filters, or the one the service writes for GB/T 38540 seal signatures. */
+  subFilter: 'ETSI.CAdES.detached' | 'adbe.pkcs7.detached' | 'ETSI.RFC3161' | 'GB.T38540.SES_Signature';
   /** Bytes reserved for the CMS blob. */
   contentsSize: number;
   signingTime?: Date;

@@ -8,6 +8,7 @@ import { extendDocument, type ExtendResult } from '../signing/extend.js';
 import { sealAtLevel, type EvidenceSource } from '../signing/levels.js';
 import type { PreparedImage } from '../pdf/image.js';
 import type { SealMaterial } from '../signing/pades.js';
+import { SesSignatureBuilder } from '../signing/ses-container.js';
 import { placementFor } from '../signing/placement.js';
 import { assertSealable } from '../signing/preconditions.js';
 import { validatePdf, type ValidationContext } from '../validation/engine.js';
@@ -61,16 +62,37 @@ function builderFor(seal: SealJob['seal']): PadesCmsBuilder {
   const key = `${seal.id}:${chain[0]!.toString('base64')}`;
   let builder = builders.get(key);
   if (!builder) {
-    const signer: Signer = {
-      key: seal.keyInfo,
-      sign: (data, digest) => {
-        if (!signingHost) throw new Error('no sealing job is running');
-        return signingHost.sign(data, digest);
-      },
-    };
-    builder = new PadesCmsBuilder(chain, signer);
+    builder = new PadesCmsBuilder(chain, hostSigner(seal));
     if (builders.size >= MAX_BUILDERS) builders.delete(builders.keys().next().value!);
     builders.set(key, builder);
+  }
+  return builder;
+}
+
+/** The job's seal key, which signs on the HTTP thread. */
+function hostSigner(seal: SealJob['seal']): Signer {
+  return {
+    key: seal.keyInfo,
+    sign: (data, digest) => {
+      if (!signingHost) throw new Error('no sealing job is running');
+      return signingHost.sign(data, digest);
+    },
+  };
+}
+
+/** SES_Signature builders by seal and national e-seal (each seal parsed once per thread). */
+const sesBuilders = new Map<string, SesSignatureBuilder>();
+
+function sesBuilderFor(seal: SealJob['seal']): SesSignatureBuilder | undefined {
+  if (!seal.sesSeal) return undefined;
+  const sesSeal = asBuffer(seal.sesSeal);
+  const leaf = asBuffer(seal.chainDer[0]!);
+  const key = `${seal.id}:${createHash('sha256').update(sesSeal).update(leaf).digest('base64')}`;
+  let builder = sesBuilders.get(key);
+  if (!builder) {
+    builder = new SesSignatureBuilder(sesSeal, leaf, hostSigner(seal));
+    if (sesBuilders.size >= MAX_BUILDERS) sesBuilders.delete(sesBuilders.keys().next().value!);
+    sesBuilders.set(key, builder);
   }
   return builder;
 }
@@ -94,7 +116,8 @@ export async function runSeal(job: SealJob, ctx: JobContext): Promise<SealJobRes
   const doc = PdfDocument.load(asBuffer(job.bytes), job.pdfLimits);
   assertSealable(doc);
   const placement = placementFor(doc, job.placement, job.seal.diameterMm);
-  const material: SealMaterial = { cms: builderFor(job.seal), image, signerName: job.seal.signerName };
+  const ses = sesBuilderFor(job.seal);
+  const material: SealMaterial = { cms: builderFor(job.seal), image, signerName: job.seal.signerName, ...(ses ? { ses } : {}) };
   signingHost = ctx.host;
   try {
     const sealed = await sealAtLevel(doc, material, {
@@ -103,6 +126,7 @@ export async function runSeal(job: SealJob, ctx: JobContext): Promise<SealJobRes
       reason: job.reason,
       location: job.location,
       docMdp: job.docMdp,
+      format: job.format,
       timestamper: job.timestamping ? ctx.timestamper : undefined,
       evidence: job.evidence ? evidenceSource(ctx) : undefined,
       limits: job.pdfLimits,

@@ -57,7 +57,11 @@ export interface SealJob {
     image?: PreparedImage;
     signerName: string;
     diameterMm: number;
+    /** The seal's national e-seal (GB/T 38540 SESeal), sent with `format: 'ses'` jobs. */
+    sesSeal?: Uint8Array;
   };
+  /** `ses`: the signature is a GB/T 38540 SES_Signature embedding `seal.sesSeal`. */
+  format: 'cms' | 'ses';
   /** Whether the service has a TSA (levels B-T and up) and a source of revocation data (B-LT and up). */
   timestamping: boolean;
   evidence: boolean;

@@ -2,7 +2,9 @@ import type { AuditLog } from '../audit/log.js';
 import type { PdfLimits } from '../pdf/document.js';
 import type { PreparedImage } from '../pdf/image.js';
 import type { PdfPool } from '../runtime/pdf-pool.js';
-import type { SealRecord, SealRegistry } from '../seals/registry.js';
+import type { SealMaterials } from '../seals/materials.js';
+import type { SealRepository } from '../seals/repository.js';
+import type { SealRecord } from '../seals/seal-record.js';
 import type { PadesLevel } from '../signing/levels.js';
 import type { PlacementRequest } from '../signing/placement.js';
 
@@ -18,7 +20,7 @@ import type { PlacementRequest } from '../signing/placement.js';
 export class SealUnavailableError extends Error {
   override name = 'SealUnavailableError';
   constructor(
-    readonly reason: 'unknown-seal' | 'seal-not-permitted' | 'seal-not-active' | 'seal-certificate-not-valid',
+    readonly reason: 'unknown-seal' | 'seal-not-permitted' | 'seal-not-active' | 'seal-certificate-not-valid' | 'seal-not-national',
     message: string,
   ) {
     super(message);
@@ -35,6 +37,8 @@ export interface SealRequest {
   reason?: string;
   location?: string;
   docMdp?: 1 | 2 | 3;
+  /** `ses`: a GB/T 38540 SES_Signature, for a seal registered with a national e-seal; CMS otherwise. */
+  format?: 'cms' | 'ses';
   /** Who asked, for the audit entry; without it the caller records the sealing itself (in its own transaction). */
   actor?: string;
 }
@@ -49,7 +53,8 @@ export interface SealOutcome {
 }
 
 export interface SealingServiceDeps {
-  seals: SealRegistry;
+  seals: SealRepository;
+  materials: SealMaterials;
   pdfPool: PdfPool;
   pdfLimits: PdfLimits;
   audit: AuditLog;
@@ -89,7 +94,9 @@ export class SealingService {
 
   async seal(request: SealRequest): Promise<SealOutcome> {
     const seal = await this.usableSeal(request.sealId, request.allowedSealIds);
-    const material = await this.deps.seals.material(seal);
+    const format = request.format ?? 'cms';
+    if (format === 'ses' && !seal.sesSeal) throw new SealUnavailableError('seal-not-national', `seal "${seal.id}" was registered without a national e-seal (GB/T 38540 SESeal), so it cannot sign with format=ses`);
+    const material = await this.deps.materials.material(seal);
     const sealed = await this.deps.pdfPool.seal(
       {
         kind: 'seal',
@@ -99,7 +106,8 @@ export class SealingService {
         reason: request.reason,
         location: request.location,
         docMdp: request.docMdp,
-        seal: { id: seal.id, chainDer: [...material.cms.chainDer], keyInfo: material.cms.signer.key, imageKey: imageKeyOf(material.image), image: material.image, signerName: material.signerName, diameterMm: seal.diameterMm },
+        seal: { id: seal.id, chainDer: [...material.cms.chainDer], keyInfo: material.cms.signer.key, imageKey: imageKeyOf(material.image), image: material.image, signerName: material.signerName, diameterMm: seal.diameterMm, ...(format === 'ses' && seal.sesSeal ? { sesSeal: seal.sesSeal } : {}) },
+        format,
         timestamping: this.deps.timestamping,
         evidence: this.deps.evidence,
         pdfLimits: this.deps.pdfLimits,
@@ -114,7 +122,7 @@ export class SealingService {
     const length = parts.reduce((n, p) => n + p.length, 0);
     const { documentSha256 } = sealed;
     if (request.actor) {
-      await this.deps.audit.append({ actor: request.actor, action: 'seal', subject: seal.id, documentSha256, details: { level: request.level, field: sealed.fieldName } });
+      await this.deps.audit.append({ actor: request.actor, action: 'seal', subject: seal.id, documentSha256, details: { level: request.level, field: sealed.fieldName, ...(format === 'ses' ? { format } : {}) } });
     }
     return { seal, parts, length, fieldName: sealed.fieldName, documentSha256 };
   }

@@ -1,4 +1,4 @@
-import { SEAL_PURPOSE, type SealType } from './image.js';
+import { SEAL_PURPOSE, type SealType } from './seal-types.js';
 
 /**
  * The subject of a seal certificate: country, organisation, the organisation's unified social

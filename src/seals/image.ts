@@ -1,6 +1,4 @@
 import { SEAL_DIAMETER_MM, SEAL_PURPOSE, type SealType } from './seal-types.js';
-
-export { SEAL_DIAMETER_MM, SEAL_PURPOSE, SEAL_TYPES, type SealType } from './seal-types.js';
 import { createCanvas, GlobalFonts, type SKRSContext2D } from '@napi-rs/canvas';
 import { loadSongFontSync } from '../render/fonts.js';
 

@@ -1,11 +1,13 @@
 import { PdfError } from '../pdf/errors.js';
 import { PdfDocument, type PdfLimits } from '../pdf/document.js';
 import { findSignatures, type SignatureEntry } from '../pdf/signatures.js';
+import { Asn1Error } from '../pki/asn1.js';
 import { OID } from '../pki/oids.js';
+import { looksLikeSesSignature, parseSesSignature } from '../pki/ses/ses-parse.js';
 import { CmsError, parseSignedData } from '../pki/signed-data.js';
 import type { Timestamper } from '../pki/timestamper.js';
 import type { EvidenceSource, PadesLevel } from './levels.js';
-import { gatherEvidence, type MissingEvidence } from './ltv-evidence.js';
+import { certificatesOf, gatherEvidence, type MissingEvidence } from './ltv-evidence.js';
 import { addDocumentTimestamp, addValidationData } from './ltv.js';
 
 export type { MissingEvidence } from './ltv-evidence.js';
@@ -37,6 +39,14 @@ export interface ExtendResult {
 const ORDER: PadesLevel[] = ['B-B', 'B-T', 'B-LT', 'B-LTA'];
 
 function hasSignatureTimestamp(contents: Buffer): boolean {
+  if (looksLikeSesSignature(contents)) {
+    try {
+      return parseSesSignature(contents, true).timeStamp !== null;
+    } catch (err) {
+      if (err instanceof Asn1Error) return false;
+      throw err;
+    }
+  }
   try {
     return parseSignedData(contents).signers.some((s) => (s.unsignedAttrs.get(OID.signatureTimeStampToken) ?? []).length > 0);
   } catch (err) {
@@ -99,12 +109,4 @@ export async function extendDocument(bytes: Buffer, level: 'B-LT' | 'B-LTA', opt
   return { pdf: out, requested: level, reached: reachedLevel(readable, level, missing.length === 0), missing, unreadable };
 }
 
-function parseable(contents: Buffer): boolean {
-  try {
-    parseSignedData(contents);
-    return true;
-  } catch (err) {
-    if (err instanceof CmsError) return false;
-    throw err;
-  }
-}
+const parseable = (contents: Buffer): boolean => certificatesOf(contents) !== undefined;

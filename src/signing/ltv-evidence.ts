@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { authorityInfoAccessUris, crlDistributionUris, EXT, readCertFields } from '../pki/cert-fields.js';
 import { OID } from '../pki/oids.js';
 import { validatePath, type PathCertificate } from '../pki/path-validate.js';
+import { Asn1Error } from '../pki/asn1.js';
+import { looksLikeSesSignature, parseSesSignature } from '../pki/ses/ses-parse.js';
 import { CmsError, parseSignedData } from '../pki/signed-data.js';
 import type { EvidenceSource } from './levels.js';
 import type { SignatureValidationData } from './ltv.js';
@@ -24,23 +26,39 @@ export interface GatheredEvidence {
   missing: MissingEvidence[];
 }
 
+/** Certificates of a time-stamp token, or none when it cannot be read. */
+function tokenCertificates(token: Buffer): Buffer[] {
+  try {
+    return parseSignedData(token).certificates;
+  } catch (err) {
+    if (!(err instanceof CmsError)) throw err;
+    return []; // a broken token adds no certificates
+  }
+}
+
+/** A GB/T 38540 signature's certificates: the signer's, the seal maker's, its time stamp's. */
+function sesCertificates(contents: Buffer): Buffer[][] | undefined {
+  try {
+    const ses = parseSesSignature(contents, true);
+    return [[ses.signerCertificate], [ses.seal.makerCertificate], ...(ses.timeStamp ? [tokenCertificates(ses.timeStamp)] : [])];
+  } catch (err) {
+    if (err instanceof Asn1Error) return undefined;
+    throw err;
+  }
+}
+
 /**
  * The certificates a signature carries: its CMS certificates and those of its signature
- * timestamps (for a document timestamp, the token's). Undefined when the CMS cannot be read.
+ * timestamps (for a document timestamp, the token's), or a GB/T 38540 signature's. Undefined
+ * when the signature cannot be read.
  */
 export function certificatesOf(contents: Buffer): Buffer[][] | undefined {
+  if (looksLikeSesSignature(contents)) return sesCertificates(contents);
   try {
     const signedData = parseSignedData(contents);
     const groups = [signedData.certificates];
     for (const signer of signedData.signers) {
-      for (const token of signer.unsignedAttrs.get(OID.signatureTimeStampToken) ?? []) {
-        try {
-          groups.push(parseSignedData(token.raw).certificates);
-        } catch (err) {
-          if (!(err instanceof CmsError)) throw err;
-          // a broken token adds no certificates
-        }
-      }
+      for (const token of signer.unsignedAttrs.get(OID.signatureTimeStampToken) ?? []) groups.push(tokenCertificates(token.raw));
     }
     return groups;
   } catch (err) {

@@ -13,6 +13,7 @@ import { PdfError } from '../pdf/errors.js';
 import type { PadesCmsBuilder } from '../pki/cms-signer.js';
 import { OID } from '../pki/oids.js';
 import type { Timestamper } from '../pki/timestamper.js';
+import { SES_SUBFILTER, type SesSignatureBuilder } from './ses-container.js';
 import { tokenSizeHint } from './token-size.js';
 
 /** What sealing needs of a seal: its CMS builder (certificate + key) and its prepared image. */
@@ -23,6 +24,8 @@ export interface SealMaterial {
   readonly signerName: string;
   /** Confirms the key is reachable now (keys in tokens); absent for keys in this process. */
   readonly checkKey?: () => Promise<void>;
+  /** A national e-seal's SES_Signature builder, for `format: 'ses'`. */
+  readonly ses?: SesSignatureBuilder;
 }
 
 /** Where the seal goes; all lengths in points, positions on the page as displayed, from its top-left. */
@@ -39,6 +42,8 @@ export interface SealOptions {
   signingTime?: Date;
   /** With a timestamper the signature gets a signature-time-stamp (PAdES B-T). */
   timestamper?: Timestamper;
+  /** `ses`: a GB/T 38540 SES_Signature in /Contents instead of CMS (the seal must be a national e-seal). */
+  format?: 'cms' | 'ses';
 }
 
 export interface SealedPdf {
@@ -87,13 +92,19 @@ export function widgetsFor(doc: PdfDocument, placement: Placement): SealWidget[]
  * size of the CMS this seal's key can produce. An SM2 seal hashes with SM3 and is written as
  * `adbe.pkcs7.detached`: no ETSI profile covers SM2, and its CMS is otherwise the same.
  */
+/** Room for the SES property information: the media type and four byte-range numbers. */
+const PROPERTY_INFO_ROOM = 96;
+
 export async function sealDocument(doc: PdfDocument, seal: SealMaterial, options: SealOptions): Promise<SealedPdf> {
+  const ses = options.format === 'ses' ? seal.ses : undefined;
+  if (options.format === 'ses' && !ses) throw new PdfError('UNSUPPORTED', 'format=ses needs a national e-seal (a registered GB/T 38540 SESeal)');
   const update = new IncrementalUpdate(doc);
   const tokenRoom = options.timestamper ? await tokenSizeHint(options.timestamper) : 0;
+  const signingTime = options.signingTime ?? new Date();
   const holes = addSignatureField(update, {
-    subFilter: seal.cms.digest === 'sm3' ? 'adbe.pkcs7.detached' : 'ETSI.CAdES.detached',
-    contentsSize: seal.cms.maxLength(tokenRoom),
-    signingTime: options.signingTime ?? new Date(),
+    subFilter: ses ? SES_SUBFILTER : seal.cms.digest === 'sm3' ? 'adbe.pkcs7.detached' : 'ETSI.CAdES.detached',
+    contentsSize: ses ? ses.maxLength(tokenRoom, PROPERTY_INFO_ROOM) : seal.cms.maxLength(tokenRoom),
+    signingTime,
     reason: options.reason,
     location: options.location,
     signerName: seal.signerName,
@@ -106,13 +117,19 @@ export async function sealDocument(doc: PdfDocument, seal: SealMaterial, options
   const byteRange = fillByteRange(appended, original.length, holes);
   const gapStart = holes.contents.offset;
   const gapEnd = gapStart + holes.contents.length;
-  const digest = createHash(seal.cms.digest)
+  const digest = createHash(ses ? 'sm3' : seal.cms.digest)
     .update(original)
     .update(appended.subarray(0, gapStart))
     .update(appended.subarray(gapEnd))
     .digest();
-  const { signature, encode } = await seal.cms.sign(digest);
   let timestampToken: Buffer | undefined;
+  if (ses) {
+    // The protection scope, as GB/T 38540 suggests for the property information.
+    const propertyInfo = `application/pdf; ByteRange ${byteRange.join(' ')}; SM3`;
+    fillContents(appended, holes, await ses.sign(digest, signingTime, propertyInfo, options.timestamper));
+    return { original, appended, fieldName: holes.fieldName, byteRange, digest };
+  }
+  const { signature, encode } = await seal.cms.sign(digest);
   if (options.timestamper) {
     timestampToken = await options.timestamper.timestamp(createHash('sha256').update(signature).digest(), 'sha256');
     fillContents(appended, holes, encode([{ type: OID.signatureTimeStampToken, values: [timestampToken] }]));

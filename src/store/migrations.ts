@@ -229,6 +229,18 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE licenses ADD COLUMN replace_reason TEXT;
     `,
   },
+  // Numbered from 40: other branches add 24 and up.
+  {
+    version: 40,
+    // A seal registered with a national e-seal (GB/T 38540 SESeal) keeps it, as DER, to embed in
+    // its SES_Signatures (format=ses).
+    sql: (d) => `
+      CREATE TABLE national_seals (
+        seal_id TEXT PRIMARY KEY REFERENCES seals(id),
+        ses_seal ${d.blob} NOT NULL
+      );
+    `,
+  },
 ];
 
 export const MIGRATIONS_TABLE = 'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)';

@@ -7,8 +7,12 @@ export function conditionsFor(report: SignatureReport, verification: SignerVerif
   const trusted = path?.trustAnchorReached === true && path.status !== 'CHAIN_CONSTRAINTS_FAILURE';
   const revoked = report.revocation.checked && report.revocation.status === 'revoked';
   const revocationKnown = report.revocation.checked && report.revocation.status === 'good';
+  // A national seal's own checks bind the signer's key to the seal: a forged seal, or a key the seal does not name, breaks that bond.
+  const sealBroken = report.nationalSeal?.checks.find((c) => !c.passed && (c.name === 'seal-maker-signature' || c.name === 'seal-certificate-listed'));
   const exclusive: StatutoryConditions['creationDataExclusiveToSigner'] = !verification || !report.signer
     ? { status: 'unknown', reason: 'no signer certificate could be identified' }
+    : sealBroken
+      ? { status: 'not met', reason: `the national seal fails its ${sealBroken.name} check: ${sealBroken.detail}` }
     : !trusted
       ? { status: 'unknown', reason: 'the signer certificate does not chain to a trusted CA, so nothing vouches that the key belongs to the signer' }
       : revoked

@@ -6,6 +6,7 @@ import { PdfError } from '../pdf/errors.js';
 import { decodeStream } from '../pdf/filters.js';
 import { PdfStream } from '../pdf/objects.js';
 import { findSignatures, parsePdfDate, type SignatureEntry } from '../pdf/signatures.js';
+import { Asn1Error } from '../pki/asn1.js';
 import { CmsError, contentOf, parseSignedData, verifySignerInfo, type SignerVerification } from '../pki/signed-data.js';
 import { validatePath, type PathCertificate, type PathResult } from '../pki/path-validate.js';
 import { signatureValueDigest, verifyTimeStampToken } from '../pki/timestamp-token.js';
@@ -16,6 +17,9 @@ import { conditionsFor } from './conditions.js';
 import { defaultValidationPolicy, judgeSignature, type SignatureFacts, type ValidationPolicy } from './policy.js';
 import { analyseRevisions } from './changes/analyse.js';
 import { revisionsOf } from './revisions.js';
+import { assessSesSignature } from './ses-signature.js';
+import { looksLikeSesSignature } from '../pki/ses/ses-parse.js';
+import { SES_SUBFILTER } from '../signing/ses-container.js';
 import type { RevocationChecker } from '../contracts/revocation.js';
 import type {
   CertificateSummary,
@@ -138,6 +142,7 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
     // with no later proof, its own genTime (its TSA path must then be valid at validation time).
     let revocationAt: Date | undefined;
     let formatFailure = !byteRangeValid;
+    let nationalSeal: SignatureFacts['nationalSeal'];
     if (cover.revision !== null && !signedInPlace(doc, cover.revision, entry)) {
       formatFailure = true;
       problems.push(`the signature dictionary is not part of the revision it signs (revision ${cover.revision}): it was added later with the values of a signature made elsewhere`);
@@ -155,6 +160,28 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
           report.timestampTime = iso(result.genTime);
           if (!provenByLater && result.genTime <= validationTime) revocationAt = result.genTime;
           problems.push(...result.problems);
+        } else if (entry.subFilter === SES_SUBFILTER || looksLikeSesSignature(entry.contents)) {
+          // A GB/T 38540 seal signature, under the service's sub-filter or in place of a CMS.
+          const ses = assessSesSignature(entry.contents, content.digest('sm3'), pool, ctx.trustAnchors, validationTime);
+          verification = ses.verification;
+          signerDer = ses.signerDer;
+          pool = [...pool, ...ses.makerChain];
+          report.nationalSeal = ses.report;
+          report.integrity.messageDigestMatches = verification.messageDigestMatches;
+          problems.push(...verification.problems);
+          const times = await assessTimestamps(verification.timestampTokens, signatureValueDigest(ses.signatureValue), ctx, pool, validationTime, laterProof, { crls: dssCrls, ocsps: dssOcsps });
+          report.timestamps = times.timestamps;
+          if (times.poe < poe) poe = times.poe;
+          report.timestampTime = times.timestamps.filter((t) => t.valid).map((t) => t.time).sort()[0] ?? null;
+          if (!report.claimedSigningTime && verification.claimedSigningTime) report.claimedSigningTime = iso(verification.claimedSigningTime);
+          let makerRevoked = false;
+          if (ses.report.makerTrusted && ctx.revocation) {
+            const evidence = await ctx.revocation.check(ses.makerChain, poe, { embeddedCrls: dssCrls, embeddedOcsps: dssOcsps, offline: ctx.offline });
+            ses.report.makerRevocation = evidence;
+            const revokedAt = evidence.checked && evidence.status === 'revoked' && evidence.revokedAt ? new Date(evidence.revokedAt) : undefined;
+            makerRevoked = evidence.checked && evidence.status === 'revoked' && (!revokedAt || revokedAt <= poe);
+          }
+          nationalSeal = { verdict: ses.sealVerdict, makerTrusted: ses.report.makerTrusted, makerRevoked };
         } else if (entry.subFilter && CMS_SUBFILTERS.has(entry.subFilter)) {
           const parsed = parseSignedData(entry.contents);
           const signer = parsed.signers[0]!;
@@ -179,7 +206,7 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
         // signature, never a failure of the whole request (unless a limit of the request ran out).
         rethrowIfOutOfTime(err);
         formatFailure = true;
-        const reason = err instanceof CmsError || err instanceof PdfError ? err.message : `${(err as Error).name}: ${(err as Error).message}`;
+        const reason = err instanceof CmsError || err instanceof PdfError || err instanceof Asn1Error ? err.message : `${(err as Error).name}: ${(err as Error).message}`;
         problems.push(`the signature cannot be decoded: ${reason}`);
       }
     } else if (byteRangeValid) {
@@ -217,7 +244,7 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
     }
     report.proofOfExistence = poe.toISOString();
 
-    pending.push({ report, entry, decision: { formatFailure, verification, signerDer, path, poe, validationTime } });
+    pending.push({ report, entry, decision: { formatFailure, verification, signerDer, path, poe, validationTime, ...(nationalSeal ? { nationalSeal } : {}) } });
   }
 
   // Changes after signing are judged once every signature is known: under a certification, a

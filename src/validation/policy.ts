@@ -56,6 +56,8 @@ export interface SignatureFacts {
   /** The best proof of existence of the signature. */
   poe: Date;
   validationTime: Date;
+  /** For a GB/T 38540 seal signature: what its seal's own checks decide, and whether its maker is trusted and not revoked. */
+  nationalSeal?: { verdict?: { verdict: Verdict; failed: FailedConstraint }; makerTrusted: boolean; makerRevoked: boolean };
 }
 
 export type Verdict = [Indication, SubIndication | null];
@@ -125,11 +127,18 @@ export function judgeSignature(policy: ValidationPolicy, report: SignatureReport
   const algorithms = algorithmConstraint(policy, facts);
   if (verification.unsupportedAlgorithm) return { verdict: ['INDETERMINATE', 'CRYPTO_CONSTRAINTS_FAILURE'], failed: algorithms };
   if (verification.signatureValid !== true) return { verdict: ['TOTAL_FAILED', 'SIG_CRYPTO_FAILURE'] };
+  if (facts.nationalSeal?.verdict) return facts.nationalSeal.verdict;
   if (report.integrity.signingCertificateReference === 'mismatch') return { verdict: ['INDETERMINATE', 'NO_SIGNING_CERTIFICATE_FOUND'] };
   if (report.integrity.signingCertificateReference === 'absent' && policy.signingCertificateReference[report.subFilter ?? ''] === 'required') {
     return { verdict: ['INDETERMINATE', 'SIG_CONSTRAINTS_FAILURE'], failed: { constraint: `signingCertificateReference.${report.subFilter}`, detail: 'the signed attributes do not reference the signing certificate, which the policy requires for this sub-filter' } };
   }
   if (!path || !path.trustAnchorReached) return { verdict: ['INDETERMINATE', 'NO_CERTIFICATE_CHAIN_FOUND'] };
+  if (facts.nationalSeal && !facts.nationalSeal.makerTrusted) {
+    return { verdict: ['INDETERMINATE', 'NO_CERTIFICATE_CHAIN_FOUND'], failed: { constraint: 'nationalSeal.maker', detail: 'the seal maker certificate does not chain to a trusted CA' } };
+  }
+  if (facts.nationalSeal?.makerRevoked) {
+    return { verdict: ['TOTAL_FAILED', 'REVOKED'], failed: { constraint: 'nationalSeal.maker', detail: 'the seal maker certificate was revoked before the signature was made' } };
+  }
   if (path.status === 'CHAIN_CONSTRAINTS_FAILURE') return { verdict: ['INDETERMINATE', 'CHAIN_CONSTRAINTS_FAILURE'] };
   const leafWindow = path.outOfValidity.find((o) => o.index === 0);
   if (path.status === 'NOT_YET_VALID' || leafWindow?.reason === 'not yet valid') return { verdict: ['TOTAL_FAILED', 'NOT_YET_VALID'] };

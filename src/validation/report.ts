@@ -75,12 +75,35 @@ export interface ChangeReport {
   pages?: number[];
 }
 
+/** A national e-seal (GB/T 38540 SESeal) carried by a seal signature, and the checks of the seal itself. */
+export interface NationalSealReport {
+  standard: 'GB/T 38540-2020' | 'GM/T 0031-2014';
+  esId: string;
+  name: string;
+  type: number;
+  vendorId: string;
+  validFrom: string;
+  validTo: string;
+  picture: { format: string; widthMm: number; heightMm: number };
+  /** The seal maker (制章者) certificate. */
+  maker: { subject: string; issuer: string; serialNumber: string } | null;
+  makerTrusted: boolean;
+  /** The maker certificate chain's revocation status at the signing time, when it was checked. */
+  makerRevocation?: RevocationEvidence;
+  propertyInfo: string;
+  /** Each check of GB/T 38540 by name: seal-maker-signature, seal-validity, seal-certificate-listed, signature-value, data-hash, ... */
+  checks: Array<{ name: string; passed: boolean; detail: string }>;
+  valid: boolean;
+}
+
 export interface SignatureReport {
   fieldName: string;
   kind: 'signature' | 'document-timestamp';
   subFilter: string | null;
   signer: CertificateSummary | null;
   seal: { id: string; name: string } | null;
+  /** Present for a GB/T 38540 seal signature (an SES_Signature instead of CMS). */
+  nationalSeal?: NationalSealReport;
   claimedSigningTime: string | null;
   timestampTime: string | null;
   /** The best proof of existence used for time checks. */

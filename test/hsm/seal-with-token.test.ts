@@ -16,7 +16,9 @@ import type { Pkcs11KeyRef } from '../../src/pki/pkcs11/key-ref.js';
 import { finalizeModules } from '../../src/pki/pkcs11/module.js';
 import { Pkcs11Signer } from '../../src/pki/pkcs11/token-signer.js';
 import { sealCertificateSubject } from '../../src/seals/certificate-subject.js';
-import { SealRegistry } from '../../src/seals/registry.js';
+import { SealKeys } from '../../src/seals/keys.js';
+import { SealMaterials } from '../../src/seals/materials.js';
+import { SealRepository } from '../../src/seals/repository.js';
 import { loadSealTypePolicies } from '../../src/seals/seal-type-policies.js';
 import { sealDocument } from '../../src/signing/pades.js';
 import { openSqlite, type Db } from '../../src/store/db.js';
@@ -28,7 +30,8 @@ let hsm: SoftHsm;
 let pki: DevPki;
 let nss: string;
 let db: Db;
-let registry: SealRegistry;
+let seals: SealRepository;
+let materials: SealMaterials;
 const BASE_URL = 'http://127.0.0.1:9';
 
 beforeAll(async () => {
@@ -38,7 +41,9 @@ beforeAll(async () => {
   pki = await ensureDevPki({ dir: tempDir('hsm-pki'), baseUrl: BASE_URL, seals: [] });
   nss = nssDbWithRoot(derToPem(pki.root.certDer));
   db = openSqlite(':memory:');
-  registry = new SealRegistry(db, tempDir('hsm-data'), 'no pkcs12 keystores in this test', loadSealTypePolicies());
+  const keys = new SealKeys(db, tempDir('hsm-data'), 'no pkcs12 keystores in this test');
+  materials = new SealMaterials(keys);
+  seals = new SealRepository({ db, keys, sealTypePolicies: loadSealTypePolicies(), onRevoked: (ids) => materials.forget(ids) });
 });
 afterAll(async () => {
   finalizeModules();
@@ -95,9 +100,9 @@ describe('sealing PDFs with a key in a PKCS#11 token', () => {
     it(`seals with a ${type}${padding ? ` ${padding}` : ''} token key: pdfsig, qpdf and openssl accept the signature`, async () => {
       const id = `token-${type}${padding ? `-${padding}` : ''}`;
       const chainDer = await enrol(type, id, padding);
-      const record = await registry.registerPkcs11({ id, orgName: '某某市财政局', orgUscc: '11370500MB0100003P', sealType: 'contract', chainDer, keyRef: keyRef(id, padding) });
-      expect((await registry.get(id))!.keyRef).toMatchObject({ kind: 'pkcs11', token: { label: 'department' }, key: { label: id } });
-      const material = await registry.material(record);
+      const record = await seals.registerPkcs11({ id, orgName: '某某市财政局', orgUscc: '11370500MB0100003P', sealType: 'contract', chainDer, keyRef: keyRef(id, padding) });
+      expect((await seals.get(id))!.keyRef).toMatchObject({ kind: 'pkcs11', token: { label: 'department' }, key: { label: id } });
+      const material = await materials.material(record);
       const input = await makePdf(2);
       const sealed = await sealDocument(PdfDocument.load(input), material, { placement: { kind: 'stamp', pageIndex: 1, centerX: 400, centerY: 600, size: 113 } });
       const pdf = Buffer.concat([sealed.original, sealed.appended]);
@@ -120,9 +125,9 @@ describe('sealing PDFs with a key in a PKCS#11 token', () => {
   it('refuses to register a token key that is not the key of the certificate', async () => {
     const chainDer = await enrol('ec-p256', 'first');
     await generateTokenKey(keyRef('second'), { type: 'ec-p256', label: 'second' });
-    const err = await registry.registerPkcs11({ id: 'mismatch', orgName: '某某市财政局', orgUscc: '11370500MB0100003P', sealType: 'contract', chainDer, keyRef: keyRef('second') }).catch((e: unknown) => e);
+    const err = await seals.registerPkcs11({ id: 'mismatch', orgName: '某某市财政局', orgUscc: '11370500MB0100003P', sealType: 'contract', chainDer, keyRef: keyRef('second') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HsmError);
     expect((err as HsmError).code).toBe('key_mismatch');
-    expect(await registry.get('mismatch')).toBeUndefined();
+    expect(await seals.get('mismatch')).toBeUndefined();
   });
 });

@@ -109,7 +109,7 @@ describe('revocation and proof of existence', () => {
   it('a certificate revoked after the timestamp: still passed; revoked before it: REVOKED', async () => {
     const sealedBefore = await sealOk(svc, base, { sealId: 'xzsp-approval', level: 'B-T' });
     const record = (await svc.service.seals.get('xzsp-approval'))!;
-    const material = await svc.service.seals.material(record);
+    const material = await svc.service.sealMaterials.material(record);
     await new Promise((r) => setTimeout(r, 1100)); // revocation strictly after the timestamp's second
     expect(await svc.service.seals.revoke('xzsp-approval', 1)).toEqual(['xzsp-approval']);
     const after = (await verify(sealedBefore)).signatures[0]!;

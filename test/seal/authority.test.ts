@@ -82,7 +82,7 @@ describe('authority when the key signs', () => {
       // The only thread verifies a file that runs out its 3 s; the seal request queues behind it.
       const occupying = fetch(`${busy.url}/v1/verify?offline=true`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: new Uint8Array(heavy) });
       await waitFor((s) => s.busy === 1);
-      const approval = await busy.service.seals.material((await busy.service.seals.get('scjg-approval'))!);
+      const approval = await busy.service.sealMaterials.material((await busy.service.seals.get('scjg-approval'))!);
       const signing = vi.spyOn(approval.cms.signer, 'sign');
       const queued = sealRequest(busy, pdf, { sealId: 'scjg-approval' });
       await waitFor((s) => s.queued === 1);

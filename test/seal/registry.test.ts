@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueSealCertificate } from '../../src/devpki/issue.js';
 import { readPkcs12 } from '../../src/pki/pfx.js';
-import { SEAL_PURPOSE, type SealType } from '../../src/seals/image.js';
+import { SEAL_PURPOSE, type SealType } from '../../src/seals/seal-types.js';
 import { makePdf } from '../helpers/pdfs.js';
 import { sealOk, startService, type RunningService } from '../helpers/service.js';
 import { nssDbWithRoot, pdfsig, tempDir, writeTemp } from '../helpers/tools.js';

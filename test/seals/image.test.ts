@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  renderSealPng,
-  SEAL_DIAMETER_MM,
-  SEAL_PURPOSE,
-  SEAL_TYPES,
-  SealImageError,
-  sealImageSpec,
-  sealLayout,
-  sealSizePx,
-  type SealImageSpec,
-} from '../../src/seals/image.js';
+import { renderSealPng, SealImageError, sealImageSpec, sealLayout, sealSizePx, type SealImageSpec } from '../../src/seals/image.js';
+import { SEAL_DIAMETER_MM, SEAL_PURPOSE, SEAL_TYPES } from '../../src/seals/seal-types.js';
 import { decodePng } from '../../src/seals/png.js';
 
 const APPROVAL: SealImageSpec = { orgName: '某某市市场监督管理局', purpose: '审批专用章', sealCode: '3301020012345', diameterMm: 40 };

@@ -8,7 +8,7 @@ import { issueCertificate, issueSealCertificate, KEY_USAGE, validityYears, type 
 import { DEV_SEAL_TYPE_POLICY } from '../../src/devpki/seal-policies.js';
 import { certificatePolicyOids, readCertFields } from '../../src/pki/cert-fields.js';
 import { writePkcs12 } from '../../src/pki/pfx.js';
-import { SEAL_TYPES } from '../../src/seals/image.js';
+import { SEAL_TYPES } from '../../src/seals/seal-types.js';
 import { DEFAULT_SEAL_TYPE_POLICIES_FILE, loadSealTypePolicies, sealTypesAllowed, type SealTypePolicies } from '../../src/seals/seal-type-policies.js';
 import { tempDir } from '../helpers/tools.js';
 

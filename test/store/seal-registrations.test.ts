@@ -14,7 +14,7 @@ import { readCertFields } from '../../src/pki/cert-fields.js';
 import { readPkcs12, writePkcs12 } from '../../src/pki/pfx.js';
 import { certificateSubject } from '../../src/seals/certificate-subject.js';
 import { loadSealTypePolicies } from '../../src/seals/seal-type-policies.js';
-import type { SealType } from '../../src/seals/image.js';
+import type { SealType } from '../../src/seals/seal-types.js';
 import type { ValidationReport } from '../../src/validation/report.js';
 import { makePdf } from '../helpers/pdfs.js';
 import { sealOk, sealRequest, startService, type RunningService } from '../helpers/service.js';

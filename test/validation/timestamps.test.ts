@@ -43,7 +43,7 @@ function opensslTimestamp(data: Buffer): Buffer {
 
 /** A seal whose CMS carries a signature timestamp (what level B-T adds). */
 async function sealWithTimestamp(pdf: Buffer, corruptImprint = false): Promise<Buffer> {
-  const material = await svc.service.seals.material((await svc.service.seals.get('scjg-official'))!);
+  const material = await svc.service.sealMaterials.material((await svc.service.seals.get('scjg-official'))!);
   const doc = PdfDocument.load(pdf);
   const update = new IncrementalUpdate(doc);
   const holes = addSignatureField(update, { subFilter: 'ETSI.CAdES.detached', contentsSize: material.cms.maxLength(6000), signingTime: new Date(), widgets: [] });
