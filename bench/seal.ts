@@ -1,7 +1,8 @@
 /**
- * Sealing benchmark: this service's signing path, with the seal key in a PKCS#12 keystore and
- * in a PKCS#11 token (SoftHSM2, when installed), against @signpdf/signpdf (P12 signer, pdf-lib
- * placeholder) on the same files in the same run. Prints one JSON object.
+ * Sealing benchmark: this service's signing path, with the seal key in a PKCS#12 keystore (RSA
+ * 2048, ECDSA P-256, and SM2 as CMS and as a GB/T 38540 SES_Signature) and in a PKCS#11 token
+ * (SoftHSM2, when installed), against @signpdf/signpdf (P12 signer, pdf-lib placeholder) on the
+ * same files in the same run. Prints one JSON object.
  */
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -24,7 +25,8 @@ import { Pkcs11Signer } from '../src/pki/pkcs11/token-signer.js';
 import { sealCertificateSubject } from '../src/seals/certificate-subject.js';
 import { renderSealPng } from '../src/seals/image.js';
 import { decodePng } from '../src/seals/png.js';
-import { sealDocument, type SealMaterial } from '../src/signing/pades.js';
+import { sealDocument, type SealMaterial, type SealOptions } from '../src/signing/pades.js';
+import { SesSignatureBuilder } from '../src/signing/ses-container.js';
 import { makeLargePdf, makePdf } from '../test/helpers/pdfs.js';
 import { createSoftHsm, SOFTHSM_MODULE } from '../test/hsm/softhsm.js';
 
@@ -95,15 +97,17 @@ async function main(): Promise<void> {
   const pki = await ensureDevPki({
     dir,
     baseUrl: 'http://localhost:8080',
-    seals: [{ id: 'bench', orgName: '某某市市场监督管理局', uscc: '11370500MB0100001H', sealName: '审批专用章', sealType: 'approval', keyKind: 'rsa' }],
+    seals: (['rsa', 'ec', 'sm2'] as const).map((keyKind) => ({ id: `bench-${keyKind}`, orgName: '某某市市场监督管理局', uscc: '11370500MB0100001H', sealName: '审批专用章', sealType: 'approval' as const, keyKind })),
   });
-  const p12 = readFileSync(pki.seals[0]!.p12Path);
-  const { signer, chainDer } = loadPkcs12Signer(p12, pki.keystorePassword);
-  const material: SealMaterial = {
-    cms: new PadesCmsBuilder(chainDer, signer),
-    image: prepareImage(decodePng(renderSealPng({ orgName: '某某市市场监督管理局', purpose: '审批专用章', diameterMm: 40 }))),
-    signerName: '某某市市场监督管理局审批专用章',
+  const image = prepareImage(decodePng(renderSealPng({ orgName: '某某市市场监督管理局', purpose: '审批专用章', diameterMm: 40 })));
+  const materialOf = (index: number): SealMaterial => {
+    const seal = pki.seals[index]!;
+    const { signer, chainDer } = loadPkcs12Signer(readFileSync(seal.p12Path), pki.keystorePassword);
+    const ses = seal.sesSeal ? new SesSignatureBuilder(seal.sesSeal, chainDer[0]!, signer) : undefined;
+    return { cms: new PadesCmsBuilder(chainDer, signer), image, signerName: '某某市市场监督管理局审批专用章', ...(ses ? { ses } : {}) };
   };
+  const p12 = readFileSync(pki.seals[0]!.p12Path);
+  const [material, ecdsa, sm2] = [materialOf(0), materialOf(1), materialOf(2)];
   const token = await tokenMaterial(pki, material.image);
 
   const files: Array<[string, Buffer]> = [
@@ -114,11 +118,14 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = {};
   for (const [name, bytes] of files) {
     process.stderr.write(`${name} (${(bytes.length / 1e6).toFixed(1)} MB)\n`);
-    const seal = (with_: SealMaterial) => async () => {
+    const seal = (with_: SealMaterial, format: SealOptions['format'] = 'cms') => async () => {
       const doc = PdfDocument.load(bytes);
-      return sealDocument(doc, with_, { placement: { kind: 'stamp', pageIndex: 0, centerX: 400, centerY: 600, size: 113 } });
+      return sealDocument(doc, with_, { placement: { kind: 'stamp', pageIndex: 0, centerX: 400, centerY: 600, size: 113 }, format });
     };
     const ours = await measure('this service, PKCS#12 key', bytes.length, 3000, 2000, seal(material));
+    const ourEcdsa = await measure('this service, ECDSA P-256', bytes.length, 3000, 2000, seal(ecdsa));
+    const ourSm2 = await measure('this service, SM2 (CMS)', bytes.length, 3000, 2000, seal(sm2));
+    const ourSes = await measure('this service, SM2 (GB/T 38540 SES_Signature)', bytes.length, 3000, 2000, seal(sm2, 'ses'));
     const ourToken = token ? await measure('this service, PKCS#11 token key', bytes.length, 3000, 2000, seal(token)) : undefined;
     const theirs = await measure('@signpdf/signpdf', bytes.length, 5000, 200, async () => {
       const pdfDoc = await PDFDocument.load(bytes);
@@ -130,13 +137,21 @@ async function main(): Promise<void> {
     results[name] = {
       fileBytes: bytes.length,
       service: ours,
+      serviceEcdsa: ourEcdsa,
+      serviceSm2Cms: ourSm2,
+      serviceSm2Ses: ourSes,
       servicePkcs11: ourToken ?? { skipped: 'softhsm2 is not installed' },
       signpdf: theirs,
       speedup: Math.round((ours.perSecond / theirs.perSecond) * 10) / 10,
     };
   }
   finalizeModules();
-  const keys = { service: 'PKCS#12 keystore, RSA 2048, in process', servicePkcs11: token ? 'SoftHSM2 token, RSA 2048, C_Sign per seal' : 'skipped: softhsm2 is not installed' };
+  const keys = {
+    service: 'PKCS#12 keystore, RSA 2048, in process',
+    serviceEcdsa: 'PKCS#12 keystore, ECDSA P-256, in process',
+    serviceSm2Cms: 'PKCS#12 keystore, SM2 (sm-crypto-v2), CMS adbe.pkcs7.detached',
+    serviceSm2Ses: 'PKCS#12 keystore, SM2 (sm-crypto-v2), GB/T 38540 SES_Signature with its SESeal',
+    servicePkcs11: token ? 'SoftHSM2 token, RSA 2048, C_Sign per seal' : 'skipped: softhsm2 is not installed' };
   process.stdout.write(`${JSON.stringify({ benchmark: 'seal', node: process.version, cpus: os.cpus().length, keys, results }, null, 2)}\n`);
 }
 

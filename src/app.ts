@@ -7,6 +7,9 @@ import { HttpProblem, problemHandler } from './http/problem.js';
 import { sealRouter } from './http/seal-routes.js';
 import { sealsRouter } from './http/seals-routes.js';
 import { verifyRouter } from './http/verify-routes.js';
+import { sesRouter } from './http/ses-routes.js';
+import type { SesSignedInput } from './validation/ses-detached.js';
+import type { SignatureReport } from './validation/report.js';
 import type { PdfPool } from './runtime/pdf-pool.js';
 import type { SealingService } from './sealing/sealing-service.js';
 import type { DevTimeStampAuthority } from './devpki/tsa.js';
@@ -59,6 +62,8 @@ export interface AppDeps {
   /** The worker threads that parse and validate PDFs off the HTTP thread. */
   pdfPool: PdfPool;
   sealing: SealingService;
+  /** Verifies a detached GB/T 38540 seal signature with the service's trust anchors, policy and revocation checker. */
+  verifySes: (signature: Buffer, signed: SesSignedInput) => Promise<SignatureReport>;
 }
 
 /** Builds the Express app from its parts; nothing global, everything injected. */
@@ -85,7 +90,7 @@ export function buildApp(deps: AppDeps): Express {
     res.type('text/plain; version=0.0.4').send(metrics.render());
   });
   const limited = publicRateLimit(deps.statusCache, deps.config.publicRateLimit);
-  for (const path of ['/v1/verify', '/v1/licenses/verify', '/v/:id']) app.use(path, limited);
+  for (const path of ['/v1/verify', '/v1/ses/verify', '/v1/licenses/verify', '/v/:id']) app.use(path, limited);
   const statusLimited = statusAccess({ clients: deps.clients, counter: deps.statusCache, publicPerMinute: deps.config.publicRateLimit, clientPerMinute: deps.config.statusClientRateLimit });
   // '/ocsp' covers GET /ocsp/{request} too (app.use matches by prefix): each request counts once.
   for (const path of ['/v1/certificates/status', '/ocsp']) app.use(path, statusLimited);
@@ -99,6 +104,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(licenseTypesRouter(deps.licenseTypes));
   app.use(licensesRouter({ licenses: deps.licenses, clients: deps.clients, audit: deps.audit }));
   app.use(licenseVerificationRouter({ licenses: deps.licenses, maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, workLimits: deps.config.workLimits, verify: (pdf) => deps.pdfPool.verify(pdf, { pdfLimits: deps.config.pdfLimits }) }));
+  app.use(sesRouter({ sealing: deps.sealing, clients: deps.clients, timestamping: deps.timestamper !== undefined, maxDocumentBytes: deps.config.maxBodyBytes, verify: deps.verifySes }));
   app.use(sealsRouter({ seals: deps.seals, clients: deps.clients, audit: deps.audit, onRevoked: deps.onRevoked }));
   app.use(verifyRouter({ maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, workLimits: deps.config.workLimits, verify: (pdf, options) => deps.pdfPool.verify(pdf, { ...options, pdfLimits: deps.config.pdfLimits }), metrics }));
   app.use((req, _res, next) => next(new HttpProblem(404, 'not-found', 'Not found', `no route for ${req.method} ${req.path}`)));

@@ -19,6 +19,7 @@ import { pemToDer, pemToDerList } from './pki/pem.js';
 import { DevTimeStampAuthority } from './devpki/tsa.js';
 import { DevOcspResponder, type CertificateState } from './devpki/ocsp-responder.js';
 import { MemoryStatusCache, RedisStatusCache, type StatusCache } from './revocation/cache.js';
+import { verifyDetachedSes } from './validation/ses-detached.js';
 import { StatusService } from './revocation/status-service.js';
 import { PdfPool } from './runtime/pdf-pool.js';
 import { SealingService } from './sealing/sealing-service.js';
@@ -121,7 +122,7 @@ function publishDevPki(pki: DevPki, seals: SealRepository): PublishedPki {
  * good for certificates they issued and know, revoked per the registry.
  */
 function devOcspResponder(pki: DevPki, seals: SealRepository): OcspAnswerer & { answersFor(request: Buffer): boolean } {
-  const own = [pki.sealCa, pki.ocsp, pki.tsa, pki.sm2.sealCa, pki.sm2.ocsp].map((i) => ({ der: i.certDer, fields: readCertFields(i.certDer) }));
+  const own = [pki.sealCa, pki.ocsp, pki.tsa, pki.sm2.sealCa, pki.sm2.ocsp, pki.sm2.tsa].map((i) => ({ der: i.certDer, fields: readCertFields(i.certDer) }));
   const stateOf = async (issuerDer: Buffer, serialHex: string): Promise<CertificateState> => {
     const issuerSubject = readCertFields(issuerDer).subjectDer;
     const revoked = (await seals.revokedCertificates()).find((r) => {
@@ -228,7 +229,11 @@ export async function openService(config: Config, logger: Logger, options: Servi
       lookupSeal: (certDer: Buffer) => seals.findByCertificate(certDer),
       policy: config.validationPolicyFile ? loadValidationPolicy(config.validationPolicyFile) : defaultValidationPolicy(),
     };
-    const tsa = devPki ? new DevTimeStampAuthority(devPki.tsa, [devPki.sealCa.certDer, devPki.root.certDer]) : undefined;
+    const tsa = devPki
+      ? config.devTsaKey === 'sm2'
+        ? new DevTimeStampAuthority(devPki.sm2.tsa, [devPki.sm2.sealCa.certDer, devPki.sm2.root.certDer])
+        : new DevTimeStampAuthority(devPki.tsa, [devPki.sealCa.certDer, devPki.root.certDer])
+      : undefined;
     const timestamper = config.tsa ? new HttpTimestamper(config.tsa.url, { username: config.tsa.username, password: config.tsa.password }) : tsa;
     const evidence: EvidenceSource = { crlsFor: (chain: Buffer[]) => revocation.crlsFor(chain), ocspsFor: (chain: Buffer[]) => revocation.ocspsFor(chain), trustAnchors, intermediates: validation.intermediates ?? [] };
     const onRevoked = async (certDer: Buffer): Promise<void> => {
@@ -254,7 +259,7 @@ export async function openService(config: Config, logger: Logger, options: Servi
       },
       logger,
     });
-    const sealing = new SealingService({ seals, materials: sealMaterials, pdfPool, pdfLimits: config.pdfLimits, audit, timestamping: timestamper !== undefined, evidence: true });
+    const sealing = new SealingService({ seals, materials: sealMaterials, pdfPool, pdfLimits: config.pdfLimits, audit, timestamping: timestamper !== undefined, evidence: true, ...(timestamper ? { timestamper } : {}) });
     const licenses = new LicenseService({
       db,
       seals,
@@ -269,7 +274,7 @@ export async function openService(config: Config, logger: Logger, options: Servi
     });
     const knownIssuers = (): Buffer[] => [...(validation.intermediates ?? []), ...trustAnchors];
     const statusAnswers = new StatusAnswers(status, knownIssuers);
-    const app = buildApp({ config, logger, db, seals, sealMaterials, sealing, clients, pki: published, pdfPool, tsa, timestamper, evidence, ocsp: responder, status, statusAnswers, statusCache: cache, onRevoked, licenseTypes, licenses, audit, metrics });
+    const app = buildApp({ config, logger, db, seals, sealMaterials, sealing, clients, pki: published, pdfPool, tsa, timestamper, evidence, ocsp: responder, status, statusAnswers, statusCache: cache, onRevoked, licenseTypes, licenses, audit, metrics, verifySes: (signature, signed) => verifyDetachedSes(signature, signed, validation) });
     return {
       app,
       db,

@@ -42,6 +42,8 @@ const EnvSchema = z.object({
   LICENSE_SECRET: z.string().min(32).optional(),
   /** Set to "false" in production to skip generating the development PKI and sample seals. */
   DEV_PKI: z.enum(['true', 'false']).default('true'),
+  /** The key of the development TSA (without TSA_URL): ECDSA P-256, or SM2 (tokens signed SM2 with SM3 under the SM2 hierarchy). */
+  DEV_TSA_KEY: z.enum(['ec', 'sm2']).default('ec'),
   DATABASE_URL: z.string().optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /** PEM bundle of trust anchors for signature validation (the dev root is added in the embedded default). */
@@ -106,6 +108,7 @@ export interface Config {
   /** Key of the licenses' check codes; instances sharing a database must share it. */
   licenseSecret: string | undefined;
   devPki: boolean;
+  devTsaKey: 'ec' | 'sm2';
   database: DatabaseTarget;
   trustAnchorsFile: string | undefined;
   /** The validation policy file (JSON); the default policy of `policies/` when unset. */
@@ -212,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keystorePassword: e.KEYSTORE_PASSWORD,
     licenseSecret: e.LICENSE_SECRET,
     devPki: e.DEV_PKI === 'true',
+    devTsaKey: e.DEV_TSA_KEY,
     database,
     trustAnchorsFile: e.TRUST_ANCHORS ? path.resolve(e.TRUST_ANCHORS) : undefined,
     validationPolicyFile: e.VALIDATION_POLICY ? path.resolve(e.VALIDATION_POLICY) : undefined,

@@ -3,6 +3,7 @@ import type { Db } from '../store/db.js';
 
 export type AuditAction =
   | 'seal'
+  | 'ses.sign'
   | 'extend'
   | 'license.issue'
   | 'license.replace'

@@ -30,6 +30,8 @@ export interface DevSm2Pki {
   ocsp: Issued;
   /** The seal maker (制章者) of the national e-seals (GB/T 38540 SESeal) of the SM2 sample seals. */
   maker: Issued;
+  /** A time-stamping authority that signs SM2 with SM3 (DEV_TSA_KEY=sm2). */
+  tsa: Issued;
 }
 
 export interface DevPki {
@@ -214,5 +216,21 @@ async function ensureSm2Hierarchy(loadOrIssue: LoadOrIssue, baseUrl: string): Pr
       ),
     () => [root.certDer],
   );
-  return { root, sealCa, ocsp, maker };
+  const tsa = await loadOrIssue(
+    'sm2-tsa',
+    () =>
+      issueCertificate(
+        {
+          subject: subject('E-Seal Development SM2 TSA'),
+          keyKind: 'sm2',
+          ...validityYears(5),
+          keyUsage: KEY_USAGE.digitalSignature,
+          extendedKeyUsage: { usages: [EXTENDED_KEY_USAGE.timeStamping], critical: true },
+          crlUrl: `${baseUrl}/pki/sm2-seal-ca.crl`,
+        },
+        sealCa,
+      ),
+    () => [sealCa.certDer, root.certDer],
+  );
+  return { root, sealCa, ocsp, maker, tsa };
 }

@@ -4,6 +4,7 @@ import * as pkijs from 'pkijs';
 import { contentsOf, decodeBer, octetsOf, SMALL_LIMITS, type Block } from '../pki/asn1.js';
 import { generalizedTime, integer, oid, sequence, tlv, algorithmId, octetString } from '../pki/der.js';
 import { KeyObjectSigner } from '../pki/key-object-signer.js';
+import { sm2SignerOf } from './issuer-signature.js';
 import { OID } from '../pki/oids.js';
 import type { Timestamper } from '../pki/timestamper.js';
 import type { Issued } from './issue.js';
@@ -37,7 +38,9 @@ export class DevTimeStampAuthority implements Timestamper {
     chainDer: Buffer[],
     private readonly policy = DEV_TSA_POLICY,
   ) {
-    this.builder = new PadesCmsBuilder([tsa.certDer, ...chainDer], new KeyObjectSigner(tsa.privateKey), { contentType: OID.tstInfo });
+    // An SM2 TSA signs SM2 with SM3 (the builder then digests with SM3).
+    const signer = sm2SignerOf(tsa.privateKey) ?? new KeyObjectSigner(tsa.privateKey);
+    this.builder = new PadesCmsBuilder([tsa.certDer, ...chainDer], signer, { contentType: OID.tstInfo });
   }
 
   async timestamp(digest: Buffer, algorithm: string, nonce?: Buffer): Promise<Buffer> {
@@ -53,7 +56,7 @@ export class DevTimeStampAuthority implements Timestamper {
       sequence(integer(1)), // accuracy: 1 second
       ...(nonce ? [tlv(0x02, nonce)] : []),
     );
-    const { encode } = await this.builder.sign(createHash('sha256').update(tstInfo).digest(), tstInfo);
+    const { encode } = await this.builder.sign(createHash(this.builder.digest).update(tstInfo).digest(), tstInfo);
     return encode();
   }
 

@@ -1,12 +1,17 @@
 import { createHash } from 'node:crypto';
-import express, { Router } from 'express';
+import express, { Router, type Request, type Response } from 'express';
+import QRCode from 'qrcode';
 import { z } from 'zod';
 import type { AuditLog } from '../audit/log.js';
-import { maskName, renderVerificationPage } from '../licenses/public-page.js';
+import { FaceRenderFailed, FaceRendererBusy, LicenseFaceRenderer } from '../licenses/face-image.js';
+import { judgeLicenseFile } from '../licenses/file-verification.js';
+import { parseLicenseIdentifier } from '../licenses/identifier.js';
+import { publicLicenseSummary } from '../licenses/public-facts.js';
+import { PUBLIC_PAGE_CSP, renderPresentationPage, renderVerificationErrorPage, renderVerificationPage, type VerificationError } from '../licenses/public-page.js';
 import type { ValidationReport } from '../validation/report.js';
 import { pdfBody } from './pdf-body.js';
 import type { WorkLimits } from '../pdf/limits/work-budget.js';
-import { IdempotentReplay, LicenseStateError, LicenseValidationError, type LicenseService } from '../licenses/issuance.js';
+import { IdempotentReplay, LicenseStateError, LicenseValidationError, type LicenseRecord, type LicenseService } from '../licenses/issuance.js';
 import { HOLDER_CODE_TYPES } from '../licenses/holder.js';
 import { NumberRangeExhausted } from '../licenses/numbering.js';
 import type { LicenseType } from '../licenses/types.js';
@@ -166,61 +171,177 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
   return router;
 }
 
-export type LicenseVerdict = 'authentic' | 'signature-invalid' | 'document-altered' | 'not-in-registry' | 'not-yet-valid' | 'revoked' | 'superseded' | 'expired';
+/** A check code as the QR URL carries it: the first ten characters of a base64url HMAC. */
+const CHECK_CODE = /^[A-Za-z0-9_-]{10}$/;
 
-/** Public: the QR page `GET /v/{id}?c=...` and `POST /v1/licenses/verify`. */
-export function licenseVerificationRouter(deps: { licenses: LicenseService; maxBodyBytes: number; processingTimeMs: number; workLimits?: WorkLimits; verify: (pdf: Buffer) => Promise<ValidationReport> }): Router {
+/** Headers of everything under `/v/`: no scripts, no framing, no sniffing, and the check code in the URL never leaves as a Referer. */
+function publicPageHeaders(res: Response): void {
+  res.setHeader('Content-Security-Policy', PUBLIC_PAGE_CSP);
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('X-Frame-Options', 'DENY');
+}
+
+const ERROR_STATUS: Record<VerificationError, number> = { malformed: 400, unknown: 404, expired: 410 };
+
+function sendErrorPage(res: Response, kind: VerificationError): void {
+  res.status(ERROR_STATUS[kind]).type('text/html; charset=utf-8').setHeader('Cache-Control', 'no-store');
+  res.send(renderVerificationErrorPage(kind));
+}
+
+/**
+ * A path under `/v/` of licence `id`, relative to `/v/` (`base` climbs there from a deeper page),
+ * so links work behind a proxy that mounts the service under a prefix.
+ */
+function licenceHref(licenses: LicenseService, id: string, base: string, suffix = ''): string {
+  return `${base}${encodeURIComponent(id)}${suffix}?c=${encodeURIComponent(licenses.checkCode(id))}`;
+}
+
+/** Answers a face image that cannot be rendered now with 503; hands any other error on (undefined when answered). */
+function faceError(res: Response, err: unknown): unknown {
+  if (!(err instanceof FaceRendererBusy || err instanceof FaceRenderFailed)) return err;
+  res.status(503).setHeader('Retry-After', '5');
+  res.type('text/plain; charset=utf-8').send('证照图像暂时无法生成，请稍后再试。');
+  return undefined;
+}
+
+/**
+ * Public: the QR page `GET /v/{id}?c=...`, the image of the licence's face, the holder's
+ * time-limited presentation code (`/v/{id}/present`, opened at `/v/presented/{token}`), and
+ * `POST /v1/licenses/verify`.
+ */
+export function licenseVerificationRouter(deps: {
+  licenses: LicenseService;
+  maxBodyBytes: number;
+  processingTimeMs: number;
+  workLimits?: WorkLimits;
+  verify: (pdf: Buffer) => Promise<ValidationReport>;
+  faces?: LicenseFaceRenderer;
+}): Router {
   const router = Router();
+  const faces = deps.faces ?? new LicenseFaceRenderer();
+  router.use('/v', (_req, res, next) => {
+    publicPageHeaders(res);
+    next();
+  });
+  /** The licence a page request names, or why there is none. */
+  const resolve = async (req: Request): Promise<LicenseRecord | 'malformed' | 'unknown'> => {
+    const id = String(req.params.id);
+    const code = req.query.c;
+    if (!parseLicenseIdentifier(id) || typeof code !== 'string' || !CHECK_CODE.test(code)) return 'malformed';
+    if (!deps.licenses.checkCodeMatches(id, code)) return 'unknown';
+    return (await deps.licenses.get(id)) ?? 'unknown';
+  };
+  /** Links on a page: to the face image, and to a licence's page (the version in force). */
+  interface PageLinks {
+    face: string;
+    page: (id: string) => string;
+    present?: string;
+  }
+  const sendLicencePage = async (res: Response, record: LicenseRecord, links: PageLinks, presentedUntil?: Date): Promise<void> => {
+    const current = record.status === 'superseded' ? await deps.licenses.currentVersion(record.id) : undefined;
+    res.status(200).type('text/html; charset=utf-8').setHeader('Cache-Control', 'no-store');
+    res.send(
+      renderVerificationPage({
+        record,
+        type: deps.licenses.typeOf(record.type),
+        ...(current && current.id !== record.id ? { current: { record: current, href: links.page(current.id) } } : {}),
+        faceHref: links.face,
+        timeZone: deps.licenses.timeZone,
+        ...(presentedUntil ? { presentedUntil } : {}),
+        ...(links.present ? { presentHref: links.present } : {}),
+      }),
+    );
+  };
+  const sendFace = async (res: Response, record: LicenseRecord): Promise<void> => {
+    const png = await faces.png(record.id, () => deps.licenses.pdf(record.id));
+    if (!png) return sendErrorPage(res, 'unknown');
+    res.type('image/png').setHeader('Cache-Control', 'private, max-age=3600');
+    res.send(png);
+  };
+  /** The licence a presentation code opens, or why there is none. */
+  const presented = async (req: Request): Promise<{ record: LicenseRecord; expiresAt: Date } | VerificationError> => {
+    const reading = deps.licenses.readPresentationCode(String(req.params.token));
+    if (!reading.ok) return reading.reason;
+    const record = await deps.licenses.get(reading.id);
+    return record ? { record, expiresAt: reading.expiresAt } : 'unknown';
+  };
   router.get('/v/:id', async (req, res, next) => {
     try {
-      const id = String(req.params.id);
-      const code = typeof req.query.c === 'string' ? req.query.c : '';
-      const record = deps.licenses.checkCodeMatches(id, code) ? await deps.licenses.get(id) : undefined;
-      res.status(record ? 200 : 404).type('text/html; charset=utf-8').setHeader('Cache-Control', 'no-store');
-      res.send(renderVerificationPage(record, deps.licenses.timeZone));
+      const record = await resolve(req);
+      if (typeof record === 'string') return sendErrorPage(res, record);
+      await sendLicencePage(res, record, { face: licenceHref(deps.licenses, record.id, '', '/face.png'), page: (id) => licenceHref(deps.licenses, id, ''), present: licenceHref(deps.licenses, record.id, '', '/present') });
     } catch (err) {
       next(err);
+    }
+  });
+  // The holder's phone: a QR code that opens the licence's page for a few minutes only.
+  router.get('/v/:id/present', async (req, res, next) => {
+    try {
+      const record = await resolve(req);
+      if (typeof record === 'string') return sendErrorPage(res, record);
+      const code = deps.licenses.presentationCode(record.id);
+      const qrSvg = await QRCode.toString(code.url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+      res.status(200).type('text/html; charset=utf-8').setHeader('Cache-Control', 'no-store');
+      res.send(renderPresentationPage({ record, type: deps.licenses.typeOf(record.type), qrSvg, expiresAt: code.expiresAt, timeZone: deps.licenses.timeZone }));
+    } catch (err) {
+      next(err);
+    }
+  });
+  router.get('/v/presented/:token', async (req, res, next) => {
+    try {
+      const found = await presented(req);
+      if (typeof found === 'string') return sendErrorPage(res, found);
+      // Links from here carry presentation codes too, never the licence's permanent check code,
+      // so whoever scanned the holder's phone cannot open the licence after the code expires.
+      const token = String(req.params.token);
+      await sendLicencePage(res, found.record, { face: `${encodeURIComponent(token)}/face.png`, page: (id) => encodeURIComponent(deps.licenses.presentationCode(id).token) }, found.expiresAt);
+    } catch (err) {
+      next(err);
+    }
+  });
+  router.get('/v/presented/:token/face.png', async (req, res, next) => {
+    try {
+      const found = await presented(req);
+      if (typeof found === 'string') return sendErrorPage(res, found);
+      await sendFace(res, found.record);
+    } catch (err) {
+      const unhandled = faceError(res, err);
+      if (unhandled !== undefined) next(unhandled);
+    }
+  });
+  router.get('/v/:id/face.png', async (req, res, next) => {
+    try {
+      const record = await resolve(req);
+      if (typeof record === 'string') return sendErrorPage(res, record);
+      await sendFace(res, record);
+    } catch (err) {
+      const unhandled = faceError(res, err);
+      if (unhandled !== undefined) next(unhandled);
     }
   });
   router.post('/v1/licenses/verify', ...pdfBody(deps.maxBodyBytes, deps.processingTimeMs, deps.workLimits), async (req, res, next) => {
     try {
       const pdf = req.body as Buffer;
       const report = await deps.verify(pdf);
-      const record = await deps.licenses.findBySha256(createHash('sha256').update(pdf).digest('hex'));
-      const sigs = report.signatures.filter((s) => s.kind === 'signature');
-      let verdict: LicenseVerdict;
-      let detail: string;
-      if (sigs.length === 0) {
-        verdict = 'not-in-registry';
-        detail = 'the file carries no seal';
-      } else if (sigs.some((s) => s.subIndication === 'HASH_FAILURE' || !s.changesAfterSigning.permitted || s.coverage === 'partial')) {
-        verdict = 'document-altered';
-        detail = 'the content was changed after the seal was applied';
-      } else if (sigs.some((s) => s.indication === 'TOTAL_FAILED')) {
-        verdict = 'signature-invalid';
-        detail = sigs.map((s) => s.subIndication).filter(Boolean).join(', ');
-      } else if (!record) {
-        verdict = 'not-in-registry';
-        detail = 'the seals are intact, but this file is not a license issued here';
-      } else if (record.status === 'valid') {
-        verdict = 'authentic';
-        detail = 'issued here, unaltered and currently valid';
-      } else {
-        verdict = record.status;
-        detail =
-          record.status === 'revoked'
-            ? `revoked on ${record.revokedAt}: ${record.revokeReason}`
-            : record.status === 'superseded'
-              ? `replaced by ${record.supersededBy}`
-              : record.status === 'not-yet-valid'
-                ? `issued here and unaltered, but valid only from ${record.validFrom}`
-                : `valid until ${record.validUntil}`;
-      }
+      const judged = await judgeLicenseFile(pdf, report, deps.licenses);
+      const current = judged.current && judged.current.id !== judged.record?.id ? judged.current : undefined;
       res.json({
-        verdict,
-        detail,
-        license: record ? { id: record.id, name: record.name, number: record.number, status: record.status, issuer: record.issuerName, holder: maskName(record.holderName) } : null,
-        signatures: sigs.map((s) => ({ fieldName: s.fieldName, indication: s.indication, subIndication: s.subIndication, seal: s.seal })),
+        verdict: judged.verdict,
+        detail: judged.detail,
+        license: judged.record ? publicLicenseSummary(judged.record) : null,
+        currentVersion: current ? { ...publicLicenseSummary(current), verificationUrl: current.verificationUrl } : null,
+        signatures: report.signatures.map((s, index) => ({
+          fieldName: s.fieldName,
+          kind: s.kind,
+          revision: s.revision,
+          role: judged.issuingSignature === undefined ? 'unmatched' : index === judged.issuingSignature ? 'issuing' : index < judged.issuingSignature ? 'earlier' : 'later',
+          indication: s.indication,
+          subIndication: s.subIndication,
+          seal: s.seal,
+          trusted: s.certificatePath.trustAnchorReached,
+          changesAfterSigningPermitted: s.changesAfterSigning.permitted,
+        })),
       });
     } catch (err) {
       next(err);

@@ -116,6 +116,69 @@ const statusResponses = {
   '5XX': problem,
 };
 
+const publicLicense = {
+  type: 'object',
+  description: "a licence's public facts: a legal person holder's name and code in full, a natural person's masked; never a revocation reason",
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    number: { type: 'string' },
+    version: { type: 'string' },
+    status: { enum: ['valid', 'not-yet-valid', 'revoked', 'superseded', 'expired'] },
+    issuer: { type: 'string' },
+    holder: { type: 'string' },
+    holderCode: { type: 'string' },
+    issuedOn: { type: 'string', format: 'date' },
+    validFrom: { type: ['string', 'null'], format: 'date' },
+    validUntil: { type: ['string', 'null'], format: 'date' },
+    revokedAt: { type: ['string', 'null'], format: 'date-time' },
+  },
+};
+const licenseVerifyResponses = {
+  '200': {
+    description:
+      'The verdict on the uploaded file. A file matches a licence when one of its signatures, by the licence\'s issuing seal, signs exactly the file as issued; later revisions (B-LT/B-LTA evidence, countersignatures) keep it authentic if they are permitted changes, and report their own results.',
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          required: ['verdict', 'detail', 'license', 'currentVersion', 'signatures'],
+          properties: {
+            verdict: { enum: ['authentic', 'untrusted', 'signature-invalid', 'document-altered', 'not-in-registry', 'not-yet-valid', 'revoked', 'superseded', 'expired'], description: 'untrusted: the seals do not lead to a trusted authority and the file is not in the registry' },
+            detail: { type: 'string' },
+            license: { oneOf: [publicLicense, { type: 'null' }] },
+            currentVersion: { oneOf: [{ ...publicLicense, properties: { ...publicLicense.properties, verificationUrl: { type: 'string' } } }, { type: 'null' }], description: 'for a superseded licence, the last version of its replacement chain' },
+            signatures: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  fieldName: { type: 'string' },
+                  kind: { enum: ['signature', 'document-timestamp'] },
+                  revision: { type: ['integer', 'null'] },
+                  role: { enum: ['issuing', 'earlier', 'later', 'unmatched'], description: 'relative to the issuing seal\'s signature; unmatched when the file matched no licence' },
+                  indication: { enum: ['TOTAL_PASSED', 'TOTAL_FAILED', 'INDETERMINATE'] },
+                  subIndication: { type: ['string', 'null'] },
+                  seal: { type: ['object', 'null'], properties: { id: { type: 'string' }, name: { type: 'string' } } },
+                  trusted: { type: 'boolean', description: 'the certificate path reaches a trust anchor' },
+                  changesAfterSigningPermitted: { type: 'boolean' },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+  '4XX': problem,
+  '5XX': problem,
+};
+const licensePageParameters = [
+  { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'the GB/T 36904 identifier' },
+  { name: 'c', in: 'query', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{10}$' }, description: 'the check code printed in the QR code' },
+];
+const htmlPage = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
+
 /** OpenAPI 3.1, built from the zod schemas the routes validate with. */
 export function openApiDocument(baseUrl: string): Record<string, unknown> {
   const op = (summary: string, extra: Record<string, unknown> = {}) => ({ summary, responses: { '200': { description: 'OK' }, '4XX': problem, '5XX': problem }, ...extra });
@@ -176,8 +239,32 @@ export function openApiDocument(baseUrl: string): Record<string, unknown> {
       '/v1/licenses/{id}/pdf': { get: op('The sealed license PDF', { security: bearer }) },
       '/v1/licenses/{id}/revoke': { post: op('Revoke a license', { security: bearer, requestBody: json(RevokeLicenseBody) }) },
       '/v1/licenses/{id}/replace': { post: op('Issue the next version of a license: same holder and number, the old term unless a new one is given, a stated reason', { security: bearer, requestBody: json(ReplaceLicenseBody) }) },
-      '/v1/licenses/verify': { post: op('Is this license file authentic and valid now', { requestBody: pdf }) },
-      '/v/{id}': { get: op('The public verification page the QR code opens (HTML)') },
+      '/v1/licenses/verify': { post: op('Is this license file authentic and valid now', { requestBody: pdf, responses: licenseVerifyResponses }) },
+      '/v/{id}': {
+        get: op('The public verification page the QR code opens (HTML, zh-CN): verdict banner, public facts, the licence face, a link to the version in force', {
+          parameters: licensePageParameters,
+          responses: { '200': htmlPage('the page'), '400': htmlPage('malformed identifier or check code (Chinese page)'), '404': htmlPage('no such licence, or a wrong check code (Chinese page)'), '429': problem },
+        }),
+      },
+      '/v/{id}/present': {
+        get: op("The holder's presentation page (HTML): a QR code of a presentation code that opens the licence's page for 5 minutes", {
+          parameters: licensePageParameters,
+          responses: { '200': htmlPage('the page with the QR code (SVG) and its expiry'), '400': htmlPage('malformed identifier or check code'), '404': htmlPage('no such licence, or a wrong check code'), '429': problem },
+        }),
+      },
+      '/v/presented/{token}': {
+        get: op("The licence's public page opened with a presentation code; its links carry presentation codes, never the permanent check code", {
+          parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' }, description: 'the presentation code (base64url payload, a dot, a 16-byte HMAC)' }],
+          responses: { '200': htmlPage('the page'), '400': htmlPage('malformed or forged code'), '404': htmlPage('no such licence'), '410': htmlPage('the code has expired'), '429': problem },
+        }),
+      },
+      '/v/presented/{token}/face.png': { get: op('The licence face, opened with a presentation code', { parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }] }) },
+      '/v/{id}/face.png': {
+        get: op("The licence's first page as issued, rendered as a PNG (at most 1000 pixels a side)", {
+          parameters: licensePageParameters,
+          responses: { '200': { description: 'the image', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } }, '400': htmlPage('malformed identifier or check code'), '404': htmlPage('no such licence, or a wrong check code'), '503': { description: 'the image cannot be rendered now (Retry-After)' } },
+        }),
+      },
       '/healthz': { get: op('Liveness') },
       '/readyz': { get: op('Readiness') },
       '/metrics': { get: op('Prometheus metrics') },

@@ -12,6 +12,7 @@ import { dateInZone, lastDayOfTerm } from '../calendar/dates.js';
 import type { HolderCodeType } from './holder.js';
 import { buildLicenseIdentifier, parseLicenseIdentifier } from './identifier.js';
 import { allocateLicenseNumber } from './numbering.js';
+import { makePresentationToken, presentationKey, PRESENTATION_TTL_SECONDS, readPresentationToken, type PresentationTokenReading } from './presentation.js';
 import { replacementProblems, replacementTerm, type ReplacementChanges } from './replacement.js';
 import type { LicenseType } from './types.js';
 import { validateLicenseRequest, type FieldProblem, type LicenseRequest } from './validate.js';
@@ -173,7 +174,22 @@ async function renderOrRefuse(content: Parameters<typeof renderLicensePdf>[0]): 
 
 /** Issues licenses and notices: validate, number, render, seal, record. */
 export class LicenseService {
-  constructor(private readonly deps: LicenseServiceDeps) {}
+  private readonly presentationKey: Buffer;
+
+  constructor(private readonly deps: LicenseServiceDeps) {
+    this.presentationKey = presentationKey(deps.secret);
+  }
+
+  /** A presentation code for licence `id`, valid for a few minutes, and the URL its QR code opens. */
+  presentationCode(id: string, now = this.now()): { token: string; url: string; expiresAt: Date } {
+    const expiresAt = new Date(now.getTime() + PRESENTATION_TTL_SECONDS * 1000);
+    const token = makePresentationToken(this.presentationKey, id, expiresAt);
+    return { token, url: `${this.deps.baseUrl}/v/presented/${token}`, expiresAt };
+  }
+
+  readPresentationCode(token: string, now = this.now()): PresentationTokenReading {
+    return readPresentationToken(this.presentationKey, token, now);
+  }
 
   get timeZone(): string {
     return this.deps.timeZone;
@@ -236,9 +252,30 @@ export class LicenseService {
     return row ? this.toRecord(row) : undefined;
   }
 
+  /** The licence whose issued file (the sealed file as issued) has this SHA-256. */
   async findBySha256(sha256: string): Promise<LicenseRecord | undefined> {
     const row = await this.deps.db.get<Row>(`SELECT ${COLUMNS} FROM licenses WHERE sha256 = ?`, [sha256]);
     return row ? this.toRecord(row) : undefined;
+  }
+
+  /**
+   * The version in force for a licence: the last one of its replacement chain (the licence itself
+   * when nothing superseded it). Versions are three digits, so a chain longer than that is a
+   * broken record, and the last version read is answered.
+   */
+  async currentVersion(id: string): Promise<LicenseRecord | undefined> {
+    let record = await this.get(id);
+    for (let hops = 0; record?.supersededBy && hops < 1000; hops++) {
+      const next = await this.get(record.supersededBy);
+      if (!next) break;
+      record = next;
+    }
+    return record;
+  }
+
+  /** The definition of a licence type, if it is still defined. */
+  typeOf(code: string): LicenseType | undefined {
+    return this.deps.types.get(code);
   }
 
   /**

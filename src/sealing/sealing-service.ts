@@ -7,6 +7,9 @@ import type { SealRepository } from '../seals/repository.js';
 import type { SealRecord } from '../seals/seal-record.js';
 import type { PadesLevel } from '../signing/levels.js';
 import type { PlacementRequest } from '../signing/placement.js';
+import type { Timestamper } from '../pki/timestamper.js';
+import { pemToDer } from '../pki/pem.js';
+import { SesSignatureBuilder } from '../signing/ses-container.js';
 
 /**
  * Applying a seal, whoever asks: the sealing route, licence issuance, a CLI. The seal is looked
@@ -61,6 +64,21 @@ export interface SealingServiceDeps {
   /** Whether levels B-T and up (a TSA), and B-LT and up (revocation data), are available. */
   timestamping: boolean;
   evidence: boolean;
+  /** The TSA, for the time stamps of detached national-seal signatures. */
+  timestamper?: Timestamper;
+}
+
+/** A detached GB/T 38540 signature over the SM3 hash of a document in any format (OFD, XML, ...). */
+export interface HashSigningRequest {
+  sealId: string;
+  allowedSealIds: readonly string[];
+  actor: string;
+  /** SM3 of the document, 32 bytes. */
+  sm3: Buffer;
+  /** What the signer says of the document (GB/T 38540 propertyInfo): printable ASCII. */
+  propertyInfo: string;
+  /** With a time stamp over the signature value (needs a TSA). */
+  timestamp: boolean;
 }
 
 /** Refuses seals that must not be used now: revoked, or outside their certificate's validity. */
@@ -125,5 +143,24 @@ export class SealingService {
       await this.deps.audit.append({ actor: request.actor, action: 'seal', subject: seal.id, documentSha256, details: { level: request.level, field: sealed.fieldName, ...(format === 'ses' ? { format } : {}) } });
     }
     return { seal, parts, length, fieldName: sealed.fieldName, documentSha256 };
+  }
+
+  /** An SES_Signature over a given SM3 hash with the seal's national e-seal and key; authority as for `seal`. */
+  async signHash(request: HashSigningRequest): Promise<Buffer> {
+    const seal = await this.usableSeal(request.sealId, request.allowedSealIds);
+    if (!seal.sesSeal) throw new SealUnavailableError('seal-not-national', `seal "${seal.id}" was registered without a national e-seal (GB/T 38540 SESeal)`);
+    const material = await this.deps.materials.material(seal);
+    const signer = material.cms.signer;
+    const builder = new SesSignatureBuilder(seal.sesSeal, pemToDer(seal.chainPem[0]!), {
+      key: signer.key,
+      sign: async (data, digest) => {
+        await this.usableSeal(request.sealId, request.allowedSealIds);
+        return signer.sign(data, digest);
+      },
+    });
+    const signature = await builder.sign(request.sm3, new Date(), request.propertyInfo, request.timestamp ? this.deps.timestamper : undefined);
+    await this.usableSeal(request.sealId, request.allowedSealIds); // revoked while signing: nothing is returned
+    await this.deps.audit.append({ actor: request.actor, action: 'ses.sign', subject: seal.id, details: { sm3: request.sm3.toString('hex'), timestamp: request.timestamp } });
+    return signature;
   }
 }

@@ -43,6 +43,9 @@ async function hsmCli(args: string[], pin = PIN, extraEnv: Record<string, string
   }
 }
 
+/** Each test runs the CLI (through tsx) several times; on a loaded 2-core machine one run can take 10 s. */
+const CLI_TEST_TIMEOUT_MS = 180_000;
+
 const TOKEN = ['--module', SOFTHSM_MODULE, '--token', 'city-hsm', '--pin-env', 'CITY_HSM_PIN'];
 const SEAL = ['--org', '某某市住房和城乡建设局', '--uscc', '11370500MB0100003P', '--seal-type', 'approval'];
 
@@ -97,7 +100,7 @@ describe('npm run hsm', () => {
     const again = await sealRequest(svc, pdf, { sealId: 'zjj-approval' }, token);
     expect(again.status, await again.clone().text()).toBe(200);
     expect(((await (await fetch(`${svc.url}/readyz`)).json()) as { checks: { keys: string } }).checks.keys).toBe(`ok (${SAMPLE_SEALS.length + 1} seals)`); // the samples and this token seal
-  });
+  }, CLI_TEST_TIMEOUT_MS);
 
   it('says what is wrong: a refused PIN, a missing token, a key that is not the certificate’s', async () => {
     const mismatchAfterKeygen = async () => {
@@ -128,5 +131,5 @@ describe('npm run hsm', () => {
     expect(unreadableCsr.code).toBe(1);
     expect(unreadableCsr.stderr).toMatch(/^hsm: the certificate request cannot be read/);
     expect(unreadableCsr.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
-  });
+  }, CLI_TEST_TIMEOUT_MS);
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LicenseRecord } from '../../src/licenses/issuance.js';
-import { maskCode, maskName } from '../../src/licenses/public-page.js';
+import { maskCode, maskName } from '../../src/licenses/public-facts.js';
 import { makePdf } from '../helpers/pdfs.js';
 import { sealOk, startService, type RunningService } from '../helpers/service.js';
 
@@ -54,12 +54,18 @@ describe('license lifecycle and verification', () => {
     expect(before.html).toContain('真实有效');
     expect(before.html).toContain('食品经营许可证');
     expect(before.html).toContain(record.number);
-    expect(before.html).toContain('王****店');
-    expect(before.html).toContain('9131**********4J7C');
-    expect(before.html).not.toContain('王小明餐饮店');
+    // The holder is a legal person: its name, code and registered facts are public; the legal
+    // representative is a natural person, masked.
+    expect(before.html).toContain('王小明餐饮店');
+    expect(before.html).toContain('91310230MA1K314J7C');
+    expect(before.html).toContain('某某市某某路8号');
+    expect(before.html).toContain('热食类食品制售');
+    expect(before.html).toContain('王*明');
+    expect(before.html).not.toMatch(/>王小明</);
     const forged = await page(record.verificationUrl.replace(/c=[^&]+$/, 'c=AAAAAAAAAA'));
     expect(forged.status).toBe(404);
     expect(forged.html).toContain('无法核验');
+    expect(forged.html).not.toContain('王小明');
     const revoke = await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/revoke`, { method: 'POST', headers: auth, body: JSON.stringify({ reason: '申请人主动注销' }) });
     expect(revoke.status).toBe(200);
     const after = await page(record.verificationUrl);

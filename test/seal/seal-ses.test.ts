@@ -7,11 +7,18 @@
  * TOTAL_PASSED, names each damaged part, and serves the seal's properties.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sm2SignerOf } from '../../src/devpki/issuer-signature.js';
+import { OID } from '../../src/pki/oids.js';
 import { derToPem } from '../../src/pki/pem.js';
+import { parseSignedData } from '../../src/pki/signed-data.js';
+import { readPkcs12 } from '../../src/pki/pfx.js';
+import { makeSesSeal, makeSesSignature } from '../../src/pki/ses/ses-build.js';
 import { parseSesSignature } from '../../src/pki/ses/ses-parse.js';
+import type { DigestName, Signer } from '../../src/pki/signer.js';
+import { signWithCustomRanges } from '../validation/fixtures.js';
 import type { ValidationReport } from '../../src/validation/report.js';
 import { makePdf } from '../helpers/pdfs.js';
 import { sealOk, sealRequest, startService, type RunningService } from '../helpers/service.js';
@@ -129,6 +136,46 @@ describe('sealing with a national e-seal (format=ses)', () => {
     expect(makerSig.nationalSeal!.checks.filter((c) => !c.passed).map((c) => c.name).sort()).toEqual(['seal-maker-signature', 'signature-value']);
   });
 
+  it('verifies a GM/T 0031 seal signature that another product put under adbe.pkcs7.detached, signed by openssl', async () => {
+    const pki = svc.service.devPki!;
+    const sample = pki.seals.find((s) => s.id === SM2_SEAL)!;
+    const { privateKey, chainDer } = readPkcs12(readFileSync(sample.p12Path), pki.keystorePassword);
+    const keyFile = path.join(dir, 'foreign-key.pem');
+    writeFileSync(keyFile, privateKey.export({ format: 'pem', type: 'pkcs8' }));
+    const opensslSigner: Signer = {
+      key: { kind: 'sm2' },
+      async sign(data: Buffer, digest: DigestName): Promise<Buffer> {
+        expect(digest).toBe('sm3');
+        writeFileSync(path.join(dir, 'foreign-tbs.bin'), data);
+        execFileSync('openssl', ['pkeyutl', '-sign', '-rawin', '-digest', 'sm3', '-inkey', keyFile, '-pkeyopt', 'distid:1234567812345678', '-in', path.join(dir, 'foreign-tbs.bin'), '-out', path.join(dir, 'foreign-tbs.sig')]);
+        return readFileSync(path.join(dir, 'foreign-tbs.sig'));
+      },
+    };
+    const now = Date.now();
+    const sealDer = await makeSesSeal(
+      {
+        layout: 1,
+        vendorId: 'OTHER',
+        esId: 'GMT0031-0001',
+        type: 1,
+        name: '某某市自然资源和规划局',
+        certList: { kind: 'certificates', certificates: [chainDer[0]!] },
+        createdAt: new Date(now - 86_400_000),
+        validFrom: new Date(now - 86_400_000),
+        validTo: new Date(now + 86_400_000 * 30),
+        picture: { format: 'PNG', data: (await svc.service.seals.get(SM2_SEAL))!.imagePng, widthMm: 42, heightMm: 42 },
+      },
+      { certificate: pki.sm2.maker.certDer, signer: sm2SignerOf(pki.sm2.maker.privateKey)! },
+    );
+    const foreign = await signWithCustomRanges(await makePdf(1), 120_000, 'adbe.pkcs7.detached', async (signed) => {
+      const dataHash = execFileSync('openssl', ['dgst', '-sm3', '-binary'], { input: signed });
+      return makeSesSignature({ sealDer, layout: 1, signedAt: new Date(), dataHash, propertyInfo: 'foreign.pdf', signerCertificate: chainDer[0]! }, opensslSigner);
+    });
+    const sig = (await verify(svc, foreign)).signatures[0]!;
+    expect(sig.problems).toEqual([]);
+    expect(sig).toMatchObject({ subFilter: 'adbe.pkcs7.detached', indication: 'TOTAL_PASSED', nationalSeal: { standard: 'GM/T 0031-2014', esId: 'GMT0031-0001', valid: true } });
+  });
+
   it('refuses format=ses for a seal without a national e-seal, and shows the national seal of one that has it', async () => {
     const res = await sealRequest(svc, await makePdf(1), { sealId: 'scjg-official', format: 'ses' });
     expect(res.status).toBe(422);
@@ -140,5 +187,28 @@ describe('sealing with a national e-seal (format=ses)', () => {
     expect(String(body.nationalSeal.maker)).toContain('E-Seal Development Seal Maker');
     const rsa = (await (await fetch(`${svc.url}/v1/seals/scjg-official`, { headers: { authorization: `Bearer ${svc.token}` } })).json()) as { nationalSeal: unknown };
     expect(rsa.nationalSeal).toBeNull();
+  });
+});
+
+describe('an SM2 time-stamping authority (DEV_TSA_KEY=sm2)', () => {
+  let svc: RunningService;
+  beforeAll(async () => {
+    svc = await startService({ DEV_TSA_KEY: 'sm2' });
+  });
+  afterAll(async () => svc?.close());
+
+  it('time-stamps SM2 seals (CMS and SES) with tokens signed SM2 with SM3, which verify TOTAL_PASSED', async () => {
+    for (const format of ['cms', 'ses']) {
+      const sealed = await sealOk(svc, await makePdf(1), { sealId: SM2_SEAL, format, level: 'B-T' });
+      const sig = (await verify(svc, sealed)).signatures[0]!;
+      expect(sig.problems, format).toEqual([]);
+      expect(sig.indication, format).toBe('TOTAL_PASSED');
+      expect(sig.timestamps, format).toHaveLength(1);
+      expect(sig.timestamps[0]).toMatchObject({ valid: true, tsa: expect.stringContaining('E-Seal Development SM2 TSA') });
+      const token = format === 'ses' ? parseSesSignature(lastContents(sealed).contents, true).timeStamp! : parseSignedData(lastContents(sealed).contents).signers[0]!.unsignedAttrs.get(OID.signatureTimeStampToken)![0]!.raw;
+      const tsaSigner = parseSignedData(token).signers[0]!;
+      expect(tsaSigner.signatureAlgorithm.oid, format).toBe(OID.sm2WithSm3);
+      expect(tsaSigner.digestAlgorithmOid, format).toBe(OID.sm3);
+    }
   });
 });
