@@ -2,7 +2,6 @@ import fontkit from '@pdf-lib/fontkit';
 import type { Font } from '@pdf-lib/fontkit';
 import type { PDFDocument } from 'pdf-lib';
 import { loadExtBFont, loadSongFont, type SongFont } from './fonts.js';
-import { padGlyphs } from './glyph-padding.js';
 
 /** One embedded face, parsed once per process, with its advance widths in thousandths of an em. */
 export interface Face {
@@ -19,14 +18,14 @@ type Fontkit = Parameters<PDFDocument['registerFontkit']>[0];
 /** Per face, how many code points' coverage and widths are remembered: every CJK character in use, not whatever a client sends. */
 const CACHE_LIMIT = 50_000;
 
-/** Faces by the font file they were made from, and the parsed fonts by the bytes pdf-lib is given. */
+/** Faces by their font bytes, and the parsed fonts by the same bytes as pdf-lib hands them over. */
 const faces = new Map<Buffer, Face>();
 const parsed = new Map<Uint8Array, Font>();
 
 function faceOf(name: Face['name'], source: SongFont): Face {
   const known = faces.get(source.ttf);
   if (known) return known;
-  const ttf = padGlyphs(source.ttf);
+  const { ttf } = source;
   const font = fontkit.create(ttf);
   const scale = 1000 / font.unitsPerEm;
   const advances = new Map<number, number>();

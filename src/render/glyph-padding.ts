@@ -1,4 +1,4 @@
-import { FontFormatError, writeSfnt } from './fonts.js';
+import { FontFormatError, writeSfnt } from './sfnt.js';
 
 /**
  * Pads every glyph of a TrueType font to an even length (4-byte aligned), with a long 'loca'.
