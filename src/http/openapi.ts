@@ -223,7 +223,7 @@ export function openApiDocument(baseUrl: string): Record<string, unknown> {
       '/v1/license-types': {
         get: op('License and notice types with their fields', {
           description:
-            'Each type as defined in templates/: fields with their limits, and the layout (style licence or letter, font sizes with minFontSize, maxPages, qr either {leftMm, bottomMm, sizeMm} at the lower left of the last page or {corner: "top-right", rightMm, topMm, sizeMm}, seal position, issuerLabel, validityLabel) and, for letters, the letter text. The food permit has the optional fields domicile (住所), supervisoryAuthority (日常监督管理机构) and complaintPhone (投诉举报电话).',
+            'Each type as defined in templates/: fields with their limits, and the layout (style licence or letter, font sizes with minFontSize, maxPages, qr either {leftMm, bottomMm, sizeMm} at the lower left of the last page or {corner: "top-right", rightMm, topMm, sizeMm}, seal position, issuerLabel, validityLabel, rightColumn) and, for letters, the letter text. The food permit has the optional fields domicile (住所), supervisoryAuthority (日常监督管理机构) and complaintPhone (投诉举报电话).',
         }),
       },
       '/v1/licenses': {

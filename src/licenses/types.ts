@@ -111,6 +111,8 @@ export const LicenseTypeSchema = z
         issuerLabel: z.string().max(10).optional(),
         /** The label of the validity row (有效期, 营业期限). */
         validityLabel: z.string().max(10).default('有效期'),
+        /** On a licence face, the fields set in a right-hand column beside the others (the 营业执照's two columns). */
+        rightColumn: z.array(z.string()).min(1).optional(),
       })
       .strict(),
     /**
@@ -148,6 +150,7 @@ export const LicenseTypeSchema = z
       else if (field.values.some((v) => businessTypeDigits[v] === undefined)) ctx.addIssue({ code: 'custom', message: `number.businessTypeDigits must give a digit for each of ${field.values.join(', ')}` });
     }
     if (t.layout.style === 'letter') letterIssues(t).forEach((message) => ctx.addIssue({ code: 'custom', message }));
+    for (const key of t.layout.rightColumn ?? []) if (!keys.includes(key)) ctx.addIssue({ code: 'custom', message: `layout.rightColumn names ${key}, which is not a field` });
     if (t.validity.kind === 'field') {
       for (const key of [t.validity.from, t.validity.until]) {
         if (t.fields.find((f) => f.key === key)?.type !== 'date') ctx.addIssue({ code: 'custom', message: `validity field ${key} must be a date field` });

@@ -7,7 +7,7 @@ import { flowLines, type FlowLine, type Flowed, type PageFrame } from './flow.js
 import { fontsFor, sharedFontkit, type FontSet } from './font-set.js';
 import { LayoutOverflowError, UnprintableTextError } from './layout-errors.js';
 import { composeLetter, type Column } from './letter.js';
-import { composeLicenceFace } from './licence-face.js';
+import { composeLicenceFace, rightColumnX } from './licence-face.js';
 import { closingPlacement, FOOTER_FROM_BOTTOM, FOOTER_SIZE, MARGIN_X, qrPlacement, sealBox, TOP, type Box, type PlacedText } from './page-geometry.js';
 import { drawQr } from './qr.js';
 import { attachXmp, licenceXmp } from './xmp.js';
@@ -19,7 +19,14 @@ export interface RenderedLicense {
   /** Where the issuing seal goes: on the page as displayed, points from its top-left. */
   seal: { pageIndex: number; centerX: number; centerY: number };
   /** What the layout decided, in points from the top-left of each page (tests check the text against it). */
-  layout: { pageCount: number; fontSize: number; sealBox: Box & { pageIndex: number }; qrBox: Box & { pageIndex: number } };
+  layout: {
+    pageCount: number;
+    fontSize: number;
+    sealBox: Box & { pageIndex: number };
+    qrBox: Box & { pageIndex: number };
+    /** Where the right-hand column starts on a two-column face. */
+    rightColumnX?: number;
+  };
 }
 
 const SIZES = { A4: [595.28, 841.89], A3: [841.89, 1190.55] } as const;
@@ -211,6 +218,12 @@ export async function renderLicensePdf(content: LicenseContent): Promise<Rendere
   return {
     pdf: Buffer.from(await doc.save({ useObjectStreams: false })),
     seal: { pageIndex: lastIndex, centerX: seal.x + seal.width / 2, centerY: seal.y + seal.height / 2 },
-    layout: { pageCount: pages.length, fontSize: composed.size, sealBox: { ...seal, pageIndex: lastIndex }, qrBox: { ...qr.box, pageIndex: qr.onFirstPage ? 0 : lastIndex } },
+    layout: {
+      pageCount: pages.length,
+      fontSize: composed.size,
+      sealBox: { ...seal, pageIndex: lastIndex },
+      qrBox: { ...qr.box, pageIndex: qr.onFirstPage ? 0 : lastIndex },
+      ...(type.layout.style === 'licence' && type.layout.rightColumn ? { rightColumnX: rightColumnX(column) } : {}),
+    },
   };
 }

@@ -27,7 +27,8 @@ describe('letter types', () => {
     const types = loadLicenseTypes(templates);
     for (const code of ['acceptance-notice', 'refusal-notice', 'correction-notice']) expect(types.get(code)!.layout.style).toBe('letter');
     for (const code of ['business-licence', 'food-business-permit']) expect(types.get(code)!.layout.style).toBe('licence');
-    expect(types.get('business-licence')!.layout).toMatchObject({ issuerLabel: '登记机关', validityLabel: '营业期限', qr: { corner: 'top-right' } });
+    // the national form: 名称, 类型, 法定代表人, 经营范围 on the left; 注册资本, 成立日期, 营业期限, 住所 on the right
+    expect(types.get('business-licence')!.layout).toMatchObject({ issuerLabel: '登记机关', validityLabel: '营业期限', qr: { corner: 'top-right' }, rightColumn: ['registeredCapital', 'establishedOn', 'operatingUntil', 'domicile'] });
     const permit = types.get('food-business-permit')!;
     expect(permit.fields.map((f) => f.label)).toEqual(expect.arrayContaining(['主体业态', '经营项目', '住所', '日常监督管理机构', '投诉举报电话']));
     // the fields added to the permit are optional, so requests made before them stay valid
@@ -44,6 +45,8 @@ describe('letter types', () => {
     expect(() => loadLicenseTypes(unknown)).toThrow(/placeholder \{nonsense\} is not a field/);
     const notAList = withCorrectionNotice((t) => t.letter!.paragraphs.push({ list: 'matter' }));
     expect(() => loadLicenseTypes(notAList)).toThrow(/letter list matter must be a list field/);
+    const badColumn = withCorrectionNotice((t) => Object.assign(t, { layout: { ...(t as { layout: object }).layout, rightColumn: ['nonsense'] } }));
+    expect(() => loadLicenseTypes(badColumn)).toThrow(/rightColumn names nonsense/);
     const noLetter = withCorrectionNotice((t) => delete t.letter);
     expect(() => loadLicenseTypes(noLetter)).toThrow(/needs a letter/);
   });

@@ -100,7 +100,7 @@ async function renderAndCheck(c: LicenseContent): Promise<Checked> {
   });
 
   // every value in full, in reading order, across lines and pages
-  const text = flowText(pages);
+  const text = flowText(pages, rendered.layout.rightColumnX);
   for (const value of printedValues(c)) expect(text, `${c.type.code}: ${value.slice(0, 20)}…`).toContain(value);
 
   // nothing under the seal but the issuer and the date it is pressed over; nothing on the QR code; no text on other text

@@ -53,19 +53,23 @@ export function linesOf(words: Word[]): Word[][] {
 
 /**
  * The document's text in reading order with all whitespace removed, without the page numbers
- * and the continuation headers, so a value that runs on over a line or a page reads whole.
+ * and the continuation headers, so a value that runs on over a line or a page reads whole. With
+ * `rightColumnX`, the words from there rightwards are a column of their own, read after the
+ * left one on every page.
  */
-export function flowText(pages: PageWords[]): string {
-  return pages
-    .map((page, i) =>
-      linesOf(page.words)
-        .map((line) => line.map((w) => w.text).join(''))
-        .filter((line, n, all) => !(n === all.length - 1 && /^第\d+页共\d+页$/.test(line)))
-        .filter((line, n) => !(i > 0 && n === 0 && line.includes('（续页）')))
-        .join(''),
-    )
-    .join('')
-    .replace(/\s+/g, '');
+export function flowText(pages: PageWords[], rightColumnX?: number): string {
+  const body = pages.map((page, i) =>
+    linesOf(page.words)
+      .filter((line, n, all) => !(n === all.length - 1 && /^第\d+页共\d+页$/.test(line.map((w) => w.text).join(''))))
+      .filter((line, n) => !(i > 0 && n === 0 && line.some((w) => w.text.includes('（续页）')))),
+  );
+  const read = (pick: (w: Word) => boolean): string =>
+    body
+      .flatMap((lines) => lines.map((line) => line.filter(pick).map((w) => w.text).join('')))
+      .join('')
+      .replace(/\s+/g, '');
+  if (rightColumnX === undefined) return read(() => true);
+  return read((w) => w.x < rightColumnX) + read((w) => w.x >= rightColumnX);
 }
 
 export interface Rect {
