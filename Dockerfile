@@ -6,11 +6,12 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
-# Runtime stage: no compilers, non-root, with the Song font for seal and license text, and
-# poppler's pdftoppm for the image of a licence on its public page.
+# Runtime stage: no compilers, non-root, with the Song font for seal and license text, HanaMin B
+# (fonts-hanazono) for the CJK Extension B characters the Song font lacks, and poppler's pdftoppm
+# for the image of a licence on its public page.
 FROM node:20-bookworm-slim
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends fonts-arphic-uming ca-certificates poppler-utils \
+  && apt-get install -y --no-install-recommends fonts-arphic-uming fonts-hanazono ca-certificates poppler-utils \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules

@@ -223,10 +223,16 @@ export function openApiDocument(baseUrl: string): Record<string, unknown> {
       },
       '/ocsp': { post: op('RFC 6960 OCSP; other CAs\' responses are served from the cache as their responders signed them', { ...statusCallers, requestBody: { required: true, content: { 'application/ocsp-request': { schema: { type: 'string', format: 'binary' } } } } }) },
       '/ocsp/{request}': { get: op('RFC 6960 OCSP over GET (the request in URL-encoded base64)', { ...statusCallers, parameters: [{ name: 'request', in: 'path', required: true, schema: { type: 'string' } }] }) },
-      '/v1/license-types': { get: op('License and notice types with their fields') },
+      '/v1/license-types': {
+        get: op('License and notice types with their fields', {
+          description:
+            'Each type as defined in templates/: fields with their limits, and the layout (style licence or letter, font sizes with minFontSize, maxPages, qr either {leftMm, bottomMm, sizeMm} at the lower left of the last page or {corner: "top-right", rightMm, topMm, sizeMm}, seal position, issuerLabel, validityLabel, rightColumn) and, for letters, the letter text. The food permit has the optional fields domicile (住所), supervisoryAuthority (日常监督管理机构) and complaintPhone (投诉举报电话).',
+        }),
+      },
       '/v1/licenses': {
         post: op('Issue a license or notice', {
           security: bearer,
+          description: 'A 422 invalid-license-fields names each field that is invalid, holds a character no embedded font draws (emoji), or does not fit in the pages the type allows.',
           parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, description: 'a retry with the same key and request gets the licence the first one produced', schema: { type: 'string', maxLength: 200 } }],
           requestBody: json(IssueLicenseBody),
         }),

@@ -31,12 +31,12 @@ function citizenIdProblem(code: string, today: string): string | null {
 }
 
 /** The holder's name, code and code type; the code is checked as the type the request names. */
-export function holderProblems(type: LicenseType, holder: { name: unknown; code: unknown; codeType: unknown } | undefined, today: string): FieldProblem[] {
+export function holderProblems(type: LicenseType, holder: { name: unknown; code: unknown; codeType: unknown } | undefined, today: string, canDraw?: (cp: number) => boolean): FieldProblem[] {
   const problems: FieldProblem[] = [];
   const { name, code, codeType } = holder ?? { name: undefined, code: undefined, codeType: undefined };
   if (typeof name !== 'string' || name.trim() === '' || name.length > 100) problems.push({ field: 'holder.name', message: 'must be 1 to 100 characters' });
   else {
-    const unprintable = unprintableCharacter(name, false);
+    const unprintable = unprintableCharacter(name, false, canDraw);
     if (unprintable) problems.push({ field: 'holder.name', message: unprintable });
   }
   if (codeType !== '001' && codeType !== '111') {

@@ -1,6 +1,8 @@
 import type { AuditLog } from '../audit/log.js';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { renderLicensePdf } from '../render/license-pdf.js';
+import { fontsFor } from '../render/font-set.js';
+import { LayoutOverflowError, UnprintableTextError } from '../render/layout-errors.js';
+import { renderLicensePdf, type RenderedLicense } from '../render/license-pdf.js';
 import type { SealRepository } from '../seals/repository.js';
 import type { SealingService } from '../sealing/sealing-service.js';
 import type { Timestamper } from '../pki/timestamper.js';
@@ -145,6 +147,29 @@ interface Continuation {
   term: { validFrom: string | null; validUntil: string | null } | undefined;
   /** What is wrong with the replacement itself (reason, holder, term), reported with the request's problems. */
   problems: FieldProblem[];
+}
+
+/** The strings of a request, for choosing the fonts its characters are checked against. */
+function requestTexts(request: LicenseRequest): string[] {
+  const texts: string[] = [];
+  const add = (value: unknown): void => {
+    if (typeof value === 'string') texts.push(value);
+    else if (Array.isArray(value)) value.forEach(add);
+  };
+  add(request.holder?.name);
+  add(request.holder?.code);
+  Object.values(request.fields ?? {}).forEach(add);
+  return texts;
+}
+
+/** Renders, turning what cannot be printed or laid out into a 422 naming the field. */
+async function renderOrRefuse(content: Parameters<typeof renderLicensePdf>[0]): Promise<RenderedLicense> {
+  try {
+    return await renderLicensePdf(content);
+  } catch (err) {
+    if (err instanceof LayoutOverflowError || err instanceof UnprintableTextError) throw new LicenseValidationError([{ field: err.field, message: err.message }]);
+    throw err;
+  }
 }
 
 /** Issues licenses and notices: validate, number, render, seal, record. */
@@ -328,7 +353,8 @@ export class LicenseService {
     const type = this.deps.types.get(typeCode);
     if (!type) throw new LicenseValidationError([{ field: 'type', message: `unknown license type; see GET /v1/license-types` }]);
     const issuedOn = this.dateOf(now);
-    const problems = [...(continuing?.problems ?? []), ...validateLicenseRequest(type, request, { today: issuedOn })];
+    const fonts = await fontsFor(requestTexts(request));
+    const problems = [...(continuing?.problems ?? []), ...validateLicenseRequest(type, request, { today: issuedOn, canDraw: (cp) => fonts.canDraw(cp) })];
     if (problems.length) throw new LicenseValidationError(problems);
     const seal = await this.deps.seals.get(type.issuerSealId);
     if (!seal || seal.status !== 'active') throw new LicenseStateError(`the issuing seal ${type.issuerSealId} of ${type.code} is not available (missing or revoked)`);
@@ -341,14 +367,17 @@ export class LicenseService {
     const fields = request.fields;
     const term = continuing?.term ?? this.termOf(type, fields, issuedOn);
     const { validFrom, validUntil } = term;
-    const rendered = await renderLicensePdf({
+    const rendered = await renderOrRefuse({
       type,
       identifier: id,
       number,
       holderName: String(request.holder.name),
       holderCode: String(request.holder.code),
       fields,
+      holderCodeType: String(request.holder.codeType),
       issuerName: seal.orgName,
+      issuerCode: seal.orgUscc,
+      sealDiameterMm: seal.diameterMm,
       issuedOn,
       validFrom: validFrom ?? undefined,
       validUntil: validUntil ?? undefined,

@@ -12,8 +12,10 @@ const hex = (cp: number): string => `U+${cp.toString(16).toUpperCase().padStart(
 /**
  * Why `text` may not be printed, naming its first offending character, or null when every
  * character is printable. Multi-line fields may hold line feeds (U+000A) and nothing else of the kind.
+ * With `canDraw` (the embedded fonts' character maps), a character no font draws is refused too:
+ * it would print as an empty box (emoji, unassigned code points, what neither face covers).
  */
-export function unprintableCharacter(text: string, multiline: boolean): string | null {
+export function unprintableCharacter(text: string, multiline: boolean, canDraw?: (cp: number) => boolean): string | null {
   for (const ch of text) {
     const cp = ch.codePointAt(0)!;
     if (cp === 0x0a) {
@@ -25,6 +27,7 @@ export function unprintableCharacter(text: string, multiline: boolean): string |
     if (BIDI_CONTROLS.has(cp)) return `contains the bidirectional formatting character ${hex(cp)}, which changes the order text is displayed in`;
     if (cp >= 0xd800 && cp <= 0xdfff) return `contains an unpaired surrogate ${hex(cp)} (not a character)`;
     if ((cp & 0xfffe) === 0xfffe || (cp >= 0xfdd0 && cp <= 0xfdef)) return `contains the noncharacter ${hex(cp)}`;
+    if (canDraw && !canDraw(cp)) return `contains ${hex(cp)} (${ch}), which no embedded font can print`;
   }
   return null;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { isValidUscc } from '../codes/check-characters.js';
 import { SEAL_TYPES } from '../seals/seal-types.js';
+import { placeholders } from '../render/placeholders.js';
 
 const Field = z.discriminatedUnion('type', [
   z
@@ -51,6 +52,26 @@ const NumberForm = z.discriminatedUnion('form', [
     .strict(),
 ]);
 
+/** A letter must name only known fields, and print every field, so nothing given is lost. */
+function letterIssues(t: { letter?: { addressee: string; paragraphs: Array<string | { list: string }> } | undefined; fields: Array<{ key: string; type: string }> }): string[] {
+  if (!t.letter) return ['a letter-style type needs a letter'];
+  const issues: string[] = [];
+  const used = new Set<string>();
+  for (const p of [t.letter.addressee, ...t.letter.paragraphs]) {
+    if (typeof p !== 'string') {
+      if (t.fields.find((f) => f.key === p.list)?.type !== 'list') issues.push(`letter list ${p.list} must be a list field`);
+      used.add(p.list);
+      continue;
+    }
+    for (const key of placeholders(p)) {
+      if (key !== 'holder.name' && key !== 'holder.code' && !t.fields.some((f) => f.key === key)) issues.push(`letter placeholder {${key}} is not a field`);
+      used.add(key);
+    }
+  }
+  for (const key of ['holder.name', 'holder.code', ...t.fields.map((f) => f.key)]) if (!used.has(key)) issues.push(`the letter does not print ${key}`);
+  return issues;
+}
+
 export const LicenseTypeSchema = z
   .object({
     code: z.string().regex(/^[a-z][a-z0-9-]{1,40}$/),
@@ -72,12 +93,39 @@ export const LicenseTypeSchema = z
     /** Where things go, in millimetres from the page edges; font sizes in points. */
     layout: z
       .object({
+        /** `licence`: a certificate face of labelled rows; `letter`: an official letter (notices), its text from `letter`. */
+        style: z.enum(['licence', 'letter']).default('licence'),
         titleSize: z.number().min(10).max(60),
         fontSize: z.number().min(7).max(24),
-        qr: z.object({ leftMm: z.number().min(5), bottomMm: z.number().min(5), sizeMm: z.number().min(15).max(80) }).strict(),
+        /** The smallest size text may shrink to before it continues on a further page; fontSize - 2 (at least 9) by default. */
+        minFontSize: z.number().min(7).max(24).optional(),
+        /** Content longer than this many pages is refused (422 naming the field). */
+        maxPages: z.number().int().min(1).max(50).default(10),
+        /** The QR code: at the lower left of the last page, or (`corner: top-right`) at the upper right of the first page. */
+        qr: z.union([
+          z.object({ leftMm: z.number().min(5), bottomMm: z.number().min(5), sizeMm: z.number().min(15).max(80) }).strict(),
+          z.object({ corner: z.literal('top-right'), rightMm: z.number().min(5), topMm: z.number().min(5), sizeMm: z.number().min(15).max(80) }).strict(),
+        ]),
         seal: z.object({ rightMm: z.number().min(20), bottomMm: z.number().min(20) }).strict(),
+        /** Printed before the issuer on a licence face (登记机关, 发证机关). */
+        issuerLabel: z.string().max(10).optional(),
+        /** The label of the validity row (有效期, 营业期限). */
+        validityLabel: z.string().max(10).default('有效期'),
+        /** On a licence face, the fields set in a right-hand column beside the others (the 营业执照's two columns). */
+        rightColumn: z.array(z.string()).min(1).optional(),
       })
       .strict(),
+    /**
+     * The text of a letter: paragraphs with placeholders ({holder.name}, {holder.code}, {<field key>})
+     * and lists (one numbered paragraph per item). A paragraph whose optional field is absent is left out.
+     */
+    letter: z
+      .object({
+        addressee: z.string().min(1),
+        paragraphs: z.array(z.union([z.string().min(1), z.object({ list: z.string() }).strict()])).min(1),
+      })
+      .strict()
+      .optional(),
     /** Holder code type per GB/T 36903: 001 unified social credit code, 111 citizen ID, or either. */
     number: NumberForm,
     holder: z
@@ -101,6 +149,8 @@ export const LicenseTypeSchema = z
       if (field?.type !== 'enum' || !field.required) ctx.addIssue({ code: 'custom', message: `number.businessTypeField ${businessTypeField} must be a required enum field` });
       else if (field.values.some((v) => businessTypeDigits[v] === undefined)) ctx.addIssue({ code: 'custom', message: `number.businessTypeDigits must give a digit for each of ${field.values.join(', ')}` });
     }
+    if (t.layout.style === 'letter') letterIssues(t).forEach((message) => ctx.addIssue({ code: 'custom', message }));
+    for (const key of t.layout.rightColumn ?? []) if (!keys.includes(key)) ctx.addIssue({ code: 'custom', message: `layout.rightColumn names ${key}, which is not a field` });
     if (t.validity.kind === 'field') {
       for (const key of [t.validity.from, t.validity.until]) {
         if (t.fields.find((f) => f.key === key)?.type !== 'date') ctx.addIssue({ code: 'custom', message: `validity field ${key} must be a date field` });

@@ -17,6 +17,8 @@ export interface LicenseRequest {
 /** What plausibility is judged against: the date of issue, in the issuing offices' time zone. */
 export interface ValidationContext {
   today: string;
+  /** Whether an embedded font draws the code point: text is refused where none does (issuance always gives it). */
+  canDraw?: (cp: number) => boolean;
 }
 
 function isDate(value: string): boolean {
@@ -33,14 +35,14 @@ function checkDate(field: Extract<LicenseField, { type: 'date' }>, value: unknow
   return null;
 }
 
-function checkField(field: LicenseField, value: unknown, today: string): string | null {
+function checkField(field: LicenseField, value: unknown, context: ValidationContext): string | null {
   switch (field.type) {
     case 'text':
       if (typeof value !== 'string' || value.trim() === '') return 'must be non-empty text';
       if (value.length > field.maxLength) return `must be at most ${field.maxLength} characters`;
-      return unprintableCharacter(value, field.multiline ?? false);
+      return unprintableCharacter(value, field.multiline ?? false, context.canDraw);
     case 'date':
-      return checkDate(field, value, today);
+      return checkDate(field, value, context.today);
     case 'enum':
       return typeof value === 'string' && field.values.includes(value) ? null : `must be one of: ${field.values.join('、')}`;
     case 'integer':
@@ -49,8 +51,8 @@ function checkField(field: LicenseField, value: unknown, today: string): string 
       if (!Array.isArray(value) || value.length === 0) return 'must be a non-empty list';
       if (value.length > field.maxItems) return `must have at most ${field.maxItems} items`;
       if (!value.every((item) => typeof item === 'string' && item.trim() !== '' && item.length <= field.maxLength)) return `every item must be text of at most ${field.maxLength} characters`;
-      const index = value.findIndex((item) => unprintableCharacter(item as string, false) !== null);
-      return index < 0 ? null : `item ${index + 1} ${unprintableCharacter(value[index] as string, false)}`;
+      const index = value.findIndex((item) => unprintableCharacter(item as string, false, context.canDraw) !== null);
+      return index < 0 ? null : `item ${index + 1} ${unprintableCharacter(value[index] as string, false, context.canDraw)}`;
     }
     case 'uscc':
       return typeof value === 'string' && isValidUscc(value) ? null : 'must be a valid unified social credit code (check character)';
@@ -61,7 +63,7 @@ function checkField(field: LicenseField, value: unknown, today: string): string 
 
 /** Checks a request against its license type; every failing field is named, in one list. */
 export function validateLicenseRequest(type: LicenseType, request: LicenseRequest, context: ValidationContext): FieldProblem[] {
-  const problems = holderProblems(type, request.holder, context.today);
+  const problems = holderProblems(type, request.holder, context.today, context.canDraw);
   const fields = request.fields ?? {};
   for (const field of type.fields) {
     const value = fields[field.key];
@@ -69,7 +71,7 @@ export function validateLicenseRequest(type: LicenseType, request: LicenseReques
       if (field.required) problems.push({ field: `fields.${field.key}`, message: `${field.label} is required` });
       continue;
     }
-    const problem = checkField(field, value, context.today);
+    const problem = checkField(field, value, context);
     if (problem) problems.push({ field: `fields.${field.key}`, message: `${field.label} ${problem}` });
   }
   for (const key of Object.keys(fields)) {

@@ -1,8 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { padGlyphs } from './glyph-padding.js';
+import { extractTtcFace, FontFormatError, SFNT_CFF } from './sfnt.js';
 
 /** Debian's AR PL UMing (package fonts-arphic-uming): a Song/Ming face with TrueType outlines. */
 export const DEFAULT_SONG_FONT = '/usr/share/fonts/truetype/arphic/uming.ttc';
+
+/**
+ * Debian's HanaMin B (package fonts-hanazono): TrueType outlines for CJK Unified Ideographs
+ * Extension B and later planes, which UMing lacks (rare name characters such as 𠮷 U+20BB7).
+ */
+export const DEFAULT_EXTB_FONT = '/usr/share/fonts/truetype/hanazono/HanaMinB.ttf';
 
 /**
  * The face taken from a collection. In uming.ttc face 0 is "AR PL UMing CN", the face with the
@@ -12,11 +20,6 @@ export const SONG_FACE_INDEX = 0;
 
 export class FontMissingError extends Error {
   override name = 'FontMissingError';
-}
-
-/** A font file that is not a TrueType/OpenType font or collection, or is damaged. */
-export class FontFormatError extends Error {
-  override name = 'FontFormatError';
 }
 
 /** The Song (Ming) font used for seal text and Chinese PDF text: SEAL_FONT_PATH, else Debian's AR PL UMing. */
@@ -31,111 +34,10 @@ export function songFontPath(): string {
   return file;
 }
 
-// sfnt versions of a single font: TrueType outlines (0x00010000, or 'true' from old Apple fonts)
-// and CFF outlines ('OTTO').
-const SFNT_TRUETYPE = 0x00010000;
-const SFNT_APPLE = 0x74727565; // 'true'
-const SFNT_CFF = 0x4f54544f; // 'OTTO'
-const TTC_TAG = 0x74746366; // 'ttcf'
-
-function isSingleFont(tag: number): boolean {
-  return tag === SFNT_TRUETYPE || tag === SFNT_APPLE || tag === SFNT_CFF;
-}
-
-/** The OpenType table checksum: the sum of the table's big-endian uint32 words, zero-padded. */
-function tableChecksum(data: Buffer, start: number, length: number): number {
-  let sum = 0;
-  const whole = start + (length & ~3);
-  let i = start;
-  for (; i < whole; i += 4) sum = (sum + data.readUInt32BE(i)) >>> 0;
-  if (length & 3) {
-    let last = 0;
-    for (let k = 0; k < 4; k++) last = (last << 8) | (i + k < start + length ? data[i + k]! : 0);
-    sum = (sum + (last >>> 0)) >>> 0;
-  }
-  return sum;
-}
-
-interface TableRecord {
-  tag: string;
-  offset: number;
-  length: number;
-}
-
-/**
- * One face of a TrueType collection (.ttc) as a standalone font file. Reads the collection
- * header and the face's table directory, copies every table the face uses (tables shared by
- * several faces are copied into each) into a new sfnt, 4-byte aligned, with the directory's
- * offsets rewritten, table checksums and head.checkSumAdjustment recomputed. A DSIG table is
- * dropped: its signature covered the original file. A plain .ttf/.otf is returned as is.
- */
-export function extractTtcFace(ttc: Buffer, index: number): Buffer {
-  if (ttc.length < 12) throw new FontFormatError(`not a font file: ${ttc.length} bytes`);
-  const tag = ttc.readUInt32BE(0);
-  if (isSingleFont(tag)) return ttc;
-  if (tag !== TTC_TAG) throw new FontFormatError('not a TrueType/OpenType font or collection (unknown sfnt version)');
-  const major = ttc.readUInt16BE(4);
-  if (major !== 1 && major !== 2) throw new FontFormatError(`unsupported TrueType collection version ${major}`);
-  const numFonts = ttc.readUInt32BE(8);
-  if (!Number.isInteger(index) || index < 0 || index >= numFonts) {
-    throw new FontFormatError(`the collection has ${numFonts} faces; face ${index} does not exist`);
-  }
-  if (12 + 4 * numFonts > ttc.length) throw new FontFormatError('the collection header is truncated');
-  const face = ttc.readUInt32BE(12 + 4 * index);
-  if (face + 12 > ttc.length) throw new FontFormatError(`face ${index} starts beyond the end of the collection`);
-  const version = ttc.readUInt32BE(face);
-  if (!isSingleFont(version)) throw new FontFormatError(`face ${index} has an unknown sfnt version`);
-  const numTables = ttc.readUInt16BE(face + 4);
-  if (numTables === 0) throw new FontFormatError(`face ${index} has no tables`);
-  if (face + 12 + 16 * numTables > ttc.length) throw new FontFormatError(`the table directory of face ${index} is truncated`);
-
-  const tables: TableRecord[] = [];
-  for (let i = 0; i < numTables; i++) {
-    const record = face + 12 + 16 * i;
-    const t: TableRecord = {
-      tag: ttc.toString('latin1', record, record + 4),
-      offset: ttc.readUInt32BE(record + 8),
-      length: ttc.readUInt32BE(record + 12),
-    };
-    if (t.offset + t.length > ttc.length) throw new FontFormatError(`table '${t.tag}' of face ${index} lies beyond the end of the collection`);
-    if (t.tag !== 'DSIG') tables.push(t);
-  }
-  // The directory must be sorted by tag (byte order) for binary search; collections normally are.
-  tables.sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
-  for (let i = 1; i < tables.length; i++) {
-    if (tables[i]!.tag === tables[i - 1]!.tag) throw new FontFormatError(`face ${index} lists table '${tables[i]!.tag}' twice`);
-  }
-
-  const n = tables.length;
-  const headerLength = 12 + 16 * n;
-  const total = tables.reduce((sum, t) => sum + ((t.length + 3) & ~3), headerLength);
-  const out = Buffer.alloc(total); // zero-filled, so the padding is zero
-  const entrySelector = Math.floor(Math.log2(n));
-  const searchRange = 16 * 2 ** entrySelector;
-  out.writeUInt32BE(version, 0);
-  out.writeUInt16BE(n, 4);
-  out.writeUInt16BE(searchRange, 6);
-  out.writeUInt16BE(entrySelector, 8);
-  out.writeUInt16BE(16 * n - searchRange, 10);
-
-  let pos = headerLength;
-  let headAt = -1;
-  tables.forEach((t, i) => {
-    ttc.copy(out, pos, t.offset, t.offset + t.length);
-    if (t.tag === 'head') {
-      if (t.length < 12) throw new FontFormatError(`the head table of face ${index} is truncated`);
-      headAt = pos;
-      out.writeUInt32BE(0, pos + 8); // checkSumAdjustment counts as 0 in every checksum
-    }
-    const record = 12 + 16 * i;
-    out.write(t.tag, record, 4, 'latin1');
-    out.writeUInt32BE(tableChecksum(out, pos, t.length), record + 4);
-    out.writeUInt32BE(pos, record + 8);
-    out.writeUInt32BE(t.length, record + 12);
-    pos += (t.length + 3) & ~3;
-  });
-  if (headAt >= 0) out.writeUInt32BE((0xb1b0afba - tableChecksum(out, 0, out.length)) >>> 0, headAt + 8);
-  return out;
+/** The second font, for what the Song font cannot draw: EXTB_FONT_PATH, else Debian's HanaMin B; null when absent. */
+export function extBFontPath(): string | null {
+  const file = process.env.EXTB_FONT_PATH || DEFAULT_EXTB_FONT;
+  return existsSync(file) ? file : null;
 }
 
 export interface SongFont {
@@ -146,18 +48,40 @@ export interface SongFont {
 }
 
 function toSongFont(file: string, data: Buffer): SongFont {
-  const ttf = extractTtcFace(data, SONG_FACE_INDEX);
+  return toTrueTypeFont(file, data, SONG_FACE_INDEX);
+}
+
+function toTrueTypeFont(file: string, data: Buffer, face: number): SongFont {
+  const ttf = extractTtcFace(data, face);
   if (ttf.readUInt32BE(0) === SFNT_CFF) {
     // pdf-lib's subsetter writes CFF-outline fonts that poppler rejects and does not draw.
-    throw new FontFormatError(`${file} has CFF outlines, which pdf-lib cannot subset correctly: use a TrueType-outline Song face such as AR PL UMing (fonts-arphic-uming)`);
+    throw new FontFormatError(`${file} has CFF outlines, which pdf-lib cannot subset correctly: use a TrueType-outline face (AR PL UMing from fonts-arphic-uming, HanaMin B from fonts-hanazono)`);
   }
-  return { path: file, ttf };
+  return { path: file, ttf: padGlyphs(ttf) };
 }
 
 // One load per font file and process: reading and extracting a 20 MB collection costs time and
 // memory. Failures are not remembered, so installing the font later works without a restart.
 const loaded = new Map<string, SongFont>();
 const pending = new Map<string, Promise<SongFont>>();
+
+/** A TrueType face of `file`, read once per process; concurrent callers share one read. */
+function loadOnce(file: string, face: number): Promise<SongFont> {
+  const done = loaded.get(file);
+  if (done) return Promise.resolve(done);
+  let promise = pending.get(file);
+  if (!promise) {
+    promise = readFile(file)
+      .then((data) => {
+        const font = loaded.get(file) ?? toTrueTypeFont(file, data, face);
+        loaded.set(file, font);
+        return font;
+      })
+      .finally(() => pending.delete(file));
+    pending.set(file, promise);
+  }
+  return promise;
+}
 
 /** The Song face as a standalone font, read once per process. */
 export function loadSongFont(): Promise<SongFont> {
@@ -167,20 +91,7 @@ export function loadSongFont(): Promise<SongFont> {
   } catch (err) {
     return Promise.reject(err);
   }
-  const done = loaded.get(file);
-  if (done) return Promise.resolve(done);
-  let promise = pending.get(file);
-  if (!promise) {
-    promise = readFile(file)
-      .then((data) => {
-        const font = loaded.get(file) ?? toSongFont(file, data);
-        loaded.set(file, font);
-        return font;
-      })
-      .finally(() => pending.delete(file));
-    pending.set(file, promise);
-  }
-  return promise;
+  return loadOnce(file, SONG_FACE_INDEX);
 }
 
 /** The same as loadSongFont, for synchronous callers (image rendering); shares its cache. */
@@ -192,4 +103,13 @@ export function loadSongFontSync(): SongFont {
     loaded.set(file, font);
   }
   return font;
+}
+
+/**
+ * The second font (CJK Extension B), read once per process; null when it is not installed, in
+ * which case the characters only it draws are refused as unprintable.
+ */
+export function loadExtBFont(): Promise<SongFont | null> {
+  const file = extBFontPath();
+  return file ? loadOnce(file, 0) : Promise.resolve(null);
 }

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLicenseIdentifier } from '../../src/licenses/identifier.js';
@@ -46,7 +47,8 @@ describe('issuing a license', () => {
     const dir = tempDir('qr');
     await run('pdftoppm', ['-r', '150', '-png', '-singlefile', file, path.join(dir, 'page')]);
     const decoded = (await run('zbarimg', ['--quiet', '--raw', path.join(dir, 'page.png')])).stdout.trim();
-    // The seal lands where the template puts it: 70 mm from the right, 40 mm from the bottom (A4 landscape).
+    // The seal lands where the template puts it, in mm from the right and the bottom (A4 landscape).
+    const { seal } = (JSON.parse(readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../../templates/business-licence/type.json'), 'utf8')) as { layout: { seal: { rightMm: number; bottomMm: number } } }).layout;
     const image = decodePng(readFileSync(path.join(dir, 'page.png')));
     let [minX, maxX, minY, maxY] = [Infinity, -Infinity, Infinity, -Infinity];
     for (let y = 0; y < image.height; y++) {
@@ -56,8 +58,8 @@ describe('issuing a license', () => {
       }
     }
     const pxPerMm = 150 / 25.4;
-    expect(Math.abs((minX + maxX) / 2 - (297 - 70) * pxPerMm)).toBeLessThan(6);
-    expect(Math.abs((minY + maxY) / 2 - (210 - 40) * pxPerMm)).toBeLessThan(6);
+    expect(Math.abs((minX + maxX) / 2 - (297 - seal.rightMm) * pxPerMm)).toBeLessThan(6);
+    expect(Math.abs((minY + maxY) / 2 - (210 - seal.bottomMm) * pxPerMm)).toBeLessThan(6);
     expect(decoded).toBe(record.verificationUrl);
     expect(decoded).toMatch(/\/v\/.+\?c=[A-Za-z0-9_-]{10}$/);
     const again = (await (await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}`, { headers: { authorization: `Bearer ${svc.token}` } })).json()) as LicenseRecord;

@@ -4,15 +4,8 @@ import path from 'node:path';
 import fontkit from '@pdf-lib/fontkit';
 import { PDFDocument } from 'pdf-lib';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  DEFAULT_SONG_FONT,
-  extractTtcFace,
-  FontFormatError,
-  FontMissingError,
-  loadSongFont,
-  loadSongFontSync,
-  songFontPath,
-} from '../../src/render/fonts.js';
+import { DEFAULT_SONG_FONT, FontMissingError, loadSongFont, loadSongFontSync, songFontPath } from '../../src/render/fonts.js';
+import { extractTtcFace, FontFormatError } from '../../src/render/sfnt.js';
 import { tempDir } from '../helpers/tools.js';
 
 interface Table {
