@@ -28,6 +28,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: 2,
+    // fetch never reuses a connection: see the file
+    setupFiles: ['test/helpers/no-keep-alive.ts'],
     reporters: ['default'],
     projects: [
       { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'], env: { TEST_DATABASE: 'sqlite' } } },

@@ -91,7 +91,7 @@ function lengthOf(n: number): Buffer {
  * by keytool signs a JAR; returns the signature block (SignedData, detached) and the signed
  * .SF file it is over.
  */
-export function jarsignerCms(keyalg: string[], signerOptions: string[]): { cms: Buffer; content: Buffer; certDer: Buffer } {
+export function jarsignerCms(keyalg: string[], signerOptions: string[]): { cms: Buffer; content: Buffer } {
   const dir = tempDir('jarsigner');
   const run = (cmd: string, args: string[]): string => execFileSync(cmd, args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   writeFileSync(path.join(dir, 'a.txt'), `signed at ${Date.now()}\n`);
@@ -100,6 +100,5 @@ export function jarsignerCms(keyalg: string[], signerOptions: string[]): { cms: 
   run('jarsigner', ['-keystore', 'k.p12', '-storepass', 'secret123', ...signerOptions, 't.jar', 'k']);
   run('unzip', ['-o', '-q', 't.jar', 'META-INF/*']);
   const block = ['K.EC', 'K.RSA', 'K.DSA'].map((n) => path.join(dir, 'META-INF', n)).find((f) => existsSync(f))!;
-  run('keytool', ['-exportcert', '-alias', 'k', '-keystore', 'k.p12', '-storepass', 'secret123', '-file', 'cert.der']);
-  return { cms: readFileSync(block), content: readFileSync(path.join(dir, 'META-INF', 'K.SF')), certDer: readFileSync(path.join(dir, 'cert.der')) };
+  return { cms: readFileSync(block), content: readFileSync(path.join(dir, 'META-INF', 'K.SF')) };
 }

@@ -6,6 +6,7 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { Agent, get } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePdf } from '../helpers/pdfs.js';
@@ -45,6 +46,20 @@ async function startCompiled(env: Record<string, string>): Promise<string> {
   });
 }
 
+/** A GET with a keep-alive connection, and the server's Keep-Alive answer. */
+function keepAliveGet(url: string): Promise<{ status: number | undefined; keepAlive: string }> {
+  const agent = new Agent({ keepAlive: true });
+  return new Promise((resolve, reject) => {
+    get(url, { agent }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        agent.destroy();
+        resolve({ status: res.statusCode, keepAlive: [res.headers['keep-alive'] ?? []].flat().join(', ') });
+      });
+    }).on('error', reject);
+  });
+}
+
 describe('the compiled service', () => {
   it('starts on its embedded default, keeps connections alive 65 s, verifies with the compiled CLI, and exits 0 on SIGTERM', async () => {
     const dataDir = tempDir('compiled');
@@ -55,9 +70,10 @@ describe('the compiled service', () => {
     expect(token.length).toBeGreaterThan(20);
     expect(serverOutput()).toContain('dev-api-token');
     expect(serverOutput()).not.toContain(token);
-    const health = await fetch(`${url}/healthz`);
+    // fetch asks every server to close (test/helpers/no-keep-alive.ts): a client that keeps alive
+    const health = await keepAliveGet(`${url}/healthz`);
     expect(health.status).toBe(200);
-    expect(health.headers.get('keep-alive')).toMatch(/timeout=65/);
+    expect(health.keepAlive).toMatch(/timeout=65/);
 
     const pdf = writeTemp('compiled.pdf', await makePdf(1));
     const cli = (args: string[]): { status: number | null; stdout: string } => {
