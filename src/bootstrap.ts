@@ -160,7 +160,7 @@ async function installDevSeals(pki: DevPki, seals: SealRepository): Promise<void
 }
 
 /** The purpose the development client reads licences for, covering every type. */
-export const DEV_PURPOSE = 'development';
+const DEV_PURPOSE = 'development';
 
 /**
  * The development client: every role and sample seal, bound to the sample departments, and the
