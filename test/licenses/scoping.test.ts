@@ -17,6 +17,8 @@ const XZSP = '11370500MB0100002L'; // 行政审批服务局: acceptance, refusal
 const SCJG = '11370500MB0100001H'; // 市场监督管理局: business licences and food permits
 const HOLDER = '91310230MA1K314J7C';
 const PURPOSE = '办理食品经营许可变更';
+/** Each CLI call starts a process that compiles TypeScript: generous on a loaded machine. */
+const CLI_TIMEOUT_MS = 240_000;
 
 let svc: RunningService;
 
@@ -86,7 +88,7 @@ beforeAll(async () => {
   // The development client acts for every sample department.
   permit = await issued(svc.token, foodPermit);
   licence = await issued(svc.token, businessLicence);
-});
+}, CLI_TIMEOUT_MS);
 afterAll(async () => svc?.close());
 
 describe('the admin CLI', () => {
@@ -108,7 +110,7 @@ describe('the admin CLI', () => {
     const badType = await admin('clients', 'purpose', reader.id, '--purpose', PURPOSE, '--types', 'driving-licence');
     expect(badType.code).toBe(2);
     expect(badType.err).toContain('unknown: driving-licence');
-  });
+  }, CLI_TIMEOUT_MS);
 });
 
 describe('issuing, replacing and revoking for the bound authorities only', () => {
@@ -203,7 +205,7 @@ describe('reading licences', () => {
     const verified = await admin('audit', 'verify');
     expect(verified.code).toBe(0);
     expect(verified.out).toMatch(/audit log intact: \d+ entries/);
-  });
+  }, CLI_TIMEOUT_MS);
 });
 
 describe("the holder's access log", () => {
@@ -249,4 +251,33 @@ describe("the holder's access log", () => {
     const audited = (await svc.service.audit.entries()).filter((e) => e.action === 'license.access-log');
     expect(audited.map((e) => e.actor)).toEqual(expect.arrayContaining(['holder', reader.id]));
   });
+});
+
+describe('the development client of the embedded default', () => {
+  it('gets its scope at the next start when its data dir was made before scoping, so its token keeps working', async () => {
+    const first = await startService();
+    const { dataDir, token } = first;
+    // what a data dir from before migration 30 amounts to: a development client with neither authorities nor purposes
+    await first.service.db.run('DELETE FROM client_authorities');
+    await first.service.db.run('DELETE FROM client_purposes');
+    await first.close();
+    const again = await startService({ PUBLIC_RATE_LIMIT: '3' }, dataDir);
+    try {
+      expect(again.token).toBe(token);
+      const notice = await fetch(`${again.url}/v1/licenses`, { method: 'POST', headers: json(token), body: JSON.stringify(acceptance) });
+      expect(notice.status).toBe(201);
+      const { id } = (await notice.json()) as LicenseRecord;
+      const read = await fetch(`${again.url}/v1/licenses/${encodeURIComponent(id)}?purpose=development`, { headers: { authorization: `Bearer ${token}` } });
+      expect(read.status).toBe(200);
+
+      // the holder's route is limited per address like the public routes
+      const attempt = () => fetch(`${again.url}/v1/holders/access-log`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ holderCode: HOLDER, licenseId: id, checkCode: 'AAAAAAAAAA' }) });
+      for (let i = 0; i < 3; i++) expect((await attempt()).status).toBe(404);
+      const limited = await attempt();
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('retry-after')).toBe('60');
+    } finally {
+      await again.close();
+    }
+  }, CLI_TIMEOUT_MS);
 });
