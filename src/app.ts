@@ -19,6 +19,10 @@ import { tsaRouter } from './http/tsa-routes.js';
 import { ocspRouter, type OcspAnswerer } from './http/ocsp-routes.js';
 import { statusRouter } from './http/status-routes.js';
 import { licensesRouter, licenseTypesRouter, licenseVerificationRouter, publicPageAddressErrors } from './http/license-routes.js';
+import { licenseReadRouter } from './http/license-read-routes.js';
+import { holderRouter } from './http/holder-routes.js';
+import { LicenseAccessLog } from './licenses/access-log.js';
+import { ClientScopeStore } from './store/client-scopes.js';
 import type { LicenseService } from './licenses/issuance.js';
 import type { AuditLog } from './audit/log.js';
 import type { Metrics } from './http/metrics.js';
@@ -90,7 +94,8 @@ export function buildApp(deps: AppDeps): Express {
     res.type('text/plain; version=0.0.4').send(metrics.render());
   });
   const limited = publicRateLimit(deps.statusCache, deps.config.publicRateLimit);
-  for (const path of ['/v1/verify', '/v1/ses/verify', '/v1/licenses/verify', '/v/:id']) app.use(path, limited);
+  // The holder's access log is public too: its proof (holder code and check code) is not a key to try out.
+  for (const path of ['/v1/verify', '/v1/ses/verify', '/v1/licenses/verify', '/v/:id', '/v1/holders/access-log']) app.use(path, limited);
   const statusLimited = statusAccess({ clients: deps.clients, counter: deps.statusCache, publicPerMinute: deps.config.publicRateLimit, clientPerMinute: deps.config.statusClientRateLimit });
   // '/ocsp' covers GET /ocsp/{request} too (app.use matches by prefix): each request counts once.
   for (const path of ['/v1/certificates/status', '/ocsp']) app.use(path, statusLimited);
@@ -102,7 +107,11 @@ export function buildApp(deps: AppDeps): Express {
   app.use(ocspRouter({ responder: deps.ocsp, cached: (request) => deps.status.cachedOcspResponse(request) }));
   app.use(sealRouter({ pdfPool: deps.pdfPool, sealing: deps.sealing, clients: deps.clients, maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, workLimits: deps.config.workLimits, pdfLimits: deps.config.pdfLimits, logger: deps.logger, timestamper: deps.timestamper, evidence: deps.evidence, audit: deps.audit }));
   app.use(licenseTypesRouter(deps.licenseTypes));
-  app.use(licensesRouter({ licenses: deps.licenses, clients: deps.clients, audit: deps.audit }));
+  const scopes = new ClientScopeStore(deps.db);
+  const accessLog = new LicenseAccessLog(deps.db, deps.audit);
+  app.use(licensesRouter({ licenses: deps.licenses, clients: deps.clients, scopes, audit: deps.audit }));
+  app.use(licenseReadRouter({ licenses: deps.licenses, clients: deps.clients, scopes, accessLog }));
+  app.use(holderRouter({ licenses: deps.licenses, clients: deps.clients, scopes, accessLog, audit: deps.audit }));
   app.use(licenseVerificationRouter({ licenses: deps.licenses, maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, workLimits: deps.config.workLimits, verify: (pdf) => deps.pdfPool.verify(pdf, { pdfLimits: deps.config.pdfLimits }) }));
   app.use(sesRouter({ sealing: deps.sealing, clients: deps.clients, timestamping: deps.timestamper !== undefined, maxDocumentBytes: deps.config.maxBodyBytes, verify: deps.verifySes }));
   app.use(sealsRouter({ seals: deps.seals, clients: deps.clients, audit: deps.audit, onRevoked: deps.onRevoked }));

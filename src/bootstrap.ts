@@ -33,6 +33,7 @@ import type { ValidationContext } from './validation/engine.js';
 import { defaultValidationPolicy, loadValidationPolicy } from './validation/policy.js';
 import type { EvidenceSource } from './signing/levels.js';
 import { ApiClientStore, ROLES } from './store/api-clients.js';
+import { ClientScopeStore } from './store/client-scopes.js';
 import type { Db } from './store/db.js';
 import { openDatabase } from './store/open.js';
 import { sharedSecret } from './store/shared-secrets.js';
@@ -158,15 +159,30 @@ async function installDevSeals(pki: DevPki, seals: SealRepository): Promise<void
   }
 }
 
-async function ensureDevClient(dataDir: string, clients: ApiClientStore): Promise<string | undefined> {
+/** The purpose the development client reads licences for, covering every type. */
+const DEV_PURPOSE = 'development';
+
+/**
+ * The development client: every role and sample seal, bound to the sample departments, and the
+ * purpose `development` for every licence type. A client from before scoping existed (no
+ * authority, no purpose) gets the same scope, so an old data dir's token keeps working; a scope
+ * an administrator changed is left alone.
+ */
+async function ensureDevClient(dataDir: string, clients: ApiClientStore, scopes: ClientScopeStore, licenseTypes: Iterable<string>): Promise<string | undefined> {
   const tokenFile = path.join(dataDir, 'dev-api-token');
-  if (existsSync(tokenFile)) {
-    const token = readFileSync(tokenFile, 'utf8').trim();
-    if (await clients.findByToken(token)) return undefined;
+  let newToken: string | undefined;
+  let client = existsSync(tokenFile) ? await clients.findByToken(readFileSync(tokenFile, 'utf8').trim()) : undefined;
+  if (!client) {
+    const created = await clients.create('development', [...ROLES], SAMPLE_SEALS.map((s) => s.id));
+    writeFileSync(tokenFile, `${created.token}\n`, { mode: 0o600 });
+    client = created.client;
+    newToken = created.token;
   }
-  const { token } = await clients.create('development', [...ROLES], SAMPLE_SEALS.map((s) => s.id));
-  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
-  return token;
+  if ((await scopes.authorities(client.id)).length === 0 && (await scopes.purposes(client.id)).length === 0) {
+    await scopes.bind(client.id, [...new Set(SAMPLE_SEALS.map((s) => s.uscc))]);
+    await scopes.setPurpose(client.id, DEV_PURPOSE, [...licenseTypes]);
+  }
+  return newToken;
 }
 
 /** What tests may replace: the licences' clock. */
@@ -191,6 +207,7 @@ export async function openService(config: Config, logger: Logger, options: Servi
     for (const sealId of await seals.reconcileCertificates()) {
       await audit.append({ actor: 'service', action: 'seal.revoke', subject: sealId, details: { cause: 'its certificate was revoked under another seal' } });
     }
+    const licenseTypes = loadLicenseTypes(config.templatesDir);
     let devPki: DevPki | undefined;
     let newDevToken: string | undefined;
     const configuredAnchors = config.trustAnchorsFile ? pemToDerList(readFileSync(config.trustAnchorsFile, 'utf8')) : [];
@@ -203,7 +220,7 @@ export async function openService(config: Config, logger: Logger, options: Servi
       });
       trustAnchors = [...configuredAnchors, devPki.root.certDer, devPki.sm2.root.certDer];
       await installDevSeals(devPki, seals);
-      newDevToken = await ensureDevClient(config.dataDir, clients);
+      newDevToken = await ensureDevClient(config.dataDir, clients, new ClientScopeStore(db), licenseTypes.keys());
     }
     const published = devPki ? publishDevPki(devPki, seals) : undefined;
     const responder = devPki ? devOcspResponder(devPki, seals) : undefined;
@@ -242,7 +259,6 @@ export async function openService(config: Config, logger: Logger, options: Servi
     };
     const metrics = new Metrics();
     status.onLookup = (hit) => metrics.count('eseal_status_cache_lookups_total', 'Certificate status lookups, by cache result', { result: hit ? 'hit' : 'miss' });
-    const licenseTypes = loadLicenseTypes(config.templatesDir);
     const pdfPool = new PdfPool({
       threads: config.pdfThreads,
       queueLimit: config.pdfQueue,

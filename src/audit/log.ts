@@ -9,10 +9,14 @@ export type AuditAction =
   | 'license.replace'
   | 'license.revoke'
   | 'license.lookup'
+  | 'license.access-log'
   | 'seal.register'
   | 'seal.revoke'
   | 'client.create'
-  | 'client.disable';
+  | 'client.disable'
+  | 'client.bind'
+  | 'client.unbind'
+  | 'client.purpose';
 
 export interface AuditEntry {
   actor: string;

@@ -3,13 +3,17 @@ import { parseArgs } from 'node:util';
 import { AuditLog } from '../audit/log.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { ApiClientStore, ROLES, type Role } from '../store/api-clients.js';
+import { ClientScopeStore } from '../store/client-scopes.js';
 import { openDatabase } from '../store/open.js';
+import { loadLicenseTypes } from '../licenses/types.js';
+import { authoritiesProblem, listOption, runScopeCommand, SCOPE_USAGE } from './client-scope-commands.js';
 
 const USAGE = `usage:
-  admin clients create --name NAME --roles ${ROLES.join(',')} [--seals ID,ID]
+  admin clients create --name NAME --roles ${ROLES.join(',')} [--seals ID,ID] [--authorities USCC,USCC]
     (status: a platform component asking certificate status, limited per client)
   admin clients list
   admin clients disable CLIENT_ID
+${SCOPE_USAGE}
   admin audit verify
 (the database is the one of DATA_DIR / DATABASE_URL, as for the service)`;
 
@@ -17,7 +21,15 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { name: { type: 'string' }, roles: { type: 'string' }, seals: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      name: { type: 'string' },
+      roles: { type: 'string' },
+      seals: { type: 'string' },
+      authorities: { type: 'string' },
+      purpose: { type: 'string' },
+      types: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   const [group, command, arg] = positionals;
   if (values.help || !group) {
@@ -36,15 +48,39 @@ async function main(argv: string[]): Promise<number> {
           process.stderr.write(`clients create needs --name and --roles from ${ROLES.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}\n`);
           return 2;
         }
-        const seals = (values.seals ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+        const seals = listOption(values.seals);
+        const authorities = listOption(values.authorities);
+        const authorityProblem = authorities.length ? authoritiesProblem(authorities) : null;
+        if (authorityProblem) {
+          process.stderr.write(`clients create: ${authorityProblem}\n`);
+          return 2;
+        }
         const { client, token } = await clients.create(values.name, roles as Role[], seals);
-        await new AuditLog(db).append({ actor: 'cli', action: 'client.create', subject: client.id, details: { name: client.name, roles, seals } });
-        process.stdout.write(`client ${client.id} created; its token, shown only now:\n${token}\n`);
+        if (authorities.length) await new ClientScopeStore(db).bind(client.id, authorities);
+        await new AuditLog(db).append({ actor: 'cli', action: 'client.create', subject: client.id, details: { name: client.name, roles, seals, authorities } });
+        const bound = authorities.length ? `; it issues, replaces and revokes licences for ${authorities.join(', ')}` : '';
+        process.stdout.write(`client ${client.id} created${bound}; its token, shown only now:\n${token}\n`);
         return 0;
       }
       if (command === 'list') {
-        for (const c of await clients.list()) process.stdout.write(`${c.id}  ${c.disabled ? 'disabled' : 'enabled '}  ${c.name}  roles=${c.roles.join(',')}  seals=${c.sealIds.join(',') || '-'}\n`);
+        const scopes = new ClientScopeStore(db);
+        for (const c of await clients.list()) {
+          const authorities = await scopes.authorities(c.id);
+          const purposes = (await scopes.purposes(c.id)).map((p) => p.purpose);
+          process.stdout.write(`${c.id}  ${c.disabled ? 'disabled' : 'enabled '}  ${c.name}  roles=${c.roles.join(',')}  seals=${c.sealIds.join(',') || '-'}  authorities=${authorities.join(',') || '-'}  purposes=${purposes.join(',') || '-'}\n`);
+        }
         return 0;
+      }
+      if (command && arg && ['bind', 'unbind', 'purpose', 'purpose-remove', 'show'].includes(command)) {
+        const client = await clients.get(arg);
+        if (!client) {
+          process.stderr.write(`no client ${arg}\n`);
+          return 1;
+        }
+        const io = { out: (line: string) => process.stdout.write(`${line}\n`), err: (line: string) => process.stderr.write(`${line}\n`) };
+        const types = new Set(loadLicenseTypes(config.templatesDir).keys());
+        const code = await runScopeCommand(db, client, command, values, types, io);
+        if (code !== undefined) return code;
       }
       if (command === 'disable' && arg) {
         if (!(await clients.disable(arg))) {

@@ -16,7 +16,9 @@ import { HOLDER_CODE_TYPES } from '../licenses/holder.js';
 import { NumberRangeExhausted } from '../licenses/numbering.js';
 import type { LicenseType } from '../licenses/types.js';
 import type { ApiClientStore } from '../store/api-clients.js';
+import type { ClientScopeStore } from '../store/client-scopes.js';
 import { requireRole } from './auth.js';
+import { issuerScopeOf } from './license-scope.js';
 import { HttpProblem } from './problem.js';
 
 /** `GET /v1/license-types`: the license and notice types and their fields. */
@@ -63,7 +65,6 @@ export const ReplaceLicenseBody = z
   })
   .strict();
 
-/** Issuing and reading licenses (`POST /v1/licenses`, `GET /v1/licenses/{id}`, `/pdf`). */
 /** The request's Idempotency-Key (1-200 visible ASCII characters) with a hash of its body, if it has one. */
 function idempotencyOf(header: string | undefined, body: unknown): { key: string; requestSha256: string } | undefined {
   if (header === undefined) return undefined;
@@ -71,7 +72,12 @@ function idempotencyOf(header: string | undefined, body: unknown): { key: string
   return { key: header, requestSha256: createHash('sha256').update(JSON.stringify(body ?? null)).digest('hex') };
 }
 
-export function licensesRouter(deps: { licenses: LicenseService; clients: ApiClientStore; audit: AuditLog }): Router {
+/**
+ * Issuing, replacing and revoking licences (`POST /v1/licenses`, `/{id}/replace`, `/{id}/revoke`),
+ * each only for the issuing authorities the client is bound to and with seals it may use.
+ * Reading is in `license-read-routes.ts`.
+ */
+export function licensesRouter(deps: { licenses: LicenseService; clients: ApiClientStore; scopes: ClientScopeStore; audit: AuditLog }): Router {
   const router = Router();
   router.post('/v1/licenses', requireRole(deps.clients, 'issue'), express.json({ limit: 256 * 1024 }), async (req, res, next) => {
     try {
@@ -81,6 +87,7 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
       const record = await deps.licenses.issue(body.type, { holder: body.holder, fields: body.fields }, undefined, undefined, {
         actor: req.client!.id,
         action: 'license.issue',
+        scope: await issuerScopeOf(deps.scopes, req.client!),
         ...(idempotency ? { idempotency } : {}),
       });
       res.status(201).location(`/v1/licenses/${encodeURIComponent(record.id)}`).json(record);
@@ -108,36 +115,10 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
       next(err);
     }
   });
-  const find = async (id: string) => {
-    const record = await deps.licenses.get(id);
-    if (!record) throw new HttpProblem(404, 'unknown-license', 'No such license', `there is no license ${id}`);
-    return record;
-  };
-  router.get('/v1/licenses', requireRole(deps.clients, 'lookup'), async (req, res, next) => {
-    try {
-      const holderCode = typeof req.query.holderCode === 'string' ? req.query.holderCode.trim() : '';
-      const purpose = typeof req.query.purpose === 'string' ? req.query.purpose.trim() : '';
-      if (!holderCode || holderCode.length > 40) throw new HttpProblem(400, 'invalid-request', 'Give the holder code', '?holderCode=...');
-      if (!purpose || purpose.length > 200) throw new HttpProblem(400, 'purpose-required', 'State the purpose of the lookup (用证事由)', '?purpose=... (1 to 200 characters); it is recorded');
-      const found = await deps.licenses.lookupByHolder(req.client!.id, holderCode, purpose);
-      // The holder code is kept in the audit log only masked; the lookup table holds the full one.
-      await deps.audit.append({ actor: req.client!.id, action: 'license.lookup', subject: `${holderCode.slice(0, 4)}***${holderCode.slice(-2)}`, details: { purpose, results: found.length } });
-      res.json({ licenses: found });
-    } catch (err) {
-      next(err);
-    }
-  });
-  router.get('/v1/licenses/:id', requireRole(deps.clients, 'issue'), async (req, res, next) => {
-    try {
-      res.json(await find(String(req.params.id)));
-    } catch (err) {
-      next(err);
-    }
-  });
   router.post('/v1/licenses/:id/revoke', requireRole(deps.clients, 'revoke'), express.json({ limit: 16 * 1024 }), async (req, res, next) => {
     try {
       const { reason } = RevokeLicenseBody.parse(req.body ?? {});
-      const revoked = await deps.licenses.revoke(String(req.params.id), reason);
+      const revoked = await deps.licenses.revoke(String(req.params.id), reason, undefined, await issuerScopeOf(deps.scopes, req.client!));
       await deps.audit.append({ actor: req.client!.id, action: 'license.revoke', subject: revoked.id, details: { reason } });
       res.json(revoked);
     } catch (err) {
@@ -150,21 +131,13 @@ export function licensesRouter(deps: { licenses: LicenseService; clients: ApiCli
       const created = await deps.licenses.replace(String(req.params.id), body, undefined, {
         actor: req.client!.id,
         action: 'license.replace',
+        scope: await issuerScopeOf(deps.scopes, req.client!),
         details: { replaces: String(req.params.id), reason: body.reason },
       });
       res.status(201).location(`/v1/licenses/${encodeURIComponent(created.id)}`).json(created);
     } catch (err) {
       if (err instanceof LicenseStateError) return next(new HttpProblem(409, 'license-state', 'The license cannot be replaced', err.message));
       if (err instanceof LicenseValidationError) return next(new HttpProblem(422, 'invalid-license-fields', 'Some fields are invalid', err.problems.map((p) => `${p.field}: ${p.message}`).join('; '), { problems: err.problems }));
-      next(err);
-    }
-  });
-  router.get('/v1/licenses/:id/pdf', requireRole(deps.clients, 'issue'), async (req, res, next) => {
-    try {
-      const record = await find(String(req.params.id));
-      res.type('application/pdf').setHeader('Content-Disposition', `attachment; filename="${record.number}.pdf"`);
-      res.send(await deps.licenses.pdf(record.id));
-    } catch (err) {
       next(err);
     }
   });

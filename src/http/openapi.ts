@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { IssueLicenseBody, ReplaceLicenseBody, RevokeLicenseBody } from './license-routes.js';
+import { HolderAccessLogBody } from './holder-routes.js';
 import { ExtendQuery, SealQuery } from './seal-routes.js';
 import { SesSignBody } from './ses-routes.js';
 import { NewSealBody } from './seals-routes.js';
@@ -179,6 +180,25 @@ const licensePageParameters = [
   { name: 'c', in: 'query', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{10}$' }, description: 'the check code printed in the QR code' },
 ];
 const htmlPage = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
+/** The purpose of a read (用证事由): one the administrator configured for the client, which decides the licence types it sees. */
+const purposeParameter = {
+  name: 'purpose',
+  in: 'query',
+  required: true,
+  description: 'one of the purposes configured for this API key (`admin clients purpose`); only licences of the types it covers are found, and the read is recorded with it in the audit log and the holder\'s access log',
+  schema: { type: 'string', minLength: 1, maxLength: 64 },
+};
+const readResponses = (what: string) => ({
+  '200': { description: what },
+  '400': { ...problem, description: 'problem+json: `purpose-required` or `invalid-purpose`' },
+  '401': { ...problem, description: 'problem+json: no or an unknown API key' },
+  '403': { ...problem, description: 'problem+json: `forbidden` (no lookup role) or `purpose-not-permitted` (not a purpose configured for this key)' },
+  '404': { ...problem, description: 'problem+json: `unknown-license`, also for a licence of a type the purpose does not cover (its existence is not revealed)' },
+  '5XX': problem,
+});
+const scopeResponses = {
+  '403': { ...problem, description: 'problem+json: `forbidden` (role), `authority-not-bound` (the client does not act for the licence\'s issuing authority; decided from the identifier, whether or not the licence exists) or `issuing-seal-not-permitted` (the type\'s seal is not among the client\'s seals)' },
+};
 
 /** OpenAPI 3.1, built from the zod schemas the routes validate with. */
 export function openApiDocument(baseUrl: string): Record<string, unknown> {
@@ -232,16 +252,27 @@ export function openApiDocument(baseUrl: string): Record<string, unknown> {
       '/v1/licenses': {
         post: op('Issue a license or notice', {
           security: bearer,
-          description: 'A 422 invalid-license-fields names each field that is invalid, holds a character no embedded font draws (emoji), or does not fit in the pages the type allows.',
+          description:
+            'Only for an issuing authority the client is bound to (the organisation of the type\'s seal), with a seal the client may use. A 422 invalid-license-fields names each field that is invalid, holds a character no embedded font draws (emoji), or does not fit in the pages the type allows.',
           parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, description: 'a retry with the same key and request gets the licence the first one produced', schema: { type: 'string', maxLength: 200 } }],
           requestBody: json(IssueLicenseBody),
+          responses: { '201': { description: 'The licence record' }, ...scopeResponses, '4XX': problem, '5XX': problem },
         }),
-        get: op('Look licenses up by holder code, stating the purpose', { security: bearer, parameters: [{ name: 'holderCode', in: 'query', required: true, schema: { type: 'string' } }, { name: 'purpose', in: 'query', required: true, schema: { type: 'string' } }] }),
+        get: op('Look a holder\'s licenses up by holder code (lookup role), for a configured purpose: only the types it covers', { security: bearer, parameters: [{ name: 'holderCode', in: 'query', required: true, schema: { type: 'string' } }, purposeParameter], responses: readResponses('The licences found') }),
       },
-      '/v1/licenses/{id}': { get: op('A license record', { security: bearer }) },
-      '/v1/licenses/{id}/pdf': { get: op('The sealed license PDF', { security: bearer }) },
-      '/v1/licenses/{id}/revoke': { post: op('Revoke a license', { security: bearer, requestBody: json(RevokeLicenseBody) }) },
-      '/v1/licenses/{id}/replace': { post: op('Issue the next version of a license: same holder and number, the old term unless a new one is given, a stated reason', { security: bearer, requestBody: json(ReplaceLicenseBody) }) },
+      '/v1/licenses/{id}': { get: op('A license record (lookup role), for a configured purpose', { security: bearer, parameters: [purposeParameter], responses: readResponses('The licence record') }) },
+      '/v1/licenses/{id}/pdf': { get: op('The sealed license PDF (lookup role), for a configured purpose', { security: bearer, parameters: [purposeParameter], responses: readResponses('The sealed PDF') }) },
+      '/v1/licenses/{id}/revoke': { post: op('Revoke a license of an authority the client is bound to', { security: bearer, requestBody: json(RevokeLicenseBody), responses: { '200': { description: 'The licence, revoked' }, ...scopeResponses, '4XX': problem, '5XX': problem } }) },
+      '/v1/licenses/{id}/replace': { post: op('Issue the next version of a license of an authority the client is bound to: same holder and number, the old term unless a new one is given, a stated reason', { security: bearer, requestBody: json(ReplaceLicenseBody), responses: { '201': { description: 'The new version' }, ...scopeResponses, '4XX': problem, '5XX': problem } }) },
+      '/v1/holders/access-log': {
+        post: op('For a holder: who read its licences, when and for what purpose. The holder proves itself with its code, one of its licences\' identifier and that licence\'s check code (the `c` of its QR code); limited per address like the public routes', {
+          requestBody: json(HolderAccessLogBody),
+          responses: { '200': { description: '`{holderCode, entries: [{at, client: {id, name}, purpose, access: record|pdf|holder-search, licenseId, results}]}`, oldest first' }, '404': { ...problem, description: 'problem+json: `holder-not-verified`, the same for every failed proof, whether the licence exists or not' }, '429': problem, '4XX': problem, '5XX': problem },
+        }),
+      },
+      '/v1/holders/{holderCode}/access-log': {
+        get: op('The same access log, for a client acting for the holder (lookup role and a configured purpose); the request is audited', { security: bearer, parameters: [{ name: 'holderCode', in: 'path', required: true, schema: { type: 'string' } }, purposeParameter] }),
+      },
       '/v1/licenses/verify': { post: op('Is this license file authentic and valid now', { requestBody: pdf, responses: licenseVerifyResponses }) },
       '/v/{id}': {
         get: op('The public verification page the QR code opens (HTML, zh-CN): verdict banner, public facts, the licence face, a link to the version in force', {

@@ -2,6 +2,7 @@ import { DecodeBudgetExceeded, ObjectBudgetExceeded } from '../pdf/limits/work-b
 import { MemoryBudgetExceeded, PoolBusyError } from '../runtime/pool-errors.js';
 import { PlacementError } from '../signing/errors.js';
 import { SealUnavailableError } from '../sealing/sealing-service.js';
+import { LicenseScopeError } from '../licenses/scope.js';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
@@ -92,6 +93,9 @@ function toProblem(err: unknown): HttpProblem {
   if (err instanceof SealUnavailableError) {
     const [status, title] = SEAL_UNAVAILABLE[err.reason];
     return new HttpProblem(status, err.reason, title, err.message);
+  }
+  if (err instanceof LicenseScopeError) {
+    return new HttpProblem(403, err.reason, err.reason === 'authority-not-bound' ? 'This client does not act for the issuing authority' : 'This client may not use the issuing seal', err.message);
   }
   if (err instanceof PoolBusyError) {
     return new HttpProblem(503, 'server-busy', 'Every document worker is busy; try again shortly', err.message, { retryAfterSeconds: err.retryAfterSeconds });

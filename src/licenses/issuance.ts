@@ -14,6 +14,7 @@ import { buildLicenseIdentifier, parseLicenseIdentifier } from './identifier.js'
 import { allocateLicenseNumber } from './numbering.js';
 import { makePresentationToken, presentationKey, PRESENTATION_TTL_SECONDS, readPresentationToken, type PresentationTokenReading } from './presentation.js';
 import { replacementProblems, replacementTerm, type ReplacementChanges } from './replacement.js';
+import { assertMayActFor, assertMayIssueWith, type IssuerScope } from './scope.js';
 import type { LicenseType } from './types.js';
 import { validateLicenseRequest, type FieldProblem, type LicenseRequest } from './validate.js';
 
@@ -117,6 +118,8 @@ export interface IssuedBy {
   details?: Record<string, unknown>;
   /** The client's Idempotency-Key and a hash of its request: recorded with the licence. */
   idempotency?: { key: string; requestSha256: string };
+  /** The authorities and seals the client may issue with; absent when the service itself acts. */
+  scope?: IssuerScope;
 }
 
 /** The licence an earlier request with the same Idempotency-Key produced. */
@@ -278,19 +281,11 @@ export class LicenseService {
     return this.deps.types.get(code);
   }
 
-  /**
-   * A relying office's lookup by holder code. The stated purpose (用证事由) is required and
-   * recorded with who asked and when, before anything is returned.
-   */
-  async lookupByHolder(clientId: string, holderCode: string, purpose: string, now = this.now()): Promise<LicenseRecord[]> {
-    const rows = await this.deps.db.all<Row>(`SELECT ${COLUMNS} FROM licenses WHERE holder_code = ? ORDER BY issued_at`, [holderCode]);
-    await this.deps.db.run('INSERT INTO license_lookups (client_id, holder_code, purpose, results, looked_up_at) VALUES (?, ?, ?, ?, ?)', [clientId, holderCode, purpose, rows.length, now.toISOString()]);
+  /** A holder's licences of the given types, oldest first (recording the lookup is the caller's). */
+  async findByHolder(holderCode: string, types: readonly string[]): Promise<LicenseRecord[]> {
+    if (types.length === 0) return [];
+    const rows = await this.deps.db.all<Row>(`SELECT ${COLUMNS} FROM licenses WHERE holder_code = ? AND type IN (${types.map(() => '?').join(', ')}) ORDER BY issued_at, id`, [holderCode, ...types]);
     return rows.map((row) => this.toRecord(row));
-  }
-
-  async lookups(holderCode: string): Promise<Array<{ clientId: string; purpose: string; results: number; lookedUpAt: string }>> {
-    const rows = await this.deps.db.all<{ client_id: string; purpose: string; results: number; looked_up_at: string }>('SELECT client_id, purpose, results, looked_up_at FROM license_lookups WHERE holder_code = ? ORDER BY id', [holderCode]);
-    return rows.map((r) => ({ clientId: r.client_id, purpose: r.purpose, results: r.results, lookedUpAt: r.looked_up_at }));
   }
 
   /** Whether `code` is the check code of the QR URL for `id`. */
@@ -300,7 +295,9 @@ export class LicenseService {
     return expected.length === given.length && timingSafeEqual(expected, given);
   }
 
-  async revoke(id: string, reason: string, now = this.now()): Promise<LicenseRecord> {
+  /** Revokes a valid licence; with a scope, only one of an authority the client acts for. */
+  async revoke(id: string, reason: string, now = this.now(), scope?: IssuerScope): Promise<LicenseRecord> {
+    if (scope) assertMayActFor(scope, id);
     const result = await this.deps.db.run("UPDATE licenses SET status = 'revoked', revoked_at = ?, revoke_reason = ? WHERE id = ? AND status = 'valid'", [now.toISOString(), reason, id]);
     const record = await this.get(id);
     if (!record) throw new LicenseStateError(`there is no license ${id}`);
@@ -313,6 +310,7 @@ export class LicenseService {
    * holder, with the old term unless a new one is given, and supersedes the old one.
    */
   async replace(id: string, changes: ReplacementChanges, now = this.now(), by?: IssuedBy): Promise<LicenseRecord> {
+    if (by?.scope) assertMayActFor(by.scope, id);
     const old = await this.get(id);
     if (!old) throw new LicenseStateError(`there is no license ${id}`);
     if (old.status === 'revoked' || old.status === 'superseded') throw new LicenseStateError(`license ${id} is ${old.status} and cannot be replaced`);
@@ -353,10 +351,12 @@ export class LicenseService {
     const type = this.deps.types.get(typeCode);
     if (!type) throw new LicenseValidationError([{ field: 'type', message: `unknown license type; see GET /v1/license-types` }]);
     const issuedOn = this.dateOf(now);
+    const seal = await this.deps.seals.get(type.issuerSealId);
+    // Who may issue this type is settled before what the request says is looked at.
+    if (seal && by?.scope) assertMayIssueWith(by.scope, seal);
     const fonts = await fontsFor(requestTexts(request));
     const problems = [...(continuing?.problems ?? []), ...validateLicenseRequest(type, request, { today: issuedOn, canDraw: (cp) => fonts.canDraw(cp) })];
     if (problems.length) throw new LicenseValidationError(problems);
-    const seal = await this.deps.seals.get(type.issuerSealId);
     if (!seal || seal.status !== 'active') throw new LicenseStateError(`the issuing seal ${type.issuerSealId} of ${type.code} is not available (missing or revoked)`);
     const version = continuing?.version ?? '001';
     const number = continuing?.number ?? (await allocateLicenseNumber(this.deps.db, type, seal.orgUscc, issuedOn, request.fields));
@@ -385,6 +385,7 @@ export class LicenseService {
     });
     const sealed = await this.deps.sealing.seal({
       sealId: seal.id,
+      ...(by?.scope ? { allowedSealIds: by.scope.sealIds } : {}),
       pdf: rendered.pdf,
       level: this.deps.timestamper ? 'B-T' : 'B-B',
       placement: { mode: 'stamp', page: rendered.seal.pageIndex + 1, x: rendered.seal.centerX, y: rendered.seal.centerY, unit: 'pt' },

@@ -56,6 +56,11 @@ export class ApiClientStore {
     return row ? { id: row.id, name: row.name, roles: JSON.parse(row.roles) as Role[], disabled: row.disabled !== 0 } : undefined;
   }
 
+  async get(id: string): Promise<ApiClient | undefined> {
+    const row = await this.db.get<ClientRow>('SELECT id, name, roles, disabled FROM api_clients WHERE id = ?', [id]);
+    return row ? this.hydrate(row) : undefined;
+  }
+
   async list(): Promise<ApiClient[]> {
     const rows = await this.db.all<ClientRow>('SELECT id, name, roles, disabled FROM api_clients ORDER BY created_at');
     return Promise.all(rows.map((row) => this.hydrate(row)));

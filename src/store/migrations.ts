@@ -229,6 +229,30 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE licenses ADD COLUMN replace_reason TEXT;
     `,
   },
+  {
+    version: 30,
+    // Scoping (issue 14, point 3): the issuing authorities (USCC, as licences name their issuer)
+    // a client acts for, and the purposes it may state when reading licences, each limited to
+    // licence types (a JSON array of type codes). license_lookups becomes the holder's access
+    // log: one row per read of a licence or its PDF, or per search by holder code (license_id
+    // null); rows from before have access null (they were searches).
+    sql: () => `
+      CREATE TABLE client_authorities (
+        client_id TEXT NOT NULL REFERENCES api_clients(id),
+        issuer_code TEXT NOT NULL,
+        PRIMARY KEY (client_id, issuer_code)
+      );
+      CREATE TABLE client_purposes (
+        client_id TEXT NOT NULL REFERENCES api_clients(id),
+        purpose TEXT NOT NULL,
+        license_types TEXT NOT NULL,
+        PRIMARY KEY (client_id, purpose)
+      );
+      ALTER TABLE license_lookups ADD COLUMN license_id TEXT;
+      ALTER TABLE license_lookups ADD COLUMN access TEXT;
+      CREATE INDEX license_lookups_holder ON license_lookups (holder_code);
+    `,
+  },
   // Numbered from 40: other branches add 24 and up.
   {
     version: 40,

@@ -33,7 +33,7 @@ describe('the audit log', () => {
       body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '赵小六', code: '440524188001010014', codeType: '111' }, fields: { matter: '设立登记', applicationNumber: 'SQ1', receivedOn: '2026-11-25', promisedDays: 3 } }),
     });
     expect(issued.status).toBe(201);
-    await fetch(`${svc.url}/v1/licenses?holderCode=440524188001010014&purpose=${encodeURIComponent('核验身份')}`, { headers: auth });
+    await fetch(`${svc.url}/v1/licenses?holderCode=440524188001010014&purpose=development`, { headers: auth });
     const entries = await svc.service.audit.entries();
     expect(entries.map((e) => e.action).reverse()).toEqual(['seal', 'license.issue', 'license.lookup']);
     const { createHash } = await import('node:crypto');

@@ -33,7 +33,7 @@ async function issue(body: unknown): Promise<LicenseRecord> {
 }
 
 async function pdfText(record: LicenseRecord): Promise<string> {
-  const res = await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/pdf`, { headers: { authorization: `Bearer ${svc.token}` } });
+  const res = await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/pdf?purpose=development`, { headers: { authorization: `Bearer ${svc.token}` } });
   const file = writeTemp('dated.pdf', Buffer.from(await res.arrayBuffer()));
   return (await run('pdftotext', [file, '-'])).stdout;
 }

@@ -35,7 +35,7 @@ describe('issuing a license', () => {
     const record = (await res.json()) as LicenseRecord;
     expect(parseLicenseIdentifier(record.id)).toMatchObject({ typeCode: '11370500MB0100001H001', issuerCode: '11370500MB0100001H', version: '001' });
     expect(record.status).toBe('valid');
-    const pdf = Buffer.from(await (await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/pdf`, { headers: { authorization: `Bearer ${svc.token}` } })).arrayBuffer());
+    const pdf = Buffer.from(await (await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/pdf?purpose=development`, { headers: { authorization: `Bearer ${svc.token}` } })).arrayBuffer());
     const file = writeTemp('licence.pdf', pdf);
     const text = (await run('pdftotext', [file, '-'])).stdout;
     expect(text).toContain('营业执照');
@@ -62,7 +62,7 @@ describe('issuing a license', () => {
     expect(Math.abs((minY + maxY) / 2 - (210 - seal.bottomMm) * pxPerMm)).toBeLessThan(6);
     expect(decoded).toBe(record.verificationUrl);
     expect(decoded).toMatch(/\/v\/.+\?c=[A-Za-z0-9_-]{10}$/);
-    const again = (await (await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}`, { headers: { authorization: `Bearer ${svc.token}` } })).json()) as LicenseRecord;
+    const again = (await (await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}?purpose=development`, { headers: { authorization: `Bearer ${svc.token}` } })).json()) as LicenseRecord;
     expect(again.sha256).toBe(record.sha256);
     expect(readFileSync(file).length).toBeGreaterThan(1000);
   });
@@ -75,7 +75,7 @@ describe('issuing a license', () => {
     });
     expect(res.status, await res.clone().text()).toBe(201);
     const record = (await res.json()) as LicenseRecord;
-    const pdf = Buffer.from(await (await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/pdf`, { headers: { authorization: `Bearer ${svc.token}` } })).arrayBuffer());
+    const pdf = Buffer.from(await (await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/pdf?purpose=development`, { headers: { authorization: `Bearer ${svc.token}` } })).arrayBuffer());
     const text = (await run('pdftotext', [writeTemp('notice.pdf', pdf), '-'])).stdout;
     for (const item of ['营业执照复印件', '食品安全管理制度文本', '经营场所平面图', '一次性告知通知书']) expect(text).toContain(item);
   });

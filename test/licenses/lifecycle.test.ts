@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LicenseRecord } from '../../src/licenses/issuance.js';
 import { maskCode, maskName } from '../../src/licenses/public-facts.js';
+import { ClientScopeStore } from '../../src/store/client-scopes.js';
 import { makePdf } from '../helpers/pdfs.js';
 import { sealOk, startService, type RunningService } from '../helpers/service.js';
 
@@ -25,7 +26,7 @@ async function issue(): Promise<LicenseRecord> {
 }
 
 async function pdfOf(record: LicenseRecord): Promise<Buffer> {
-  return Buffer.from(await (await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/pdf`, { headers: auth })).arrayBuffer());
+  return Buffer.from(await (await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/pdf?purpose=development`, { headers: auth })).arrayBuffer());
 }
 
 async function verify(pdf: Buffer): Promise<{ verdict: string; license: { status: string } | null }> {
@@ -122,6 +123,7 @@ describe('an issuing seal that has been revoked', () => {
 describe('lookups by relying offices', () => {
   it('require a stated purpose and record it', async () => {
     const { token, client } = await svc.service.clients.create('relying office', ['lookup'], []);
+    await new ClientScopeStore(svc.service.db).setPurpose(client.id, '办理食品经营许可变更', ['food-business-permit']);
     const headers = { authorization: `Bearer ${token}` };
     const code = permit.holder.code;
     expect((await fetch(`${svc.url}/v1/licenses?holderCode=${code}`, { headers })).status).toBe(400);
@@ -130,7 +132,8 @@ describe('lookups by relying offices', () => {
     const { licenses } = (await res.json()) as { licenses: LicenseRecord[] };
     expect(licenses.length).toBeGreaterThan(0);
     expect(licenses.every((l) => l.holderCode === code)).toBe(true);
-    const recorded = await svc.service.licenses.lookups(code);
-    expect(recorded.at(-1)).toMatchObject({ clientId: client.id, purpose: '办理食品经营许可变更', results: licenses.length });
+    const log = await fetch(`${svc.url}/v1/holders/${code}/access-log?purpose=${encodeURIComponent('办理食品经营许可变更')}`, { headers });
+    const { entries } = (await log.json()) as { entries: Array<Record<string, unknown>> };
+    expect(entries.at(-1)).toMatchObject({ client: { id: client.id, name: 'relying office' }, purpose: '办理食品经营许可变更', access: 'holder-search', results: licenses.length });
   });
 });

@@ -77,7 +77,7 @@ describe('issued numbers', () => {
     expect(licence.number).toBe(`YYZZ${year()}000001`);
     expect(notice.number).toBe(`SL${year()}000001`);
     expect(parseLicenseIdentifier(licence.id)!.serial).toBe(licence.number);
-    const pdf = await (await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(licence.id)}/pdf`, { headers: auth() })).arrayBuffer();
+    const pdf = await (await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(licence.id)}/pdf?purpose=development`, { headers: auth() })).arrayBuffer();
     expect((await run('pdftotext', [writeTemp('numbered.pdf', Buffer.from(pdf)), '-'])).stdout).toContain(`编号：${licence.number}`);
   });
 

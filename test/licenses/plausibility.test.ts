@@ -171,7 +171,7 @@ describe('over HTTP', () => {
     const page = await (await fetch(`${svc.url}${url.pathname}${url.search}`)).text();
     expect(page).not.toContain('真实有效');
     expect(page).toContain(`尚未生效（自${Number(validFrom.slice(0, 4))}年${Number(validFrom.slice(5, 7))}月${Number(validFrom.slice(8, 10))}日起有效）`);
-    const pdf = await (await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/pdf`, { headers: auth() })).arrayBuffer();
+    const pdf = await (await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/pdf?purpose=development`, { headers: auth() })).arrayBuffer();
     const verified = (await (await fetch(`${svc.url}/v1/licenses/verify`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: new Uint8Array(pdf) })).json()) as { verdict: string; detail: string };
     expect(verified.verdict).toBe('not-yet-valid');
     expect(verified.detail).toContain(validFrom);

@@ -37,7 +37,7 @@ describe('the public verification page in a browser', () => {
     });
     expect(res.status).toBe(201);
     const record = (await res.json()) as LicenseRecord;
-    const pdf = Buffer.from(await (await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/pdf`, { headers: auth })).arrayBuffer());
+    const pdf = Buffer.from(await (await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/pdf?purpose=development`, { headers: auth })).arrayBuffer());
     const dir = tempDir('qr-render');
     await run('pdftoppm', ['-r', '150', '-png', '-singlefile', writeTemp('notice.pdf', pdf), path.join(dir, 'page')]);
     const url = (await run('zbarimg', ['--quiet', '--raw', path.join(dir, 'page.png')])).stdout.trim();

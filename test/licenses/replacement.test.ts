@@ -34,7 +34,7 @@ async function issue(body: unknown): Promise<LicenseRecord> {
 const replace = (id: string, body: unknown): Promise<Response> => fetch(`${svc.url}/v1/licenses/${encodeURIComponent(id)}/replace`, { method: 'POST', headers: auth(), body: JSON.stringify(body) });
 
 async function pdfText(record: LicenseRecord): Promise<string> {
-  const pdf = await (await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/pdf`, { headers: auth() })).arrayBuffer();
+  const pdf = await (await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/pdf?purpose=development`, { headers: auth() })).arrayBuffer();
   return (await run('pdftotext', [writeTemp('replaced.pdf', Buffer.from(pdf)), '-'])).stdout;
 }
 
@@ -95,7 +95,7 @@ describe('replacing a licence', () => {
     const body = (await res.json()) as { problems: Array<{ field: string }> };
     expect(body.problems.map((p) => p.field).sort()).toEqual(['fields.establishedOn', 'holder.code', 'reason', 'validity']);
     // nothing was replaced
-    const current = (await (await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(licence.id)}`, { headers: auth() })).json()) as LicenseRecord;
+    const current = (await (await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(licence.id)}?purpose=development`, { headers: auth() })).json()) as LicenseRecord;
     expect(current.status).toBe('valid');
   });
 });

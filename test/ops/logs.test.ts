@@ -27,7 +27,7 @@ describe('logs', () => {
         body: JSON.stringify({ type: 'acceptance-notice', holder: { name: '赵小六', code: idNumber, codeType: '111' }, fields: { matter: '设立登记', applicationNumber: 'SQ7', receivedOn: '2026-11-25', promisedDays: 3 } }),
       });
       expect(issued.status).toBe(201);
-      expect((await fetch(`${svc.url}/v1/licenses?holderCode=${idNumber}&purpose=${encodeURIComponent('核验身份')}`, { headers: auth })).status).toBe(200);
+      expect((await fetch(`${svc.url}/v1/licenses?holderCode=${idNumber}&purpose=development`, { headers: auth })).status).toBe(200);
       expect((await fetch(`${svc.url}/v1/licenses`, { method: 'POST', headers: auth, body: JSON.stringify({ type: 'acceptance-notice', holder: { name: 'x', code: idNumber.slice(0, 17) + '0' } }) })).status).toBe(400);
       expect((await fetch(`${svc.url}/v1/seal?sealId=scjg-official`, { method: 'POST', headers: { authorization: 'Bearer esk_wrongtoken', 'content-type': 'application/pdf' }, body: 'x' })).status).toBe(401);
       licenseSecret = (await svc.service.db.get<{ value: string }>("SELECT value FROM service_secrets WHERE name = 'license-check-code'"))!.value;

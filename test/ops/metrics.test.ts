@@ -15,7 +15,7 @@ describe('GET /metrics', () => {
     await fetch(`${svc.url}/v1/verify`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: new Uint8Array(sealed) });
     const pem = derToPem(svc.service.devPki!.seals[1]!.chainDer[0]!);
     for (let i = 0; i < 3; i++) await fetch(`${svc.url}/v1/certificates/status`, { method: 'POST', body: pem });
-    await fetch(`${svc.url}/v1/licenses/1.2.3`, { headers: { authorization: `Bearer ${svc.token}` } });
+    await fetch(`${svc.url}/v1/licenses/1.2.3?purpose=development`, { headers: { authorization: `Bearer ${svc.token}` } });
     const text = await (await fetch(`${svc.url}/metrics`)).text();
     expect(text).toMatch(/eseal_seals_applied_total\{level="B-B"\} 1/);
     expect(text).toMatch(/eseal_verifications_total\{indication="TOTAL_PASSED"\} 1/);

@@ -80,7 +80,7 @@ describe('two instances sharing the database and Redis', () => {
     });
     expect(issued.status, await issued.clone().text()).toBe(201);
     const license = (await issued.json()) as { id: string; verificationUrl: string };
-    const onB = await fetch(`${b.url}/v1/licenses/${encodeURIComponent(license.id)}`, { headers: auth(a.token) });
+    const onB = await fetch(`${b.url}/v1/licenses/${encodeURIComponent(license.id)}?purpose=development`, { headers: auth(a.token) });
     expect(onB.status).toBe(200);
     const qr = new URL(license.verificationUrl);
     const page = async (svc: RunningService) => (await fetch(`${svc.url}${qr.pathname}${qr.search}`)).text();
