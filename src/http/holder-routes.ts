@@ -51,7 +51,8 @@ export function holderRouter(deps: { licenses: LicenseService; clients: ApiClien
       const purpose = await grantedPurpose(deps.scopes, req);
       const holderCode = normalise(String(req.params.holderCode));
       if (holderCode.length === 0 || holderCode.length > 40) throw new HttpProblem(400, 'invalid-request', 'Give the holder code', '/v1/holders/{holderCode}/access-log');
-      const entries = await deps.accessLog.forHolder(holderCode);
+      // a client acting for the holder sees the reads of the licence types its purpose covers
+      const entries = await deps.accessLog.forHolder(holderCode, purpose.types);
       await deps.audit.append({ actor: req.client!.id, action: 'license.access-log', subject: maskHolderCode(holderCode), details: { via: 'client', purpose: purpose.purpose, entries: entries.length } });
       res.setHeader('Cache-Control', 'no-store').json({ holderCode, entries });
     } catch (err) {

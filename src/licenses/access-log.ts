@@ -61,13 +61,17 @@ export class LicenseAccessLog {
     });
   }
 
-  /** Every read of the holder's licences, oldest first, with the reading client's name. */
-  async forHolder(holderCode: string): Promise<AccessLogEntry[]> {
+  /**
+   * Every read of the holder's licences, oldest first, with the reading client's name; with
+   * `types`, only reads of licences of those types (and searches, which name no licence).
+   */
+  async forHolder(holderCode: string, types?: readonly string[]): Promise<AccessLogEntry[]> {
+    const ofTypes = types ? ` AND (l.license_id IS NULL OR lic.type IN (${types.length ? types.map(() => '?').join(', ') : 'NULL'}))` : '';
     const rows = await this.db.all<{ looked_up_at: string; client_id: string; name: string | null; purpose: string; access: string | null; license_id: string | null; results: number }>(
       `SELECT l.looked_up_at, l.client_id, c.name, l.purpose, l.access, l.license_id, l.results
-       FROM license_lookups l LEFT JOIN api_clients c ON c.id = l.client_id
-       WHERE l.holder_code = ? ORDER BY l.id`,
-      [holderCode],
+       FROM license_lookups l LEFT JOIN api_clients c ON c.id = l.client_id LEFT JOIN licenses lic ON lic.id = l.license_id
+       WHERE l.holder_code = ?${ofTypes} ORDER BY l.id`,
+      [holderCode, ...(types ?? [])],
     );
     return rows.map((r) => ({
       at: r.looked_up_at,

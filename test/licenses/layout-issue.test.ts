@@ -36,7 +36,7 @@ async function issue(body: unknown): Promise<Response> {
 }
 
 async function pdfOf(record: LicenseRecord): Promise<string> {
-  const res = await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/pdf`, { headers: auth() });
+  const res = await fetch(`${svc.url}/v1/licenses/${encodeURIComponent(record.id)}/pdf?purpose=development`, { headers: auth() });
   return writeTemp('issued.pdf', Buffer.from(await res.arrayBuffer()));
 }
 

@@ -244,10 +244,16 @@ describe("the holder's access log", () => {
     const url = `${svc.url}/v1/holders/${HOLDER}/access-log`;
     const headers = { authorization: `Bearer ${reader.token}` };
     expect((await problemOf(await fetch(url, { headers }))).type).toBe('/problems/purpose-required');
+    // the business licence read by the development client: the holder sees it, the reader's food-permit purpose does not
+    expect((await fetch(`${path(licence.id)}?purpose=development`, { headers: { authorization: `Bearer ${svc.token}` } })).status).toBe(200);
+    const own = (await (await ask({ holderCode: HOLDER, licenseId: licence.id, checkCode: checkCode(licence) })).json()) as { entries: Array<{ licenseId: string | null }> };
+    expect(own.entries.map((e) => e.licenseId)).toContain(licence.id);
     const res = await fetch(`${url}?purpose=${encodeURIComponent(PURPOSE)}`, { headers });
     expect(res.status).toBe(200);
-    const { entries } = (await res.json()) as { entries: Array<{ client: { id: string } }> };
+    const { entries } = (await res.json()) as { entries: Array<{ client: { id: string }; licenseId: string | null }> };
     expect(entries.filter((e) => e.client.id === reader.id)).toHaveLength(3);
+    expect(entries.map((e) => e.licenseId)).not.toContain(licence.id);
+    expect(entries.every((e) => e.licenseId === null || e.licenseId === permit.id)).toBe(true);
     const audited = (await svc.service.audit.entries()).filter((e) => e.action === 'license.access-log');
     expect(audited.map((e) => e.actor)).toEqual(expect.arrayContaining(['holder', reader.id]));
   });
