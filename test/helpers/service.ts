@@ -1,8 +1,9 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
+import { inject } from 'vitest';
 import { openService, type Service } from '../../src/bootstrap.js';
 import { limitConnections } from '../../src/http/connection-limits.js';
 import { loadConfig } from '../../src/config.js';
@@ -35,8 +36,20 @@ async function databaseFor(dataDir: string): Promise<string | undefined> {
   return url;
 }
 
-/** Starts the service on its embedded default, on a random loopback port, in a fresh data dir. */
-export async function startService(env: Record<string, string> = {}, dataDir = tempDir('eseal-data'), options: { reachable?: boolean; logger?: Logger; clock?: () => Date } = {}): Promise<RunningService> {
+/**
+ * Starts the service on its embedded default, on a random loopback port, in a fresh data dir.
+ * A fresh data dir gets the run's development PKI (dev-pki-template.ts) unless the test asks for
+ * its own (`freshPki`: another instance's CAs and keys) or for a reachable service.
+ */
+export async function startService(
+  env: Record<string, string> = {},
+  dataDir = tempDir('eseal-data'),
+  options: { reachable?: boolean; logger?: Logger; clock?: () => Date; freshPki?: boolean } = {},
+): Promise<RunningService> {
+  const pkiDir = path.join(dataDir, 'pki');
+  if (!options.reachable && !options.freshPki && env.BASE_URL === undefined && env.DEV_PKI !== 'false' && !existsSync(pkiDir)) {
+    cpSync(inject('devPkiTemplate'), pkiDir, { recursive: true });
+  }
   // A reachable service listens on a port chosen up front, so the URLs in its certificates work.
   const port = options.reachable ? await freePort() : 0;
   const reachableEnv = options.reachable ? { PORT: String(port), BASE_URL: `http://127.0.0.1:${port}` } : { PORT: '0' };

@@ -115,7 +115,7 @@ describe('matching an uploaded licence by the issuing seal\'s signed revision', 
   });
 
   it('a licence sealed under a chain this service does not trust is "untrusted", not "intact"; such a seal stamped on our licence alters it', async () => {
-    const elsewhere = await startService();
+    const elsewhere = await startService({}, undefined, { freshPki: true }); // another instance: its own CAs
     try {
       const foreign = await issue(elsewhere);
       const answer = await verify((await elsewhere.service.licenses.pdf(foreign.id))!);
