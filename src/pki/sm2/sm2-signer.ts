@@ -6,7 +6,7 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import type { DigestName, Signer } from '../signer.js';
 import { DEFAULT_SM2_ID, sm2MessageDigest, sm2ZValue } from './sm2-digest.js';
 import { mayBeSm2Key, sm2ScalarOfPkcs8 } from './sm2-keys.js';
-import { isValidSm2PrivateScalar, sm2PublicPointOf, sm2SignDigest } from './sm2-signature.js';
+import { sm2PublicPointOf, sm2SignDigest, sm2SigningKey } from './sm2-signature.js';
 
 export interface Sm2Signer extends Signer {
   readonly key: { readonly kind: 'sm2' };
@@ -18,11 +18,10 @@ export interface Sm2Signer extends Signer {
 
 /** A signer for the private scalar d, signing with Z over `id` (the default ID unless given). */
 export function createSm2Signer(privateScalar: Buffer, id: Buffer = DEFAULT_SM2_ID): Sm2Signer {
-  if (!isValidSm2PrivateScalar(privateScalar)) throw new Error('not a valid SM2 private key');
-  const d = Buffer.from(privateScalar);
-  const publicPoint = sm2PublicPointOf(d);
+  const key = sm2SigningKey(privateScalar);
+  const publicPoint = sm2PublicPointOf(privateScalar);
   const zValue = sm2ZValue(publicPoint, id);
-  const signSync = (data: Buffer): Buffer => sm2SignDigest(sm2MessageDigest(zValue, [data]), d, publicPoint);
+  const signSync = (data: Buffer): Buffer => sm2SignDigest(sm2MessageDigest(zValue, [data]), key);
   return Object.freeze({
     key: Object.freeze({ kind: 'sm2' as const }),
     publicPoint: Buffer.from(publicPoint),
