@@ -46,7 +46,6 @@ const CMS_SUBFILTERS = new Set(['adbe.pkcs7.detached', 'ETSI.CAdES.detached', 'a
 
 const iso = (d: Date): string => (Number.isNaN(d.getTime()) ? 'unreadable' : d.toISOString());
 
-
 /** Decoded streams listed under a key of the /DSS dictionary (certificates, CRLs). */
 function dssStreams(doc: PdfDocument, key: 'Certs' | 'CRLs' | 'OCSPs'): Buffer[] {
   try {
