@@ -11,7 +11,7 @@
 import { integer, octetString, oid, sequence, tlv, x509Time, generalizedTime } from '../der.js';
 import { OID } from '../oids.js';
 import type { Signer } from '../signer.js';
-import type { SesCertList, SesExtension, SesLayout, SesPicture } from './ses-structures.js';
+import type { SesCertList, SesExtension, SesLayout, SesSealInfo } from './ses-structures.js';
 
 const ia5String = (value: string): Buffer => {
   if (!/^[\x20-\x7e]*$/.test(value)) throw new Error(`"${value}" is not printable ASCII`);
@@ -30,19 +30,8 @@ function extensionList(extensions: readonly SesExtension[]): Buffer[] {
   return [sequence(...extensions.map((e) => sequence(oid(e.id), ...(e.critical ? [Buffer.from([0x01, 0x01, 0xff])] : []), octetString(e.value))))];
 }
 
-export interface SesSealContent {
-  layout: SesLayout;
-  vendorId: string;
-  esId: string;
-  type: number;
-  name: string;
-  certList: SesCertList;
-  createdAt: Date;
-  validFrom: Date;
-  validTo: Date;
-  picture: SesPicture;
-  extensions?: SesExtension[];
-}
+/** What a seal says, as SES_SealInfo carries it; the layout decides its version and time types. */
+export type SesSealContent = Omit<SesSealInfo, 'version' | 'extensions'> & { layout: SesLayout; extensions?: SesExtension[] };
 
 function certListFields(layout: SesLayout, list: SesCertList): Buffer[] {
   if (list.kind === 'certificates') {
