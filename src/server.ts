@@ -2,6 +2,7 @@
 import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { openService } from './bootstrap.js';
+import { fontsFor } from './render/font-set.js';
 import { limitConnections } from './http/connection-limits.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logging.js';
@@ -17,6 +18,9 @@ async function main(): Promise<void> {
   }
   const service = await openService(config, logger);
   service.pdfPool.warm();
+  // Licences and notices are drawn with the embedded fonts (Song, and HanaMin B for CJK
+  // Extension B): read them now, once per process, rather than in the first issuance.
+  fontsFor(['\u{20BB7}']).catch((err: unknown) => logger.warn({ err }, 'the licence fonts could not be loaded: issuing licences and notices will fail'));
   if (service.newDevToken) {
     // The all-roles token itself never goes to the output or the log (both end up in log
     // collectors): only where to find it.
