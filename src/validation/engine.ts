@@ -17,7 +17,7 @@ import { conditionsFor } from './conditions.js';
 import { defaultValidationPolicy, judgeSignature, type SignatureFacts, type ValidationPolicy } from './policy.js';
 import { analyseRevisions } from './changes/analyse.js';
 import { revisionsOf } from './revisions.js';
-import { assessSesSignature } from './ses-signature.js';
+import { assessSesSignature, nationalSealFacts } from './ses-signature.js';
 import { certificateSummary, startReport } from './report-start.js';
 import { looksLikeSesSignature } from '../pki/ses/ses-parse.js';
 import { SES_SUBFILTER } from '../pki/ses/ses-structures.js';
@@ -146,14 +146,7 @@ export async function validatePdf(bytes: Buffer, ctx: ValidationContext): Promis
           if (times.poe < poe) poe = times.poe;
           report.timestampTime = times.timestamps.filter((t) => t.valid).map((t) => t.time).sort()[0] ?? null;
           if (!report.claimedSigningTime && verification.claimedSigningTime) report.claimedSigningTime = iso(verification.claimedSigningTime);
-          let makerRevoked = false;
-          if (ses.report.makerTrusted && ctx.revocation) {
-            const evidence = await ctx.revocation.check(ses.makerChain, poe, { embeddedCrls: dssCrls, embeddedOcsps: dssOcsps, offline: ctx.offline });
-            ses.report.makerRevocation = evidence;
-            const revokedAt = evidence.checked && evidence.status === 'revoked' && evidence.revokedAt ? new Date(evidence.revokedAt) : undefined;
-            makerRevoked = evidence.checked && evidence.status === 'revoked' && (!revokedAt || revokedAt <= poe);
-          }
-          nationalSeal = { verdict: ses.sealVerdict, makerTrusted: ses.report.makerTrusted, makerRevoked };
+          nationalSeal = await nationalSealFacts(ses, ctx.revocation, poe, { embeddedCrls: dssCrls, embeddedOcsps: dssOcsps, offline: ctx.offline });
         } else if (entry.subFilter && CMS_SUBFILTERS.has(entry.subFilter)) {
           const parsed = parseSignedData(entry.contents);
           const signer = parsed.signers[0]!;

@@ -13,7 +13,7 @@ import type { ValidationContext } from './engine.js';
 import { defaultValidationPolicy, judgeSignature } from './policy.js';
 import type { SignatureReport } from './report.js';
 import { certificateSummary, startReport } from './report-start.js';
-import { assessSesSignature } from './ses-signature.js';
+import { assessSesSignature, nationalSealFacts } from './ses-signature.js';
 import { assessTimestamps } from './timestamps.js';
 
 
@@ -52,19 +52,10 @@ export async function verifyDetachedSes(signature: Buffer, signed: SesSignedInpu
   report.signer = path.chain[0] ? certificateSummary(path.chain[0]) : null;
   report.certificatePath = { status: path.status, trustAnchorReached: path.trustAnchorReached, chain: path.chain.map(certificateSummary) };
   report.problems.push(...path.problems);
-  let makerRevoked = false;
-  if (ctx.revocation) {
-    const evidence = { offline: ctx.offline };
-    if (path.trustAnchorReached) report.revocation = await ctx.revocation.check(path.chain.map((c) => c.der), poe, evidence);
-    if (ses.report.makerTrusted) {
-      const maker = await ctx.revocation.check(ses.makerChain, poe, evidence);
-      ses.report.makerRevocation = maker;
-      makerRevoked = maker.checked && maker.status === 'revoked' && (!maker.revokedAt || new Date(maker.revokedAt) <= poe);
-    }
-  } else {
-    report.revocation = { checked: false, detail: 'revocation status was not checked: no certificate-status service is configured' };
-  }
-  const facts = { formatFailure: false, verification: ses.verification, signerDer: ses.signerDer, path, poe, validationTime, nationalSeal: { verdict: ses.sealVerdict, makerTrusted: ses.report.makerTrusted, makerRevoked } };
+  if (!ctx.revocation) report.revocation = { checked: false, detail: 'revocation status was not checked: no certificate-status service is configured' };
+  else if (path.trustAnchorReached) report.revocation = await ctx.revocation.check(path.chain.map((c) => c.der), poe, { offline: ctx.offline });
+  const nationalSeal = await nationalSealFacts(ses, ctx.revocation, poe, { offline: ctx.offline });
+  const facts = { formatFailure: false, verification: ses.verification, signerDer: ses.signerDer, path, poe, validationTime, nationalSeal };
   const policy = ctx.policy ?? defaultValidationPolicy();
   const { verdict, failed } = judgeSignature(policy, report, facts);
   [report.indication, report.subIndication] = verdict;

@@ -10,7 +10,8 @@ import { parseSesSignature } from '../pki/ses/ses-parse.js';
 import type { SesCheck } from '../pki/ses/ses-verify.js';
 import { verifySesSignature } from '../pki/ses/ses-verify.js';
 import type { SignerVerification } from '../pki/signed-data.js';
-import type { FailedConstraint, Verdict } from './policy.js';
+import type { RevocationChecker } from '../contracts/revocation.js';
+import type { FailedConstraint, SignatureFacts, Verdict } from './policy.js';
 import type { NationalSealReport } from './report.js';
 
 export interface SesFindings {
@@ -90,4 +91,23 @@ export function assessSesSignature(contents: Buffer, dataHash: Buffer, pool: Buf
       valid: checked.valid,
     },
   };
+}
+
+/**
+ * The seal's facts for the policy: its own checks' verdict, its maker's trust, and whether the
+ * maker's chain was revoked by `at` (checked when the maker is trusted; recorded in the report).
+ */
+export async function nationalSealFacts(
+  ses: SesFindings,
+  revocation: RevocationChecker | undefined,
+  at: Date,
+  options: { embeddedCrls?: Buffer[]; embeddedOcsps?: Buffer[]; offline?: boolean },
+): Promise<NonNullable<SignatureFacts['nationalSeal']>> {
+  let makerRevoked = false;
+  if (ses.report.makerTrusted && revocation) {
+    const evidence = await revocation.check(ses.makerChain, at, options);
+    ses.report.makerRevocation = evidence;
+    makerRevoked = evidence.checked && evidence.status === 'revoked' && (!evidence.revokedAt || new Date(evidence.revokedAt) <= at);
+  }
+  return { verdict: ses.sealVerdict, makerTrusted: ses.report.makerTrusted, makerRevoked };
 }

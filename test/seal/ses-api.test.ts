@@ -4,11 +4,15 @@
  * signing of an SM3 hash (`POST /v1/ses/sign`) and the verification of an SES_Signature against
  * a document or its hash (`POST /v1/ses/verify`), with the same indications as in a PDF.
  */
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCanvas } from '@napi-rs/canvas';
 import { issueCertificate, issueSealCertificate, KEY_USAGE, validityYears } from '../../src/devpki/issue.js';
 import { sm2SignerOf } from '../../src/devpki/issuer-signature.js';
+import { derToPem } from '../../src/pki/pem.js';
 import { writePkcs12 } from '../../src/pki/pfx.js';
 import { SEAL_PIXELS_PER_MM } from '../../src/seals/image.js';
 import { decodePng } from '../../src/seals/png.js';
@@ -17,6 +21,7 @@ import { parseSesSignature } from '../../src/pki/ses/ses-parse.js';
 import type { SignatureReport } from '../../src/validation/report.js';
 import { makePdf } from '../helpers/pdfs.js';
 import { sealOk, startService, type RunningService } from '../helpers/service.js';
+import { tempDir } from '../helpers/tools.js';
 
 const DAY = 24 * 3600 * 1000;
 const ORG = { orgName: '某某市自然资源和规划局', uscc: '11370500MB0100003P' };
@@ -153,6 +158,15 @@ describe('national e-seals through the API', () => {
     const ses = parseSesSignature(signature);
     expect(ses.dataHash).toEqual(sm3);
     expect(ses.timeStamp).not.toBeNull();
+    // the signature value, checked by openssl with the default SM2 ID over TBS_Sign
+    const dir = tempDir('ses-detached');
+    const file = (name: string): string => path.join(dir, name);
+    writeFileSync(file('tbs.der'), ses.tbsDer);
+    writeFileSync(file('sig.der'), ses.signatureValue);
+    writeFileSync(file('signer.pem'), derToPem(ses.signerCertificate));
+    execFileSync('openssl', ['x509', '-in', file('signer.pem'), '-pubkey', '-noout', '-out', file('pub.pem')]);
+    const checked = spawnSync('openssl', ['pkeyutl', '-verify', '-rawin', '-digest', 'sm3', '-pubin', '-inkey', file('pub.pem'), '-pkeyopt', 'distid:1234567812345678', '-in', file('tbs.der'), '-sigfile', file('sig.der')], { encoding: 'utf8' });
+    expect(checked.stdout).toContain('Signature Verified Successfully');
 
     const verify = async (body: Record<string, string>): Promise<SignatureReport> => {
       const res = await fetch(`${svc.url}/v1/ses/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ signature: signature.toString('base64'), ...body }) });
