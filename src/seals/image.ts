@@ -73,6 +73,12 @@ function ensureFont(): void {
   fontReady = true;
 }
 
+/** The canvas font family of the Song face, registered on first use. */
+export function sealFontFamily(): string {
+  ensureFont();
+  return FAMILY;
+}
+
 function validate(spec: SealImageSpec): { name: string[]; purpose: string | null; code: string | null; size: number } {
   const name = [...spec.orgName.replace(/\s+/gu, '')];
   if (name.length === 0) throw new SealImageError('the organisation name is empty');

@@ -41,8 +41,8 @@ const CRC_TABLE = (() => {
   return table;
 })();
 
-/** CRC-32 (ISO 3309, as PNG uses it) of data[start, end). */
-function crc32(data: Buffer, start: number, end: number): number {
+/** CRC-32 (ISO 3309, as PNG and ZIP use it) of data[start, end). */
+export function crc32(data: Buffer, start: number, end: number): number {
   let c = 0xffffffff;
   for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;

@@ -2,11 +2,12 @@
  * National e-seals through the API: registering a seal with a GB/T 38540 SESeal (checked: maker
  * signature, trusted maker, validity, listed certificate; its own picture used), the detached
  * signing of an SM3 hash (`POST /v1/ses/sign`) and the verification of an SES_Signature against
- * a document or its hash (`POST /v1/ses/verify`), with the same indications as in a PDF.
+ * a document or its hash (`POST /v1/ses/verify`), with the same indications as in a PDF. A seal
+ * whose picture is an OFD document is drawn and lands on the sealed page (rendered by pdftoppm).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCanvas } from '@napi-rs/canvas';
@@ -21,7 +22,8 @@ import { parseSesSignature } from '../../src/pki/ses/ses-parse.js';
 import type { SignatureReport } from '../../src/validation/report.js';
 import { makePdf } from '../helpers/pdfs.js';
 import { sealOk, startService, type RunningService } from '../helpers/service.js';
-import { tempDir } from '../helpers/tools.js';
+import { ofdPackage, sealObjects } from '../helpers/ofd.js';
+import { tempDir, writeTemp } from '../helpers/tools.js';
 
 const DAY = 24 * 3600 * 1000;
 const ORG = { orgName: '某某市自然资源和规划局', uscc: '11370500MB0100003P' };
@@ -109,6 +111,40 @@ describe('national e-seals through the API', () => {
     expect(ring.alpha).toBeGreaterThan(200);
   });
 
+  it('takes an OFD seal picture (its first page drawn), and the sealed page shows it where the seal is placed', async () => {
+    const { certDer, pkcs12 } = await newSealCertificate();
+    const res = await register('zrzy-ofd', pkcs12, await sesSeal(certDer, { picture: { format: 'OFD', data: ofdPackage(sealObjects(ORG.orgName)), widthMm: 40, heightMm: 40 } }));
+    expect(res.status, await res.clone().text()).toBe(201);
+    expect(await res.json()).toMatchObject({ diameterMm: 40, nationalSeal: { picture: { format: 'OFD', widthMm: 40, heightMm: 40 } } });
+    const sealed = await sealOk(svc, await makePdf(1), { sealId: 'zrzy-ofd', format: 'ses', x: '60', y: '100' });
+    // pdftoppm at 36 dpi: the red of the seal spans 40 mm around (60 mm, 100 mm), nothing elsewhere
+    const dir = tempDir('ofd-seal');
+    execFileSync('pdftoppm', ['-r', '36', '-png', '-singlefile', writeTemp('ofd-sealed.pdf', sealed), path.join(dir, 'page')]);
+    const page = decodePng(readFileSync(path.join(dir, 'page.png')));
+    const pxPerMm = 36 / 25.4;
+    const red = { count: 0, minX: Infinity, maxX: -Infinity, minY: Infinity, maxY: -Infinity };
+    for (let y = 0; y < page.height; y++) {
+      for (let x = 0; x < page.width; x++) {
+        const i = (y * page.width + x) * 3;
+        if (page.rgb[i]! > 180 && page.rgb[i + 1]! < 90 && page.rgb[i + 2]! < 90) {
+          red.count++;
+          [red.minX, red.maxX, red.minY, red.maxY] = [Math.min(red.minX, x), Math.max(red.maxX, x), Math.min(red.minY, y), Math.max(red.maxY, y)];
+        }
+      }
+    }
+    expect(red.count).toBeGreaterThan(300);
+    expect(Math.abs((red.minX + red.maxX) / 2 - 60 * pxPerMm)).toBeLessThan(3);
+    expect(Math.abs((red.minY + red.maxY) / 2 - 100 * pxPerMm)).toBeLessThan(3);
+    expect(Math.abs(red.maxX - red.minX - 40 * pxPerMm)).toBeLessThan(4);
+    // the star's centre is ink, the page beside the seal is not
+    const redAt = (xMm: number, yMm: number): boolean => {
+      const i = (Math.round(yMm * pxPerMm) * page.width + Math.round(xMm * pxPerMm)) * 3;
+      return page.rgb[i]! > 180 && page.rgb[i + 1]! < 90 && page.rgb[i + 2]! < 90;
+    };
+    expect(redAt(60, 100)).toBe(true);
+    expect(redAt(60, 125)).toBe(false);
+  });
+
   it('refuses a national e-seal that is forged, expired, made by an untrusted maker, or for another certificate, naming why', async () => {
     const { certDer, pkcs12 } = await newSealCertificate();
     const other = await newSealCertificate();
@@ -123,7 +159,7 @@ describe('national e-seals through the API', () => {
       ['untrusted maker', await sesSeal(certDer, { picture }, untrustedMaker), /maker certificate is not valid under a trusted CA/],
       ['another certificate', await sesSeal(other.certDer, { picture }), /does not list the certificate/],
       ['not a seal', Buffer.from('3003020101', 'hex'), /not a GB\/T 38540 or GM\/T 0031 seal/],
-      ['OFD picture', await sesSeal(certDer, { picture: { format: 'OFD', data: Buffer.from('<ofd/>'), widthMm: 40, heightMm: 40 } }), /not supported/],
+      ['OFD picture', await sesSeal(certDer, { picture: { format: 'OFD', data: Buffer.from('<ofd/>'), widthMm: 40, heightMm: 40 } }), /OFD picture: it is not a ZIP file/],
     ];
     for (const [what, ses, reason] of cases) {
       const res = await register(`refused-${what.replace(/ /g, '-')}`, pkcs12, ses);
