@@ -96,7 +96,7 @@ export function sealRouter(deps: SealRouteDeps): Router {
   router.post('/v1/seal', requireRole(deps.clients, 'seal'), async (req, res, next) => {
     try {
       const query = SealQuery.parse(req.query);
-      await deps.sealing.usableSeal(query.sealId, req.client!.sealIds);
+      await deps.sealing.assertSealUsable(query.sealId, req.client!.sealIds);
       if (query.level !== 'B-B' && !deps.timestamper) {
         throw new HttpProblem(422, 'level-not-available', 'This signature level is not available', `level ${query.level} needs a time-stamping authority (TSA_URL), and none is configured`);
       }

@@ -9,7 +9,7 @@ import type { PdfLimits } from '../pdf/document.js';
 import { MemoryBudgetExceeded, PoolBusyError } from './pool-errors.js';
 import type { ValidationReport } from '../validation/report.js';
 import type { ExtendResult } from '../signing/extend.js';
-import { errorFromWire, errorToWire, IMAGES_KEPT_PER_THREAD, reviveBuffers, type CallMessage, type ExtendJob, type FromWorker, type HostCalls, type JobMessage, type PdfJob, type ReplyMessage, type SealJob, type SealJobResult, type VerifyJob, type WorkerSetup } from './worker-protocol.js';
+import { errorFromWire, errorToWire, forPosting, IMAGES_KEPT_PER_THREAD, postableValue, reviveBuffers, type CallMessage, type ExtendJob, type FromWorker, type HostCalls, type JobMessage, type PdfJob, type ReplyMessage, type SealJob, type SealJobResult, type VerifyJob, type WorkerSetup } from './worker-protocol.js';
 
 /**
  * The pool of worker threads that parse and validate PDFs, so that no file, however heavy,
@@ -100,6 +100,21 @@ function workerScript(): URL | string {
   return bundledSourceWorker();
 }
 
+/**
+ * The job with its document (and a seal job's certificates) in blocks of their own, moved to the
+ * thread rather than cloned with whatever larger block they are views of. The caller keeps its
+ * own bytes: a seal answers the original followed by the update.
+ */
+function postable(job: PdfJob): { job: PdfJob; transfer: ArrayBuffer[] } {
+  const document = forPosting(job.bytes);
+  if (job.kind !== 'seal') return { job: { ...job, bytes: document.bytes }, transfer: document.transfer };
+  const chain = job.seal.chainDer.map((der) => forPosting(der));
+  return {
+    job: { ...job, bytes: document.bytes, seal: { ...job.seal, chainDer: chain.map((c) => c.bytes) } },
+    transfer: [...document.transfer, ...chain.flatMap((c) => c.transfer)],
+  };
+}
+
 export class PdfPool {
   private readonly slots: Slot[];
   private readonly queue: Entry[] = [];
@@ -170,8 +185,9 @@ export class PdfPool {
     const limitMs = this.options.processingTimeMs;
     const hardStop = setTimeout(() => this.fail(slot, new ProcessingTimeExceeded(limitMs), true), limitMs + HARD_STOP_GRACE_MS);
     slot.running = { id, entry, hardStop };
-    const message: JobMessage = { type: 'job', id, job: this.withoutImageSentBefore(slot, entry.job), processingTimeMs: limitMs, workLimits: entry.workLimits };
-    worker.postMessage(message);
+    const { job, transfer } = postable(this.withoutImageSentBefore(slot, entry.job));
+    const message: JobMessage = { type: 'job', id, job, processingTimeMs: limitMs, workLimits: entry.workLimits };
+    worker.postMessage(message, transfer);
   }
 
   /** A seal job's image goes to a thread once; later jobs name it by key. */
@@ -255,16 +271,18 @@ export class PdfPool {
 
   private async answer(worker: Worker, entry: Entry, call: CallMessage): Promise<void> {
     let reply: ReplyMessage;
+    let transfer: ArrayBuffer[] = [];
     try {
       const fn = entry.host[call.name] as (...args: unknown[]) => Promise<unknown>;
-      const value = await fn(...reviveBuffers(call.args));
-      reply = { type: 'reply', callId: call.callId, ok: true, value };
+      const posted = postableValue(await fn(...reviveBuffers(call.args)));
+      reply = { type: 'reply', callId: call.callId, ok: true, value: posted.value };
+      transfer = posted.transfer;
     } catch (err) {
       entry.hostError ??= err instanceof Error ? err : new Error(String(err));
       reply = { type: 'reply', callId: call.callId, ok: false, error: errorToWire(err) };
     }
     try {
-      worker.postMessage(reply);
+      worker.postMessage(reply, transfer);
     } catch {
       // The thread was ended meanwhile.
     }

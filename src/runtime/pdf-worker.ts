@@ -3,7 +3,7 @@ import { startDeadline } from '../pdf/limits/deadline.js';
 import { startWorkBudget } from '../pdf/limits/work-budget.js';
 import type { Timestamper } from '../pki/timestamper.js';
 import { runExtend, runSeal, runVerify, type JobContext } from './worker-jobs.js';
-import { asBuffer, errorToWire, reviveBuffers, type DoneMessage, type FromWorker, type HostCallName, type HostCalls, type JobMessage, type ToWorker, type WorkerSetup } from './worker-protocol.js';
+import { asBuffer, errorToWire, postableValue, reviveBuffers, type DoneMessage, type FromWorker, type HostCallName, type HostCalls, type JobMessage, type ToWorker, type WorkerSetup } from './worker-protocol.js';
 
 /**
  * A PDF worker thread: runs one job at a time (verifying, sealing or extending a PDF) under the
@@ -21,7 +21,8 @@ function callHost(name: HostCallName, ...args: unknown[]): Promise<unknown> {
   const callId = nextCallId++;
   return new Promise((resolve, reject) => {
     pendingCalls.set(callId, { resolve, reject });
-    port.postMessage({ type: 'call', callId, name, args } satisfies FromWorker);
+    const posted = postableValue(args);
+    port.postMessage({ type: 'call', callId, name, args: posted.value } satisfies FromWorker, posted.transfer);
   });
 }
 
@@ -68,7 +69,10 @@ port.on('message', (message: ToWorker) => {
     return;
   }
   run(message).then(
-    (value) => port.postMessage({ type: 'done', id: message.id, ok: true, value } satisfies DoneMessage),
+    (value) => {
+      const posted = postableValue(value);
+      port.postMessage({ type: 'done', id: message.id, ok: true, value: posted.value } satisfies DoneMessage, posted.transfer);
+    },
     (err: unknown) => port.postMessage({ type: 'done', id: message.id, ok: false, error: errorToWire(err) } satisfies DoneMessage),
   );
 });

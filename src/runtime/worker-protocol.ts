@@ -195,6 +195,38 @@ export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/**
+ * Bytes to post to another thread, with what to transfer. A Buffer is often a view into a larger
+ * block (a socket's read buffer, the 8 KiB pool): structured clone copies the whole block, so a
+ * 1 KiB view can cost 200 KiB. A view that owns its whole block is moved as it is (the sender must
+ * not use it afterwards); any other is copied once into a block of its own, which is moved.
+ */
+export function forPosting(bytes: Uint8Array, owned = false): { bytes: Uint8Array; transfer: ArrayBuffer[] } {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+  if (owned && whole) return { bytes, transfer: [bytes.buffer as ArrayBuffer] };
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return { bytes: copy, transfer: [copy.buffer] };
+}
+
+/** `value` with every Uint8Array in it (in arrays and plain objects, at any depth) in a block of its own, and those blocks to transfer. */
+export function postableValue<T>(value: T): { value: T; transfer: ArrayBuffer[] } {
+  const transfer: ArrayBuffer[] = [];
+  const walk = (item: unknown): unknown => {
+    if (item instanceof Uint8Array) {
+      const posted = forPosting(item);
+      transfer.push(...posted.transfer);
+      return posted.bytes;
+    }
+    if (Array.isArray(item)) return item.map(walk);
+    if (item !== null && typeof item === 'object' && Object.getPrototypeOf(item) === Object.prototype) {
+      return Object.fromEntries(Object.entries(item).map(([key, inner]) => [key, walk(inner)]));
+    }
+    return item;
+  };
+  return { value: walk(value) as T, transfer };
+}
+
 /** `value` with every Uint8Array in it (in arrays and plain objects, at any depth) a Buffer again. */
 export function reviveBuffers<T>(value: T): T {
   if (value instanceof Uint8Array) return asBuffer(value) as T;

@@ -4,7 +4,7 @@ import type { PreparedImage } from '../pdf/image.js';
 import type { PdfPool } from '../runtime/pdf-pool.js';
 import type { SealMaterials } from '../seals/materials.js';
 import type { SealRepository } from '../seals/repository.js';
-import type { SealRecord } from '../seals/seal-record.js';
+import type { SealRecord, SealStanding } from '../seals/seal-record.js';
 import type { PadesLevel } from '../signing/levels.js';
 import type { PlacementRequest } from '../signing/placement.js';
 import type { Timestamper } from '../pki/timestamper.js';
@@ -83,11 +83,17 @@ export interface HashSigningRequest {
 }
 
 /** Refuses seals that must not be used now: revoked, or outside their certificate's validity. */
-function assertUsable(seal: SealRecord, now = new Date()): void {
+function assertUsable(seal: SealStanding, now = new Date()): void {
   if (seal.status !== 'active') throw new SealUnavailableError('seal-not-active', `seal ${seal.id} is ${seal.status}`);
   if (now < new Date(seal.notBefore) || now > new Date(seal.notAfter)) {
     throw new SealUnavailableError('seal-certificate-not-valid', `valid from ${seal.notBefore} to ${seal.notAfter}`);
   }
+}
+
+function assertAllowed<T extends SealStanding>(sealId: string, seal: T | undefined, allowedSealIds?: readonly string[]): asserts seal is T {
+  if (!seal) throw new SealUnavailableError('unknown-seal', `there is no seal "${sealId}"`);
+  if (allowedSealIds && !allowedSealIds.includes(seal.id)) throw new SealUnavailableError('seal-not-permitted', `seal "${seal.id}" is not in this API key's list`);
+  assertUsable(seal);
 }
 
 /** National e-seals' validity periods, by seal, read once per distinct seal DER. */
@@ -117,16 +123,40 @@ function imageKeyOf(image: PreparedImage): string {
   return key;
 }
 
+const MAX_RECORDS_KEPT = 1_000;
+
 export class SealingService {
   constructor(private readonly deps: SealingServiceDeps) {}
 
+  /**
+   * Seal records by id. A record never changes but for its status (revocation), which is read
+   * from the database on every use, so the rest (image, chain) is read once. Records with a
+   * national e-seal are read each time, so an SESeal replaced in the database (renewed by its
+   * maker) takes effect at once.
+   */
+  private readonly records = new Map<string, SealRecord>();
+
   /** The seal as the database has it now, usable and allowed for the caller, or why not. */
   async usableSeal(sealId: string, allowedSealIds?: readonly string[]): Promise<SealRecord> {
-    const seal = await this.deps.seals.get(sealId);
-    if (!seal) throw new SealUnavailableError('unknown-seal', `there is no seal "${sealId}"`);
-    if (allowedSealIds && !allowedSealIds.includes(seal.id)) throw new SealUnavailableError('seal-not-permitted', `seal "${seal.id}" is not in this API key's list`);
-    assertUsable(seal);
-    return seal;
+    const standing = await this.deps.seals.standing(sealId);
+    assertAllowed(sealId, standing, allowedSealIds);
+    let record = this.records.get(sealId);
+    if (!record) {
+      record = await this.deps.seals.get(sealId);
+      if (!record) throw new SealUnavailableError('unknown-seal', `there is no seal "${sealId}"`);
+      if (record.sesSeal) return { ...record, status: standing.status };
+      if (this.records.size >= MAX_RECORDS_KEPT) this.records.delete(this.records.keys().next().value!);
+      this.records.set(sealId, record);
+    }
+    return { ...record, status: standing.status };
+  }
+
+  /**
+   * The same judgement from the seal's standing alone (status and validity, not its image and
+   * keys): for the checks repeated before the body arrives, while the key signs and after.
+   */
+  async assertSealUsable(sealId: string, allowedSealIds?: readonly string[]): Promise<void> {
+    assertAllowed(sealId, await this.deps.seals.standing(sealId), allowedSealIds);
   }
 
   async seal(request: SealRequest): Promise<SealOutcome> {
@@ -150,11 +180,11 @@ export class SealingService {
         pdfLimits: this.deps.pdfLimits,
       },
       async (data, digest) => {
-        await this.usableSeal(request.sealId, request.allowedSealIds);
+        await this.assertSealUsable(request.sealId, request.allowedSealIds);
         return material.cms.signer.sign(data, digest);
       },
     );
-    await this.usableSeal(request.sealId, request.allowedSealIds); // revoked while signing: nothing is returned
+    await this.assertSealUsable(request.sealId, request.allowedSealIds); // revoked while signing: nothing is returned
     const parts: Uint8Array[] = sealed.appended ? [request.pdf, sealed.appended] : [sealed.pdf!];
     const length = parts.reduce((n, p) => n + p.length, 0);
     const { documentSha256 } = sealed;
@@ -173,12 +203,12 @@ export class SealingService {
     const builder = new SesSignatureBuilder(sesSeal, pemToDer(seal.chainPem[0]!), {
       key: signer.key,
       sign: async (data, digest) => {
-        await this.usableSeal(request.sealId, request.allowedSealIds);
+        await this.assertSealUsable(request.sealId, request.allowedSealIds);
         return signer.sign(data, digest);
       },
     });
     const signature = await builder.sign(request.sm3, new Date(), request.propertyInfo, request.timestamp ? this.deps.timestamper : undefined);
-    await this.usableSeal(request.sealId, request.allowedSealIds); // revoked while signing: nothing is returned
+    await this.assertSealUsable(request.sealId, request.allowedSealIds); // revoked while signing: nothing is returned
     await this.deps.audit.append({ actor: request.actor, action: 'ses.sign', subject: seal.id, details: { sm3: request.sm3.toString('hex'), timestamp: request.timestamp } });
     return signature;
   }

@@ -6,7 +6,7 @@ import type { Db } from '../store/db.js';
 import { SealInputError } from './errors.js';
 import { openTokenSigner, type SealKeys } from './keys.js';
 import { certificateTbsSha256, prepareSeal, type PreparedSeal } from './registration.js';
-import type { KeyRef, NewSeal, SealRecord, SealStatus } from './seal-record.js';
+import type { KeyRef, NewSeal, SealRecord, SealStanding, SealStatus } from './seal-record.js';
 import type { SealTypePolicies } from './seal-type-policies.js';
 import type { SealType } from './seal-types.js';
 
@@ -79,6 +79,12 @@ export class SealRepository {
   async get(id: string): Promise<SealRecord | undefined> {
     const row = await this.deps.db.get<SealRow>(`${SEAL_ROWS} WHERE seals.id = ?`, [id]);
     return row ? fromRow(row) : undefined;
+  }
+
+  /** What decides whether a seal may sign now (its status and certificate validity), without its image and keys: for the checks repeated within one request. */
+  async standing(id: string): Promise<SealStanding | undefined> {
+    const row = await this.deps.db.get<{ status: string; not_before: string; not_after: string }>('SELECT status, not_before, not_after FROM seals WHERE id = ?', [id]);
+    return row ? { id, status: row.status as SealStatus, notBefore: row.not_before, notAfter: row.not_after } : undefined;
   }
 
   async create(input: NewSeal): Promise<SealRecord> {

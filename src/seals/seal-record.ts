@@ -30,6 +30,9 @@ export interface SealRecord {
   sesSeal: Buffer | null;
 }
 
+/** The part of a seal record that says whether it may sign now. */
+export type SealStanding = Pick<SealRecord, 'id' | 'status' | 'notBefore' | 'notAfter'>;
+
 export interface NewSeal {
   id?: string;
   orgName: string;

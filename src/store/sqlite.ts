@@ -26,20 +26,37 @@ async function whenNotBusy<T>(statement: () => T): Promise<T> {
   }
 }
 
+/** Prepared statements kept per connection: the service runs a few dozen distinct statements. */
+const MAX_PREPARED = 256;
+const preparedByConnection = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/** The connection's prepared statement for `sql`, compiled on first use: compiling costs more than running most of them. */
+function prepared(sqlite: Database.Database, sql: string): Database.Statement {
+  let statements = preparedByConnection.get(sqlite);
+  if (!statements) preparedByConnection.set(sqlite, (statements = new Map()));
+  let statement = statements.get(sql);
+  if (!statement) {
+    statement = sqlite.prepare(sql);
+    if (statements.size >= MAX_PREPARED) statements.delete(statements.keys().next().value!);
+    statements.set(sql, statement);
+  }
+  return statement;
+}
+
 /** Statements on the connection itself, for the transaction that holds it. */
 class SqliteStatements {
   constructor(protected readonly sqlite: Database.Database) {}
 
   protected allNow<T>(sql: string, params: SqlParam[]): Promise<T[]> {
-    return whenNotBusy(() => this.sqlite.prepare(sql).all(...params) as T[]);
+    return whenNotBusy(() => prepared(this.sqlite, sql).all(...params) as T[]);
   }
 
   protected getNow<T>(sql: string, params: SqlParam[]): Promise<T | undefined> {
-    return whenNotBusy(() => this.sqlite.prepare(sql).get(...params) as T | undefined);
+    return whenNotBusy(() => prepared(this.sqlite, sql).get(...params) as T | undefined);
   }
 
   protected runNow(sql: string, params: SqlParam[]): Promise<{ changes: number }> {
-    return whenNotBusy(() => ({ changes: this.sqlite.prepare(sql).run(...params).changes }));
+    return whenNotBusy(() => ({ changes: prepared(this.sqlite, sql).run(...params).changes }));
   }
 }
 
