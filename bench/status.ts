@@ -20,7 +20,7 @@ import { tempDir } from '../test/helpers/tools.js';
 import type { LoadTarget } from './http-load.js';
 import { runLoad } from './run-load.js';
 
-async function listen(app: express.Express, port = 0): Promise<{ server: Server; url: string }> {
+async function listen(app: { listen(port: number, host?: string): Server }, port = 0): Promise<{ server: Server; url: string }> {
   const server = app.listen(port, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };

@@ -1,4 +1,6 @@
-import express, { type Express } from 'express';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import express from 'express';
+import proxyaddr from 'proxy-addr';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { healthRouter } from './http/health-routes.js';
@@ -17,7 +19,9 @@ import type { Timestamper } from './pki/timestamper.js';
 import type { EvidenceSource } from './signing/levels.js';
 import { tsaRouter } from './http/tsa-routes.js';
 import { ocspRouter, type OcspAnswerer } from './http/ocsp-routes.js';
-import { statusRouter } from './http/status-routes.js';
+import { statusRoute } from './http/status-routes.js';
+import { withFastLane } from './http/fast-lane.js';
+import { requestRecorder } from './http/request-log.js';
 import { licensesRouter, licenseTypesRouter, licenseVerificationRouter, publicPageAddressErrors } from './http/license-routes.js';
 import { licenseReadRouter } from './http/license-read-routes.js';
 import { holderRouter } from './http/holder-routes.js';
@@ -70,22 +74,25 @@ export interface AppDeps {
   verifySes: (signature: Buffer, signed: SesSignedInput) => Promise<SignatureReport>;
 }
 
-/** Builds the Express app from its parts; nothing global, everything injected. */
-export function buildApp(deps: AppDeps): Express {
+/** The service's HTTP handler: the fast lane, then Express; `listen` as Express's. */
+export interface HttpApp extends RequestListener {
+  listen(port: number, host?: string): Server;
+}
+
+/** Builds the HTTP handler from its parts; nothing global, everything injected. */
+export function buildApp(deps: AppDeps): HttpApp {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   // Behind a load balancer the client address comes from X-Forwarded-For, but only from the proxies TRUST_PROXY names.
   app.set('trust proxy', deps.config.trustProxy);
   const metrics = deps.metrics;
+  const record = requestRecorder(deps.logger, metrics);
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      deps.logger.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
-      // Route patterns, not paths, so identifiers do not become label values.
       const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
-      metrics.observeRequest({ method: req.method, route, status: String(res.statusCode) }, ms / 1000);
+      record({ method: req.method, path: req.path, route, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 });
       if (req.method === 'POST' && route === '/v1/seal' && res.statusCode === 200) metrics.count('eseal_seals_applied_total', 'Seals applied', { level: String(req.query.level ?? 'B-B') });
     });
     next();
@@ -96,12 +103,11 @@ export function buildApp(deps: AppDeps): Express {
   const limited = publicRateLimit(deps.statusCache, deps.config.publicRateLimit);
   // The holder's access log is public too: its proof (holder code and check code) is not a key to try out.
   for (const path of ['/v1/verify', '/v1/ses/verify', '/v1/licenses/verify', '/v/:id', '/v1/holders/access-log']) app.use(path, limited);
-  const statusLimited = statusAccess({ clients: deps.clients, counter: deps.statusCache, publicPerMinute: deps.config.publicRateLimit, clientPerMinute: deps.config.statusClientRateLimit });
+  const statusAccessOptions = { clients: deps.clients, counter: deps.statusCache, publicPerMinute: deps.config.publicRateLimit, clientPerMinute: deps.config.statusClientRateLimit };
   // '/ocsp' covers GET /ocsp/{request} too (app.use matches by prefix): each request counts once.
-  for (const path of ['/v1/certificates/status', '/ocsp']) app.use(path, statusLimited);
+  app.use('/ocsp', statusAccess(statusAccessOptions));
   app.use(openApiRouter(deps.config.baseUrl));
   app.use(healthRouter({ pdfPool: deps.pdfPool, db: deps.db, seals: deps.seals, materials: deps.sealMaterials, startedAt: new Date(), statusCache: deps.statusCache, clients: deps.clients, logger: deps.logger }));
-  app.use(statusRouter({ answers: deps.statusAnswers }));
   if (deps.pki) app.use(pkiRouter(deps.pki));
   if (deps.tsa) app.use(tsaRouter(deps.tsa));
   app.use(ocspRouter({ responder: deps.ocsp, cached: (request) => deps.status.cachedOcspResponse(request) }));
@@ -119,5 +125,9 @@ export function buildApp(deps: AppDeps): Express {
   app.use((req, _res, next) => next(new HttpProblem(404, 'not-found', 'Not found', `no route for ${req.method} ${req.path}`)));
   app.use('/v', publicPageAddressErrors);
   app.use(problemHandler(deps.logger));
-  return app;
+
+  const trust = app.get('trust proxy fn') as Parameters<typeof proxyaddr>[1];
+  const lanes = [statusRoute({ answers: deps.statusAnswers, access: statusAccessOptions, clientAddress: (req) => proxyaddr(req, trust) })];
+  const handler = withFastLane(app, lanes, { logger: deps.logger, record });
+  return Object.assign(handler, { listen: (port: number, host?: string): Server => createServer(handler).listen(port, host) });
 }

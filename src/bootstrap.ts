@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Express } from 'express';
 import type { Logger } from 'pino';
-import { buildApp } from './app.js';
+import { buildApp, type HttpApp } from './app.js';
 import type { Config } from './config.js';
 import { buildCrl } from './devpki/crl.js';
 import { ensureDevPki, type DevPki } from './devpki/index.js';
@@ -19,6 +18,7 @@ import { pemToDer, pemToDerList } from './pki/pem.js';
 import { DevTimeStampAuthority } from './devpki/tsa.js';
 import { DevOcspResponder, type CertificateState } from './devpki/ocsp-responder.js';
 import { MemoryStatusCache, RedisStatusCache, type StatusCache } from './revocation/cache.js';
+import { NearStatusCache } from './revocation/near-cache.js';
 import { verifyDetachedSes } from './validation/ses-detached.js';
 import { StatusService } from './revocation/status-service.js';
 import { PdfPool } from './runtime/pdf-pool.js';
@@ -48,7 +48,7 @@ export const SAMPLE_SEALS: Array<{ id: string; orgName: string; uscc: string; se
 ];
 
 export interface Service {
-  app: Express;
+  app: HttpApp;
   db: Db;
   seals: SealRepository;
   /** Signing material of the seals, loaded once per process. */
@@ -237,7 +237,7 @@ export async function openService(config: Config, logger: Logger, options: Servi
         return undefined;
       },
     });
-    const cache: StatusCache = config.redis ? new RedisStatusCache(config.redis) : new MemoryStatusCache();
+    const cache: StatusCache = config.redis ? new NearStatusCache(new RedisStatusCache(config.redis)) : new MemoryStatusCache();
     const status = new StatusService(revocation, cache);
     const validation: Service['validation'] = {
       trustAnchors,

@@ -3,7 +3,8 @@ import { MemoryBudgetExceeded, PoolBusyError } from '../runtime/pool-errors.js';
 import { PlacementError } from '../signing/errors.js';
 import { SealUnavailableError } from '../sealing/sealing-service.js';
 import { LicenseScopeError } from '../licenses/scope.js';
-import type { ErrorRequestHandler, Response } from 'express';
+import type { ErrorRequestHandler } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
 import { ProcessingTimeExceeded } from '../pdf/limits/deadline.js';
@@ -28,15 +29,17 @@ export class HttpProblem extends Error {
   }
 }
 
-export function sendProblem(res: Response, problem: HttpProblem, instance?: string): void {
+/** Writes `problem` as problem+json on any response, Express's or node's own. */
+export function sendProblem(res: ServerResponse, problem: HttpProblem, instance?: string): void {
   // A database or a token that is away for now, or every PDF thread busy: clients may try again shortly.
   const transient = problem.slug === 'database-unavailable' || (problem.slug === 'seal-key-unavailable' && problem.extra.code === 'token_missing');
   if (transient) res.setHeader('Retry-After', '5');
   if (problem.slug === 'server-busy') res.setHeader('Retry-After', String(problem.extra.retryAfterSeconds ?? 1));
-  res
-    .status(problem.status)
-    .type('application/problem+json')
-    .json({ type: `/problems/${problem.slug}`, title: problem.title, status: problem.status, detail: problem.message, instance, ...problem.extra });
+  const body = JSON.stringify({ type: `/problems/${problem.slug}`, title: problem.title, status: problem.status, detail: problem.message, instance, ...problem.extra });
+  res.statusCode = problem.status;
+  res.setHeader('Content-Type', 'application/problem+json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
 }
 
 const PDF_PROBLEMS: Record<PdfErrorCode, [number, string, string]> = {
@@ -81,7 +84,8 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
   };
 }
 
-function toProblem(err: unknown): HttpProblem {
+/** Any error as the problem the client is told: known input errors are 4xx, everything else a 500. */
+export function toProblem(err: unknown): HttpProblem {
   if (err instanceof HttpProblem) return err;
   if (err instanceof DatabaseUnavailableError) {
     return new HttpProblem(503, 'database-unavailable', 'The database cannot be reached; try again shortly', 'the service could not reach its database');

@@ -1,4 +1,5 @@
-import type { RequestHandler, Response } from 'express';
+import type { RequestHandler } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { StatusCache } from '../revocation/cache.js';
 import { HttpProblem } from './problem.js';
 
@@ -9,7 +10,7 @@ const WINDOW_MS = 60_000;
  * balancer enforces the same budget) and refuses it with 429 beyond `perMinute`. The window
  * opens with the key's first request and lasts a minute.
  */
-export async function countRequest(counter: StatusCache, key: string, perMinute: number, res: Response, detail: string): Promise<void> {
+export async function countRequest(counter: StatusCache, key: string, perMinute: number, res: ServerResponse, detail: string): Promise<void> {
   if (perMinute <= 0) return;
   const count = await counter.increment(key, WINDOW_MS);
   if (count > perMinute) {

@@ -1,15 +1,18 @@
-import express, { Router, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { pemToDerList } from '../pki/pem.js';
 import type { ParsedCertificate } from '../revocation/parsed-certificates.js';
 import type { StatusAnswers } from '../revocation/status-answers.js';
+import { mediaType, readBody, type LaneRoute } from './fast-lane.js';
 import { HttpProblem } from './problem.js';
+import { admitStatusRequest, type StatusAccessOptions } from './status-access.js';
 
 /** Certificates in one PEM request (a certificate and its chain, or a few of them). */
 const MAX_CERTIFICATES = 20;
 /** Items in one batch request. */
 export const MAX_BATCH_CERTIFICATES = 100;
 const MAX_ITEM_CHARS = 64 * 1024;
+const MAX_BODY_BYTES = 1024 * 1024;
 const PEM_HEADER = '-----BEGIN CERTIFICATE-----';
 
 /** The batch form: each item one certificate, PEM (its chain may follow it) or base64 DER. */
@@ -29,7 +32,7 @@ function itemErrorJson(problem: HttpProblem): string {
 }
 
 /** The body is written as serialised: no re-serialisation and no ETag hashing of it. */
-function sendJson(res: Response, body: string): void {
+function sendJson(res: ServerResponse, body: string): void {
   res.statusCode = 200;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(body));
@@ -51,12 +54,19 @@ function decodeItem(item: string): Buffer[] {
   return [Buffer.from(base64, 'base64')];
 }
 
+export interface StatusRouteDeps {
+  answers: StatusAnswers;
+  access: StatusAccessOptions;
+  /** The client's address, from X-Forwarded-For only through the proxies TRUST_PROXY names. */
+  clientAddress: (req: IncomingMessage) => string | undefined;
+}
+
 /**
  * `POST /v1/certificates/status`: PEM (one or many) or one DER certificate, the chain may follow;
  * or JSON `{"certificates": [...]}` for batch callers, each item answered, or refused, on its own.
+ * Served on the fast lane: platform components ask for status thousands of times a second.
  */
-export function statusRouter(deps: { answers: StatusAnswers }): Router {
-  const router = Router();
+export function statusRoute(deps: StatusRouteDeps): LaneRoute {
   const parse = (der: Buffer): ParsedCertificate => {
     try {
       return deps.answers.parse(der);
@@ -75,7 +85,7 @@ export function statusRouter(deps: { answers: StatusAnswers }): Router {
     }
   };
 
-  const batch = async (body: Buffer, res: Response): Promise<void> => {
+  const batch = async (body: Buffer): Promise<string> => {
     let json: unknown;
     try {
       json = JSON.parse(body.toString('utf8'));
@@ -85,10 +95,10 @@ export function statusRouter(deps: { answers: StatusAnswers }): Router {
     const count = (json as { certificates?: unknown } | null)?.certificates;
     if (Array.isArray(count) && count.length > MAX_BATCH_CERTIFICATES) throw new HttpProblem(413, 'too-many-certificates', `At most ${MAX_BATCH_CERTIFICATES} certificates per request`);
     const { certificates } = StatusBatchBody.parse(json);
-    sendJson(res, certificatesJson(await Promise.all(certificates.map(answerItem))));
+    return certificatesJson(await Promise.all(certificates.map(answerItem)));
   };
 
-  const single = async (body: Buffer, res: Response): Promise<void> => {
+  const single = async (body: Buffer): Promise<string> => {
     const text = body.toString('latin1');
     const ders = text.includes(PEM_HEADER) ? pemToDerList(text) : [body];
     if (ders.length === 0) throw invalidCertificate('the PEM text holds no complete certificate');
@@ -96,18 +106,17 @@ export function statusRouter(deps: { answers: StatusAnswers }): Router {
     const sent = ders.map(parse);
     // The first certificate is asked about; with a chain, every certificate but self-issued anchors.
     const asked = sent.length > 1 ? sent.filter((c) => !c.selfIssued) : sent;
-    sendJson(res, certificatesJson(await Promise.all(asked.map((cert) => deps.answers.answerJson(cert, sent)))));
+    return certificatesJson(await Promise.all(asked.map((cert) => deps.answers.answerJson(cert, sent))));
   };
 
-  router.post('/v1/certificates/status', express.raw({ type: () => true, limit: 1024 * 1024 }), async (req, res, next) => {
-    try {
-      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  return {
+    method: 'POST',
+    path: '/v1/certificates/status',
+    handle: async (req, res) => {
+      await admitStatusRequest(deps.access, req.headers.authorization, deps.clientAddress(req), res);
+      const body = await readBody(req, res, MAX_BODY_BYTES);
       if (body.length === 0) throw new HttpProblem(400, 'empty-body', 'Send one or more certificates (PEM or DER), or JSON {"certificates": [...]}');
-      if (req.is('application/json')) await batch(body, res);
-      else await single(body, res);
-    } catch (err) {
-      next(err);
-    }
-  });
-  return router;
+      sendJson(res, mediaType(req.headers['content-type']) === 'application/json' ? await batch(body) : await single(body));
+    },
+  };
 }
