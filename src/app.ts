@@ -121,7 +121,7 @@ export function buildApp(deps: AppDeps): HttpApp {
   app.use(licenseVerificationRouter({ licenses: deps.licenses, maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, workLimits: deps.config.workLimits, verify: (pdf) => deps.pdfPool.verify(pdf, { pdfLimits: deps.config.pdfLimits }) }));
   app.use(sesRouter({ sealing: deps.sealing, clients: deps.clients, timestamping: deps.timestamper !== undefined, maxDocumentBytes: deps.config.maxBodyBytes, verify: deps.verifySes }));
   app.use(sealsRouter({ seals: deps.seals, clients: deps.clients, audit: deps.audit, onRevoked: deps.onRevoked }));
-  app.use(verifyRouter({ maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, workLimits: deps.config.workLimits, verify: (pdf, options) => deps.pdfPool.verify(pdf, { ...options, pdfLimits: deps.config.pdfLimits }), metrics }));
+  app.use(verifyRouter({ maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, workLimits: deps.config.workLimits, verify: (pdf, options) => deps.pdfPool.verifyJson(pdf, { ...options, pdfLimits: deps.config.pdfLimits }), metrics }));
   app.use((req, _res, next) => next(new HttpProblem(404, 'not-found', 'Not found', `no route for ${req.method} ${req.path}`)));
   app.use('/v', publicPageAddressErrors);
   app.use(problemHandler(deps.logger));

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { ValidationReport } from '../validation/report.js';
+import type { SerialisedReport } from '../runtime/worker-protocol.js';
 import type { Metrics } from './metrics.js';
 import { pdfBody } from './pdf-body.js';
 import type { WorkLimits } from '../pdf/limits/work-budget.js';
@@ -20,8 +20,8 @@ export interface VerifyRouteDeps {
   maxBodyBytes: number;
   processingTimeMs: number;
   workLimits?: WorkLimits;
-  /** Validates with this service's trust anchors, policy and revocation checker (in a PDF worker thread). */
-  verify: (pdf: Buffer, options: { validationTime?: Date; offline: boolean; password?: string }) => Promise<ValidationReport>;
+  /** Validates with this service's trust anchors, policy and revocation checker (in a PDF worker thread); the report comes serialised. */
+  verify: (pdf: Buffer, options: { validationTime?: Date; offline: boolean; password?: string }) => Promise<SerialisedReport>;
   metrics: Metrics;
 }
 
@@ -41,8 +41,10 @@ export function verifyRouter(deps: VerifyRouteDeps): Router {
         offline: query.offline === 'true',
         ...(password ? { password } : {}),
       });
-      for (const sig of report.signatures) deps.metrics.count('eseal_verifications_total', 'Signatures verified, by indication', { indication: sig.indication });
-      res.json(report);
+      for (const indication of report.indications) deps.metrics.count('eseal_verifications_total', 'Signatures verified, by indication', { indication });
+      res.status(200).setHeader('Content-Type', 'application/json; charset=utf-8');
+      res.setHeader('Content-Length', Buffer.byteLength(report.json));
+      res.end(report.json);
     } catch (err) {
       next(err);
     }

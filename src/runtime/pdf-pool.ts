@@ -9,7 +9,7 @@ import type { PdfLimits } from '../pdf/document.js';
 import { MemoryBudgetExceeded, PoolBusyError } from './pool-errors.js';
 import type { ValidationReport } from '../validation/report.js';
 import type { ExtendResult } from '../signing/extend.js';
-import { errorFromWire, errorToWire, forPosting, IMAGES_KEPT_PER_THREAD, postableValue, reviveBuffers, type CallMessage, type ExtendJob, type FromWorker, type HostCalls, type JobMessage, type PdfJob, type ReplyMessage, type SealJob, type SealJobResult, type VerifyJob, type WorkerSetup } from './worker-protocol.js';
+import { errorFromWire, errorToWire, forPosting, IMAGES_KEPT_PER_THREAD, postableValue, reviveBuffers, type CallMessage, type ExtendJob, type FromWorker, type HostCalls, type JobMessage, type PdfJob, type ReplyMessage, type SealJob, type SealJobResult, type SerialisedReport, type VerifyJob, type WorkerSetup } from './worker-protocol.js';
 
 /**
  * The pool of worker threads that parse and validate PDFs, so that no file, however heavy,
@@ -100,6 +100,13 @@ function workerScript(): URL | string {
   return bundledSourceWorker();
 }
 
+function verifyJob(bytes: Buffer, options: VerifyOptions, answer: VerifyJob['answer']): VerifyJob {
+  const job: VerifyJob = { kind: 'verify', bytes, answer, offline: options.offline ?? false, pdfLimits: options.pdfLimits };
+  if (options.validationTime) job.validationTime = options.validationTime;
+  if (options.password) job.password = options.password;
+  return job;
+}
+
 /**
  * The job with its document (and a seal job's certificates) in blocks of their own, moved to the
  * thread rather than cloned with whatever larger block they are views of. The caller keeps its
@@ -135,10 +142,12 @@ export class PdfPool {
   }
 
   verify(bytes: Buffer, options: VerifyOptions): Promise<ValidationReport> {
-    const job: VerifyJob = { kind: 'verify', bytes, offline: options.offline ?? false, pdfLimits: options.pdfLimits };
-    if (options.validationTime) job.validationTime = options.validationTime;
-    if (options.password) job.password = options.password;
-    return this.submit(job) as Promise<ValidationReport>;
+    return this.submit(verifyJob(bytes, options, 'report')) as Promise<ValidationReport>;
+  }
+
+  /** The report as JSON text, serialised in the worker: for answers sent as they are. */
+  verifyJson(bytes: Buffer, options: VerifyOptions): Promise<SerialisedReport> {
+    return this.submit(verifyJob(bytes, options, 'json')) as Promise<SerialisedReport>;
   }
 
   /** Seals in a worker; the key signs here, through `sign`. B-B and B-T answer the update to append to `bytes`. */

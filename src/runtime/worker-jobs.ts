@@ -13,7 +13,7 @@ import { placementFor } from '../signing/placement.js';
 import { assertSealable } from '../signing/preconditions.js';
 import { validatePdf, type ValidationContext } from '../validation/engine.js';
 import type { ValidationReport } from '../validation/report.js';
-import { asBuffer, IMAGES_KEPT_PER_THREAD, type ExtendJob, type HostCalls, type SealJob, type SealJobResult, type VerifyJob } from './worker-protocol.js';
+import { asBuffer, IMAGES_KEPT_PER_THREAD, type ExtendJob, type HostCalls, type SealJob, type SealJobResult, type SerialisedReport, type VerifyJob } from './worker-protocol.js';
 
 /**
  * What a PDF worker thread does with each kind of job. The HTTP thread is reached through
@@ -28,7 +28,14 @@ export interface JobContext {
   timestamper: Timestamper;
 }
 
-export function runVerify(job: VerifyJob, ctx: JobContext): Promise<ValidationReport> {
+/** Verifies; a `json` job gets the report serialised here, so the HTTP thread only writes it out. */
+export async function runVerify(job: VerifyJob, ctx: JobContext): Promise<ValidationReport | SerialisedReport> {
+  const report = await validate(job, ctx);
+  if (job.answer !== 'json') return report;
+  return { json: JSON.stringify(report), indications: report.signatures.map((s) => s.indication) };
+}
+
+function validate(job: VerifyJob, ctx: JobContext): Promise<ValidationReport> {
   return validatePdf(asBuffer(job.bytes), {
     ...ctx.validation,
     revocation: { check: (chain, at, options) => ctx.host.revocation(chain, at, options ?? {}) },

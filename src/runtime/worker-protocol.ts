@@ -27,6 +27,8 @@ export interface WorkerSetup {
 export interface VerifyJob {
   kind: 'verify';
   bytes: Uint8Array;
+  /** `json`: the thread answers the report serialised (a `SerialisedReport`), to be sent as it is. */
+  answer?: 'report' | 'json';
   validationTime?: Date;
   offline: boolean;
   password?: string;
@@ -66,6 +68,12 @@ export interface SealJob {
   timestamping: boolean;
   evidence: boolean;
   pdfLimits: PdfLimits;
+}
+
+/** A validation report as JSON text, with what the HTTP thread counts without parsing it again. */
+export interface SerialisedReport {
+  json: string;
+  indications: string[];
 }
 
 export interface SealJobResult {

@@ -45,9 +45,15 @@ export class ApiClientStore {
     return { client: { id, name, roles, sealIds, disabled: false }, token };
   }
 
+  /** The client a token belongs to, with its seals, in one read (a row per seal): every authenticated request asks this. */
   async findByToken(token: string): Promise<ApiClient | undefined> {
-    const row = await this.db.get<ClientRow>('SELECT id, name, roles, disabled FROM api_clients WHERE token_hash = ?', [hashToken(token)]);
-    return row ? this.hydrate(row) : undefined;
+    const rows = await this.db.all<ClientRow & { seal_id: string | null }>(
+      'SELECT c.id, c.name, c.roles, c.disabled, s.seal_id FROM api_clients c LEFT JOIN client_seals s ON s.client_id = c.id WHERE c.token_hash = ? ORDER BY s.seal_id',
+      [hashToken(token)],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return { id: row.id, name: row.name, roles: JSON.parse(row.roles) as Role[], sealIds: rows.flatMap((r) => (r.seal_id === null ? [] : [r.seal_id])), disabled: row.disabled !== 0 };
   }
 
   /** The client a token belongs to, without its seals: one indexed read, for routes that answer many requests a second. */
