@@ -31,7 +31,7 @@ import type { LicenseService } from './licenses/issuance.js';
 import type { AuditLog } from './audit/log.js';
 import type { Metrics } from './http/metrics.js';
 import { publicRateLimit } from './http/rate-limit.js';
-import { statusAccess } from './http/status-access.js';
+import { StatusCallers, statusAccess } from './http/status-access.js';
 import { openApiRouter } from './http/openapi.js';
 import type { LicenseType } from './licenses/types.js';
 import type { StatusCache } from './revocation/cache.js';
@@ -103,7 +103,7 @@ export function buildApp(deps: AppDeps): HttpApp {
   const limited = publicRateLimit(deps.statusCache, deps.config.publicRateLimit);
   // The holder's access log is public too: its proof (holder code and check code) is not a key to try out.
   for (const path of ['/v1/verify', '/v1/ses/verify', '/v1/licenses/verify', '/v/:id', '/v1/holders/access-log']) app.use(path, limited);
-  const statusAccessOptions = { clients: deps.clients, counter: deps.statusCache, publicPerMinute: deps.config.publicRateLimit, clientPerMinute: deps.config.statusClientRateLimit };
+  const statusAccessOptions = { callers: new StatusCallers(deps.clients), counter: deps.statusCache, publicPerMinute: deps.config.publicRateLimit, clientPerMinute: deps.config.statusClientRateLimit };
   // '/ocsp' covers GET /ocsp/{request} too (app.use matches by prefix): each request counts once.
   app.use('/ocsp', statusAccess(statusAccessOptions));
   app.use(openApiRouter(deps.config.baseUrl));
