@@ -9,10 +9,11 @@
  * keep certificates as the bytes sent. The signed attributes are kept exactly as sent, and in
  * their DER encoding when they came in BER (RFC 5652 5.4: the signature is over the DER SET OF).
  */
+import { decodeContentInfo } from './cms-decode.js';
 import { DerCache } from './der-cache.js';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { decodeBer, elementsOf, integerHex, isParseFailure, isUniversal, matchSchema, octetsOf, oidOf, rawOf, smallInteger, stringContents, toDer, type Block } from './asn1.js';
+import { Asn1Error, elementsOf, integerHex, isParseFailure, isUniversal, matchSchema, octetsOf, oidOf, rawOf, smallInteger, stringContents, toDer, type Block } from './asn1.js';
 import { digestNameOf, SHAKE256_LEN } from './digests.js';
 import { OID } from './oids.js';
 
@@ -162,19 +163,24 @@ function parseSignerInfo(block: Block): ParsedSignerInfo {
   };
 }
 
+/** The certificate set's certificates as sent; attribute and other certificate formats are not used here. */
+function certificatesOf(set: Block | undefined, framed: Buffer[] | undefined): Buffer[] {
+  if (framed) {
+    if (framed.length > CMS_LIMITS.maxCertificates) throw new Asn1Error(`the certificate set has more than ${CMS_LIMITS.maxCertificates} elements`);
+    return framed.filter((der) => (der[0]! & 0xdf) === 0x10); // universal 16, as asn1js reads a one-byte tag
+  }
+  return set ? elementsOf(set, CMS_LIMITS.maxCertificates, 'certificate set').filter((c) => isUniversal(c, 16)).map(rawOf) : [];
+}
+
 function parseUnchecked(bytes: Buffer): ParsedSignedData {
-  const root = decodeBer(bytes, 'CMS structure', CMS_LIMITS, true);
+  const { root, certificates: framedCertificates } = decodeContentInfo(bytes, 'CMS structure', CMS_LIMITS);
   const contentInfo = new pkijs.ContentInfo({ schema: root });
   // GM/T 0010 names SignedData with its own OID; the structure is the same.
   if (contentInfo.contentType !== OID.signedData && contentInfo.contentType !== OID.gmSignedData) throw new CmsError('NOT_SIGNED_DATA', 'the CMS is not SignedData');
   const named = matchSchema(contentInfo.content as Block, signedDataSchema(), 'SignedData');
   const eContentType = oidOf(named.eContentType!, 'encapsulated content type');
   const encapsulatedContent = named.eContent ? octetsOf(named.eContent, 'encapsulated content') : null;
-  const certificates = named.certificates
-    ? elementsOf(named.certificates, CMS_LIMITS.maxCertificates, 'certificate set')
-        .filter((c) => isUniversal(c, 16)) // attribute and other certificate formats are not used here
-        .map(rawOf)
-    : [];
+  const certificates = certificatesOf(named.certificates, framedCertificates);
   const signers = elementsOf(named.signerInfos!, CMS_LIMITS.maxSigners, 'signer infos').map(parseSignerInfo);
   if (signers.length === 0) throw new CmsError('NO_SIGNER', 'the CMS has no signer');
   return { certificates, eContentType, encapsulatedContent, signers };
