@@ -79,8 +79,8 @@ export function countElements(bytes: Uint8Array, element: BerElement, max: numbe
   return count;
 }
 
-export const isUniversalElement = (element: BerElement | undefined, tagNumber: number, constructed: boolean): element is BerElement =>
-  element !== undefined && element.tagClass === 1 && element.tagNumber === tagNumber && element.constructed === constructed;
+export const isUniversalElement = (element: BerElement, tagNumber: number, constructed: boolean): boolean =>
+  element.tagClass === 1 && element.tagNumber === tagNumber && element.constructed === constructed;
 
-export const isContextConstructed = (element: BerElement | undefined, tagNumber: number): element is BerElement =>
-  element !== undefined && element.tagClass === 3 && element.tagNumber === tagNumber && element.constructed;
+export const isContextConstructed = (element: BerElement, tagNumber: number): boolean =>
+  element.tagClass === 3 && element.tagNumber === tagNumber && element.constructed;

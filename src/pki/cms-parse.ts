@@ -10,6 +10,7 @@
  * their DER encoding when they came in BER (RFC 5652 5.4: the signature is over the DER SET OF).
  */
 import { decodeContentInfo } from './cms-decode.js';
+import { tlv } from './der.js';
 import { DerCache } from './der-cache.js';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
@@ -99,26 +100,53 @@ const signerInfoSchema = (): asn1js.Sequence =>
     ],
   });
 
+/**
+ * What is read from an element, kept with the element: the elements that recur from signature to
+ * signature are shared (cms-decode.ts), so each is read once. Only results are kept, never errors.
+ */
+function readOnce<T>(read: (block: Block) => T): (block: Block) => T {
+  const known = new WeakMap<Block, T>();
+  return (block) => {
+    let value = known.get(block);
+    if (value === undefined) {
+      value = read(block);
+      known.set(block, value);
+    }
+    return value;
+  };
+}
+
+const attributeOf = readOnce((element) => {
+  const attribute = new pkijs.Attribute({ schema: element });
+  if (attribute.values.length > CMS_LIMITS.maxAttributeValues) throw new CmsError('MALFORMED', `the attribute ${attribute.type} has too many values`);
+  return { type: attribute.type, values: (attribute.values as Block[]).map((v): AttributeValue => ({ raw: rawOf(v), block: v })) };
+});
+
+const algorithmOf = readOnce((element) => {
+  const algorithm = new pkijs.AlgorithmIdentifier({ schema: element });
+  return { oid: algorithm.algorithmId, params: algorithm.algorithmParams as Block | undefined };
+});
+
+const derOf = readOnce((element) => toDer(element));
+
 function attributes(block: Block, signed: boolean): Map<string, AttributeValue[]> {
   const map = new Map<string, AttributeValue[]>();
   for (const element of elementsOf(block, CMS_LIMITS.maxAttributes, signed ? 'signed attributes' : 'unsigned attributes')) {
-    const attribute = new pkijs.Attribute({ schema: element });
-    if (attribute.values.length > CMS_LIMITS.maxAttributeValues) throw new CmsError('MALFORMED', `the attribute ${attribute.type} has too many values`);
+    const attribute = attributeOf(element);
     if (signed && map.has(attribute.type)) throw new CmsError('MALFORMED', `the signed attributes contain ${attribute.type} twice`);
-    const values = (attribute.values as Block[]).map((v) => ({ raw: rawOf(v), block: v }));
-    map.set(attribute.type, [...(map.get(attribute.type) ?? []), ...values]);
+    map.set(attribute.type, [...(map.get(attribute.type) ?? []), ...attribute.values]);
   }
   return map;
 }
 
-function signerId(sid: Block): ParsedSignerInfo['sid'] {
+const signerId = readOnce((sid): ParsedSignerInfo['sid'] => {
   if (isUniversal(sid, 16)) {
     const ias = new pkijs.IssuerAndSerialNumber({ schema: sid });
     return { kind: 'issuerSerial', issuerDer: Buffer.from(ias.issuer.valueBeforeDecode), serialHex: integerHex(ias.serialNumber, 'signer serial number') };
   }
   if (sid.idBlock.tagClass === 3 && sid.idBlock.tagNumber === 0) return { kind: 'ski', keyIdHex: stringContents(sid).toString('hex') };
   throw new CmsError('MALFORMED', 'the signer identifier is neither issuer and serial number nor a key identifier');
-}
+});
 
 type SignedAttributes = Pick<ParsedSignerInfo, 'signedAttrsDer' | 'signedAttrsAsSent' | 'signedAttrsEncoding' | 'signedAttrsInDerOrder' | 'signedAttrsDerSorted' | 'signedAttrs'>;
 
@@ -126,11 +154,10 @@ function signedAttributes(block: Block): SignedAttributes {
   const signedAttrs = attributes(block, true);
   const asSent = Buffer.from(rawOf(block));
   asSent[0] = 0x31; // [0] IMPLICIT -> SET OF: the tag is one byte either way
-  const der = toDer(block);
-  der[0] = 0x31;
-  const encodings = elementsOf(block, CMS_LIMITS.maxAttributes, 'signed attributes').map((a) => toDer(a));
+  const encodings = elementsOf(block, CMS_LIMITS.maxAttributes, 'signed attributes').map(derOf);
   const inOrder = encodings.every((e, k) => k === 0 || Buffer.compare(encodings[k - 1]!, e) <= 0);
   const body = Buffer.concat(encodings);
+  const der = tlv(0x31, body); // toDer of the [0] IMPLICIT element, tagged as the SET OF it stands for
   return {
     signedAttrs,
     signedAttrsAsSent: asSent,
@@ -144,11 +171,8 @@ function signedAttributes(block: Block): SignedAttributes {
 
 function parseSignerInfo(block: Block): ParsedSignerInfo {
   const named = matchSchema(block, signerInfoSchema(), 'signer information');
-  const digestAlgorithm = new pkijs.AlgorithmIdentifier({ schema: named.digestAlgorithm! });
-  const digestAlgorithmOid = digestAlgorithm.algorithmId;
-  const digestParams = digestAlgorithm.algorithmParams as Block | undefined;
+  const { oid: digestAlgorithmOid, params: digestParams } = algorithmOf(named.digestAlgorithm!);
   const outputBits = digestAlgorithmOid === SHAKE256_LEN && digestParams ? smallInteger(digestParams, 'SHAKE256 output length') : undefined;
-  const signatureAlgorithm = new pkijs.AlgorithmIdentifier({ schema: named.signatureAlgorithm! });
   const attrs = named.signedAttrs
     ? signedAttributes(named.signedAttrs)
     : { signedAttrs: new Map<string, AttributeValue[]>(), signedAttrsAsSent: null, signedAttrsDer: null, signedAttrsEncoding: null, signedAttrsInDerOrder: true, signedAttrsDerSorted: null };
@@ -157,7 +181,7 @@ function parseSignerInfo(block: Block): ParsedSignerInfo {
     digestAlgorithm: digestNameOf(digestAlgorithmOid, outputBits) ?? digestAlgorithmOid,
     digestAlgorithmOid,
     ...attrs,
-    signatureAlgorithm: { oid: signatureAlgorithm.algorithmId, params: signatureAlgorithm.algorithmParams as Block | undefined },
+    signatureAlgorithm: { ...algorithmOf(named.signatureAlgorithm!) },
     signature: octetsOf(named.signature!, 'signature value'),
     unsignedAttrs: named.unsignedAttrs ? attributes(named.unsignedAttrs, false) : new Map<string, AttributeValue[]>(),
   };

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { readElement } from '../../src/pki/ber-frame.js';
 import { CmsError, parseSignedData } from '../../src/pki/cms-parse.js';
+import { contentOf, verifySignerInfo } from '../../src/pki/signed-data.js';
 import { cmsSign, selfSigned, toBer } from './openssl-pki.js';
 
 const signer = selfSigned('frame-ec', ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256']);
@@ -40,5 +41,17 @@ describe('CMS decoding with the certificates framed apart from asn1js', () => {
     broken[signature.contentStart] = 8; // unused bits must be 0-7: asn1js refuses the element
     expect(() => parseSignedData(broken)).toThrow(CmsError);
     expect(() => parseSignedData(broken)).toThrow(/malformed/);
+  });
+
+  it('keeps apart signatures of one signer whose recurring elements are shared', () => {
+    const other = randomBytes(2_000);
+    const first = parseSignedData(cmsSign(signer, data, ['-md', 'sha256']));
+    const second = parseSignedData(cmsSign(signer, other, ['-md', 'sha256']));
+    expect(second.signers[0]!.sid).toEqual(first.signers[0]!.sid);
+    const verify = (parsed: typeof first, content: Buffer) => verifySignerInfo(parsed, parsed.signers[0]!, contentOf([content]));
+    expect(verify(first, data)).toMatchObject({ messageDigestMatches: true, signatureValid: true });
+    expect(verify(second, other)).toMatchObject({ messageDigestMatches: true, signatureValid: true });
+    expect(verify(second, data).messageDigestMatches).toBe(false);
+    expect(verify(first, other).messageDigestMatches).toBe(false);
   });
 });
