@@ -9,10 +9,12 @@
  * keep certificates as the bytes sent. The signed attributes are kept exactly as sent, and in
  * their DER encoding when they came in BER (RFC 5652 5.4: the signature is over the DER SET OF).
  */
+import { decodeContentInfo } from './cms-decode.js';
+import { tlv } from './der.js';
 import { DerCache } from './der-cache.js';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { decodeBer, elementsOf, integerHex, isParseFailure, isUniversal, matchSchema, octetsOf, oidOf, rawOf, smallInteger, stringContents, toDer, type Block } from './asn1.js';
+import { Asn1Error, elementsOf, integerHex, isParseFailure, isUniversal, matchSchema, octetsOf, oidOf, rawOf, smallInteger, stringContents, toDer, type Block } from './asn1.js';
 import { digestNameOf, SHAKE256_LEN } from './digests.js';
 import { OID } from './oids.js';
 
@@ -98,26 +100,53 @@ const signerInfoSchema = (): asn1js.Sequence =>
     ],
   });
 
+/**
+ * What is read from an element, kept with the element: the elements that recur from signature to
+ * signature are shared (cms-decode.ts), so each is read once. Only results are kept, never errors.
+ */
+function readOnce<T>(read: (block: Block) => T): (block: Block) => T {
+  const known = new WeakMap<Block, T>();
+  return (block) => {
+    let value = known.get(block);
+    if (value === undefined) {
+      value = read(block);
+      known.set(block, value);
+    }
+    return value;
+  };
+}
+
+const attributeOf = readOnce((element) => {
+  const attribute = new pkijs.Attribute({ schema: element });
+  if (attribute.values.length > CMS_LIMITS.maxAttributeValues) throw new CmsError('MALFORMED', `the attribute ${attribute.type} has too many values`);
+  return { type: attribute.type, values: (attribute.values as Block[]).map((v): AttributeValue => ({ raw: rawOf(v), block: v })) };
+});
+
+const algorithmOf = readOnce((element) => {
+  const algorithm = new pkijs.AlgorithmIdentifier({ schema: element });
+  return { oid: algorithm.algorithmId, params: algorithm.algorithmParams as Block | undefined };
+});
+
+const derOf = readOnce((element) => toDer(element));
+
 function attributes(block: Block, signed: boolean): Map<string, AttributeValue[]> {
   const map = new Map<string, AttributeValue[]>();
   for (const element of elementsOf(block, CMS_LIMITS.maxAttributes, signed ? 'signed attributes' : 'unsigned attributes')) {
-    const attribute = new pkijs.Attribute({ schema: element });
-    if (attribute.values.length > CMS_LIMITS.maxAttributeValues) throw new CmsError('MALFORMED', `the attribute ${attribute.type} has too many values`);
+    const attribute = attributeOf(element);
     if (signed && map.has(attribute.type)) throw new CmsError('MALFORMED', `the signed attributes contain ${attribute.type} twice`);
-    const values = (attribute.values as Block[]).map((v) => ({ raw: rawOf(v), block: v }));
-    map.set(attribute.type, [...(map.get(attribute.type) ?? []), ...values]);
+    map.set(attribute.type, [...(map.get(attribute.type) ?? []), ...attribute.values]);
   }
   return map;
 }
 
-function signerId(sid: Block): ParsedSignerInfo['sid'] {
+const signerId = readOnce((sid): ParsedSignerInfo['sid'] => {
   if (isUniversal(sid, 16)) {
     const ias = new pkijs.IssuerAndSerialNumber({ schema: sid });
     return { kind: 'issuerSerial', issuerDer: Buffer.from(ias.issuer.valueBeforeDecode), serialHex: integerHex(ias.serialNumber, 'signer serial number') };
   }
   if (sid.idBlock.tagClass === 3 && sid.idBlock.tagNumber === 0) return { kind: 'ski', keyIdHex: stringContents(sid).toString('hex') };
   throw new CmsError('MALFORMED', 'the signer identifier is neither issuer and serial number nor a key identifier');
-}
+});
 
 type SignedAttributes = Pick<ParsedSignerInfo, 'signedAttrsDer' | 'signedAttrsAsSent' | 'signedAttrsEncoding' | 'signedAttrsInDerOrder' | 'signedAttrsDerSorted' | 'signedAttrs'>;
 
@@ -125,11 +154,10 @@ function signedAttributes(block: Block): SignedAttributes {
   const signedAttrs = attributes(block, true);
   const asSent = Buffer.from(rawOf(block));
   asSent[0] = 0x31; // [0] IMPLICIT -> SET OF: the tag is one byte either way
-  const der = toDer(block);
-  der[0] = 0x31;
-  const encodings = elementsOf(block, CMS_LIMITS.maxAttributes, 'signed attributes').map((a) => toDer(a));
+  const encodings = elementsOf(block, CMS_LIMITS.maxAttributes, 'signed attributes').map(derOf);
   const inOrder = encodings.every((e, k) => k === 0 || Buffer.compare(encodings[k - 1]!, e) <= 0);
   const body = Buffer.concat(encodings);
+  const der = tlv(0x31, body); // toDer of the [0] IMPLICIT element, tagged as the SET OF it stands for
   return {
     signedAttrs,
     signedAttrsAsSent: asSent,
@@ -143,11 +171,8 @@ function signedAttributes(block: Block): SignedAttributes {
 
 function parseSignerInfo(block: Block): ParsedSignerInfo {
   const named = matchSchema(block, signerInfoSchema(), 'signer information');
-  const digestAlgorithm = new pkijs.AlgorithmIdentifier({ schema: named.digestAlgorithm! });
-  const digestAlgorithmOid = digestAlgorithm.algorithmId;
-  const digestParams = digestAlgorithm.algorithmParams as Block | undefined;
+  const { oid: digestAlgorithmOid, params: digestParams } = algorithmOf(named.digestAlgorithm!);
   const outputBits = digestAlgorithmOid === SHAKE256_LEN && digestParams ? smallInteger(digestParams, 'SHAKE256 output length') : undefined;
-  const signatureAlgorithm = new pkijs.AlgorithmIdentifier({ schema: named.signatureAlgorithm! });
   const attrs = named.signedAttrs
     ? signedAttributes(named.signedAttrs)
     : { signedAttrs: new Map<string, AttributeValue[]>(), signedAttrsAsSent: null, signedAttrsDer: null, signedAttrsEncoding: null, signedAttrsInDerOrder: true, signedAttrsDerSorted: null };
@@ -156,25 +181,30 @@ function parseSignerInfo(block: Block): ParsedSignerInfo {
     digestAlgorithm: digestNameOf(digestAlgorithmOid, outputBits) ?? digestAlgorithmOid,
     digestAlgorithmOid,
     ...attrs,
-    signatureAlgorithm: { oid: signatureAlgorithm.algorithmId, params: signatureAlgorithm.algorithmParams as Block | undefined },
+    signatureAlgorithm: { ...algorithmOf(named.signatureAlgorithm!) },
     signature: octetsOf(named.signature!, 'signature value'),
     unsignedAttrs: named.unsignedAttrs ? attributes(named.unsignedAttrs, false) : new Map<string, AttributeValue[]>(),
   };
 }
 
+/** The certificate set's certificates as sent; attribute and other certificate formats are not used here. */
+function certificatesOf(set: Block | undefined, framed: Buffer[] | undefined): Buffer[] {
+  if (framed) {
+    if (framed.length > CMS_LIMITS.maxCertificates) throw new Asn1Error(`the certificate set has more than ${CMS_LIMITS.maxCertificates} elements`);
+    return framed.filter((der) => (der[0]! & 0xdf) === 0x10); // universal 16, as asn1js reads a one-byte tag
+  }
+  return set ? elementsOf(set, CMS_LIMITS.maxCertificates, 'certificate set').filter((c) => isUniversal(c, 16)).map(rawOf) : [];
+}
+
 function parseUnchecked(bytes: Buffer): ParsedSignedData {
-  const root = decodeBer(bytes, 'CMS structure', CMS_LIMITS, true);
+  const { root, certificates: framedCertificates } = decodeContentInfo(bytes, 'CMS structure', CMS_LIMITS);
   const contentInfo = new pkijs.ContentInfo({ schema: root });
   // GM/T 0010 names SignedData with its own OID; the structure is the same.
   if (contentInfo.contentType !== OID.signedData && contentInfo.contentType !== OID.gmSignedData) throw new CmsError('NOT_SIGNED_DATA', 'the CMS is not SignedData');
   const named = matchSchema(contentInfo.content as Block, signedDataSchema(), 'SignedData');
   const eContentType = oidOf(named.eContentType!, 'encapsulated content type');
   const encapsulatedContent = named.eContent ? octetsOf(named.eContent, 'encapsulated content') : null;
-  const certificates = named.certificates
-    ? elementsOf(named.certificates, CMS_LIMITS.maxCertificates, 'certificate set')
-        .filter((c) => isUniversal(c, 16)) // attribute and other certificate formats are not used here
-        .map(rawOf)
-    : [];
+  const certificates = certificatesOf(named.certificates, framedCertificates);
   const signers = elementsOf(named.signerInfos!, CMS_LIMITS.maxSigners, 'signer infos').map(parseSignerInfo);
   if (signers.length === 0) throw new CmsError('NO_SIGNER', 'the CMS has no signer');
   return { certificates, eContentType, encapsulatedContent, signers };
