@@ -206,12 +206,10 @@ export function asBuffer(bytes: Uint8Array): Buffer {
 /**
  * Bytes to post to another thread, with what to transfer. A Buffer is often a view into a larger
  * block (a socket's read buffer, the 8 KiB pool): structured clone copies the whole block, so a
- * 1 KiB view can cost 200 KiB. A view that owns its whole block is moved as it is (the sender must
- * not use it afterwards); any other is copied once into a block of its own, which is moved.
+ * 1 KiB view can cost 200 KiB. So the bytes are copied once into a block of their own, which is
+ * moved rather than cloned; the sender keeps its own.
  */
-export function forPosting(bytes: Uint8Array, owned = false): { bytes: Uint8Array; transfer: ArrayBuffer[] } {
-  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
-  if (owned && whole) return { bytes, transfer: [bytes.buffer as ArrayBuffer] };
+export function forPosting(bytes: Uint8Array): { bytes: Uint8Array; transfer: ArrayBuffer[] } {
   const copy = new Uint8Array(bytes.byteLength);
   copy.set(bytes);
   return { bytes: copy, transfer: [copy.buffer] };
