@@ -35,11 +35,29 @@ export async function runVerify(job: VerifyJob, ctx: JobContext): Promise<Valida
   return { json: JSON.stringify(report), indications: report.signatures.map((s) => s.indication) };
 }
 
+/**
+ * Registered seals found by signer certificate, kept by this thread as the HTTP thread keeps
+ * them: a certificate serves one seal for good (its registration is the primary key of
+ * `seal_certificates`) and a seal's name never changes, so a seal once found stays the answer.
+ * Certificates of no registered seal are asked each time (a seal may be registered meanwhile).
+ */
+const sealsByCertificate = new Map<string, { id: string; name: string }>();
+const MAX_SEALS_KEPT = 10_000;
+
+async function lookupSeal(certDer: Buffer, ctx: JobContext): Promise<{ id: string; name: string } | undefined> {
+  const key = createHash('sha256').update(certDer).digest('base64');
+  const known = sealsByCertificate.get(key);
+  if (known) return known;
+  const found = await ctx.host.lookupSeal(certDer);
+  if (found && sealsByCertificate.size < MAX_SEALS_KEPT) sealsByCertificate.set(key, found);
+  return found;
+}
+
 function validate(job: VerifyJob, ctx: JobContext): Promise<ValidationReport> {
   return validatePdf(asBuffer(job.bytes), {
     ...ctx.validation,
     revocation: { check: (chain, at, options) => ctx.host.revocation(chain, at, options ?? {}) },
-    lookupSeal: (certDer) => ctx.host.lookupSeal(certDer),
+    lookupSeal: (certDer) => lookupSeal(certDer, ctx),
     validationTime: job.validationTime,
     offline: job.offline,
     pdfLimits: job.pdfLimits,
