@@ -208,4 +208,39 @@ describe('hostile OFD pictures get bounded work and a reason', () => {
     const outside = '<ofd:PathObject Boundary="50 50 10 10" LineWidth="1"><ofd:StrokeColor Value="230 0 18"/><ofd:AbbreviatedData>M 0 0 L 10 10</ofd:AbbreviatedData></ofd:PathObject>';
     expect(refusal(ofdPackage(outside))).toMatch(/draws nothing visible within its PhysicalBox/);
   });
+
+  it('answers damaged packages and damaged XML with a reason or a picture, never another error', () => {
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const files = ofdFiles(sealObjects());
+    const zip = (replaced: Record<string, string>): Buffer => makeZip(Object.entries({ ...files, ...replaced }).map(([name, data]) => ({ name, data })));
+    const pageXml = files['Doc_0/Pages/Page_0/Content.xml'] as string;
+    const fragments = ['<', '>', '"', ' ', 'A', 'M', 'B', 'NaN', '1e309', '&', '&#0;', '&#x110000;', '/', '=', 'g', '<![CDATA[', ']]>', '<!--', '-->'];
+    const outcomes = new Set<string>();
+    const judge = (data: Buffer): void => {
+      try {
+        sesPicturePng({ format: 'OFD', data, widthMm: 40, heightMm: 40 });
+        outcomes.add('drawn');
+      } catch (err) {
+        expect(err).toBeInstanceOf(SealInputError);
+        outcomes.add('refused');
+      }
+    };
+    const whole = zip({});
+    for (let i = 0; i < 150; i++) {
+      const bytes = Buffer.from(whole);
+      for (let j = 0; j <= random(8); j++) bytes[random(bytes.length)] = random(256);
+      judge(bytes);
+      let xml = pageXml;
+      for (let j = 0; j <= random(5); j++) {
+        const cut = random(xml.length);
+        xml = random(2) ? xml.slice(0, cut) + fragments[random(fragments.length)] + xml.slice(cut) : xml.slice(0, cut) + xml.slice(cut + 1 + random(5));
+      }
+      judge(zip({ 'Doc_0/Pages/Page_0/Content.xml': xml }));
+    }
+    expect(outcomes).toEqual(new Set(['drawn', 'refused']));
+  });
 });
