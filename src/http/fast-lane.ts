@@ -83,8 +83,3 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limit: numbe
     });
   });
 }
-
-/** The media type of a Content-Type header, lower case, without parameters. */
-export function mediaType(header: string | undefined): string {
-  return (header ?? '').split(';')[0]!.trim().toLowerCase();
-}

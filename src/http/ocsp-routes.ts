@@ -2,6 +2,7 @@ import express, { Router } from 'express';
 import { createHash } from 'node:crypto';
 import { decodeBer, isUniversal } from '../pki/asn1.js';
 import { HttpProblem } from './problem.js';
+import { mediaType } from './media-type.js';
 
 function isMalformed(request: Buffer): boolean {
   try {
@@ -55,7 +56,7 @@ export function ocspRouter(deps: { responder?: OcspAnswerer & { answersFor(reque
   };
   router.post('/ocsp', express.raw({ type: () => true, limit: 64 * 1024 }), async (req, res, next) => {
     try {
-      const type = (req.get('content-type') ?? '').split(';')[0]!.trim();
+      const type = mediaType(req.get('content-type'));
       if (type !== 'application/ocsp-request') throw new HttpProblem(415, 'unsupported-media-type', 'Send an OCSP request as application/ocsp-request');
       await answer(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), res);
     } catch (err) {

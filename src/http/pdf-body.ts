@@ -2,6 +2,7 @@ import express, { type RequestHandler } from 'express';
 import { startDeadline } from '../pdf/limits/deadline.js';
 import { startWorkBudget, type WorkLimits } from '../pdf/limits/work-budget.js';
 import { HttpProblem } from './problem.js';
+import { mediaType } from './media-type.js';
 
 export const DEFAULT_WORK_LIMITS: WorkLimits = { decodedBytes: 512 * 1024 * 1024, parsedValues: 5_000_000 };
 
@@ -12,7 +13,7 @@ export const DEFAULT_WORK_LIMITS: WorkLimits = { decodedBytes: 512 * 1024 * 1024
  */
 export function pdfBody(limit: number, processingTimeMs: number, workLimits = DEFAULT_WORK_LIMITS): RequestHandler[] {
   const requirePdfType: RequestHandler = (req, _res, next) => {
-    const type = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    const type = mediaType(req.get('content-type'));
     if (type !== 'application/pdf') {
       next(new HttpProblem(415, 'unsupported-media-type', 'Send the PDF as application/pdf', `Content-Type was "${type || 'missing'}"`));
       return;

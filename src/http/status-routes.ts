@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { pemToDerList } from '../pki/pem.js';
 import type { ParsedCertificate } from '../revocation/parsed-certificates.js';
 import type { StatusAnswers } from '../revocation/status-answers.js';
-import { mediaType, readBody, type LaneRoute } from './fast-lane.js';
+import { readBody, type LaneRoute } from './fast-lane.js';
+import { mediaType } from './media-type.js';
 import { HttpProblem } from './problem.js';
 import { admitStatusRequest, type StatusAccessOptions } from './status-access.js';
 
