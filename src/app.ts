@@ -6,7 +6,9 @@ import type { Config } from './config.js';
 import { healthRouter } from './http/health-routes.js';
 import { pkiRouter, type PublishedPki } from './http/pki-routes.js';
 import { HttpProblem, problemHandler } from './http/problem.js';
-import { sealRouter } from './http/seal-routes.js';
+import { extendRouter } from './http/extend-routes.js';
+import { sealLane } from './http/seal-lane.js';
+import { SealCallers } from './sealing/seal-callers.js';
 import { sealsRouter } from './http/seals-routes.js';
 import { verifyRouter } from './http/verify-routes.js';
 import { sesRouter } from './http/ses-routes.js';
@@ -93,7 +95,6 @@ export function buildApp(deps: AppDeps): HttpApp {
     res.on('finish', () => {
       const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
       record({ method: req.method, path: req.path, route, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 });
-      if (req.method === 'POST' && route === '/v1/seal' && res.statusCode === 200) metrics.count('eseal_seals_applied_total', 'Seals applied', { level: String(req.query.level ?? 'B-B') });
     });
     next();
   });
@@ -111,7 +112,7 @@ export function buildApp(deps: AppDeps): HttpApp {
   if (deps.pki) app.use(pkiRouter(deps.pki));
   if (deps.tsa) app.use(tsaRouter(deps.tsa));
   app.use(ocspRouter({ responder: deps.ocsp, cached: (request) => deps.status.cachedOcspResponse(request) }));
-  app.use(sealRouter({ pdfPool: deps.pdfPool, sealing: deps.sealing, clients: deps.clients, maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, workLimits: deps.config.workLimits, pdfLimits: deps.config.pdfLimits, logger: deps.logger, timestamper: deps.timestamper, evidence: deps.evidence, audit: deps.audit }));
+  app.use(extendRouter({ pdfPool: deps.pdfPool, clients: deps.clients, maxBodyBytes: deps.config.maxBodyBytes, processingTimeMs: deps.config.processingTimeMs, workLimits: deps.config.workLimits, pdfLimits: deps.config.pdfLimits, logger: deps.logger, timestamper: deps.timestamper, evidence: deps.evidence, audit: deps.audit }));
   app.use(licenseTypesRouter(deps.licenseTypes));
   const scopes = new ClientScopeStore(deps.db);
   const accessLog = new LicenseAccessLog(deps.db, deps.audit);
@@ -127,7 +128,10 @@ export function buildApp(deps: AppDeps): HttpApp {
   app.use(problemHandler(deps.logger));
 
   const trust = app.get('trust proxy fn') as Parameters<typeof proxyaddr>[1];
-  const lanes = [statusRoute({ answers: deps.statusAnswers, access: statusAccessOptions, clientAddress: (req) => proxyaddr(req, trust) })];
+  const lanes = [
+    statusRoute({ answers: deps.statusAnswers, access: statusAccessOptions, clientAddress: (req) => proxyaddr(req, trust) }),
+    sealLane({ sealing: deps.sealing, callers: new SealCallers(deps.db), clients: deps.clients, maxBodyBytes: deps.config.maxBodyBytes, timestamping: deps.timestamper !== undefined, logger: deps.logger, metrics }),
+  ];
   const handler = withFastLane(app, lanes, { logger: deps.logger, record });
   return Object.assign(handler, { listen: (port: number, host?: string): Server => createServer(handler).listen(port, host) });
 }

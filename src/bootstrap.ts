@@ -200,13 +200,11 @@ export async function openService(config: Config, logger: Logger, options: Servi
     const sealMaterials = new SealMaterials(sealKeys);
     // Known once the development PKI is loaded; read when a national e-seal is registered.
     let trustAnchors: Buffer[] = [];
-    const seals = new SealRepository({ db, keys: sealKeys, sealTypePolicies: config.sealTypePolicies, onRevoked: (ids) => sealMaterials.forget(ids), trustAnchors: () => trustAnchors });
-    const clients = new ApiClientStore(db);
     const audit = new AuditLog(db);
-    // Registrations older versions allowed of a certificate revoked under another seal stop now.
-    for (const sealId of await seals.reconcileCertificates()) {
-      await audit.append({ actor: 'service', action: 'seal.revoke', subject: sealId, details: { cause: 'its certificate was revoked under another seal' } });
-    }
+    const seals = new SealRepository({ db, audit, keys: sealKeys, sealTypePolicies: config.sealTypePolicies, onRevoked: (ids) => sealMaterials.forget(ids), trustAnchors: () => trustAnchors });
+    const clients = new ApiClientStore(db);
+    // Registrations older versions allowed of a certificate revoked under another seal stop now (and are recorded as revoked).
+    await seals.reconcileCertificates();
     const licenseTypes = loadLicenseTypes(config.templatesDir);
     let devPki: DevPki | undefined;
     let newDevToken: string | undefined;

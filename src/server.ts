@@ -5,13 +5,13 @@ import { openService } from './bootstrap.js';
 import { fontsFor } from './render/font-set.js';
 import { limitConnections } from './http/connection-limits.js';
 import { ConfigError, loadConfig } from './config.js';
-import { createLogger } from './logging.js';
+import { createStdoutLogger } from './logging.js';
 import { runPrimary } from './runtime/cluster.js';
 import { DatabaseUnavailableError } from './store/errors.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  const logger = createStdoutLogger(config.logLevel);
   if (config.workers > 1 && cluster.isPrimary) {
     runPrimary(config.workers, logger);
     return;

@@ -143,9 +143,10 @@ async function register(values: Values): Promise<void> {
   const db = await openDatabase(config.database);
   try {
     // The keystore password only matters for PKCS#12 seals, which this command does not make.
-    const seals = new SealRepository({ db, keys: new SealKeys(db, config.dataDir, config.keystorePassword ?? ''), sealTypePolicies: config.sealTypePolicies });
+    const audit = new AuditLog(db);
+    const seals = new SealRepository({ db, audit, keys: new SealKeys(db, config.dataDir, config.keystorePassword ?? ''), sealTypePolicies: config.sealTypePolicies });
     const record = await seals.registerPkcs11({ id: required(values, 'id'), ...fields, chainDer, keyRef: ref, ...(imagePng ? { imagePng } : {}) });
-    await new AuditLog(db).append({ actor: 'cli', action: 'seal.register', subject: record.id, details: { name: record.name, keyStorage: 'pkcs11', token: ref.token, key: ref.key } });
+    await audit.append({ actor: 'cli', action: 'seal.register', subject: record.id, details: { name: record.name, keyStorage: 'pkcs11', token: ref.token, key: ref.key } });
     process.stdout.write(`${JSON.stringify({ id: record.id, name: record.name, keyStorage: record.keyRef.kind, notAfter: record.notAfter }, null, 2)}\n`);
   } finally {
     await db.close();

@@ -1,7 +1,7 @@
 import { DecodeBudgetExceeded, ObjectBudgetExceeded } from '../pdf/limits/work-budget.js';
 import { MemoryBudgetExceeded, PoolBusyError } from '../runtime/pool-errors.js';
 import { PlacementError } from '../signing/errors.js';
-import { SealUnavailableError } from '../sealing/sealing-service.js';
+import { SealUnavailableError } from '../sealing/errors.js';
 import { LicenseScopeError } from '../licenses/scope.js';
 import type { ErrorRequestHandler } from 'express';
 import type { ServerResponse } from 'node:http';

@@ -131,12 +131,9 @@ export function sealsRouter(deps: { seals: SealRepository; clients: ApiClientSto
       const body = z.object({ reason: z.number().int().min(0).max(10).default(0) }).strict().parse(req.body ?? {});
       const seal = await getSeal(String(req.params.id));
       if (seal.status === 'revoked') throw new HttpProblem(409, 'seal-already-revoked', 'The seal is revoked already', `seal ${seal.id} was revoked before`);
-      // every registration of the seal's certificate is revoked with it, in one transaction
-      const revoked = await deps.seals.revoke(seal.id, body.reason);
+      // every registration of the seal's certificate is revoked with it, and recorded, in one transaction
+      const revoked = await deps.seals.revoke(seal.id, body.reason, new Date(), req.client!.id);
       await deps.onRevoked?.(pemToDer(seal.chainPem[0]!));
-      for (const id of revoked) {
-        await deps.audit.append({ actor: req.client!.id, action: 'seal.revoke', subject: id, details: { reason: body.reason, ...(id === seal.id ? {} : { withSeal: seal.id }) } });
-      }
       res.json({ ...sealJson((await deps.seals.get(seal.id))!), revokedRegistrations: revoked });
     } catch (err) {
       next(err);

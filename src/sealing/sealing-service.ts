@@ -11,25 +11,25 @@ import type { Timestamper } from '../pki/timestamper.js';
 import { pemToDer } from '../pki/pem.js';
 import { parseSesSeal } from '../pki/ses/ses-parse.js';
 import { SesSignatureBuilder } from '../signing/ses-container.js';
+import { SealUnavailableError } from './errors.js';
+import { assertAllowed, sealStandingGuard } from './seal-standing.js';
 
 /**
  * Applying a seal, whoever asks: the sealing route, licence issuance, a CLI. The seal is looked
  * up and checked (exists, allowed for the caller, active, certificate valid now), the document
  * is prepared and hashed in a PDF worker thread, and the key signs here. Authority is read
  * again in the step that signs and once more after, so a seal revoked at any point before the
- * answer leaves nothing signed with it behind.
+ * answer leaves nothing signed with it behind: for a caller's request, that last read is made in
+ * the transaction that writes the sealing's audit entry (`seal-standing.ts`).
  */
 
-/** Why a seal cannot be used for this request; the HTTP layer answers 404, 403 or 409. */
-export class SealUnavailableError extends Error {
-  override name = 'SealUnavailableError';
-  constructor(
-    readonly reason: 'unknown-seal' | 'seal-not-permitted' | 'seal-not-active' | 'seal-certificate-not-valid' | 'seal-not-national',
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/**
+ * When the key signs, the seal's standing is read again unless the last read is younger than
+ * this: a job that waited for a PDF thread always reads again, one that went straight through
+ * does not pay a second read within a millisecond of the first. The read that decides whether
+ * the result is answered is made after signing in any case.
+ */
+const STANDING_FRESH_MS = 50;
 
 export interface SealRequest {
   sealId: string;
@@ -45,6 +45,8 @@ export interface SealRequest {
   format?: 'cms' | 'ses';
   /** Who asked, for the audit entry; without it the caller records the sealing itself (in its own transaction). */
   actor?: string;
+  /** The seal's standing as the caller read it (after the document arrived), and when (`Date.now()`): not read again here. */
+  checked?: { standing: SealStanding; at: number };
 }
 
 export interface SealOutcome {
@@ -80,20 +82,6 @@ export interface HashSigningRequest {
   propertyInfo: string;
   /** With a time stamp over the signature value (needs a TSA). */
   timestamp: boolean;
-}
-
-/** Refuses seals that must not be used now: revoked, or outside their certificate's validity. */
-function assertUsable(seal: SealStanding, now = new Date()): void {
-  if (seal.status !== 'active') throw new SealUnavailableError('seal-not-active', `seal ${seal.id} is ${seal.status}`);
-  if (now < new Date(seal.notBefore) || now > new Date(seal.notAfter)) {
-    throw new SealUnavailableError('seal-certificate-not-valid', `valid from ${seal.notBefore} to ${seal.notAfter}`);
-  }
-}
-
-function assertAllowed<T extends SealStanding>(sealId: string, seal: T | undefined, allowedSealIds?: readonly string[]): asserts seal is T {
-  if (!seal) throw new SealUnavailableError('unknown-seal', `there is no seal "${sealId}"`);
-  if (allowedSealIds && !allowedSealIds.includes(seal.id)) throw new SealUnavailableError('seal-not-permitted', `seal "${seal.id}" is not in this API key's list`);
-  assertUsable(seal);
 }
 
 /** National e-seals' validity periods, by seal, read once per distinct seal DER. */
@@ -137,8 +125,8 @@ export class SealingService {
   private readonly records = new Map<string, SealRecord>();
 
   /** The seal as the database has it now, usable and allowed for the caller, or why not. */
-  async usableSeal(sealId: string, allowedSealIds?: readonly string[]): Promise<SealRecord> {
-    const standing = await this.deps.seals.standing(sealId);
+  async usableSeal(sealId: string, allowedSealIds?: readonly string[], checked?: SealStanding): Promise<SealRecord> {
+    const standing = checked ?? (await this.deps.seals.standing(sealId));
     assertAllowed(sealId, standing, allowedSealIds);
     let record = this.records.get(sealId);
     if (!record) {
@@ -160,7 +148,8 @@ export class SealingService {
   }
 
   async seal(request: SealRequest): Promise<SealOutcome> {
-    const seal = await this.usableSeal(request.sealId, request.allowedSealIds);
+    let standingReadAt = request.checked?.at ?? Date.now();
+    const seal = await this.usableSeal(request.sealId, request.allowedSealIds, request.checked?.standing);
     const format = request.format ?? 'cms';
     const sesSeal = format === 'ses' ? usableNationalSeal(seal) : undefined;
     const material = await this.deps.materials.material(seal);
@@ -180,16 +169,22 @@ export class SealingService {
         pdfLimits: this.deps.pdfLimits,
       },
       async (data, digest) => {
-        await this.assertSealUsable(request.sealId, request.allowedSealIds);
+        if (Date.now() - standingReadAt >= STANDING_FRESH_MS) {
+          await this.assertSealUsable(request.sealId, request.allowedSealIds);
+          standingReadAt = Date.now();
+        }
         return material.cms.signer.sign(data, digest);
       },
     );
-    await this.assertSealUsable(request.sealId, request.allowedSealIds); // revoked while signing: nothing is returned
     const parts: Uint8Array[] = sealed.appended ? [request.pdf, sealed.appended] : [sealed.pdf!];
     const length = parts.reduce((n, p) => n + p.length, 0);
     const { documentSha256 } = sealed;
     if (request.actor) {
-      await this.deps.audit.append({ actor: request.actor, action: 'seal', subject: seal.id, documentSha256, details: { level: request.level, field: sealed.fieldName, ...(format === 'ses' ? { format } : {}) } });
+      // Written only if the seal is still usable, read in the same transaction: revoked while signing, nothing is returned.
+      const entry = { actor: request.actor, action: 'seal' as const, subject: seal.id, documentSha256, details: { level: request.level, field: sealed.fieldName, ...(format === 'ses' ? { format } : {}) } };
+      await this.deps.audit.append(entry, { onlyIf: { guard: sealStandingGuard, subject: seal.id } });
+    } else {
+      await this.assertSealUsable(request.sealId, request.allowedSealIds); // revoked while signing: nothing is returned
     }
     return { seal, parts, length, fieldName: sealed.fieldName, documentSha256 };
   }
@@ -208,8 +203,9 @@ export class SealingService {
       },
     });
     const signature = await builder.sign(request.sm3, new Date(), request.propertyInfo, request.timestamp ? this.deps.timestamper : undefined);
-    await this.assertSealUsable(request.sealId, request.allowedSealIds); // revoked while signing: nothing is returned
-    await this.deps.audit.append({ actor: request.actor, action: 'ses.sign', subject: seal.id, details: { sm3: request.sm3.toString('hex'), timestamp: request.timestamp } });
+    // Written only if the seal is still usable, read in the same transaction: revoked while signing, nothing is returned.
+    const entry = { actor: request.actor, action: 'ses.sign' as const, subject: seal.id, details: { sm3: request.sm3.toString('hex'), timestamp: request.timestamp } };
+    await this.deps.audit.append(entry, { onlyIf: { guard: sealStandingGuard, subject: seal.id } });
     return signature;
   }
 }

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { pemToDer } from '../pki/pem.js';
 import { readPkcs12 } from '../pki/pfx.js';
 import { Pkcs11KeyRefSchema, type Pkcs11KeyRef } from '../pki/pkcs11/key-ref.js';
+import { AUDIT_CHAIN_LOCK, type AuditLog } from '../audit/log.js';
 import type { Db } from '../store/db.js';
 import { SealInputError } from './errors.js';
 import { openTokenSigner, type SealKeys } from './keys.js';
@@ -53,6 +54,12 @@ const UNREGISTERED_TTL_MS = 5_000;
 
 export interface SealRepositoryDeps {
   db: Db;
+  /**
+   * Where revocations are recorded, in the transaction that revokes: a seal's standing changes
+   * only under the audit chain's lock, which is what lets the audit entry of a sealing check the
+   * standing atomically (`sealing/standing-guard.ts`).
+   */
+  audit: AuditLog;
   /** Wraps the keys of imported PKCS#12 files under the service's keystore password. */
   keys: SealKeys;
   /** Which seal types a certificate may serve, by its certificate policies. */
@@ -83,8 +90,7 @@ export class SealRepository {
 
   /** What decides whether a seal may sign now (its status and certificate validity), without its image and keys: for the checks repeated within one request. */
   async standing(id: string): Promise<SealStanding | undefined> {
-    const row = await this.deps.db.get<{ status: string; not_before: string; not_after: string }>('SELECT status, not_before, not_after FROM seals WHERE id = ?', [id]);
-    return row ? { id, status: row.status as SealStatus, notBefore: row.not_before, notAfter: row.not_after } : undefined;
+    return (await readStandings(this.deps.db, [id])).get(id);
   }
 
   async create(input: NewSeal): Promise<SealRecord> {
@@ -132,13 +138,20 @@ export class SealRepository {
    * more, and the certificate appears on the CRL the development CA publishes. `reason` is an
    * RFC 5280 CRLReason code. Returns the seals this revoked, empty when none was active.
    */
-  async revoke(id: string, reason = 0, at = new Date()): Promise<string[]> {
-    const revoked = await this.deps.db.transaction(async (tx) => {
-      await identifyCertificates(tx);
-      const seal = await tx.get<{ cert_tbs_sha256: string }>('SELECT cert_tbs_sha256 FROM seals WHERE id = ?', [id]);
-      if (!seal) return [];
-      return revokeRegistrations(tx, seal.cert_tbs_sha256, at.toISOString(), reason);
-    });
+  async revoke(id: string, reason = 0, at = new Date(), actor = 'service'): Promise<string[]> {
+    const revoked = await this.deps.db.transaction(
+      async (tx) => {
+        await this.recordReconciled(tx, await identifyCertificates(tx));
+        const seal = await tx.get<{ cert_tbs_sha256: string }>('SELECT cert_tbs_sha256 FROM seals WHERE id = ?', [id]);
+        if (!seal) return [];
+        const revokedNow = await revokeRegistrations(tx, seal.cert_tbs_sha256, at.toISOString(), reason);
+        for (const revokedId of revokedNow) {
+          await this.deps.audit.appendIn(tx, { actor, action: 'seal.revoke', subject: revokedId, details: { reason, ...(revokedId === id ? {} : { withSeal: id }) } }, at);
+        }
+        return revokedNow;
+      },
+      { locks: [AUDIT_CHAIN_LOCK] },
+    );
     this.deps.onRevoked?.([id, ...revoked]);
     return revoked;
   }
@@ -150,9 +163,22 @@ export class SealRepository {
    * this revoked.
    */
   async reconcileCertificates(): Promise<string[]> {
-    const revoked = await this.deps.db.transaction((tx) => identifyCertificates(tx));
+    const revoked = await this.deps.db.transaction(
+      async (tx) => {
+        const reconciled = await identifyCertificates(tx);
+        await this.recordReconciled(tx, reconciled);
+        return reconciled;
+      },
+      { locks: [AUDIT_CHAIN_LOCK] },
+    );
     this.deps.onRevoked?.(revoked);
     return revoked;
+  }
+
+  private async recordReconciled(tx: Db, sealIds: readonly string[]): Promise<void> {
+    for (const sealId of sealIds) {
+      await this.deps.audit.appendIn(tx, { actor: 'service', action: 'seal.revoke', subject: sealId, details: { cause: 'its certificate was revoked under another seal' } });
+    }
   }
 
   /** Certificates of revoked seals, for the CRL: each once, with its first revocation. */
@@ -241,6 +267,18 @@ async function insertSeal(tx: Db, { record, certTbsSha256 }: PreparedSeal): Prom
 }
 
 /** Revokes every active registration of a certificate; returns their ids. */
+/** The standing of each of `ids` that exists, in one read. */
+export async function readStandings(db: Db, ids: readonly string[]): Promise<Map<string, SealStanding>> {
+  const standings = new Map<string, SealStanding>();
+  if (ids.length === 0) return standings;
+  const rows = await db.all<{ id: string; status: string; not_before: string; not_after: string }>(
+    `SELECT id, status, not_before, not_after FROM seals WHERE id IN (${ids.map(() => '?').join(', ')})`,
+    [...ids],
+  );
+  for (const row of rows) standings.set(row.id, { id: row.id, status: row.status as SealStatus, notBefore: row.not_before, notAfter: row.not_after });
+  return standings;
+}
+
 async function revokeRegistrations(tx: Db, certTbsSha256: string, revokedAt: string, reason: number): Promise<string[]> {
   const active = await tx.all<{ id: string }>("SELECT id FROM seals WHERE cert_tbs_sha256 = ? AND status <> 'revoked' ORDER BY created_at, id", [certTbsSha256]);
   if (active.length === 0) return [];

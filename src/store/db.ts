@@ -1,5 +1,13 @@
 export type SqlParam = string | number | bigint | Buffer | null;
 
+export interface TransactionOptions {
+  /**
+   * Locks (as `lock` takes them, in this order) held from the transaction's start. On PostgreSQL
+   * they are taken together with BEGIN, in one round trip to the server.
+   */
+  locks?: readonly string[];
+}
+
 /**
  * The one query layer, implemented over SQLite and PostgreSQL. SQL uses `?` placeholders and
  * the subset of SQL both engines share (`ON CONFLICT ... DO NOTHING`, no engine functions).
@@ -12,7 +20,7 @@ export interface Db {
    * Runs `work` in a transaction. A read-then-write sequence that must not interleave with
    * another instance's (the audit chain, a serial counter) takes its lock with `lock` first.
    */
-  transaction<T>(work: (db: Db) => Promise<T>): Promise<T>;
+  transaction<T>(work: (db: Db) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
    * Inside a transaction: waits for the lock named `name` and holds it until the transaction
    * ends, in every process that shares the database. Transactions that take different locks, or

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import type { Db, SqlParam } from './db.js';
+import type { Db, SqlParam, TransactionOptions } from './db.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, POSTGRES_DIALECT } from './migrations.js';
 import { DatabaseUnavailableError, isConnectionFailure } from './errors.js';
 import { numberPlaceholders } from './placeholders.js';
@@ -57,9 +57,13 @@ class PostgresDb implements Db {
     return { changes: (await this.query(sql, params)).rowCount ?? 0 };
   }
 
-  async transaction<T>(work: (db: Db) => Promise<T>): Promise<T> {
-    if (this.client) return work(this);
-    return withTransaction(this.pool, (client) => work(new PostgresDb(this.pool, client)));
+  async transaction<T>(work: (db: Db) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const locks = options.locks ?? [];
+    if (this.client) {
+      for (const name of locks) await this.lock(name);
+      return work(this);
+    }
+    return withTransaction(this.pool, (client) => work(new PostgresDb(this.pool, client)), locks);
   }
 
   async lock(name: string): Promise<void> {
@@ -78,7 +82,15 @@ function unavailableOr(err: unknown): unknown {
   return new DatabaseUnavailableError(`PostgreSQL: ${(err as Error).message}`);
 }
 
-async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * BEGIN and the advisory locks in one simple-protocol query: one round trip where each would
+ * cost one. The keys are numbers this module computes (`advisoryLockKey`), written as literals.
+ */
+function beginWithLocks(locks: readonly string[]): string {
+  return ['BEGIN', ...locks.map((name) => `SELECT pg_advisory_xact_lock('${advisoryLockKey(name)}'::bigint)`)].join('; ');
+}
+
+async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, locks: readonly string[] = []): Promise<T> {
   const client = await pool.connect().catch((err: unknown) => {
     throw unavailableOr(err);
   });
@@ -91,7 +103,7 @@ async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) =
   };
   client.on('error', onError);
   try {
-    await client.query('BEGIN');
+    await client.query(beginWithLocks(locks));
     const value = await work(client);
     await client.query('COMMIT');
     return value;

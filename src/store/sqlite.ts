@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Db, SqlParam } from './db.js';
+import type { Db, SqlParam, TransactionOptions } from './db.js';
 import { DatabaseUnavailableError } from './errors.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, SQLITE_DIALECT } from './migrations.js';
 
@@ -71,7 +71,8 @@ class SqliteTransaction extends SqliteStatements implements Db {
   run(sql: string, params: SqlParam[] = []): Promise<{ changes: number }> {
     return this.runNow(sql, params);
   }
-  transaction<T>(work: (db: Db) => Promise<T>): Promise<T> {
+  /** Nested: the locks asked for are held already (BEGIN IMMEDIATE holds the file's write lock). */
+  transaction<T>(work: (db: Db) => Promise<T>, _options?: TransactionOptions): Promise<T> {
     return work(this);
   }
   /** BEGIN IMMEDIATE took the file's write lock: nothing else writes until this transaction ends. */
@@ -109,7 +110,8 @@ class SqliteDb extends SqliteStatements implements Db {
     return this.runNow(sql, params);
   }
 
-  transaction<T>(work: (db: Db) => Promise<T>): Promise<T> {
+  /** Named locks add nothing here: BEGIN IMMEDIATE holds the file's write lock, which every other writer waits for. */
+  transaction<T>(work: (db: Db) => Promise<T>, _options?: TransactionOptions): Promise<T> {
     this.active++;
     const result = this.queue.then(async () => {
       await whenNotBusy(() => this.sqlite.exec('BEGIN IMMEDIATE'));

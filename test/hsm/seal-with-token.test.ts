@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { AuditLog } from '../../src/audit/log.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDevPki, type DevPki } from '../../src/devpki/index.js';
 import { issueSealCertificateFromCsr } from '../../src/devpki/issue.js';
@@ -43,7 +44,7 @@ beforeAll(async () => {
   db = openSqlite(':memory:');
   const keys = new SealKeys(db, tempDir('hsm-data'), 'no pkcs12 keystores in this test');
   materials = new SealMaterials(keys);
-  seals = new SealRepository({ db, keys, sealTypePolicies: loadSealTypePolicies(), onRevoked: (ids) => materials.forget(ids) });
+  seals = new SealRepository({ db, audit: new AuditLog(db), keys, sealTypePolicies: loadSealTypePolicies(), onRevoked: (ids) => materials.forget(ids) });
 });
 afterAll(async () => {
   finalizeModules();
