@@ -273,7 +273,7 @@ export async function openService(config: Config, logger: Logger, options: Servi
       },
       logger,
     });
-    const sealing = new SealingService({ seals, materials: sealMaterials, pdfPool, pdfLimits: config.pdfLimits, audit, timestamping: timestamper !== undefined, evidence: true, ...(timestamper ? { timestamper } : {}) });
+    const sealing = new SealingService({ seals, materials: sealMaterials, pdfPool, pdfLimits: config.pdfLimits, audit, standingFreshMs: config.sealStandingFreshMs, timestamping: timestamper !== undefined, evidence: true, ...(timestamper ? { timestamper } : {}) });
     const licenses = new LicenseService({
       db,
       seals,

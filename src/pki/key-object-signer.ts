@@ -24,6 +24,11 @@ export class KeyObjectSigner implements Signer {
   async sign(data: Buffer, digest: DigestName): Promise<Buffer> {
     return sign(digest, data, this.privateKey);
   }
+
+  /** The key, for a PDF thread of this process to sign with (runtime/worker-protocol.ts, `LocalSigning`). */
+  get keyObject(): KeyObject {
+    return this.privateKey;
+  }
 }
 
 /** A signer for a key read from a keystore: SM2 keys get the SM2 signer, RSA and EC keys node:crypto's. */

@@ -9,7 +9,7 @@ import type { PdfLimits } from '../pdf/document.js';
 import { MemoryBudgetExceeded, PoolBusyError } from './pool-errors.js';
 import type { ValidationReport } from '../validation/report.js';
 import type { ExtendResult } from '../signing/extend.js';
-import { errorFromWire, errorToWire, forPosting, IMAGES_KEPT_PER_THREAD, postableValue, reviveBuffers, type CallMessage, type ExtendJob, type FromWorker, type HostCalls, type JobMessage, type PdfJob, type ReplyMessage, type SealJob, type SealJobResult, type SerialisedReport, type VerifyJob, type WorkerSetup } from './worker-protocol.js';
+import { errorFromWire, errorToWire, forPosting, IMAGES_KEPT_PER_THREAD, KEYS_KEPT_PER_THREAD, postableValue, reviveBuffers, type CallMessage, type ExtendJob, type FromWorker, type HostCalls, type JobMessage, type PdfJob, type ReplyMessage, type SealJob, type SealJobResult, type SerialisedReport, type VerifyJob, type WorkerSetup } from './worker-protocol.js';
 
 /**
  * The pool of worker threads that parse and validate PDFs, so that no file, however heavy,
@@ -59,6 +59,8 @@ interface Slot {
   worker?: Worker;
   /** Seal images the current thread has been sent (it keeps them). */
   imagesSent: Set<string>;
+  /** Seal keys the current thread has been sent for signing in the thread (it keeps them). */
+  keysSent: Set<string>;
   running?: { id: number; entry: Entry; hardStop: NodeJS.Timeout };
 }
 
@@ -122,6 +124,17 @@ function postable(job: PdfJob): { job: PdfJob; transfer: ArrayBuffer[] } {
   };
 }
 
+/**
+ * Whether the thread has `key` already: if not, it is recorded as sent now, forgetting the
+ * oldest beyond `kept` as the thread does.
+ */
+function rememberSent(sent: Set<string>, key: string, kept: number): boolean {
+  if (sent.has(key)) return true;
+  if (sent.size >= kept) sent.delete(sent.values().next().value!);
+  sent.add(key);
+  return false;
+}
+
 export class PdfPool {
   private readonly slots: Slot[];
   private readonly queue: Entry[] = [];
@@ -129,7 +142,7 @@ export class PdfPool {
   private closed = false;
 
   constructor(private readonly options: PdfPoolOptions) {
-    this.slots = Array.from({ length: Math.max(1, options.threads) }, () => ({ imagesSent: new Set<string>() }));
+    this.slots = Array.from({ length: Math.max(1, options.threads) }, () => ({ imagesSent: new Set<string>(), keysSent: new Set<string>() }));
   }
 
   /** Starts every thread now rather than at the first job (production start-up). */
@@ -194,21 +207,24 @@ export class PdfPool {
     const limitMs = this.options.processingTimeMs;
     const hardStop = setTimeout(() => this.fail(slot, new ProcessingTimeExceeded(limitMs), true), limitMs + HARD_STOP_GRACE_MS);
     slot.running = { id, entry, hardStop };
-    const { job, transfer } = postable(this.withoutImageSentBefore(slot, entry.job));
+    const { job, transfer } = postable(this.withoutSentBefore(slot, entry.job));
     const message: JobMessage = { type: 'job', id, job, processingTimeMs: limitMs, workLimits: entry.workLimits };
     worker.postMessage(message, transfer);
   }
 
-  /** A seal job's image goes to a thread once; later jobs name it by key. */
-  private withoutImageSentBefore(slot: Slot, job: PdfJob): PdfJob {
+  /** A seal job's image and local key go to a thread once; later jobs name them by key. */
+  private withoutSentBefore(slot: Slot, job: PdfJob): PdfJob {
     if (job.kind !== 'seal') return job;
-    if (!slot.imagesSent.has(job.seal.imageKey)) {
-      if (slot.imagesSent.size >= IMAGES_KEPT_PER_THREAD) slot.imagesSent.delete(slot.imagesSent.values().next().value!);
-      slot.imagesSent.add(job.seal.imageKey);
-      return job;
+    let sent = job;
+    if (rememberSent(slot.imagesSent, job.seal.imageKey, IMAGES_KEPT_PER_THREAD)) {
+      const { image: _sent, ...seal } = job.seal;
+      sent = { ...sent, seal };
     }
-    const { image: _sent, ...seal } = job.seal;
-    return { ...job, seal };
+    if (job.localSigning && rememberSent(slot.keysSent, job.localSigning.keyId, KEYS_KEPT_PER_THREAD)) {
+      const { key: _sent, ...localSigning } = job.localSigning;
+      sent = { ...sent, localSigning };
+    }
+    return sent;
   }
 
   /** The next queued job, unless it waited longer than two jobs may take: then the service is too busy for it. */
@@ -246,6 +262,7 @@ export class PdfPool {
 
   private spawn(slot: Slot): Worker {
     slot.imagesSent.clear();
+    slot.keysSent.clear();
     const worker = new Worker(workerScript(), {
       workerData: this.options.setup satisfies WorkerSetup,
       resourceLimits: { maxOldGenerationSizeMb: this.options.heapMb },

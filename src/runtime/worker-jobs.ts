@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { assertWithinBudget } from '../pdf/limits/work-budget.js';
 import { PdfDocument } from '../pdf/document.js';
 import { PadesCmsBuilder } from '../pki/cms-signer.js';
+import { KeyObjectSigner } from '../pki/key-object-signer.js';
 import type { Signer } from '../pki/signer.js';
 import type { Timestamper } from '../pki/timestamper.js';
 import { extendDocument, type ExtendResult } from '../signing/extend.js';
@@ -13,7 +14,7 @@ import { placementFor } from '../signing/placement.js';
 import { assertSealable } from '../signing/preconditions.js';
 import { validatePdf, type ValidationContext } from '../validation/engine.js';
 import type { ValidationReport } from '../validation/report.js';
-import { asBuffer, IMAGES_KEPT_PER_THREAD, type ExtendJob, type HostCalls, type SealJob, type SealJobResult, type SerialisedReport, type VerifyJob } from './worker-protocol.js';
+import { asBuffer, IMAGES_KEPT_PER_THREAD, KEYS_KEPT_PER_THREAD, type ExtendJob, type LocalSigning, type HostCalls, type SealJob, type SealJobResult, type SerialisedReport, type VerifyJob } from './worker-protocol.js';
 
 /**
  * What a PDF worker thread does with each kind of job. The HTTP thread is reached through
@@ -76,11 +77,22 @@ function evidenceSource(ctx: JobContext): EvidenceSource {
 
 /**
  * CMS builders by seal and certificate: everything in them that depends only on the certificate
- * is computed once per thread. Their signer asks the HTTP thread of the job at hand.
+ * is computed once per thread. Their signer is the job at hand's: its local key while that may
+ * sign here, else the HTTP thread.
  */
 const builders = new Map<string, PadesCmsBuilder>();
 const MAX_BUILDERS = 64;
 let signingHost: HostCalls | undefined;
+let signingLocally: LocalSigning | undefined;
+
+/** Keys this thread has been sent for signing here, by id (the pool sends each once per thread). */
+const localKeys = new Map<string, KeyObjectSigner>();
+
+function rememberLocalKey(localSigning: LocalSigning | undefined): void {
+  if (!localSigning?.key) return;
+  if (localKeys.size >= KEYS_KEPT_PER_THREAD) localKeys.delete(localKeys.keys().next().value!);
+  localKeys.set(localSigning.keyId, new KeyObjectSigner(localSigning.key as KeyObject));
+}
 
 function builderFor(seal: SealJob['seal']): PadesCmsBuilder {
   const chain = seal.chainDer.map(asBuffer);
@@ -94,13 +106,14 @@ function builderFor(seal: SealJob['seal']): PadesCmsBuilder {
   return builder;
 }
 
-/** The job's seal key, which signs on the HTTP thread. */
+/** The job's seal key: in this thread while its local signing lasts, else on the HTTP thread. */
 function hostSigner(seal: SealJob['seal']): Signer {
   return {
     key: seal.keyInfo,
     sign: (data, digest) => {
       if (!signingHost) throw new Error('no sealing job is running');
-      return signingHost.sign(data, digest);
+      const local = signingLocally && Date.now() <= signingLocally.until ? localKeys.get(signingLocally.keyId) : undefined;
+      return local ? local.sign(data, digest) : signingHost.sign(data, digest);
     },
   };
 }
@@ -143,7 +156,9 @@ export async function runSeal(job: SealJob, ctx: JobContext): Promise<SealJobRes
   const placement = placementFor(doc, job.placement, job.seal.diameterMm);
   const ses = sesBuilderFor(job.seal);
   const material: SealMaterial = { cms: builderFor(job.seal), image, signerName: job.seal.signerName, ...(ses ? { ses } : {}) };
+  rememberLocalKey(job.localSigning);
   signingHost = ctx.host;
+  signingLocally = job.localSigning;
   try {
     const sealed = await sealAtLevel(doc, material, {
       level: job.level,
@@ -163,6 +178,7 @@ export async function runSeal(job: SealJob, ctx: JobContext): Promise<SealJobRes
     return { fieldName: sealed.fieldName, documentSha256, pdf: Buffer.concat(sealed.parts) };
   } finally {
     signingHost = undefined;
+    signingLocally = undefined;
   }
 }
 

@@ -2,6 +2,7 @@ import { ProcessingTimeExceeded } from '../pdf/limits/deadline.js';
 import { DecodeBudgetExceeded, ObjectBudgetExceeded, type WorkLimits } from '../pdf/limits/work-budget.js';
 import type { PdfLimits } from '../pdf/document.js';
 import { PdfError, type PdfErrorCode } from '../pdf/errors.js';
+import type { KeyObject } from 'node:crypto';
 import type { PreparedImage } from '../pdf/image.js';
 import type { DigestName, SignerKeyInfo } from '../pki/signer.js';
 import { LevelUnavailableError, LtvIncompleteError, NotSealableError, NothingToExtendError, PlacementError } from '../signing/errors.js';
@@ -41,7 +42,23 @@ export interface VerifyJob {
  */
 export const IMAGES_KEPT_PER_THREAD = 64;
 
-/** A seal to apply: the seal's public parts travel with the job; its key stays with the HTTP thread (`sign`). */
+/** Seal keys a thread keeps for signing in the thread; forgotten oldest first, like images. */
+export const KEYS_KEPT_PER_THREAD = 64;
+
+/**
+ * A key held in this process (read from a PKCS#12 keystore) that the thread may sign with itself
+ * until `until` (epoch ms): the HTTP thread read the seal's standing just before, and a message
+ * to it and back for the signature cost more than the signature. Past `until`, say after a long
+ * document took its time, the thread asks the HTTP thread to sign, which reads the standing again.
+ * The key travels to a thread once (`key`); later jobs name it by `keyId`.
+ */
+export interface LocalSigning {
+  keyId: string;
+  key?: KeyObject;
+  until: number;
+}
+
+/** A seal to apply: the seal's public parts travel with the job; its key signs on the HTTP thread (`sign`), or, for a key held in this process and while the seal's standing is freshly read, in the thread (`localSigning`). */
 export interface SealJob {
   kind: 'seal';
   bytes: Uint8Array;
@@ -64,6 +81,8 @@ export interface SealJob {
   };
   /** `ses`: the signature is a GB/T 38540 SES_Signature embedding `seal.sesSeal`. */
   format: 'cms' | 'ses';
+  /** Absent: the key signs on the HTTP thread (token keys, SM2 keys, and jobs that may wait). */
+  localSigning?: LocalSigning;
   /** Whether the service has a TSA (levels B-T and up) and a source of revocation data (B-LT and up). */
   timestamping: boolean;
   evidence: boolean;

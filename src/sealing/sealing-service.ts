@@ -11,6 +11,9 @@ import type { Timestamper } from '../pki/timestamper.js';
 import { pemToDer } from '../pki/pem.js';
 import { parseSesSeal } from '../pki/ses/ses-parse.js';
 import { SesSignatureBuilder } from '../signing/ses-container.js';
+import { KeyObjectSigner } from '../pki/key-object-signer.js';
+import type { Signer } from '../pki/signer.js';
+import type { LocalSigning } from '../runtime/worker-protocol.js';
 import { SealUnavailableError } from './errors.js';
 import { assertAllowed, sealStandingGuard } from './seal-standing.js';
 
@@ -22,14 +25,6 @@ import { assertAllowed, sealStandingGuard } from './seal-standing.js';
  * answer leaves nothing signed with it behind: for a caller's request, that last read is made in
  * the transaction that writes the sealing's audit entry (`seal-standing.ts`).
  */
-
-/**
- * When the key signs, the seal's standing is read again unless the last read is younger than
- * this: a job that waited for a PDF thread always reads again, one that went straight through
- * does not pay a second read within a millisecond of the first. The read that decides whether
- * the result is answered is made after signing in any case.
- */
-const STANDING_FRESH_MS = 50;
 
 export interface SealRequest {
   sealId: string;
@@ -69,7 +64,16 @@ export interface SealingServiceDeps {
   evidence: boolean;
   /** The TSA, for the time stamps of detached national-seal signatures. */
   timestamper?: Timestamper;
+  /**
+   * When the key signs, the seal's standing is read again unless the last read is younger than
+   * this (SEAL_STANDING_FRESH_MS, default 50): a job that waited for a PDF thread reads again, one
+   * that went straight through does not pay a second read within a millisecond of the first. The
+   * read that decides whether the result is answered is made after signing in any case.
+   */
+  standingFreshMs?: number;
 }
+
+const DEFAULT_STANDING_FRESH_MS = 50;
 
 /** A detached GB/T 38540 signature over the SM3 hash of a document in any format (OFD, XML, ...). */
 export interface HashSigningRequest {
@@ -111,10 +115,30 @@ function imageKeyOf(image: PreparedImage): string {
   return key;
 }
 
+/** A key per signer held in this process, so a PDF thread is sent each key once. */
+const localKeyIds = new WeakMap<KeyObjectSigner, string>();
+let nextLocalKeyId = 1;
+
+/**
+ * For a key held in this process (a PKCS#12 keystore's RSA or EC key), the PDF thread signs
+ * itself, within the time the standing read just made counts as fresh. Token keys and SM2 keys
+ * always sign here.
+ */
+function localSigning(signer: Signer, freshUntil: number): LocalSigning | undefined {
+  if (!(signer instanceof KeyObjectSigner) || freshUntil <= Date.now()) return undefined;
+  let keyId = localKeyIds.get(signer);
+  if (!keyId) localKeyIds.set(signer, (keyId = `key-${nextLocalKeyId++}`));
+  return { keyId, key: signer.keyObject, until: freshUntil };
+}
+
 const MAX_RECORDS_KEPT = 1_000;
 
 export class SealingService {
-  constructor(private readonly deps: SealingServiceDeps) {}
+  private readonly standingFreshMs: number;
+
+  constructor(private readonly deps: SealingServiceDeps) {
+    this.standingFreshMs = deps.standingFreshMs ?? DEFAULT_STANDING_FRESH_MS;
+  }
 
   /**
    * Seal records by id. A record never changes but for its status (revocation), which is read
@@ -164,12 +188,13 @@ export class SealingService {
         docMdp: request.docMdp,
         seal: { id: seal.id, chainDer: [...material.cms.chainDer], keyInfo: material.cms.signer.key, imageKey: imageKeyOf(material.image), image: material.image, signerName: material.signerName, diameterMm: seal.diameterMm, ...(sesSeal ? { sesSeal } : {}) },
         format,
+        ...(format === 'cms' ? { localSigning: localSigning(material.cms.signer, standingReadAt + this.standingFreshMs) } : {}),
         timestamping: this.deps.timestamping,
         evidence: this.deps.evidence,
         pdfLimits: this.deps.pdfLimits,
       },
       async (data, digest) => {
-        if (Date.now() - standingReadAt >= STANDING_FRESH_MS) {
+        if (Date.now() - standingReadAt >= this.standingFreshMs) {
           await this.assertSealUsable(request.sealId, request.allowedSealIds);
           standingReadAt = Date.now();
         }

@@ -5,6 +5,8 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuditLog } from '../../src/audit/log.js';
+import { SealUnavailableError } from '../../src/sealing/errors.js';
+import { sealStandingGuard } from '../../src/sealing/seal-standing.js';
 import type { Db } from '../../src/store/db.js';
 import { openDatabase } from '../../src/store/open.js';
 import { testDatabaseUrl } from '../helpers/postgres.js';
@@ -50,6 +52,51 @@ describe('audit group commit', () => {
     failing.mockRestore();
     const subjects = (await db.all<{ subject: string }>("SELECT subject FROM audit_log WHERE subject LIKE 'fail-%' ORDER BY seq")).map((r) => r.subject);
     expect(subjects).toEqual(['fail-1', 'fail-2']);
+    expect(await audit.verify()).toMatchObject({ ok: true });
+  });
+
+  it('hashes any text: the chain verifies across group commits and appends inside transactions', async () => {
+    const audit = new AuditLog(db);
+    const awkward = ['印章 𠮷 😀', 'quote " and \\ backslash', 'line\nbreak\ttab', 'separator \u2028 \u2029', 'control \u0001 \u001f', 'é (composed) e\u0301 (combining)'];
+    await Promise.all(awkward.map((text, i) => audit.append({ actor: text, action: 'seal', subject: `awkward-${i}`, documentSha256: 'ab'.repeat(32), details: { text, nested: { list: [text, 1, null, true] } } })));
+    await db.transaction(async (tx) => audit.appendIn(tx, { actor: awkward[0]!, action: 'license.issue', subject: 'inside a transaction', details: { text: awkward[3] } }));
+    await audit.append({ actor: 'test', action: 'seal', subject: 'after' });
+    expect(await audit.verify()).toMatchObject({ ok: true });
+    const rows = await db.all<{ actor: string; details: string }>("SELECT actor, details FROM audit_log WHERE subject LIKE 'awkward-%' ORDER BY seq");
+    expect(rows.map((r) => r.actor).sort()).toEqual([...awkward].sort());
+    expect(rows.map((r) => (JSON.parse(r.details) as { text: string }).text).sort()).toEqual([...awkward].sort());
+  });
+
+  it("writes an entry guarded by its seal's standing only while the seal is usable, and the rest of its group regardless", async () => {
+    const audit = new AuditLog(db);
+    const year = 365 * 24 * 3600 * 1000;
+    const insert = (id: string, status: string, notBefore: Date, notAfter: Date) =>
+      db.run(
+        `INSERT INTO seals (id, org_name, org_uscc, seal_type, name, diameter_mm, image_png, cert_chain_pem, key_ref, not_before, not_after, status, created_at)
+         VALUES (?, 'org', 'uscc', 'official', 'name', 42, ?, '[]', '{}', ?, ?, ?, ?)`,
+        [id, Buffer.from('png'), notBefore.toISOString(), notAfter.toISOString(), status, new Date().toISOString()],
+      );
+    const now = Date.now();
+    await insert('guard-active', 'active', new Date(now - year), new Date(now + year));
+    await insert('guard-revoked', 'revoked', new Date(now - year), new Date(now + year));
+    await insert('guard-expired', 'active', new Date(now - 2 * year), new Date(now - year));
+    await insert('guard-future', 'active', new Date(now + year), new Date(now + 2 * year));
+    const guarded = (subject: string) => audit.append({ actor: 'test', action: 'seal', subject }, { onlyIf: { guard: sealStandingGuard, subject } });
+    const results = await Promise.allSettled([
+      guarded('guard-active'),
+      guarded('guard-revoked'),
+      audit.append({ actor: 'test', action: 'seal', subject: 'unguarded' }),
+      guarded('guard-expired'),
+      guarded('guard-future'),
+      guarded('guard-missing'),
+      guarded('guard-active'),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'rejected', 'rejected', 'fulfilled']);
+    const reasons = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as SealUnavailableError] : []));
+    expect(reasons.every((e) => e instanceof SealUnavailableError)).toBe(true);
+    expect(reasons.map((e) => e.reason)).toEqual(['seal-not-active', 'seal-certificate-not-valid', 'seal-certificate-not-valid', 'unknown-seal']);
+    const written = (await db.all<{ subject: string }>("SELECT subject FROM audit_log WHERE subject LIKE 'guard-%' OR subject = 'unguarded' ORDER BY seq")).map((r) => r.subject);
+    expect(written.sort()).toEqual(['guard-active', 'guard-active', 'unguarded']);
     expect(await audit.verify()).toMatchObject({ ok: true });
   });
 });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PdfDocument } from '../../src/pdf/document.js';
 import { findSignatures } from '../../src/pdf/signatures.js';
 import { makePdf } from '../helpers/pdfs.js';
+import { nssDbWithRoot, pdfsig, writeTemp } from '../helpers/tools.js';
 import { sealOk, sealRequest, startService, type RunningService } from '../helpers/service.js';
 import { manySignatures } from '../runtime/heavy-pdfs.js';
 
@@ -97,6 +98,49 @@ describe('authority when the key signs', () => {
       expect(signing).not.toHaveBeenCalled();
       const applied = await busy.service.db.all<{ subject: string }>("SELECT subject FROM audit_log WHERE action = 'seal'");
       expect(applied.map((a) => a.subject)).toEqual(['scjg-official']);
+    } finally {
+      await busy.close();
+    }
+  });
+});
+
+describe('where the key signs', () => {
+  it('a document that goes straight to a PDF thread is signed there with the seal key (pdfsig accepts it); with SEAL_STANDING_FRESH_MS=0 on the HTTP thread', async () => {
+    // A window wide enough that a loaded machine cannot close it: this is about where the key signs.
+    for (const [fresh, signsOnHttpThread] of [['60000', false], ['0', true]] as const) {
+      const own = await startService({ SEAL_STANDING_FRESH_MS: fresh });
+      try {
+        const official = await own.service.sealMaterials.material((await own.service.seals.get('scjg-official'))!);
+        const onHttpThread = vi.spyOn(official.cms.signer, 'sign');
+        const sealed = await sealOk(own, pdf, { sealId: 'scjg-official' });
+        expect(onHttpThread).toHaveBeenCalledTimes(signsOnHttpThread ? 1 : 0);
+        const [theirs] = pdfsig(writeTemp('signed-in-thread.pdf', sealed), nssDbWithRoot(own.rootPem));
+        expect(theirs).toMatchObject({ signatureValid: true, certificateTrusted: true, totalDocument: true });
+      } finally {
+        await own.close();
+      }
+    }
+  });
+
+  it('a document that waited for a PDF thread is signed on the HTTP thread, after the seal is read again', async () => {
+    const busy = await startService({ PDF_THREADS: '1', PROCESSING_TIME_MS: '1000' });
+    try {
+      const sealed = await sealOk(busy, pdf, { sealId: 'scjg-official' });
+      const heavy = manySignatures(findSignatures(PdfDocument.load(sealed))[0]!.contents!, 1200);
+      const official = await busy.service.sealMaterials.material((await busy.service.seals.get('scjg-official'))!);
+      const onHttpThread = vi.spyOn(official.cms.signer, 'sign');
+      const standings = vi.spyOn(busy.service.seals, 'standing');
+      const stats = async (): Promise<{ busy: number; queued: number }> =>
+        ((await (await fetch(`${busy.url}/readyz`, { headers: { authorization: `Bearer ${busy.token}` } })).json()) as { pdfThreads: { busy: number; queued: number } }).pdfThreads;
+      const occupying = fetch(`${busy.url}/v1/verify?offline=true`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: new Uint8Array(heavy) });
+      for (let i = 0; i < 400 && (await stats()).busy !== 1; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      const res = await sealRequest(busy, pdf, { sealId: 'scjg-official' });
+      expect(res.status).toBe(200);
+      expect((await occupying).status).toBe(422);
+      expect(onHttpThread).toHaveBeenCalledTimes(1);
+      expect(standings).toHaveBeenCalledWith('scjg-official');
+      const [theirs] = pdfsig(writeTemp('signed-on-host.pdf', Buffer.from(await res.arrayBuffer())), nssDbWithRoot(busy.rootPem));
+      expect(theirs).toMatchObject({ signatureValid: true, certificateTrusted: true });
     } finally {
       await busy.close();
     }
