@@ -1,6 +1,6 @@
 /**
  * Load benchmark of the service as it runs in production: the compiled server (`dist/`, built
- * by `npm run bench:load`) with its default process model (WORKERS = cores, PDF threads), once
+ * by `npm run bench:load`) with its default process model (WORKERS: one process per two cores, each with its PDF thread), once
  * on SQLite with the in-process cache and once on PostgreSQL + Redis that this benchmark starts
  * itself. The load generator (bench/http-load.ts) runs in a process of its own. Per route:
  * requests/s, p50, p99, errors and the server's CPU time per request (all its processes and
@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
+import { defaultWorkers } from '../src/config.js';
 import { makePdf } from '../test/helpers/pdfs.js';
 import { createDatabase, PostgresProcess } from '../test/helpers/postgres-server.js';
 import { freePort, RedisProcess } from '../test/helpers/redis.js';
@@ -38,7 +39,7 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
   const port = await freePort();
   const dataDir = tempDir('bench-load');
   const url = `http://127.0.0.1:${port}`;
-  const workers = Number(env.WORKERS ?? os.availableParallelism());
+  const workers = env.WORKERS ? Number(env.WORKERS) : defaultWorkers();
   const child = spawn(process.execPath, [path.join(root, 'dist/server.js')], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', BASE_URL: url, DATA_DIR: dataDir, LOG_LEVEL: 'info', PUBLIC_RATE_LIMIT: '0', STATUS_CLIENT_RATE_LIMIT: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -163,7 +164,7 @@ async function main(): Promise<void> {
     await postgres.stop();
   }
   process.stdout.write(
-    `${JSON.stringify({ benchmark: 'load', loadGenerator: 'separate process (bench/http-load.ts), keep-alive sockets, one request encoded once', node: process.version, cpus: os.availableParallelism(), workers: process.env.WORKERS ?? 'default (cores)', secondsPerRoute: seconds, concurrencies, runs }, null, 2)}\n`,
+    `${JSON.stringify({ benchmark: 'load', loadGenerator: 'separate process (bench/http-load.ts), keep-alive sockets, one request encoded once', node: process.version, cpus: os.availableParallelism(), workers: process.env.WORKERS ?? 'default (one per two cores)', secondsPerRoute: seconds, concurrencies, runs }, null, 2)}\n`,
   );
   if (runs.some((r) => !r.ok)) process.exitCode = 1;
 }
