@@ -35,7 +35,7 @@ const EnvSchema = z.object({
   /** HTTP processes (node:cluster); each has its own PDF worker threads. Default: one per two cores (see `defaultWorkers`). */
   WORKERS: z.coerce.number().int().min(1).max(256).optional(),
   /** PDF worker threads per HTTP process, and the jobs that may wait for one. */
-  PDF_THREADS: z.coerce.number().int().min(1).max(256).default(1),
+  PDF_THREADS: z.coerce.number().int().min(1).max(256).default(2),
   PDF_QUEUE: z.coerce.number().int().min(0).max(100_000).default(32),
   /**
    * How long a read of a seal's standing counts as fresh when its key signs: within it, a key held
@@ -184,18 +184,19 @@ function databaseTarget(url: string | undefined, dataDir: string, poolSize: numb
   throw new ConfigError('DATABASE_URL: use file:/path/to/db.sqlite or postgres://user:password@host:port/database');
 }
 
-/** Reads the environment into a typed config; no variable at all gives the embedded default. */
 /**
- * One HTTP process per two cores: each process keeps two threads busy, its HTTP thread and (with
- * the default PDF_THREADS=1) its PDF thread, so together they fill the cores without crowding
- * them. More processes than that only add threads that wait for a core and hand work between
- * them (on the 2-core benchmark machine, two processes sealed about 900 documents a second at
- * about 2.2 ms of CPU each, where one process sealed 1,000 to 1,400 at about 1.2 ms).
+ * One HTTP process per two cores, each with two PDF threads (PDF_THREADS): sealing keeps a
+ * process's HTTP thread and one PDF thread about equally busy, verification keeps its PDF threads
+ * busy, so a process per two cores fills them either way without crowding them. More processes
+ * only add threads that wait for a core and hand work between them: on the 2-core benchmark
+ * machine, two processes with one PDF thread each sealed about 900 documents a second at about
+ * 2.2 ms of CPU each, where one process sealed 1,000 to 1,400 at about 1.2 ms.
  */
 export function defaultWorkers(): number {
   return Math.max(1, Math.floor(availableParallelism() / 2));
 }
 
+/** Reads the environment into a typed config; no variable at all gives the embedded default. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable (as `VAR=` in an env file leaves it) means unset.
   const parsed = EnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));

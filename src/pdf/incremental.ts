@@ -5,6 +5,18 @@ import { ByteSink, writeValue } from './serialize.js';
 
 const TRAILER_KEYS_KEPT = ['Root', 'Info'];
 
+/** Random /ID elements, cut from a block drawn 64 at a time: a call into OpenSSL costs more than the bytes. */
+let randomBlock = Buffer.alloc(0);
+let randomAt = 0;
+function randomId(): Buffer {
+  if (randomAt + 16 > randomBlock.length) {
+    randomBlock = randomBytes(16 * 64);
+    randomAt = 0;
+  }
+  randomAt += 16;
+  return Buffer.from(randomBlock.subarray(randomAt - 16, randomAt));
+}
+
 /**
  * Collects new and changed objects and writes them as an incremental update: the original
  * bytes are never touched; the update is appended with a cross-reference section of the same
@@ -74,8 +86,8 @@ export class IncrementalUpdate {
 
   private nextId(): PdfValue {
     const id = this.doc.trailer.get('ID');
-    const first = Array.isArray(id) && id[0] instanceof PdfString ? id[0] : new PdfString(randomBytes(16), true);
-    return [first, new PdfString(randomBytes(16), true)];
+    const first = Array.isArray(id) && id[0] instanceof PdfString ? id[0] : new PdfString(randomId(), true);
+    return [first, new PdfString(randomId(), true)];
   }
 
   private writeTable(sink: ByteSink, offsets: Map<number, { offset: number; gen: number }>, trailer: PdfDict, base: number): void {

@@ -46,6 +46,7 @@ export class PadesCmsBuilder {
   private readonly digestAlgorithm: Buffer;
   private readonly signatureAlgorithm: Buffer;
   private readonly maxSignatureLength: number;
+  private probeLength?: number;
 
   private readonly contentType: string;
 
@@ -119,8 +120,9 @@ export class PadesCmsBuilder {
    * the signature placeholder exactly.
    */
   maxLength(extraUnsignedBytes = 0): number {
-    const probe = this.assemble(this.signedAttributes(Buffer.alloc(32)), Buffer.alloc(this.maxSignatureLength), []);
-    return probe.length + (extraUnsignedBytes > 0 ? extraUnsignedBytes + 16 : 0);
+    // Depends only on what the builder was made with, so the probe is encoded once.
+    this.probeLength ??= this.assemble(this.signedAttributes(Buffer.alloc(32)), Buffer.alloc(this.maxSignatureLength), []).length;
+    return this.probeLength + (extraUnsignedBytes > 0 ? extraUnsignedBytes + 16 : 0);
   }
 
   /**
