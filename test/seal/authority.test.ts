@@ -123,7 +123,7 @@ describe('where the key signs', () => {
   });
 
   it('a document that waited for a PDF thread is signed on the HTTP thread, after the seal is read again', async () => {
-    const busy = await startService({ PDF_THREADS: '1', PROCESSING_TIME_MS: '1000' });
+    const busy = await startService({ PDF_THREADS: '1', PROCESSING_TIME_MS: '3000' });
     try {
       const sealed = await sealOk(busy, pdf, { sealId: 'scjg-official' });
       const heavy = manySignatures(findSignatures(PdfDocument.load(sealed))[0]!.contents!, 1200);
@@ -132,9 +132,16 @@ describe('where the key signs', () => {
       const standings = vi.spyOn(busy.service.seals, 'standing');
       const stats = async (): Promise<{ busy: number; queued: number }> =>
         ((await (await fetch(`${busy.url}/readyz`, { headers: { authorization: `Bearer ${busy.token}` } })).json()) as { pdfThreads: { busy: number; queued: number } }).pdfThreads;
+      const waitFor = async (condition: (s: { busy: number; queued: number }) => boolean): Promise<void> => {
+        for (let i = 0; i < 600 && !condition(await stats()); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      };
+      // The only thread verifies a file that runs out its 3 s; the seal request waits behind it.
       const occupying = fetch(`${busy.url}/v1/verify?offline=true`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: new Uint8Array(heavy) });
-      for (let i = 0; i < 400 && (await stats()).busy !== 1; i++) await new Promise((resolve) => setTimeout(resolve, 25));
-      const res = await sealRequest(busy, pdf, { sealId: 'scjg-official' });
+      await waitFor((s) => s.busy === 1);
+      const queued = sealRequest(busy, pdf, { sealId: 'scjg-official' });
+      await waitFor((s) => s.queued === 1);
+      expect(await stats()).toMatchObject({ busy: 1, queued: 1 });
+      const res = await queued;
       expect(res.status).toBe(200);
       expect((await occupying).status).toBe(422);
       expect(onHttpThread).toHaveBeenCalledTimes(1);
