@@ -69,25 +69,46 @@ describe('authority at the moment of signing', () => {
   });
 });
 
+interface PoolStats {
+  busy: number;
+  queued: number;
+}
+
+/** The PDF pool's counts, as /readyz shows them to an administrator. */
+async function poolStats(svc: RunningService): Promise<PoolStats> {
+  const res = await fetch(`${svc.url}/readyz`, { headers: { authorization: `Bearer ${svc.token}` } });
+  return ((await res.json()) as { pdfThreads: PoolStats }).pdfThreads;
+}
+
+/** Waits, 15 s at most, until the pool's counts satisfy `condition`. */
+async function waitForPool(svc: RunningService, condition: (stats: PoolStats) => boolean): Promise<void> {
+  for (let i = 0; i < 600 && !condition(await poolStats(svc)); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+}
+
+/**
+ * Gives the service's only PDF thread a verification that runs out its processing time, after
+ * one seal with scjg-official (whose signature the heavy file repeats); returns once the thread
+ * is busy.
+ */
+async function occupyOnlyThread(svc: RunningService): Promise<{ occupying: Promise<Response> }> {
+  const sealed = await sealOk(svc, pdf, { sealId: 'scjg-official' });
+  const heavy = manySignatures(findSignatures(PdfDocument.load(sealed))[0]!.contents!, 1200);
+  const occupying = fetch(`${svc.url}/v1/verify?offline=true`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: new Uint8Array(heavy) });
+  await waitForPool(svc, (stats) => stats.busy === 1);
+  return { occupying };
+}
+
 describe('authority when the key signs', () => {
   it('a seal revoked while its document waits for a PDF thread is never used to sign', async () => {
     const busy = await startService({ PDF_THREADS: '1', PROCESSING_TIME_MS: '3000' });
     try {
-      const sealed = await sealOk(busy, pdf, { sealId: 'scjg-official' });
-      const heavy = manySignatures(findSignatures(PdfDocument.load(sealed))[0]!.contents!, 1200);
-      const stats = async (): Promise<{ busy: number; queued: number }> =>
-        ((await (await fetch(`${busy.url}/readyz`, { headers: { authorization: `Bearer ${busy.token}` } })).json()) as { pdfThreads: { busy: number; queued: number } }).pdfThreads;
-      const waitFor = async (condition: (s: { busy: number; queued: number }) => boolean): Promise<void> => {
-        for (let i = 0; i < 600 && !condition(await stats()); i++) await new Promise((resolve) => setTimeout(resolve, 25));
-      };
       // The only thread verifies a file that runs out its 3 s; the seal request queues behind it.
-      const occupying = fetch(`${busy.url}/v1/verify?offline=true`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: new Uint8Array(heavy) });
-      await waitFor((s) => s.busy === 1);
+      const { occupying } = await occupyOnlyThread(busy);
       const approval = await busy.service.sealMaterials.material((await busy.service.seals.get('scjg-approval'))!);
       const signing = vi.spyOn(approval.cms.signer, 'sign');
       const queued = sealRequest(busy, pdf, { sealId: 'scjg-approval' });
-      await waitFor((s) => s.queued === 1);
-      expect(await stats()).toMatchObject({ busy: 1, queued: 1 });
+      await waitForPool(busy, (stats) => stats.queued === 1);
+      expect(await poolStats(busy)).toMatchObject({ busy: 1, queued: 1 });
       const revoked = await fetch(`${busy.url}/v1/seals/scjg-approval/revoke`, { method: 'POST', headers: { authorization: `Bearer ${busy.token}`, 'content-type': 'application/json' }, body: '{}' });
       expect(revoked.status).toBe(200);
 
@@ -125,22 +146,14 @@ describe('where the key signs', () => {
   it('a document that waited for a PDF thread is signed on the HTTP thread, after the seal is read again', async () => {
     const busy = await startService({ PDF_THREADS: '1', PROCESSING_TIME_MS: '3000' });
     try {
-      const sealed = await sealOk(busy, pdf, { sealId: 'scjg-official' });
-      const heavy = manySignatures(findSignatures(PdfDocument.load(sealed))[0]!.contents!, 1200);
+      // The only thread verifies a file that runs out its 3 s; the seal request waits behind it.
+      const { occupying } = await occupyOnlyThread(busy);
       const official = await busy.service.sealMaterials.material((await busy.service.seals.get('scjg-official'))!);
       const onHttpThread = vi.spyOn(official.cms.signer, 'sign');
       const standings = vi.spyOn(busy.service.seals, 'standing');
-      const stats = async (): Promise<{ busy: number; queued: number }> =>
-        ((await (await fetch(`${busy.url}/readyz`, { headers: { authorization: `Bearer ${busy.token}` } })).json()) as { pdfThreads: { busy: number; queued: number } }).pdfThreads;
-      const waitFor = async (condition: (s: { busy: number; queued: number }) => boolean): Promise<void> => {
-        for (let i = 0; i < 600 && !condition(await stats()); i++) await new Promise((resolve) => setTimeout(resolve, 25));
-      };
-      // The only thread verifies a file that runs out its 3 s; the seal request waits behind it.
-      const occupying = fetch(`${busy.url}/v1/verify?offline=true`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: new Uint8Array(heavy) });
-      await waitFor((s) => s.busy === 1);
       const queued = sealRequest(busy, pdf, { sealId: 'scjg-official' });
-      await waitFor((s) => s.queued === 1);
-      expect(await stats()).toMatchObject({ busy: 1, queued: 1 });
+      await waitForPool(busy, (stats) => stats.queued === 1);
+      expect(await poolStats(busy)).toMatchObject({ busy: 1, queued: 1 });
       const res = await queued;
       expect(res.status).toBe(200);
       expect((await occupying).status).toBe(422);
