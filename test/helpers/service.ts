@@ -54,7 +54,10 @@ export async function startService(
   const port = options.reachable ? await freePort() : 0;
   const reachableEnv = options.reachable ? { PORT: String(port), BASE_URL: `http://127.0.0.1:${port}` } : { PORT: '0' };
   const databaseUrl = env.DATABASE_URL ?? (await databaseFor(dataDir));
-  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...reachableEnv, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...env });
+  // One PDF thread per test service unless a test asks for more: services share the test process
+  // with another test file's, and a thread that starts costs CPU a loaded machine cannot spare
+  // (the default, two, is for a machine the service has to itself).
+  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', PDF_THREADS: '1', ...reachableEnv, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...env });
   const service = await openService({ ...config, host: '127.0.0.1' }, options.logger ?? pino({ level: 'silent' }), options.clock ? { clock: options.clock } : {});
   const server: Server = service.app.listen(port, '127.0.0.1');
   // As in production (server.ts): idle connections outlive a client's pause, so a test that waits
