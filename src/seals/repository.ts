@@ -57,7 +57,7 @@ export interface SealRepositoryDeps {
   /**
    * Where revocations are recorded, in the transaction that revokes: a seal's standing changes
    * only under the audit chain's lock, which is what lets the audit entry of a sealing check the
-   * standing atomically (`sealing/standing-guard.ts`).
+   * standing atomically (`sealing/seal-standing.ts`).
    */
   audit: AuditLog;
   /** Wraps the keys of imported PKCS#12 files under the service's keystore password. */
@@ -266,7 +266,6 @@ async function insertSeal(tx: Db, { record, certTbsSha256 }: PreparedSeal): Prom
   return record;
 }
 
-/** Revokes every active registration of a certificate; returns their ids. */
 /** The standing of each of `ids` that exists, in one read. */
 export async function readStandings(db: Db, ids: readonly string[]): Promise<Map<string, SealStanding>> {
   const standings = new Map<string, SealStanding>();
@@ -279,6 +278,7 @@ export async function readStandings(db: Db, ids: readonly string[]): Promise<Map
   return standings;
 }
 
+/** Revokes every active registration of a certificate; returns their ids. */
 async function revokeRegistrations(tx: Db, certTbsSha256: string, revokedAt: string, reason: number): Promise<string[]> {
   const active = await tx.all<{ id: string }>("SELECT id FROM seals WHERE cert_tbs_sha256 = ? AND status <> 'revoked' ORDER BY created_at, id", [certTbsSha256]);
   if (active.length === 0) return [];
