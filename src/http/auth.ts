@@ -13,6 +13,14 @@ export function bearerToken(header: string): string | undefined {
   return /^Bearer\s+(\S+)$/i.exec(header)?.[1];
 }
 
+/** Refuses, 401 or 403, a token of no client, of a disabled one, or of one without `role` (or `admin`). */
+export function assertRole<T extends Pick<ApiClient, 'roles' | 'disabled'>>(client: T | undefined, role: Role): asserts client is T {
+  if (!client || client.disabled) throw new HttpProblem(401, 'unauthenticated', 'Authentication required', 'the API key is unknown or disabled');
+  if (!client.roles.includes(role) && !client.roles.includes('admin')) {
+    throw new HttpProblem(403, 'forbidden', 'Not allowed', `this API key lacks the "${role}" role`);
+  }
+}
+
 /** Requires `Authorization: Bearer <token>` of an enabled client holding `role`. */
 export function requireRole(clients: ApiClientStore, role: Role): RequestHandler {
   return (req: Request, _res: Response, next: NextFunction) => {
@@ -24,10 +32,7 @@ export function requireRole(clients: ApiClientStore, role: Role): RequestHandler
     clients
       .findByToken(token)
       .then((client) => {
-        if (!client || client.disabled) throw new HttpProblem(401, 'unauthenticated', 'Authentication required', 'the API key is unknown or disabled');
-        if (!client.roles.includes(role) && !client.roles.includes('admin')) {
-          throw new HttpProblem(403, 'forbidden', 'Not allowed', `this API key lacks the "${role}" role`);
-        }
+        assertRole(client, role);
         req.client = client;
         next();
       })

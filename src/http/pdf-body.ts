@@ -6,6 +6,12 @@ import { mediaType } from './media-type.js';
 
 export const DEFAULT_WORK_LIMITS: WorkLimits = { decodedBytes: 512 * 1024 * 1024, parsedValues: 5_000_000 };
 
+/** The 415 for a body that is not declared `application/pdf`, or undefined when it is. */
+export function pdfTypeProblem(contentType: string | undefined): HttpProblem | undefined {
+  const type = mediaType(contentType);
+  return type === 'application/pdf' ? undefined : new HttpProblem(415, 'unsupported-media-type', 'Send the PDF as application/pdf', `Content-Type was "${type || 'missing'}"`);
+}
+
 /**
  * Accepts an `application/pdf` body up to `limit` bytes into `req.body` as a Buffer, then starts
  * the request's processing-time clock (the upload itself does not count) and its work budget
@@ -13,12 +19,7 @@ export const DEFAULT_WORK_LIMITS: WorkLimits = { decodedBytes: 512 * 1024 * 1024
  */
 export function pdfBody(limit: number, processingTimeMs: number, workLimits = DEFAULT_WORK_LIMITS): RequestHandler[] {
   const requirePdfType: RequestHandler = (req, _res, next) => {
-    const type = mediaType(req.get('content-type'));
-    if (type !== 'application/pdf') {
-      next(new HttpProblem(415, 'unsupported-media-type', 'Send the PDF as application/pdf', `Content-Type was "${type || 'missing'}"`));
-      return;
-    }
-    next();
+    next(pdfTypeProblem(req.get('content-type')));
   };
   // A declared length over the limit is refused before a byte of the body is read (the body
   // parser would read it all to the end first), and the connection is closed behind the answer.

@@ -7,8 +7,9 @@ import type { SealCaller, SealCallers } from '../sealing/seal-callers.js';
 import type { SealingService, SealOutcome } from '../sealing/sealing-service.js';
 import type { SealStanding } from '../seals/seal-record.js';
 import { LevelUnavailableError, NotSealableError } from '../signing/errors.js';
-import type { ApiClient, ApiClientStore } from '../store/api-clients.js';
-import { bearerToken } from './auth.js';
+import type { ApiClientStore } from '../store/api-clients.js';
+import { assertRole, bearerToken } from './auth.js';
+import { pdfTypeProblem } from './pdf-body.js';
 import { readBody, type LaneRoute } from './fast-lane.js';
 import { mediaType } from './media-type.js';
 import type { Metrics } from './metrics.js';
@@ -62,12 +63,6 @@ export interface SealLaneDeps {
   metrics: Metrics;
 }
 
-const unauthenticated = (detail: string): HttpProblem => new HttpProblem(401, 'unauthenticated', 'Authentication required', detail);
-
-function requireSealRole(client: Omit<ApiClient, 'sealIds'> | undefined): asserts client {
-  if (!client || client.disabled) throw unauthenticated('the API key is unknown or disabled');
-  if (!client.roles.includes('seal') && !client.roles.includes('admin')) throw new HttpProblem(403, 'forbidden', 'Not allowed', 'this API key lacks the "seal" role');
-}
 
 function notSealableProblem(err: NotSealableError): HttpProblem {
   if (err.reason === 'certified-no-changes') return new HttpProblem(409, 'document-certified-no-changes', 'The document is certified and permits no changes', err.message);
@@ -103,7 +98,7 @@ function writeSealed(res: ServerResponse, sealed: SealOutcome): void {
 export function sealLane(deps: SealLaneDeps): LaneRoute {
   /** The caller and the seal's standing it was judged on, or the problem that refuses the request. */
   const judge = (caller: SealCaller | undefined, query: SealQuery): { clientId: string; standing: SealStanding } => {
-    requireSealRole(caller?.client);
+    assertRole(caller?.client, 'seal');
     assertAllowed(query.sealId, caller!.standing, caller!.permitted ? [query.sealId] : []);
     if (query.level !== 'B-B' && !deps.timestamping) {
       throw new HttpProblem(422, 'level-not-available', 'This signature level is not available', `level ${query.level} needs a time-stamping authority (TSA_URL), and none is configured`);
@@ -113,15 +108,15 @@ export function sealLane(deps: SealLaneDeps): LaneRoute {
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const token = bearerToken(req.headers.authorization ?? '');
-    if (!token) throw unauthenticated('send Authorization: Bearer <api key>');
+    if (!token) throw new HttpProblem(401, 'unauthenticated', 'Authentication required', 'send Authorization: Bearer <api key>');
     const parsed = SealQuery.safeParse(queryOf(req.url));
     if (!parsed.success) {
-      requireSealRole(await deps.clients.findCallerByToken(token)); // an unknown key hears 401, not what is wrong with its query
+      assertRole(await deps.clients.findCallerByToken(token), 'seal'); // an unknown key hears 401, not what is wrong with its query
       throw parsed.error;
     }
     const query = parsed.data;
-    const type = mediaType(req.headers['content-type']);
-    if (type !== 'application/pdf') throw new HttpProblem(415, 'unsupported-media-type', 'Send the PDF as application/pdf', `Content-Type was "${type || 'missing'}"`);
+    const notPdf = pdfTypeProblem(req.headers['content-type']);
+    if (notPdf) throw notPdf;
     const encoding = mediaType(req.headers['content-encoding']);
     if (encoding && encoding !== 'identity') throw new HttpProblem(415, 'unsupported-content-encoding', 'Send the PDF without a content encoding', `Content-Encoding was "${encoding}"`);
     const declared = Number(req.headers['content-length']);

@@ -188,7 +188,7 @@ export class SealingService {
         docMdp: request.docMdp,
         seal: { id: seal.id, chainDer: [...material.cms.chainDer], keyInfo: material.cms.signer.key, imageKey: imageKeyOf(material.image), image: material.image, signerName: material.signerName, diameterMm: seal.diameterMm, ...(sesSeal ? { sesSeal } : {}) },
         format,
-        ...(format === 'cms' ? { localSigning: localSigning(material.cms.signer, standingReadAt + this.standingFreshMs) } : {}),
+        localSigning: localSigning(material.cms.signer, standingReadAt + this.standingFreshMs),
         timestamping: this.deps.timestamping,
         evidence: this.deps.evidence,
         pdfLimits: this.deps.pdfLimits,

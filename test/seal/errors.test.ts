@@ -56,6 +56,31 @@ describe('bad sealing requests get a clear problem+json 4xx', () => {
     await expectProblem(await sealRequest(svc, big, { sealId: 'scjg-official' }), 413, 'body-too-large');
   });
 
+  it('a content encoding, a repeated parameter, a missing Content-Type, and one in capitals', async () => {
+    const post = (query: string, headers: Record<string, string>) =>
+      fetch(`${svc.url}/v1/seal?${query}`, { method: 'POST', headers: { authorization: `Bearer ${svc.token}`, ...headers }, body: new Uint8Array(pdf) });
+    await expectProblem(await post('sealId=scjg-official', { 'content-type': 'application/pdf', 'content-encoding': 'gzip' }), 415, 'unsupported-content-encoding');
+    await expectProblem(await post('sealId=scjg-official&sealId=xzsp-official', { 'content-type': 'application/pdf' }), 400, 'invalid-request');
+    await expectProblem(await post('sealId=scjg-official', {}), 415, 'unsupported-media-type');
+    // media types are case-insensitive and may carry parameters
+    expect((await post('sealId=scjg-official', { 'content-type': 'Application/PDF; charset=binary' })).status).toBe(200);
+  });
+
+  it('refuses an upload of unannounced length before reading it when the seal is unknown', async () => {
+    // The body never ends: only an answer given before reading it can arrive.
+    const body = new ReadableStream<Uint8Array>({ start: (controller) => controller.enqueue(new Uint8Array(pdf)) });
+    const controller = new AbortController();
+    const res = await fetch(`${svc.url}/v1/seal?sealId=no-such-seal`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${svc.token}`, 'content-type': 'application/pdf' },
+      body,
+      duplex: 'half',
+      signal: controller.signal,
+    } as RequestInit & { duplex: 'half' });
+    await expectProblem(res, 404, 'unknown-seal');
+    controller.abort();
+  });
+
   it('bad placement and parameters', async () => {
     await expectProblem(await sealRequest(svc, pdf, { sealId: 'scjg-official', page: '9' }), 422, 'invalid-placement');
     await expectProblem(await sealRequest(svc, pdf, { sealId: 'scjg-official', x: '10' }), 400, 'invalid-request');
