@@ -130,7 +130,7 @@ export function buildApp(deps: AppDeps): HttpApp {
   const trust = app.get('trust proxy fn') as Parameters<typeof proxyaddr>[1];
   const lanes = [
     statusRoute({ answers: deps.statusAnswers, access: statusAccessOptions, clientAddress: (req) => proxyaddr(req, trust) }),
-    sealLane({ sealing: deps.sealing, callers: new SealCallers(deps.db), clients: deps.clients, maxBodyBytes: deps.config.maxBodyBytes, timestamping: deps.timestamper !== undefined, logger: deps.logger, metrics }),
+    sealLane({ sealing: deps.sealing, callers: new SealCallers(deps.db, Math.floor(deps.config.sealStandingFreshMs / 2)), clients: deps.clients, maxBodyBytes: deps.config.maxBodyBytes, timestamping: deps.timestamper !== undefined, logger: deps.logger, metrics }),
   ];
   const handler = withFastLane(app, lanes, { logger: deps.logger, record });
   return Object.assign(handler, { listen: (port: number, host?: string): Server => createServer(handler).listen(port, host) });

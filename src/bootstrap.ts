@@ -202,7 +202,7 @@ export async function openService(config: Config, logger: Logger, options: Servi
     let trustAnchors: Buffer[] = [];
     const audit = new AuditLog(db);
     const seals = new SealRepository({ db, audit, keys: sealKeys, sealTypePolicies: config.sealTypePolicies, onRevoked: (ids) => sealMaterials.forget(ids), trustAnchors: () => trustAnchors });
-    const clients = new ApiClientStore(db);
+    const clients = new ApiClientStore(db, audit);
     // Registrations older versions allowed of a certificate revoked under another seal stop now (and are recorded as revoked).
     await seals.reconcileCertificates();
     const licenseTypes = loadLicenseTypes(config.templatesDir);

@@ -40,7 +40,8 @@ const EnvSchema = z.object({
   /**
    * How long a read of a seal's standing counts as fresh when its key signs: within it, a key held
    * in this process signs in the PDF thread; later, the HTTP thread reads the standing again and
-   * signs. 0: always read again and sign on the HTTP thread.
+   * signs. A sealing request's authority read is remembered for half of it (per token and seal).
+   * 0: always read again, and sign on the HTTP thread.
    */
   SEAL_STANDING_FRESH_MS: z.coerce.number().int().min(0).max(60_000).default(50),
   /** Heap limit of each PDF worker thread: the memory part of a request's budget. */

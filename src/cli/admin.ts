@@ -40,7 +40,8 @@ async function main(argv: string[]): Promise<number> {
   const db = await openDatabase(config.database);
   try {
     if (group === 'clients') {
-      const clients = new ApiClientStore(db);
+      const audit = new AuditLog(db);
+      const clients = new ApiClientStore(db, audit);
       if (command === 'create') {
         const roles = (values.roles ?? '').split(',').map((r) => r.trim()).filter(Boolean);
         const unknown = roles.filter((r) => !ROLES.includes(r as Role));
@@ -57,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
         }
         const { client, token } = await clients.create(values.name, roles as Role[], seals);
         if (authorities.length) await new ClientScopeStore(db).bind(client.id, authorities);
-        await new AuditLog(db).append({ actor: 'cli', action: 'client.create', subject: client.id, details: { name: client.name, roles, seals, authorities } });
+        await audit.append({ actor: 'cli', action: 'client.create', subject: client.id, details: { name: client.name, roles, seals, authorities } });
         const bound = authorities.length ? `; it issues, replaces and revokes licences for ${authorities.join(', ')}` : '';
         process.stdout.write(`client ${client.id} created${bound}; its token, shown only now:\n${token}\n`);
         return 0;
@@ -83,11 +84,10 @@ async function main(argv: string[]): Promise<number> {
         if (code !== undefined) return code;
       }
       if (command === 'disable' && arg) {
-        if (!(await clients.disable(arg))) {
+        if (!(await clients.disable(arg, 'cli'))) {
           process.stderr.write(`no enabled client ${arg}\n`);
           return 1;
         }
-        await new AuditLog(db).append({ actor: 'cli', action: 'client.disable', subject: arg });
         process.stdout.write(`client ${arg} disabled\n`);
         return 0;
       }

@@ -1,7 +1,7 @@
 import { DecodeBudgetExceeded, ObjectBudgetExceeded } from '../pdf/limits/work-budget.js';
 import { MemoryBudgetExceeded, PoolBusyError } from '../runtime/pool-errors.js';
 import { PlacementError } from '../signing/errors.js';
-import { SealUnavailableError } from '../sealing/errors.js';
+import { SealingClientError, SealUnavailableError } from '../sealing/errors.js';
 import { LicenseScopeError } from '../licenses/scope.js';
 import type { ErrorRequestHandler } from 'express';
 import type { ServerResponse } from 'node:http';
@@ -97,6 +97,11 @@ export function toProblem(err: unknown): HttpProblem {
   if (err instanceof SealUnavailableError) {
     const [status, title] = SEAL_UNAVAILABLE[err.reason];
     return new HttpProblem(status, err.reason, title, err.message);
+  }
+  if (err instanceof SealingClientError) {
+    return err.reason === 'client-unavailable'
+      ? new HttpProblem(401, 'unauthenticated', 'Authentication required', err.message)
+      : new HttpProblem(403, 'forbidden', 'Not allowed', err.message);
   }
   if (err instanceof LicenseScopeError) {
     return new HttpProblem(403, err.reason, err.reason === 'authority-not-bound' ? 'This client does not act for the issuing authority' : 'This client may not use the issuing seal', err.message);

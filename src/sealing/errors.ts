@@ -8,3 +8,14 @@ export class SealUnavailableError extends Error {
     super(message);
   }
 }
+
+/** Why a client may not seal at all, found when its sealing is recorded; the HTTP layer answers 401 or 403. */
+export class SealingClientError extends Error {
+  override name = 'SealingClientError';
+  constructor(
+    readonly reason: 'client-unavailable' | 'client-lacks-role',
+    message: string,
+  ) {
+    super(message);
+  }
+}

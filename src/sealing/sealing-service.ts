@@ -15,15 +15,17 @@ import { KeyObjectSigner } from '../pki/key-object-signer.js';
 import type { Signer } from '../pki/signer.js';
 import type { LocalSigning } from '../runtime/worker-protocol.js';
 import { SealUnavailableError } from './errors.js';
-import { assertAllowed, sealStandingGuard } from './seal-standing.js';
+import { assertAllowed } from './seal-standing.js';
+import { sealingAuthorityGuard, sealingSubject } from './sealing-authority.js';
 
 /**
  * Applying a seal, whoever asks: the sealing route, licence issuance, a CLI. The seal is looked
  * up and checked (exists, allowed for the caller, active, certificate valid now), the document
  * is prepared and hashed in a PDF worker thread, and the key signs here. Authority is read
  * again in the step that signs and once more after, so a seal revoked at any point before the
- * answer leaves nothing signed with it behind: for a caller's request, that last read is made in
- * the transaction that writes the sealing's audit entry (`seal-standing.ts`).
+ * answer leaves nothing signed with it behind: for a client's request, that last read, of the
+ * client as well as the seal, is made in the transaction that writes the sealing's audit entry
+ * (`sealing-authority.ts`).
  */
 
 export interface SealRequest {
@@ -38,7 +40,11 @@ export interface SealRequest {
   docMdp?: 1 | 2 | 3;
   /** `ses`: a GB/T 38540 SES_Signature, for a seal registered with a national e-seal; CMS otherwise. */
   format?: 'cms' | 'ses';
-  /** Who asked, for the audit entry; without it the caller records the sealing itself (in its own transaction). */
+  /**
+   * The id of the client who asked: the audit entry's actor, whose authority is read once more
+   * when the entry is written. Without it the caller records the sealing itself (in its own
+   * transaction).
+   */
   actor?: string;
   /** The seal's standing as the caller read it (after the document arrived), and when (`Date.now()`): not read again here. */
   checked?: { standing: SealStanding; at: number };
@@ -79,6 +85,7 @@ const DEFAULT_STANDING_FRESH_MS = 50;
 export interface HashSigningRequest {
   sealId: string;
   allowedSealIds: readonly string[];
+  /** The id of the client who asked, as for `SealRequest.actor`. */
   actor: string;
   /** SM3 of the document, 32 bytes. */
   sm3: Buffer;
@@ -205,9 +212,9 @@ export class SealingService {
     const length = parts.reduce((n, p) => n + p.length, 0);
     const { documentSha256 } = sealed;
     if (request.actor) {
-      // Written only if the seal is still usable, read in the same transaction: revoked while signing, nothing is returned.
+      // Written only if the client may still use the seal, read in the same transaction: revoked or disabled while signing, nothing is returned.
       const entry = { actor: request.actor, action: 'seal' as const, subject: seal.id, documentSha256, details: { level: request.level, field: sealed.fieldName, ...(format === 'ses' ? { format } : {}) } };
-      await this.deps.audit.append(entry, { onlyIf: { guard: sealStandingGuard, subject: seal.id } });
+      await this.deps.audit.append(entry, { onlyIf: { guard: sealingAuthorityGuard, subject: sealingSubject(request.actor, seal.id) } });
     } else {
       await this.assertSealUsable(request.sealId, request.allowedSealIds); // revoked while signing: nothing is returned
     }
@@ -228,9 +235,9 @@ export class SealingService {
       },
     });
     const signature = await builder.sign(request.sm3, new Date(), request.propertyInfo, request.timestamp ? this.deps.timestamper : undefined);
-    // Written only if the seal is still usable, read in the same transaction: revoked while signing, nothing is returned.
+    // Written only if the client may still use the seal, read in the same transaction: revoked or disabled while signing, nothing is returned.
     const entry = { actor: request.actor, action: 'ses.sign' as const, subject: seal.id, details: { sm3: request.sm3.toString('hex'), timestamp: request.timestamp } };
-    await this.deps.audit.append(entry, { onlyIf: { guard: sealStandingGuard, subject: seal.id } });
+    await this.deps.audit.append(entry, { onlyIf: { guard: sealingAuthorityGuard, subject: sealingSubject(request.actor, seal.id) } });
     return signature;
   }
 }

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { AUDIT_CHAIN_LOCK, type AuditLog } from '../audit/log.js';
 import type { Db } from './db.js';
 
 /** `status`: a platform component asking certificate status, limited per client rather than per address. */
@@ -26,7 +27,10 @@ export function hashToken(token: string): string {
 }
 
 export class ApiClientStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly audit: AuditLog,
+  ) {}
 
   /** Creates a client and returns its token, which is not kept anywhere. */
   async create(name: string, roles: Role[], sealIds: string[]): Promise<{ client: ApiClient; token: string }> {
@@ -72,9 +76,21 @@ export class ApiClientStore {
     return Promise.all(rows.map((row) => this.hydrate(row)));
   }
 
-  async disable(id: string): Promise<boolean> {
-    const result = await this.db.run('UPDATE api_clients SET disabled = 1 WHERE id = ? AND disabled = 0', [id]);
-    return result.changes > 0;
+  /**
+   * Disables a client and records it (`client.disable`), in one transaction under the audit
+   * chain's lock: a sealing whose entry is written after this sees the client disabled
+   * (`sealing/sealing-authority.ts`). False when it was disabled already or does not exist.
+   */
+  async disable(id: string, actor = 'service'): Promise<boolean> {
+    return this.db.transaction(
+      async (tx) => {
+        const result = await tx.run('UPDATE api_clients SET disabled = 1 WHERE id = ? AND disabled = 0', [id]);
+        if (result.changes === 0) return false;
+        await this.audit.appendIn(tx, { actor, action: 'client.disable', subject: id });
+        return true;
+      },
+      { locks: [AUDIT_CHAIN_LOCK] },
+    );
   }
 
   async grantSeal(clientId: string, sealId: string): Promise<void> {

@@ -5,8 +5,9 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuditLog } from '../../src/audit/log.js';
-import { SealUnavailableError } from '../../src/sealing/errors.js';
-import { sealStandingGuard } from '../../src/sealing/seal-standing.js';
+import { SealingClientError, SealUnavailableError } from '../../src/sealing/errors.js';
+import { sealingAuthorityGuard, sealingSubject } from '../../src/sealing/sealing-authority.js';
+import { ApiClientStore } from '../../src/store/api-clients.js';
 import type { Db } from '../../src/store/db.js';
 import { openDatabase } from '../../src/store/open.js';
 import { testDatabaseUrl } from '../helpers/postgres.js';
@@ -67,36 +68,49 @@ describe('audit group commit', () => {
     expect(rows.map((r) => (JSON.parse(r.details) as { text: string }).text).sort()).toEqual([...awkward].sort());
   });
 
-  it("writes an entry guarded by its seal's standing only while the seal is usable, and the rest of its group regardless", async () => {
+  it("writes a sealing's entry only while its client may use the seal, and the rest of its group regardless", async () => {
     const audit = new AuditLog(db);
     const year = 365 * 24 * 3600 * 1000;
-    const insert = (id: string, status: string, notBefore: Date, notAfter: Date) =>
+    const insertSeal = (id: string, status: string, notBefore: Date, notAfter: Date) =>
       db.run(
         `INSERT INTO seals (id, org_name, org_uscc, seal_type, name, diameter_mm, image_png, cert_chain_pem, key_ref, not_before, not_after, status, created_at)
          VALUES (?, 'org', 'uscc', 'official', 'name', 42, ?, '[]', '{}', ?, ?, ?, ?)`,
         [id, Buffer.from('png'), notBefore.toISOString(), notAfter.toISOString(), status, new Date().toISOString()],
       );
     const now = Date.now();
-    await insert('guard-active', 'active', new Date(now - year), new Date(now + year));
-    await insert('guard-revoked', 'revoked', new Date(now - year), new Date(now + year));
-    await insert('guard-expired', 'active', new Date(now - 2 * year), new Date(now - year));
-    await insert('guard-future', 'active', new Date(now + year), new Date(now + 2 * year));
-    const guarded = (subject: string) => audit.append({ actor: 'test', action: 'seal', subject }, { onlyIf: { guard: sealStandingGuard, subject } });
+    await insertSeal('guard-active', 'active', new Date(now - year), new Date(now + year));
+    await insertSeal('guard-revoked', 'revoked', new Date(now - year), new Date(now + year));
+    await insertSeal('guard-expired', 'active', new Date(now - 2 * year), new Date(now - year));
+    await insertSeal('guard-future', 'active', new Date(now + year), new Date(now + 2 * year));
+    const clients = new ApiClientStore(db, audit);
+    const allSeals = ['guard-active', 'guard-revoked', 'guard-expired', 'guard-future'];
+    const sealer = (await clients.create('sealer', ['seal'], allSeals)).client.id;
+    const admin = (await clients.create('admin', ['admin'], ['guard-active'])).client.id;
+    const reader = (await clients.create('reader', ['lookup'], allSeals)).client.id;
+    const unlisted = (await clients.create('unlisted', ['seal'], ['guard-revoked'])).client.id;
+    const disabled = (await clients.create('disabled', ['seal'], allSeals)).client.id;
+    expect(await clients.disable(disabled, 'test')).toBe(true);
+    const guarded = (clientId: string, sealId: string) =>
+      audit.append({ actor: clientId, action: 'seal', subject: sealId }, { onlyIf: { guard: sealingAuthorityGuard, subject: sealingSubject(clientId, sealId) } });
     const results = await Promise.allSettled([
-      guarded('guard-active'),
-      guarded('guard-revoked'),
+      guarded(sealer, 'guard-active'),
+      guarded(sealer, 'guard-revoked'),
       audit.append({ actor: 'test', action: 'seal', subject: 'unguarded' }),
-      guarded('guard-expired'),
-      guarded('guard-future'),
-      guarded('guard-missing'),
-      guarded('guard-active'),
+      guarded(sealer, 'guard-expired'),
+      guarded(sealer, 'guard-future'),
+      guarded(sealer, 'guard-missing'),
+      guarded(unlisted, 'guard-active'),
+      guarded(reader, 'guard-active'),
+      guarded(disabled, 'guard-active'),
+      guarded('no-such-client', 'guard-active'),
+      guarded(admin, 'guard-active'),
+      guarded(sealer, 'guard-active'),
     ]);
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'rejected', 'rejected', 'fulfilled']);
-    const reasons = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as SealUnavailableError] : []));
-    expect(reasons.every((e) => e instanceof SealUnavailableError)).toBe(true);
-    expect(reasons.map((e) => e.reason)).toEqual(['seal-not-active', 'seal-certificate-not-valid', 'seal-certificate-not-valid', 'unknown-seal']);
-    const written = (await db.all<{ subject: string }>("SELECT subject FROM audit_log WHERE subject LIKE 'guard-%' OR subject = 'unguarded' ORDER BY seq")).map((r) => r.subject);
-    expect(written.sort()).toEqual(['guard-active', 'guard-active', 'unguarded']);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'rejected', 'rejected', 'rejected', 'rejected', 'rejected', 'rejected', 'fulfilled', 'fulfilled']);
+    const reasons = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as SealUnavailableError | SealingClientError).reason] : []));
+    expect(reasons).toEqual(['seal-not-active', 'seal-certificate-not-valid', 'seal-certificate-not-valid', 'unknown-seal', 'seal-not-permitted', 'client-lacks-role', 'client-unavailable', 'client-unavailable']);
+    const written = (await db.all<{ actor: string; subject: string }>("SELECT actor, subject FROM audit_log WHERE action = 'seal' AND (subject LIKE 'guard-%' OR subject = 'unguarded') ORDER BY seq")).map((r) => `${r.actor} ${r.subject}`);
+    expect(written.sort()).toEqual([`${admin} guard-active`, `${sealer} guard-active`, `${sealer} guard-active`, 'test unguarded'].sort());
     expect(await audit.verify()).toMatchObject({ ok: true });
   });
 });

@@ -166,3 +166,39 @@ describe('where the key signs', () => {
     }
   });
 });
+
+describe('authority remembered between requests', () => {
+  it('answers nothing to a client disabled, or for a seal revoked, since its remembered read: the read that writes the audit entry decides', async () => {
+    // A window no loaded machine can close: every request after a client's first is judged on a remembered read.
+    const own = await startService({ SEAL_STANDING_FRESH_MS: '60000' });
+    try {
+      const callerReads = vi.spyOn(own.service.db, 'get');
+      const countCallerReads = () => callerReads.mock.calls.filter(([sql]) => sql.includes('token_hash')).length;
+      const sealedBy = async (clientId: string) => (await own.service.db.all("SELECT seq FROM audit_log WHERE action = 'seal' AND actor = ?", [clientId])).length;
+
+      const disabled = await own.service.clients.create('disabled after its first seals', ['seal'], ['scjg-official']);
+      expect((await sealRequest(own, pdf, { sealId: 'scjg-official' }, disabled.token)).status).toBe(200);
+      expect(countCallerReads()).toBe(1);
+      expect((await sealRequest(own, pdf, { sealId: 'scjg-official' }, disabled.token)).status).toBe(200);
+      expect(countCallerReads()).toBe(1);
+      expect(await own.service.clients.disable(disabled.client.id)).toBe(true);
+      const refused = await sealRequest(own, pdf, { sealId: 'scjg-official' }, disabled.token);
+      expect(countCallerReads()).toBe(1);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('content-type')).toMatch(/problem\+json/);
+      expect(await sealedBy(disabled.client.id)).toBe(2);
+
+      const user = await own.service.clients.create('its seal revoked', ['seal'], ['scjg-approval']);
+      expect((await sealRequest(own, pdf, { sealId: 'scjg-approval' }, user.token)).status).toBe(200);
+      const revoked = await fetch(`${own.url}/v1/seals/scjg-approval/revoke`, { method: 'POST', headers: { authorization: `Bearer ${own.token}`, 'content-type': 'application/json' }, body: '{}' });
+      expect(revoked.status).toBe(200);
+      const afterRevocation = await sealRequest(own, pdf, { sealId: 'scjg-approval' }, user.token);
+      expect(afterRevocation.status).toBe(409);
+      expect(((await afterRevocation.json()) as { type: string }).type).toBe('/problems/seal-not-active');
+      expect(await sealedBy(user.client.id)).toBe(1);
+      expect(await own.service.audit.verify()).toMatchObject({ ok: true });
+    } finally {
+      await own.close();
+    }
+  });
+});

@@ -74,7 +74,7 @@ describe.skipIf(!onPostgres())('locks per purpose on PostgreSQL', () => {
     // ...while transactions of other purposes, and plain writes, complete
     const serial = await allocateSerial(second, 'acceptance-notice', '2026');
     order.push('serial');
-    await new ApiClientStore(second).create('while the chain is locked', ['seal'], []);
+    await new ApiClientStore(second, new AuditLog(second)).create('while the chain is locked', ['seal'], []);
     order.push('client');
     await second.run("INSERT INTO license_lookups (client_id, holder_code, purpose, results, looked_up_at) VALUES ('c', 'h', 'p', 0, 'now')");
     order.push('write');
@@ -86,6 +86,24 @@ describe.skipIf(!onPostgres())('locks per purpose on PostgreSQL', () => {
     await append;
     expect(order).toEqual(['serial', 'client', 'write', 'audit append']);
     expect(await new AuditLog(first).verify()).toEqual({ ok: true, entries: 1 });
+  });
+
+  it('disables a client under the audit chain lock, recording it there, so a guarded sealing entry sees it either before or not at all', async () => {
+    const clients = new ApiClientStore(second, new AuditLog(second));
+    const { client } = await clients.create('to be disabled', ['seal'], []);
+    const held = await holdLock(first, AUDIT_CHAIN_LOCK);
+    let disabled: boolean | undefined;
+    const disabling = clients.disable(client.id, 'test').then((result) => (disabled = result));
+    await waitForLockWaiters(1);
+    expect(disabled).toBeUndefined();
+    expect((await second.get<{ disabled: number }>('SELECT disabled FROM api_clients WHERE id = ?', [client.id]))!.disabled).toBe(0);
+
+    held.release();
+    await held.done;
+    expect(await disabling).toBe(true);
+    expect(await clients.disable(client.id, 'test')).toBe(false);
+    expect(await second.all("SELECT actor, subject FROM audit_log WHERE action = 'client.disable'")).toEqual([{ actor: 'test', subject: client.id }]);
+    expect(await new AuditLog(first).verify()).toMatchObject({ ok: true });
   });
 
   it('locks each serial counter alone: another type or year goes on, the same counter waits', async () => {
