@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Db, SqlParam } from '../store/db.js';
+import type { Db, SqlParam, Statement } from '../store/db.js';
 
 export type AuditAction =
   | 'seal'
@@ -62,8 +62,10 @@ const INSERT_COLUMNS = 'INSERT INTO audit_log (seq, at, actor, action, subject, 
  * lock too). Entries that share a guard in one group commit are checked in one read.
  */
 export interface AuditGuard {
-  /** Of `subjects`, those that may not be recorded now, each with the error its caller gets. */
-  refusals(tx: Db, subjects: readonly string[]): Promise<Map<string, Error>>;
+  /** The read that decides which of `subjects` may be recorded now. */
+  read(subjects: readonly string[]): Statement;
+  /** Of `subjects`, from the rows of that read, those that may not be recorded, each with the error its caller gets. */
+  refusals(rows: unknown[], subjects: readonly string[]): Map<string, Error>;
 }
 
 export interface AppendOptions {
@@ -81,24 +83,50 @@ interface Pending {
 
 export type ChainCheck = { ok: true; entries: number } | { ok: false; entries: number; brokenAt: number; reason: string };
 
-/** The entries of `batch` their guards refuse, each with its error: one read per guard. */
-async function guardRefusals(tx: Db, batch: readonly Pending[]): Promise<Map<Pending, Error>> {
-  const refused = new Map<Pending, Error>();
-  const byGuard = new Map<AuditGuard, Pending[]>();
+interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+const HEAD_READ: Statement = { sql: 'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1', params: [] };
+
+/** The statements that continue the chain after `head` with `items`. */
+function inserts(head: ChainHead | undefined, items: ReadonlyArray<{ entry: AuditEntry; at: Date }>): Statement[] {
+  let seq = head?.seq ?? 0;
+  let prevHash = head?.hash ?? GENESIS;
+  const rows: SqlParam[][] = [];
+  for (const { entry, at } of items) {
+    const row = {
+      seq: ++seq,
+      at: at.toISOString(),
+      actor: entry.actor,
+      action: entry.action,
+      subject: entry.subject,
+      document_sha256: entry.documentSha256 ?? null,
+      details: JSON.stringify(entry.details ?? {}),
+    };
+    const hash = entryHash(prevHash, row);
+    rows.push([row.seq, row.at, row.actor, row.action, row.subject, row.document_sha256, row.details, prevHash, hash]);
+    prevHash = hash;
+  }
+  const statements: Statement[] = [];
+  for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
+    const chunk = rows.slice(start, start + ROWS_PER_INSERT);
+    statements.push({ sql: INSERT_COLUMNS + chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', '), params: chunk.flat() });
+  }
+  return statements;
+}
+
+/** The entries of `batch` under a guard, by guard, with their subjects once. */
+function byGuard(batch: readonly Pending[]): Array<{ guard: AuditGuard; items: Pending[]; subjects: string[] }> {
+  const items = new Map<AuditGuard, Pending[]>();
   for (const item of batch) {
     if (!item.onlyIf) continue;
-    const items = byGuard.get(item.onlyIf.guard) ?? [];
-    items.push(item);
-    byGuard.set(item.onlyIf.guard, items);
+    const guarded = items.get(item.onlyIf.guard) ?? [];
+    guarded.push(item);
+    items.set(item.onlyIf.guard, guarded);
   }
-  for (const [guard, items] of byGuard) {
-    const refusals = await guard.refusals(tx, [...new Set(items.map((item) => item.onlyIf!.subject))]);
-    for (const item of items) {
-      const refusal = refusals.get(item.onlyIf!.subject);
-      if (refusal) refused.set(item, refusal);
-    }
-  }
-  return refused;
+  return [...items].map(([guard, guarded]) => ({ guard, items: guarded, subjects: [...new Set(guarded.map((item) => item.onlyIf!.subject))] }));
 }
 
 /**
@@ -130,19 +158,8 @@ export class AuditLog {
     this.committing = true;
     while (this.waiting.length > 0) {
       const batch = this.waiting.splice(0, MAX_GROUP_COMMIT);
-      let refused = new Map<Pending, Error>();
       try {
-        await this.db.transaction(
-          async (tx) => {
-            refused = await guardRefusals(tx, batch);
-            await this.appendAllIn(
-              tx,
-              batch.filter((item) => !refused.has(item)),
-              true,
-            );
-          },
-          { locks: [AUDIT_CHAIN_LOCK] },
-        );
+        const refused = await this.commit(batch);
         for (const item of batch) item.done(refused.get(item));
       } catch (err) {
         for (const item of batch) item.done(err ?? new Error('the audit entry could not be written'));
@@ -152,39 +169,39 @@ export class AuditLog {
   }
 
   /**
+   * One group commit, two round trips on PostgreSQL: under the chain's lock, the guards' reads
+   * and the chain's head; then the entries the guards allow, and COMMIT. Gives the entries
+   * refused, each with its error.
+   */
+  private commit(batch: readonly Pending[]): Promise<Map<Pending, Error>> {
+    const guarded = byGuard(batch);
+    return this.db.readThenWrite(
+      [...guarded.map(({ guard, subjects }) => guard.read(subjects)), HEAD_READ],
+      (rows) => {
+        const refused = new Map<Pending, Error>();
+        guarded.forEach(({ guard, items, subjects }, i) => {
+          const refusals = guard.refusals(rows[i]!, subjects);
+          for (const item of items) {
+            const refusal = refusals.get(item.onlyIf!.subject);
+            if (refusal) refused.set(item, refusal);
+          }
+        });
+        const head = rows.at(-1)![0] as ChainHead | undefined;
+        return { statements: inserts(head, batch.filter((item) => !refused.has(item))), value: refused };
+      },
+      { locks: [AUDIT_CHAIN_LOCK] },
+    );
+  }
+
+  /**
    * Appends within a transaction the caller holds, so that what is recorded and its audit entry
    * are committed together, or neither is. The chain's lock is held from here to the caller's
    * commit, so the caller appends last, after its other work and locks.
    */
   async appendIn(tx: Db, entry: AuditEntry, at = new Date()): Promise<void> {
-    await this.appendAllIn(tx, [{ entry, at }], false);
-  }
-
-  private async appendAllIn(tx: Db, items: ReadonlyArray<{ entry: AuditEntry; at: Date }>, locked: boolean): Promise<void> {
-    if (!locked) await tx.lock(AUDIT_CHAIN_LOCK);
-    if (items.length === 0) return;
-    const last = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
-    let seq = last?.seq ?? 0;
-    let prevHash = last?.hash ?? GENESIS;
-    const rows: SqlParam[][] = [];
-    for (const { entry, at } of items) {
-      const row = {
-        seq: ++seq,
-        at: at.toISOString(),
-        actor: entry.actor,
-        action: entry.action,
-        subject: entry.subject,
-        document_sha256: entry.documentSha256 ?? null,
-        details: JSON.stringify(entry.details ?? {}),
-      };
-      const hash = entryHash(prevHash, row);
-      rows.push([row.seq, row.at, row.actor, row.action, row.subject, row.document_sha256, row.details, prevHash, hash]);
-      prevHash = hash;
-    }
-    for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
-      const chunk = rows.slice(start, start + ROWS_PER_INSERT);
-      await tx.run(INSERT_COLUMNS + chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', '), chunk.flat());
-    }
+    await tx.lock(AUDIT_CHAIN_LOCK);
+    const head = await tx.get<ChainHead>(HEAD_READ.sql);
+    for (const { sql, params } of inserts(head, [{ entry, at }])) await tx.run(sql, params);
   }
 
   async entries(limit = 1000): Promise<Array<Omit<Row, 'details'> & { details: unknown }>> {

@@ -1,7 +1,7 @@
 import type { AuditGuard } from '../audit/log.js';
 import type { SealStatus } from '../seals/seal-record.js';
 import type { Role } from '../store/api-clients.js';
-import type { Db } from '../store/db.js';
+import type { Statement } from '../store/db.js';
 import { SealingClientError, SealUnavailableError } from './errors.js';
 import { assertAllowed } from './seal-standing.js';
 
@@ -47,22 +47,28 @@ function refusal(row: AuthorityRow, now: Date): Error | undefined {
  * All the pairs of one group commit are read in one query.
  */
 export const sealingAuthorityGuard: AuditGuard = {
-  async refusals(tx: Db, subjects: readonly string[]): Promise<Map<string, Error>> {
+  read(subjects: readonly string[]): Statement {
     const pairs = subjects.map((subject) => JSON.parse(subject) as [string, string]);
-    const rows = await tx.all<AuthorityRow>(
-      `SELECT asked.column1 AS client_id, asked.column2 AS seal_id, c.roles, c.disabled,
-              CASE WHEN EXISTS (SELECT 1 FROM client_seals p WHERE p.client_id = asked.column1 AND p.seal_id = asked.column2) THEN 1 ELSE 0 END AS permitted,
-              s.status, s.not_before, s.not_after
-       FROM (VALUES ${pairs.map(() => '(?, ?)').join(', ')}) AS asked
-       LEFT JOIN api_clients c ON c.id = asked.column1
-       LEFT JOIN seals s ON s.id = asked.column2`,
-      pairs.flat(),
-    );
+    return {
+      sql: `SELECT asked.column1 AS client_id, asked.column2 AS seal_id, c.roles, c.disabled,
+                   CASE WHEN EXISTS (SELECT 1 FROM client_seals p WHERE p.client_id = asked.column1 AND p.seal_id = asked.column2) THEN 1 ELSE 0 END AS permitted,
+                   s.status, s.not_before, s.not_after
+            FROM (VALUES ${pairs.map(() => '(?, ?)').join(', ')}) AS asked
+            LEFT JOIN api_clients c ON c.id = asked.column1
+            LEFT JOIN seals s ON s.id = asked.column2`,
+      params: pairs.flat(),
+    };
+  },
+
+  refusals(rows: unknown[], subjects: readonly string[]): Map<string, Error> {
     const now = new Date();
+    const rowsBySubject = new Map((rows as AuthorityRow[]).map((row) => [sealingSubject(row.client_id, row.seal_id), row]));
     const refusals = new Map<string, Error>();
-    for (const row of rows) {
-      const refused = refusal(row, now);
-      if (refused) refusals.set(sealingSubject(row.client_id, row.seal_id), refused);
+    for (const subject of subjects) {
+      const row = rowsBySubject.get(subject);
+      // Every pair asked gives a row; one that did not is refused, never let through.
+      const refused = row ? refusal(row, now) : new Error(`the authority of ${subject} was not read`);
+      if (refused) refusals.set(subject, refused);
     }
     return refusals;
   },

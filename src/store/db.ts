@@ -1,5 +1,17 @@
 export type SqlParam = string | number | bigint | Buffer | null;
 
+/** A statement with its `?` parameters. */
+export interface Statement {
+  sql: string;
+  params: SqlParam[];
+}
+
+/** What the write step of `readThenWrite` makes of the rows its reads gave. */
+export interface WriteStep<T> {
+  statements: Statement[];
+  value: T;
+}
+
 export interface TransactionOptions {
   /**
    * Locks (as `lock` takes them, in this order) held from the transaction's start. On PostgreSQL
@@ -29,6 +41,14 @@ export interface Db {
    * taken in one order wherever a transaction needs several (see docs/ARCHITECTURE.md, store/).
    */
   lock(name: string): Promise<void>;
+  /**
+   * A transaction of two steps: the `reads` (each gives its rows, in order), then the statements
+   * `write` makes of those rows; gives the write step's value. `options.locks` are held from the
+   * start. On PostgreSQL, outside a transaction, each step is one message to the server, the
+   * first with BEGIN and the locks, the second with COMMIT: two round trips, however many
+   * statements. A statement that fails rolls the whole back.
+   */
+  readThenWrite<T>(reads: readonly Statement[], write: (rows: unknown[][]) => WriteStep<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
 }
 

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import type { Db, SqlParam, TransactionOptions } from './db.js';
+import type { Db, SqlParam, Statement, TransactionOptions, WriteStep } from './db.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, POSTGRES_DIALECT } from './migrations.js';
 import { DatabaseUnavailableError, isConnectionFailure } from './errors.js';
-import { numberPlaceholders } from './placeholders.js';
+import { pgLiteral } from './pg-literals.js';
+import { inlinePlaceholders, numberPlaceholders } from './placeholders.js';
+import { readThenWriteIn } from './read-then-write.js';
 
 const INT8_OID = 20;
 /** Held while the schema is brought up to date, so instances starting together migrate once. */
@@ -66,6 +68,23 @@ class PostgresDb implements Db {
     return withTransaction(this.pool, (client) => work(new PostgresDb(this.pool, client)), locks);
   }
 
+  async readThenWrite<T>(reads: readonly Statement[], write: (rows: unknown[][]) => WriteStep<T>, options: TransactionOptions = {}): Promise<T> {
+    const locks = options.locks ?? [];
+    if (this.client) {
+      for (const name of locks) await this.lock(name);
+      return readThenWriteIn(this, reads, write);
+    }
+    return inTransaction(this.pool, async (client) => {
+      // Statements after BEGIN in one message run in the transaction it opens, each with a
+      // snapshot of its own, taken after the locks before it were granted.
+      const opened = await client.query([beginWithLocks(locks), ...reads.map(inlined)].join(';\n'));
+      const results = Array.isArray(opened) ? opened : [opened];
+      const { statements, value } = write(results.slice(1 + locks.length).map((result: pg.QueryResult) => result.rows));
+      await client.query([...statements.map(inlined), 'COMMIT'].join(';\n'));
+      return value;
+    });
+  }
+
   async lock(name: string): Promise<void> {
     if (!this.client) throw new Error(`the lock ${name} is held by a transaction: take it inside transaction()`);
     await this.query('SELECT pg_advisory_xact_lock(?::bigint)', [advisoryLockKey(name)]);
@@ -90,7 +109,25 @@ function beginWithLocks(locks: readonly string[]): string {
   return ['BEGIN', ...locks.map((name) => `SELECT pg_advisory_xact_lock('${advisoryLockKey(name)}'::bigint)`)].join('; ');
 }
 
+/** A statement with its parameters written in, for a message of several (`pg-literals.ts`). */
+function inlined({ sql, params }: Statement): string {
+  return inlinePlaceholders(sql, params.map(pgLiteral));
+}
+
 async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, locks: readonly string[] = []): Promise<T> {
+  return inTransaction(pool, async (client) => {
+    await client.query(beginWithLocks(locks));
+    const value = await work(client);
+    await client.query('COMMIT');
+    return value;
+  });
+}
+
+/**
+ * Runs `work`, which opens and commits a transaction, on a connection of its own; rolls back
+ * when it fails, and closes a connection that broke rather than hand it to the next.
+ */
+async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect().catch((err: unknown) => {
     throw unavailableOr(err);
   });
@@ -103,10 +140,7 @@ async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) =
   };
   client.on('error', onError);
   try {
-    await client.query(beginWithLocks(locks));
-    const value = await work(client);
-    await client.query('COMMIT');
-    return value;
+    return await work(client);
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     // A connection that failed is closed rather than handed to the next transaction.

@@ -1,9 +1,10 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Db, SqlParam, TransactionOptions } from './db.js';
+import type { Db, SqlParam, Statement, TransactionOptions, WriteStep } from './db.js';
 import { DatabaseUnavailableError } from './errors.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, SQLITE_DIALECT } from './migrations.js';
+import { readThenWriteIn } from './read-then-write.js';
 
 /** How long a statement waits for another connection's write lock before it fails. */
 const BUSY_WAIT_MS = 5_000;
@@ -44,7 +45,7 @@ function prepared(sqlite: Database.Database, sql: string): Database.Statement {
 }
 
 /** Statements on the connection itself, for the transaction that holds it. */
-class SqliteStatements {
+abstract class SqliteStatements {
   constructor(protected readonly sqlite: Database.Database) {}
 
   protected allNow<T>(sql: string, params: SqlParam[]): Promise<T[]> {
@@ -57,6 +58,12 @@ class SqliteStatements {
 
   protected runNow(sql: string, params: SqlParam[]): Promise<{ changes: number }> {
     return whenNotBusy(() => ({ changes: prepared(this.sqlite, sql).run(...params).changes }));
+  }
+
+  abstract transaction<T>(work: (db: Db) => Promise<T>, options?: TransactionOptions): Promise<T>;
+
+  readThenWrite<T>(reads: readonly Statement[], write: (rows: unknown[][]) => WriteStep<T>, options?: TransactionOptions): Promise<T> {
+    return this.transaction((tx) => readThenWriteIn(tx, reads, write), options);
   }
 }
 

@@ -23,7 +23,7 @@ afterAll(async () => db?.close());
 describe('audit group commit', () => {
   it('commits a burst of appends in fewer transactions, in one unbroken chain, each answered after its commit', async () => {
     const audit = new AuditLog(db);
-    const transactions = vi.spyOn(db, 'transaction');
+    const transactions = vi.spyOn(db, 'readThenWrite');
     const count = 60;
     const seenAfterAnswer: boolean[] = [];
     await Promise.all(
@@ -45,7 +45,7 @@ describe('audit group commit', () => {
 
   it('fails every caller of a commit that fails, and the next commit goes on', async () => {
     const audit = new AuditLog(db);
-    const failing = vi.spyOn(db, 'transaction').mockImplementationOnce(() => Promise.reject(new Error('disk full')));
+    const failing = vi.spyOn(db, 'readThenWrite').mockImplementationOnce(() => Promise.reject(new Error('disk full')));
     const results = await Promise.allSettled(Array.from({ length: 3 }, (_, i) => audit.append({ actor: 'test', action: 'seal', subject: `fail-${i}` })));
     // The first append commits alone and fails; the two that waited share the next commit.
     expect(results[0]).toMatchObject({ status: 'rejected' });

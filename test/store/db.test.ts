@@ -6,7 +6,8 @@ import type { Db } from '../../src/store/db.js';
 import { DatabaseUnavailableError } from '../../src/store/errors.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { openDatabase, type DatabaseTarget } from '../../src/store/open.js';
-import { numberPlaceholders } from '../../src/store/placeholders.js';
+import { pgLiteral } from '../../src/store/pg-literals.js';
+import { inlinePlaceholders, numberPlaceholders } from '../../src/store/placeholders.js';
 import { onPostgres, testDatabaseUrl } from '../helpers/postgres.js';
 import { freePort } from '../helpers/redis.js';
 import { tempDir } from '../helpers/tools.js';
@@ -31,6 +32,24 @@ describe('placeholders', () => {
   it('numbers question marks outside quotes only', () => {
     expect(numberPlaceholders("SELECT ? , '?', \"a?\" , ? WHERE x = 'it''s ?' AND y = ?")).toBe("SELECT $1 , '?', \"a?\" , $2 WHERE x = 'it''s ?' AND y = $3");
   });
+
+  it('writes literals in place of question marks outside quotes, and refuses a count that does not match', () => {
+    expect(inlinePlaceholders("SELECT ?, '?' WHERE x = ?", ["'a'", '1'])).toBe("SELECT 'a', '?' WHERE x = 1");
+    expect(() => inlinePlaceholders('SELECT ?, ?', ['1'])).toThrow(/more placeholders/);
+    expect(() => inlinePlaceholders('SELECT ?', ['1', '2'])).toThrow(/1 placeholders for 2 values/);
+  });
+
+  it('writes PostgreSQL literals that cannot end early or start a comment', () => {
+    expect(pgLiteral("it's")).toBe("'it''s'");
+    expect(pgLiteral('back\\slash')).toBe(" E'back\\\\slash'");
+    expect(pgLiteral(null)).toBe('NULL');
+    expect(pgLiteral(-5)).toBe('(-5)');
+    expect(pgLiteral(-5n)).toBe('(-5)');
+    expect(pgLiteral(2.5)).toBe('2.5');
+    expect(pgLiteral(Buffer.from([0, 255]))).toBe("decode('00ff', 'hex')");
+    expect(() => pgLiteral('nul \0 inside')).toThrow(/NUL/);
+    expect(() => pgLiteral(Number.NaN)).toThrow(RangeError);
+  });
 });
 
 describe(`the query layer on ${onPostgres() ? 'PostgreSQL' : 'SQLite'}`, () => {
@@ -51,6 +70,33 @@ describe(`the query layer on ${onPostgres() ? 'PostgreSQL' : 'SQLite'}`, () => {
       expect(await db.get('SELECT * FROM seals WHERE id = ?', ['none'])).toBeUndefined();
       const dup = await db.run("INSERT INTO seals (id, org_name, org_uscc, seal_type, name, diameter_mm, image_png, cert_chain_pem, key_ref, not_before, not_after, status, created_at) VALUES ('s1', '', '', '', '', 1, ?, '', '', '', '', '', '') ON CONFLICT (id) DO NOTHING", [png]);
       expect(dup.changes).toBe(0);
+    });
+  });
+
+  it('reads then writes in one transaction, any text and bytes intact, and rolls it back whole when a write fails', async () => {
+    await withDb(async (db) => {
+      const awkward = ["quote ' and '' twice", 'back\\slash \\\' E\'', '印章 𠮷 😀 \u2028', 'dollar $1 $$ $tag$ ?', '-- not a comment', 'line\nbreak\ttab \u0001'];
+      const insert = (id: string, name: string, png: Buffer) => ({
+        sql: `INSERT INTO seals (id, org_name, org_uscc, seal_type, name, diameter_mm, image_png, cert_chain_pem, key_ref, not_before, not_after, status, created_at)
+              VALUES (?, ?, 'X', 'official', ?, ?, ?, '[]', '{}', 'a', 'b', 'active', 'c')`,
+        params: [id, name, name, -1.5, png],
+      });
+      const png = Buffer.from([0, 1, 0x27, 0x5c, 255]);
+      const written = await db.readThenWrite(
+        [{ sql: 'SELECT COUNT(*) AS n FROM seals WHERE org_name = ?', params: [awkward[0]!] }, { sql: 'SELECT ? AS echoed', params: [awkward[1]!] }],
+        (rows) => ({ statements: awkward.map((name, i) => insert(`rw-${i}`, name, png)), value: rows }),
+      );
+      expect(written).toEqual([[{ n: 0 }], [{ echoed: awkward[1] }]]);
+      const rows = await db.all<{ org_name: string; name: string; diameter_mm: number; image_png: Buffer }>("SELECT org_name, name, diameter_mm, image_png FROM seals WHERE id LIKE 'rw-%' ORDER BY id");
+      expect(rows.map((r) => r.org_name)).toEqual(awkward);
+      expect(rows.every((r) => r.name === r.org_name && r.diameter_mm === -1.5 && Buffer.compare(r.image_png, png) === 0)).toBe(true);
+
+      await expect(db.readThenWrite([], () => ({ statements: [insert('rw-new', 'new', png), insert('rw-0', 'duplicate', png)], value: undefined }))).rejects.toThrow();
+      // PostgreSQL text holds no NUL: refused before it is sent, as a parameter it would be refused by the server
+      if (onPostgres()) await expect(db.readThenWrite([], () => ({ statements: [insert('rw-nul', 'nul \0', png)], value: undefined }))).rejects.toThrow(/NUL/);
+      expect(await db.get("SELECT id FROM seals WHERE id = 'rw-new'")).toBeUndefined();
+      // the pool's connections are usable after the failures
+      expect(await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM seals WHERE id LIKE 'rw-%' AND id <> 'rw-nul'")).toEqual({ n: awkward.length });
     });
   });
 
