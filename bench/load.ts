@@ -1,16 +1,16 @@
 /**
  * Load benchmark of the service as it runs in production: the compiled server (`dist/`, built
- * by `npm run bench:load`) with its default process model (WORKERS: one process per two cores, each with its PDF thread), once
+ * by `npm run bench:load`) with its default process model (WORKERS: one process per two cores, each with two PDF threads), once
  * on SQLite with the in-process cache and once on PostgreSQL + Redis that this benchmark starts
  * itself. The load generator (bench/http-load.ts) runs in a process of its own. Per route:
  * requests/s, p50, p99, errors and the server's CPU time per request (all its processes and
- * threads), against a bare Express route in the same run (first and last), the issue's targets
+ * threads; on PostgreSQL also the database server's, which shares the cores), against a bare Express route in the same run (first and last), the issue's targets
  * beside them, and the audit chain verified after each run.
  * BENCH_SECONDS (per route, default 10: long enough for the code to be compiled optimised),
  * BENCH_CONCURRENCY (requests in flight, a list: default 4,8), BENCH_ROUTES (default status,seal,verify), WORKERS.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -73,6 +73,23 @@ function serverPids(primary: number): number[] {
   return [primary, ...children];
 }
 
+/** `root` and every process below it (PostgreSQL's postmaster and its backends). */
+function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const parent = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
+  return tree;
+}
+
 /** CPU seconds the processes have used so far, all their threads (user and system). */
 function cpuSeconds(pids: number[]): number {
   const ticksPerSecond = 100;
@@ -104,7 +121,11 @@ async function bareRoute(): Promise<{ server: Server; url: string }> {
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/bare` };
 }
 
-async function measure(storage: string, env: Record<string, string>, seconds: number, concurrencies: number[], routes: string[]): Promise<Record<string, unknown>> {
+/**
+ * `databasePid`: the database server's process, whose CPU (all its processes) is reported per
+ * request beside the service's: it shares the machine's cores.
+ */
+async function measure(storage: string, env: Record<string, string>, seconds: number, concurrencies: number[], routes: string[], databasePid?: number): Promise<Record<string, unknown>> {
   const { child, url, dataDir } = await startServer(env);
   const bare = await bareRoute();
   try {
@@ -123,21 +144,25 @@ async function measure(storage: string, env: Record<string, string>, seconds: nu
     const widest = Math.max(...concurrencies);
     const runsOf = allRoutes.filter((t) => routes.includes(t.name)).flatMap((target) => concurrencies.map((concurrency) => ({ target, concurrency })));
     const plan = [{ target: bareTarget, concurrency: widest }, ...runsOf, { target: bareTarget, concurrency: widest }];
-    const results: Array<LoadResult & { serverCpuMsPerRequest: number }> = [];
+    const results: Array<LoadResult & { serverCpuMsPerRequest: number; databaseCpuMsPerRequest?: number }> = [];
+    const perRequest = (cpu: number, result: LoadResult, concurrency: number) => Math.round(((cpu * 1000) / (result.requests + WARMUP_PER_CONNECTION * concurrency)) * 1000) / 1000;
     for (const { target, concurrency } of plan) {
       // The bare route is served by this process; the service's routes by the server's processes.
       const pids = target.name === 'bare' ? [process.pid] : serverPids(child.pid!);
+      const databasePids = databasePid === undefined || target.name === 'bare' ? [] : processTree(databasePid);
       const before = cpuSeconds(pids);
+      const databaseBefore = cpuSeconds(databasePids);
       const [result] = await runLoad({ targets: [target], concurrency, seconds, warmupRequests: WARMUP_PER_CONNECTION });
       const used = cpuSeconds(pids) - before;
-      results.push({ ...result!, serverCpuMsPerRequest: Math.round(((used * 1000) / (result!.requests + WARMUP_PER_CONNECTION * concurrency)) * 1000) / 1000 });
+      const databaseUsed = cpuSeconds(databasePids) - databaseBefore;
+      results.push({ ...result!, serverCpuMsPerRequest: perRequest(used, result!, concurrency), ...(databasePids.length > 0 ? { databaseCpuMsPerRequest: perRequest(databaseUsed, result!, concurrency) } : {}) });
     }
     const audit = spawnSync(process.execPath, [path.join(root, 'dist/cli/admin.js'), 'audit', 'verify'], { encoding: 'utf8', env: { ...process.env, ...env, BASE_URL: url, DATA_DIR: dataDir, LOG_LEVEL: 'silent' } });
     const answered = Object.fromEntries(
       results.slice(1, -1).map((r) => {
         const target = TARGETS[r.name]!;
         const met = r.errors === 0 && r.perSecond >= target.perSecond && (target.p99Ms === undefined || r.p99Ms < target.p99Ms);
-        return [`${r.name} (${r.concurrency} in flight)`, { perSecond: r.perSecond, p50Ms: r.p50Ms, p99Ms: r.p99Ms, errors: r.errors, requests: r.requests, serverCpuMsPerRequest: r.serverCpuMsPerRequest, target, met }];
+        return [`${r.name} (${r.concurrency} in flight)`, { perSecond: r.perSecond, p50Ms: r.p50Ms, p99Ms: r.p99Ms, errors: r.errors, requests: r.requests, serverCpuMsPerRequest: r.serverCpuMsPerRequest, ...(r.databaseCpuMsPerRequest === undefined ? {} : { databaseCpuMsPerRequest: r.databaseCpuMsPerRequest }), target, met }];
       }),
     );
     return {
@@ -165,7 +190,7 @@ async function main(): Promise<void> {
   const postgres = await PostgresProcess.start();
   const redis = await RedisProcess.start();
   try {
-    runs.push(await measure('postgresql + redis', { ...workers, DATABASE_URL: await createDatabase(postgres.url), REDIS_URL: redis.url }, seconds, concurrencies, routes));
+    runs.push(await measure('postgresql + redis', { ...workers, DATABASE_URL: await createDatabase(postgres.url), REDIS_URL: redis.url }, seconds, concurrencies, routes, postgres.pid));
   } finally {
     await redis.stop();
     await postgres.stop();

@@ -148,6 +148,9 @@ export class AuditLog {
    * with the error of its guard (`onlyIf`), when that refused it.
    */
   append(entry: AuditEntry, options: AppendOptions = {}): Promise<void> {
+    // Refused alone, before it joins a group: PostgreSQL text cannot hold a NUL, and the whole
+    // group would fail with it. (Details are JSON, where a NUL is escaped.)
+    if (entry.actor.includes('\0') || entry.subject.includes('\0')) return Promise.reject(new RangeError('an audit entry cannot hold a NUL character'));
     return new Promise((resolve, reject) => {
       this.waiting.push({ entry, at: options.at ?? new Date(), onlyIf: options.onlyIf, done: (err) => (err === undefined ? resolve() : reject(err)) });
       if (!this.committing) void this.commitWaiting();

@@ -68,6 +68,20 @@ describe('audit group commit', () => {
     expect(rows.map((r) => (JSON.parse(r.details) as { text: string }).text).sort()).toEqual([...awkward].sort());
   });
 
+  it('refuses an entry holding a NUL alone, and commits the rest of its burst', async () => {
+    const audit = new AuditLog(db);
+    const results = await Promise.allSettled([
+      audit.append({ actor: 'test', action: 'seal', subject: 'nul-before' }),
+      audit.append({ actor: 'test', action: 'seal', subject: 'nul \0 inside' }),
+      audit.append({ actor: 'te\0st', action: 'seal', subject: 'nul-actor' }),
+      audit.append({ actor: 'test', action: 'seal', subject: 'nul-after', details: { text: 'escaped in JSON: \0' } }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    const subjects = (await db.all<{ subject: string }>("SELECT subject FROM audit_log WHERE subject LIKE 'nul%' ORDER BY seq")).map((r) => r.subject);
+    expect(subjects).toEqual(['nul-before', 'nul-after']);
+    expect(await audit.verify()).toMatchObject({ ok: true });
+  });
+
   it("writes a sealing's entry only while its client may use the seal, and the rest of its group regardless", async () => {
     const audit = new AuditLog(db);
     const year = 365 * 24 * 3600 * 1000;

@@ -31,6 +31,11 @@ export class PostgresProcess {
     this.child = spawn(serverCommand[0], serverCommand[1], { stdio: ['ignore', 'ignore', 'pipe'] });
   }
 
+  /** The server's process (as root, the `runuser` that starts it). */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   /** Superuser URL of the server's maintenance database. */
   get url(): string {
     return `postgres://eseal@127.0.0.1:${this.port}/postgres`;
