@@ -73,13 +73,20 @@ function serverPids(primary: number): number[] {
   return [primary, ...children];
 }
 
-/** `root` and every process below it (PostgreSQL's postmaster and its backends). */
-function processTree(root: number): number[] {
+/**
+ * CPU seconds used so far by `root` and every process below it (PostgreSQL's postmaster and its
+ * backends), counting those that have ended: a backend's time passes to its parent's children's
+ * time when it exits (the pool closes idle connections), so the sum never goes back.
+ */
+function treeCpuSeconds(root: number): number {
+  const stats = new Map<number, string[]>();
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const parent = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      stats.set(Number(entry), fields);
+      const parent = Number(fields[1]);
       children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
     } catch {
       // gone meanwhile
@@ -87,7 +94,14 @@ function processTree(root: number): number[] {
   }
   const tree = [root];
   for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
-  return tree;
+  const ticksPerSecond = 100;
+  let ticks = 0;
+  for (const pid of tree) {
+    const fields = stats.get(pid);
+    // utime, stime, and the times of its children that have ended
+    if (fields) ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  }
+  return ticks / ticksPerSecond;
 }
 
 /** CPU seconds the processes have used so far, all their threads (user and system). */
@@ -149,13 +163,13 @@ async function measure(storage: string, env: Record<string, string>, seconds: nu
     for (const { target, concurrency } of plan) {
       // The bare route is served by this process; the service's routes by the server's processes.
       const pids = target.name === 'bare' ? [process.pid] : serverPids(child.pid!);
-      const databasePids = databasePid === undefined || target.name === 'bare' ? [] : processTree(databasePid);
+      const measuresDatabase = databasePid !== undefined && target.name !== 'bare';
       const before = cpuSeconds(pids);
-      const databaseBefore = cpuSeconds(databasePids);
+      const databaseBefore = measuresDatabase ? treeCpuSeconds(databasePid) : 0;
       const [result] = await runLoad({ targets: [target], concurrency, seconds, warmupRequests: WARMUP_PER_CONNECTION });
       const used = cpuSeconds(pids) - before;
-      const databaseUsed = cpuSeconds(databasePids) - databaseBefore;
-      results.push({ ...result!, serverCpuMsPerRequest: perRequest(used, result!, concurrency), ...(databasePids.length > 0 ? { databaseCpuMsPerRequest: perRequest(databaseUsed, result!, concurrency) } : {}) });
+      const databaseUsed = measuresDatabase ? treeCpuSeconds(databasePid) - databaseBefore : 0;
+      results.push({ ...result!, serverCpuMsPerRequest: perRequest(used, result!, concurrency), ...(measuresDatabase ? { databaseCpuMsPerRequest: perRequest(databaseUsed, result!, concurrency) } : {}) });
     }
     const audit = spawnSync(process.execPath, [path.join(root, 'dist/cli/admin.js'), 'audit', 'verify'], { encoding: 'utf8', env: { ...process.env, ...env, BASE_URL: url, DATA_DIR: dataDir, LOG_LEVEL: 'silent' } });
     const answered = Object.fromEntries(
