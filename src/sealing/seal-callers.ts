@@ -2,7 +2,7 @@ import type { SealStanding, SealStatus } from '../seals/seal-record.js';
 import { hashToken, type ApiClient, type Role } from '../store/api-clients.js';
 import type { Db } from '../store/db.js';
 
-/** Who asks to seal with which seal, as the database has it now. */
+/** Who asks to seal with which seal, as the database had it at `readAt`. */
 export interface SealCaller {
   client: Omit<ApiClient, 'sealIds'>;
   /** Whether the client's seal list holds the seal asked for. */
