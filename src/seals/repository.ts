@@ -57,7 +57,7 @@ export interface SealRepositoryDeps {
   /**
    * Where revocations are recorded, in the transaction that revokes: a seal's standing changes
    * only under the audit chain's lock, which is what lets the audit entry of a sealing check the
-   * standing atomically (`sealing/seal-standing.ts`).
+   * standing atomically (`sealing/sealing-authority.ts`).
    */
   audit: AuditLog;
   /** Wraps the keys of imported PKCS#12 files under the service's keystore password. */
@@ -267,7 +267,7 @@ async function insertSeal(tx: Db, { record, certTbsSha256 }: PreparedSeal): Prom
 }
 
 /** The standing of each of `ids` that exists, in one read. */
-export async function readStandings(db: Db, ids: readonly string[]): Promise<Map<string, SealStanding>> {
+async function readStandings(db: Db, ids: readonly string[]): Promise<Map<string, SealStanding>> {
   const standings = new Map<string, SealStanding>();
   if (ids.length === 0) return standings;
   const rows = await db.all<{ id: string; status: string; not_before: string; not_after: string }>(
