@@ -20,7 +20,17 @@ const base64 = (field: string, maxBytes: number) =>
 
 export const NewSealBody = z
   .object({
-    id: z.string().optional(),
+    /**
+     * As `POST /v1/seal?sealId=` can name it: 1 to 64 characters, no leading or trailing space,
+     * no control or format characters (the id is also an audit subject and a URL segment).
+     */
+    id: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^\S(?:.*\S)?$/su, 'id must not begin or end with white space')
+      .regex(/^[^\p{Cc}\p{Cf}]*$/u, 'id must not hold control or format characters')
+      .optional(),
     orgName: z.string().trim().min(1).max(60),
     orgUscc: z.string().trim().toUpperCase(),
     sealType: z.enum(SEAL_TYPES),

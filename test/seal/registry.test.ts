@@ -88,6 +88,13 @@ describe('seal registry', () => {
     const { token } = await svc.service.clients.create('sealer', ['seal'], []);
     expect((await post(base, { authorization: `Bearer ${token}` })).status).toBe(403);
     expect((await post({ ...base, sealType: 'stamp' })).status).toBe(400);
+    // ids that no sealing request could name, or that could not be recorded
+    for (const id of ['', 'nul\u0000inside', 'line\nbreak', ' padded', 'x'.repeat(65), 'bidi\u202eoverride']) {
+      const refused = await post({ ...base, id });
+      expect(refused.status, id).toBe(400);
+      expect(refused.headers.get('content-type')).toMatch(/problem\+json/);
+    }
+    expect(await svc.service.db.get("SELECT id FROM seals WHERE org_name = '某某市财政局' AND id <> 'finance-contract'")).toBeUndefined();
   });
 
   it('ties a seal to its certificate: the organisation and code it names, and one active seal per certificate', async () => {
