@@ -73,6 +73,24 @@ function serverPids(primary: number): number[] {
   return [primary, ...children];
 }
 
+const TICKS_PER_SECOND = 100;
+
+/** The fields of /proc/<pid>/stat after the command name (state first), or undefined once the process is gone. */
+function statFields(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds the processes have used so far, all their threads (user and system). */
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const fields of pids.map(statFields)) if (fields) ticks += Number(fields[11]) + Number(fields[12]);
+  return ticks / TICKS_PER_SECOND;
+}
+
 /**
  * CPU seconds used so far by `root` and every process below it (PostgreSQL's postmaster and its
  * backends), counting those that have ended: a backend's time passes to its parent's children's
@@ -81,42 +99,20 @@ function serverPids(primary: number): number[] {
 function treeCpuSeconds(root: number): number {
   const stats = new Map<number, string[]>();
   const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      stats.set(Number(entry), fields);
-      const parent = Number(fields[1]);
-      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
-    } catch {
-      // gone meanwhile
-    }
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number)) {
+    const fields = statFields(pid);
+    if (!fields) continue;
+    stats.set(pid, fields);
+    children.set(Number(fields[1]), [...(children.get(Number(fields[1])) ?? []), pid]);
   }
   const tree = [root];
   for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
-  const ticksPerSecond = 100;
   let ticks = 0;
-  for (const pid of tree) {
-    const fields = stats.get(pid);
-    // utime, stime, and the times of its children that have ended
+  for (const fields of tree.map((pid) => stats.get(pid))) {
+    // its own user and system time, and that of its children that have ended
     if (fields) ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
   }
-  return ticks / ticksPerSecond;
-}
-
-/** CPU seconds the processes have used so far, all their threads (user and system). */
-function cpuSeconds(pids: number[]): number {
-  const ticksPerSecond = 100;
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return ticks / ticksPerSecond;
+  return ticks / TICKS_PER_SECOND;
 }
 
 async function stopServer(child: ChildProcess): Promise<void> {
