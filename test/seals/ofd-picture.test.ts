@@ -153,14 +153,12 @@ describe('hostile OFD pictures get bounded work and a reason', () => {
 
   it('stops inflating a ZIP bomb at the bound, per entry and for the whole package', () => {
     const spaces = (mib: number): string => ' '.repeat(mib * 1024 * 1024);
-    const started = Date.now();
     const bomb = ofdPackage(seal, { replace: { 'Doc_0/Pages/Page_0/Content.xml': `<ofd:Page>${spaces(20)}</ofd:Page>` } });
     expect(bomb.length).toBeLessThan(100_000);
     expect(refusal(bomb)).toMatch(/Content.xml inflates to more than 16 MiB \(a ZIP bomb\?\)/);
     const res = `<ofd:Res BaseLoc="Res">${spaces(12)}</ofd:Res>`;
     const together = ofdPackage(seal, { replace: { 'Doc_0/PublicRes.xml': res, 'Doc_0/DocumentRes.xml': res, 'Doc_0/Pages/Page_0/Content.xml': `<ofd:Page><ofd:Content/>${spaces(12)}</ofd:Page>` } });
     expect(refusal(together)).toMatch(/inflate to more than 32 MiB together/);
-    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('refuses a package without OFD.xml, the document or the page', () => {

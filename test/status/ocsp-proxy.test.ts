@@ -120,11 +120,10 @@ describe('responders that misbehave', () => {
     const w = await status(derToPem(wrong.leaf.certDer) + derToPem(wrong.ca.certDer));
     expect(w.status).toBe('unknown');
 
-    const slow = await certWithResponder(await serve(() => undefined)); // never answers
-    const started = Date.now();
+    // never answers: without the fetch's own time limit this request would hang the test
+    const slow = await certWithResponder(await serve(() => undefined));
     const s = await status(derToPem(slow.leaf.certDer) + derToPem(slow.ca.certDer));
     expect(s.status).toBe('unknown');
-    expect(Date.now() - started).toBeLessThan(5000);
     expect((await status(derToPem(slow.leaf.certDer) + derToPem(slow.ca.certDer))).cached).toBe(true); // the failure is remembered
   });
 });
