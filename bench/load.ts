@@ -7,7 +7,8 @@
  * threads; on PostgreSQL also the database server's, which shares the cores), against a bare Express route in the same run (first and last), the issue's targets
  * beside them, and the audit chain verified after each run.
  * BENCH_SECONDS (per route, default 10: long enough for the code to be compiled optimised),
- * BENCH_CONCURRENCY (requests in flight, a list: default 4,8), BENCH_ROUTES (default status,seal,verify), WORKERS.
+ * BENCH_CONCURRENCY (requests in flight, a list: default 4,8), BENCH_ROUTES (default status,seal,verify),
+ * BENCH_STORAGE (default sqlite,postgres), WORKERS.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -196,14 +197,18 @@ async function main(): Promise<void> {
   const concurrencies = (process.env.BENCH_CONCURRENCY ?? '4,8').split(',').map(Number);
   const workers: Record<string, string> = process.env.WORKERS ? { WORKERS: process.env.WORKERS } : {};
   const routes = (process.env.BENCH_ROUTES ?? 'status,seal,verify').split(',');
-  const runs = [await measure('sqlite, in-process cache', { ...workers }, seconds, concurrencies, routes)];
-  const postgres = await PostgresProcess.start();
-  const redis = await RedisProcess.start();
-  try {
-    runs.push(await measure('postgresql + redis', { ...workers, DATABASE_URL: await createDatabase(postgres.url), REDIS_URL: redis.url }, seconds, concurrencies, routes, postgres.pid));
-  } finally {
-    await redis.stop();
-    await postgres.stop();
+  const storages = (process.env.BENCH_STORAGE ?? 'sqlite,postgres').split(',');
+  const runs = [];
+  if (storages.includes('sqlite')) runs.push(await measure('sqlite, in-process cache', { ...workers }, seconds, concurrencies, routes));
+  if (storages.includes('postgres')) {
+    const postgres = await PostgresProcess.start();
+    const redis = await RedisProcess.start();
+    try {
+      runs.push(await measure('postgresql + redis', { ...workers, DATABASE_URL: await createDatabase(postgres.url), REDIS_URL: redis.url }, seconds, concurrencies, routes, postgres.pid));
+    } finally {
+      await redis.stop();
+      await postgres.stop();
+    }
   }
   process.stdout.write(
     `${JSON.stringify({ benchmark: 'load', loadGenerator: 'separate process (bench/http-load.ts), keep-alive sockets, one request encoded once', node: process.version, cpus: os.availableParallelism(), workers: process.env.WORKERS ?? 'default (one per two cores)', secondsPerRoute: seconds, concurrencies, runs }, null, 2)}\n`,
