@@ -136,9 +136,11 @@ describe('the compiled service', () => {
   });
 });
 
-/** The server's JSON log lines so far. */
+/** The server's JSON log lines so far, whole lines only (a read may end inside one). */
 function logLines(): Array<Record<string, unknown>> {
-  return serverOutput()
+  const output = serverOutput();
+  return output
+    .slice(0, output.lastIndexOf('\n') + 1)
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
