@@ -43,6 +43,14 @@ const GENESIS = '0'.repeat(64);
 /** Entries committed together at most: bounds one transaction's length under a burst. */
 const MAX_GROUP_COMMIT = 256;
 
+/**
+ * Group commits under way at once. The second is sent while the first still holds the chain's
+ * lock: it waits for that lock in the database, and reads the head the first wrote as soon as
+ * the first commits, so the chain advances by the database's time rather than by a round trip to
+ * this process and back (which waits behind whatever else this thread is doing).
+ */
+const COMMITS_IN_FLIGHT = 2;
+
 /** Held from reading the chain's head to commit, so appends from any instance form one chain. */
 export const AUDIT_CHAIN_LOCK = 'audit-chain';
 
@@ -136,7 +144,8 @@ function byGuard(batch: readonly Pending[]): Array<{ guard: AuditGuard; items: P
 export class AuditLog {
   /** Entries waiting for the next group commit, each with the caller waiting on it. */
   private waiting: Pending[] = [];
-  private committing = false;
+  /** Group commits sent and not yet answered. */
+  private committing = 0;
 
   constructor(private readonly db: Db) {}
 
@@ -153,22 +162,29 @@ export class AuditLog {
     if (entry.actor.includes('\0') || entry.subject.includes('\0')) return Promise.reject(new RangeError('an audit entry cannot hold a NUL character'));
     return new Promise((resolve, reject) => {
       this.waiting.push({ entry, at: options.at ?? new Date(), onlyIf: options.onlyIf, done: (err) => (err === undefined ? resolve() : reject(err)) });
-      if (!this.committing) void this.commitWaiting();
+      this.commitWaiting();
     });
   }
 
-  private async commitWaiting(): Promise<void> {
-    this.committing = true;
-    while (this.waiting.length > 0) {
+  /** Starts a group commit of what waits, unless COMMITS_IN_FLIGHT are running: each ends by starting the next. */
+  private commitWaiting(): void {
+    while (this.committing < COMMITS_IN_FLIGHT && this.waiting.length > 0) {
       const batch = this.waiting.splice(0, MAX_GROUP_COMMIT);
-      try {
-        const refused = await this.commit(batch);
-        for (const item of batch) item.done(refused.get(item));
-      } catch (err) {
-        for (const item of batch) item.done(err ?? new Error('the audit entry could not be written'));
-      }
+      this.committing++;
+      void this.commit(batch)
+        .then(
+          (refused) => {
+            for (const item of batch) item.done(refused.get(item));
+          },
+          (err: unknown) => {
+            for (const item of batch) item.done(err ?? new Error('the audit entry could not be written'));
+          },
+        )
+        .finally(() => {
+          this.committing--;
+          this.commitWaiting();
+        });
     }
-    this.committing = false;
   }
 
   /**
