@@ -22,6 +22,7 @@ import { NearStatusCache } from './revocation/near-cache.js';
 import { verifyDetachedSes } from './validation/ses-detached.js';
 import { StatusService } from './revocation/status-service.js';
 import { PdfPool } from './runtime/pdf-pool.js';
+import { INLINE_WORK_LIMITS, InlineSealing } from './runtime/inline-sealing.js';
 import { SealingService } from './sealing/sealing-service.js';
 import { StatusAnswers } from './revocation/status-answers.js';
 import { loadLicenseTypes } from './licenses/types.js';
@@ -273,7 +274,14 @@ export async function openService(config: Config, logger: Logger, options: Servi
       },
       logger,
     });
-    const sealing = new SealingService({ seals, materials: sealMaterials, pdfPool, pdfLimits: config.pdfLimits, audit, standingFreshMs: config.sealStandingFreshMs, timestamping: timestamper !== undefined, evidence: true, ...(timestamper ? { timestamper } : {}) });
+    const sealJobs = new InlineSealing(pdfPool, {
+      maxBytes: config.sealInlineMaxBytes,
+      timeMs: config.sealInlineMs,
+      workLimits: INLINE_WORK_LIMITS,
+      validation: { trustAnchors, intermediates: validation.intermediates ?? [], policy: validation.policy ?? defaultValidationPolicy() },
+      onJob: (place) => metrics.count('eseal_seal_jobs_total', 'Sealing jobs by where they ran: on the HTTP thread (small B-B documents), in a PDF thread, or in a PDF thread after running out of the small limits of the HTTP thread', { ran: place }),
+    });
+    const sealing = new SealingService({ seals, materials: sealMaterials, jobs: sealJobs, pdfLimits: config.pdfLimits, audit, standingFreshMs: config.sealStandingFreshMs, timestamping: timestamper !== undefined, evidence: true, ...(timestamper ? { timestamper } : {}) });
     const licenses = new LicenseService({
       db,
       seals,

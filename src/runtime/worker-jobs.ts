@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, type KeyObject } from 'node:crypto';
 import { assertWithinBudget } from '../pdf/limits/work-budget.js';
 import { PdfDocument } from '../pdf/document.js';
@@ -78,12 +79,13 @@ function evidenceSource(ctx: JobContext): EvidenceSource {
 /**
  * CMS builders by seal and certificate: everything in them that depends only on the certificate
  * is computed once per thread. Their signer is the job at hand's: its local key while that may
- * sign here, else the HTTP thread.
+ * sign here, else the host's signer. The job at hand is found through async context, not a
+ * variable of the thread: on the HTTP thread (`inline-sealing.ts`) several jobs may be between
+ * their steps at once, and each must sign with its own.
  */
 const builders = new Map<string, PadesCmsBuilder>();
 const MAX_BUILDERS = 64;
-let signingHost: HostCalls | undefined;
-let signingLocally: LocalSigning | undefined;
+const signingJob = new AsyncLocalStorage<{ host: HostCalls; local?: LocalSigning }>();
 
 /** Keys this thread has been sent for signing here, by id (the pool sends each once per thread). */
 const localKeys = new Map<string, KeyObjectSigner>();
@@ -111,9 +113,10 @@ function hostSigner(seal: SealJob['seal']): Signer {
   return {
     key: seal.keyInfo,
     sign: (data, digest) => {
-      if (!signingHost) throw new Error('no sealing job is running');
-      const local = signingLocally && Date.now() <= signingLocally.until ? localKeys.get(signingLocally.keyId) : undefined;
-      return local ? local.sign(data, digest) : signingHost.sign(data, digest);
+      const job = signingJob.getStore();
+      if (!job) throw new Error('no sealing job is running');
+      const local = job.local && Date.now() <= job.local.until ? localKeys.get(job.local.keyId) : undefined;
+      return local ? local.sign(data, digest) : job.host.sign(data, digest);
     },
   };
 }
@@ -139,7 +142,7 @@ function sesBuilderFor(seal: SealJob['seal']): SesSignatureBuilder | undefined {
 const images = new Map<string, PreparedImage>();
 
 function imageFor(seal: SealJob['seal']): PreparedImage {
-  if (seal.image) {
+  if (seal.image && !images.has(seal.imageKey)) {
     const { image } = seal;
     if (images.size >= IMAGES_KEPT_PER_THREAD) images.delete(images.keys().next().value!);
     images.set(seal.imageKey, { width: image.width, height: image.height, rgbDeflated: asBuffer(image.rgbDeflated), alphaDeflated: image.alphaDeflated ? asBuffer(image.alphaDeflated) : null });
@@ -157,9 +160,7 @@ export async function runSeal(job: SealJob, ctx: JobContext): Promise<SealJobRes
   const ses = sesBuilderFor(job.seal);
   const material: SealMaterial = { cms: builderFor(job.seal), image, signerName: job.seal.signerName, ...(ses ? { ses } : {}) };
   rememberLocalKey(job.localSigning);
-  signingHost = ctx.host;
-  signingLocally = job.localSigning;
-  try {
+  return signingJob.run({ host: ctx.host, ...(job.localSigning ? { local: job.localSigning } : {}) }, async () => {
     const sealed = await sealAtLevel(doc, material, {
       level: job.level,
       placement,
@@ -176,10 +177,7 @@ export async function runSeal(job: SealJob, ctx: JobContext): Promise<SealJobRes
     // B-B and B-T: the original bytes followed by the update; only the update goes back.
     if (sealed.parts.length === 2 && sealed.parts[0] === doc.bytes) return { fieldName: sealed.fieldName, documentSha256, appended: sealed.parts[1]! };
     return { fieldName: sealed.fieldName, documentSha256, pdf: Buffer.concat(sealed.parts) };
-  } finally {
-    signingHost = undefined;
-    signingLocally = undefined;
-  }
+  });
 }
 
 export async function runExtend(job: ExtendJob, ctx: JobContext): Promise<ExtendResult & { documentSha256: string }> {

@@ -1,7 +1,7 @@
 import type { AuditLog } from '../audit/log.js';
 import type { PdfLimits } from '../pdf/document.js';
 import type { PreparedImage } from '../pdf/image.js';
-import type { PdfPool } from '../runtime/pdf-pool.js';
+import type { SealJobRunner } from '../runtime/inline-sealing.js';
 import type { SealMaterials } from '../seals/materials.js';
 import type { SealRepository } from '../seals/repository.js';
 import type { SealRecord, SealStanding } from '../seals/seal-record.js';
@@ -62,7 +62,8 @@ export interface SealOutcome {
 export interface SealingServiceDeps {
   seals: SealRepository;
   materials: SealMaterials;
-  pdfPool: PdfPool;
+  /** Runs the job: on the HTTP thread when it is small, else in a PDF worker thread (`runtime/inline-sealing.ts`). */
+  jobs: SealJobRunner;
   pdfLimits: PdfLimits;
   audit: AuditLog;
   /** Whether levels B-T and up (a TSA), and B-LT and up (revocation data), are available. */
@@ -184,7 +185,7 @@ export class SealingService {
     const format = request.format ?? 'cms';
     const sesSeal = format === 'ses' ? usableNationalSeal(seal) : undefined;
     const material = await this.deps.materials.material(seal);
-    const sealed = await this.deps.pdfPool.seal(
+    const sealed = await this.deps.jobs.seal(
       {
         kind: 'seal',
         bytes: request.pdf,

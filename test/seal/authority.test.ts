@@ -1,7 +1,8 @@
 /**
  * Authority is what it is when the document is signed, not when its upload began: a seal
  * revoked, or a client disabled, while the body is still arriving or while the document waits
- * for a PDF thread gets nothing sealed.
+ * for a PDF thread gets nothing sealed. The tests of the PDF thread's path set
+ * SEAL_INLINE_MAX_BYTES=0, since their small document would otherwise seal on the HTTP thread.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PdfDocument } from '../../src/pdf/document.js';
@@ -100,7 +101,7 @@ async function occupyOnlyThread(svc: RunningService): Promise<{ occupying: Promi
 
 describe('authority when the key signs', () => {
   it('a seal revoked while its document waits for a PDF thread is never used to sign', async () => {
-    const busy = await startService({ PDF_THREADS: '1', PROCESSING_TIME_MS: '3000' });
+    const busy = await startService({ PDF_THREADS: '1', PROCESSING_TIME_MS: '3000', SEAL_INLINE_MAX_BYTES: '0' });
     try {
       // The only thread verifies a file that runs out its 3 s; the seal request queues behind it.
       const { occupying } = await occupyOnlyThread(busy);
@@ -129,7 +130,7 @@ describe('where the key signs', () => {
   it('a document that goes straight to a PDF thread is signed there with the seal key (pdfsig accepts it); with SEAL_STANDING_FRESH_MS=0 on the HTTP thread', async () => {
     // A window wide enough that a loaded machine cannot close it: this is about where the key signs.
     for (const [fresh, signsOnHttpThread] of [['60000', false], ['0', true]] as const) {
-      const own = await startService({ SEAL_STANDING_FRESH_MS: fresh });
+      const own = await startService({ SEAL_STANDING_FRESH_MS: fresh, SEAL_INLINE_MAX_BYTES: '0' });
       try {
         const official = await own.service.sealMaterials.material((await own.service.seals.get('scjg-official'))!);
         const onHttpThread = vi.spyOn(official.cms.signer, 'sign');
@@ -144,7 +145,7 @@ describe('where the key signs', () => {
   });
 
   it('a document that waited for a PDF thread is signed on the HTTP thread, after the seal is read again', async () => {
-    const busy = await startService({ PDF_THREADS: '1', PROCESSING_TIME_MS: '3000' });
+    const busy = await startService({ PDF_THREADS: '1', PROCESSING_TIME_MS: '3000', SEAL_INLINE_MAX_BYTES: '0' });
     try {
       // The only thread verifies a file that runs out its 3 s; the seal request waits behind it.
       const { occupying } = await occupyOnlyThread(busy);
