@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Db, SqlParam, Statement } from '../store/db.js';
+import type { AuditGuard } from './guard.js';
+import { RememberedGuards } from './remembered-guards.js';
 
 export type AuditAction =
   | 'seal'
@@ -43,14 +45,6 @@ const GENESIS = '0'.repeat(64);
 /** Entries committed together at most: bounds one transaction's length under a burst. */
 const MAX_GROUP_COMMIT = 256;
 
-/**
- * Group commits under way at once. The second is sent while the first still holds the chain's
- * lock: it waits for that lock in the database, and reads the head the first wrote as soon as
- * the first commits, so the chain advances by the database's time rather than by a round trip to
- * this process and back (which waits behind whatever else this thread is doing).
- */
-const COMMITS_IN_FLIGHT = 2;
-
 /** Held from reading the chain's head to commit, so appends from any instance form one chain. */
 export const AUDIT_CHAIN_LOCK = 'audit-chain';
 
@@ -63,18 +57,7 @@ function entryHash(prevHash: string, row: Omit<Row, 'hash' | 'prev_hash'>): stri
 const ROWS_PER_INSERT = 16;
 const INSERT_COLUMNS = 'INSERT INTO audit_log (seq, at, actor, action, subject, document_sha256, details, prev_hash, hash) VALUES ';
 
-/**
- * A condition an entry is recorded under, read in the transaction that records it, after the
- * chain's lock is taken: what the guard reads and the entry commit together, so nothing can
- * change between the check and the record (whatever changes what a guard reads holds the chain's
- * lock too). Entries that share a guard in one group commit are checked in one read.
- */
-export interface AuditGuard {
-  /** The read that decides which of `subjects` may be recorded now. */
-  read(subjects: readonly string[]): Statement;
-  /** Of `subjects`, from the rows of that read, those that may not be recorded, each with the error its caller gets. */
-  refusals(rows: unknown[], subjects: readonly string[]): Map<string, Error>;
-}
+export type { AuditGuard } from './guard.js';
 
 export interface AppendOptions {
   at?: Date;
@@ -98,8 +81,8 @@ interface ChainHead {
 
 const HEAD_READ: Statement = { sql: 'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1', params: [] };
 
-/** The statements that continue the chain after `head` with `items`. */
-function inserts(head: ChainHead | undefined, items: ReadonlyArray<{ entry: AuditEntry; at: Date }>): Statement[] {
+/** The rows that continue the chain after `head` with `items`, and the head they make. */
+function chainRows(head: ChainHead | undefined, items: ReadonlyArray<{ entry: AuditEntry; at: Date }>): { rows: SqlParam[][]; head: ChainHead } {
   let seq = head?.seq ?? 0;
   let prevHash = head?.hash ?? GENESIS;
   const rows: SqlParam[][] = [];
@@ -117,6 +100,11 @@ function inserts(head: ChainHead | undefined, items: ReadonlyArray<{ entry: Audi
     rows.push([row.seq, row.at, row.actor, row.action, row.subject, row.document_sha256, row.details, prevHash, hash]);
     prevHash = hash;
   }
+  return { rows, head: { seq, hash: prevHash } };
+}
+
+/** The statements that insert `rows`. */
+function insertStatements(rows: SqlParam[][]): Statement[] {
   const statements: Statement[] = [];
   for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
     const chunk = rows.slice(start, start + ROWS_PER_INSERT);
@@ -144,8 +132,13 @@ function byGuard(batch: readonly Pending[]): Array<{ guard: AuditGuard; items: P
 export class AuditLog {
   /** Entries waiting for the next group commit, each with the caller waiting on it. */
   private waiting: Pending[] = [];
-  /** Group commits sent and not yet answered. */
-  private committing = 0;
+  private committing = false;
+  /**
+   * The chain's head as this process last wrote it: set by each commit, and unknown again when
+   * a commit fails or finds the chain moved by someone else (another instance, `appendIn`).
+   */
+  private head: ChainHead | undefined;
+  private readonly remembered = new RememberedGuards();
 
   constructor(private readonly db: Db) {}
 
@@ -162,54 +155,96 @@ export class AuditLog {
     if (entry.actor.includes('\0') || entry.subject.includes('\0')) return Promise.reject(new RangeError('an audit entry cannot hold a NUL character'));
     return new Promise((resolve, reject) => {
       this.waiting.push({ entry, at: options.at ?? new Date(), onlyIf: options.onlyIf, done: (err) => (err === undefined ? resolve() : reject(err)) });
-      this.commitWaiting();
+      if (!this.committing) void this.commitWaiting();
     });
   }
 
-  /** Starts a group commit of what waits, unless COMMITS_IN_FLIGHT are running: each ends by starting the next. */
-  private commitWaiting(): void {
-    while (this.committing < COMMITS_IN_FLIGHT && this.waiting.length > 0) {
+  private async commitWaiting(): Promise<void> {
+    this.committing = true;
+    while (this.waiting.length > 0) {
       const batch = this.waiting.splice(0, MAX_GROUP_COMMIT);
-      this.committing++;
-      void this.commit(batch)
-        .then(
-          (refused) => {
-            for (const item of batch) item.done(refused.get(item));
-          },
-          (err: unknown) => {
-            for (const item of batch) item.done(err ?? new Error('the audit entry could not be written'));
-          },
-        )
-        .finally(() => {
-          this.committing--;
-          this.commitWaiting();
-        });
+      try {
+        const refused = await this.commit(batch);
+        for (const item of batch) item.done(refused.get(item));
+      } catch (err) {
+        for (const item of batch) item.done(err ?? new Error('the audit entry could not be written'));
+      }
     }
+    this.committing = false;
+  }
+
+  /** One group commit: at once when it can be (`commitAtOnce`), else reading first. Gives the entries refused, each with its error. */
+  private async commit(batch: readonly Pending[]): Promise<Map<Pending, Error>> {
+    let written: boolean;
+    try {
+      written = await this.commitAtOnce(batch);
+    } catch (err) {
+      // Not tried again: a connection lost after COMMIT leaves the entries written or not.
+      this.head = undefined;
+      throw err;
+    }
+    if (written) return new Map();
+    this.head = undefined;
+    return this.commitAfterReading(batch);
   }
 
   /**
-   * One group commit, two round trips on PostgreSQL: under the chain's lock, the guards' reads
-   * and the chain's head; then the entries the guards allow, and COMMIT. Gives the entries
-   * refused, each with its error.
+   * The group's entries, continuing the head this process expects, in one statement that writes
+   * them only if, under the chain's lock, the head is the one expected and every guard's read
+   * gives the row it gave when it last let the subject be recorded (`RememberedGuards`): one
+   * round trip on PostgreSQL, and the lock is held for the database's time alone. Whether the
+   * entries were written; when not, nothing was.
    */
-  private commit(batch: readonly Pending[]): Promise<Map<Pending, Error>> {
+  private async commitAtOnce(batch: readonly Pending[]): Promise<boolean> {
+    const expected = this.head;
+    if (!expected) return false;
+    const conditions: Statement[] = [{ sql: '(SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1) = ?', params: [expected.hash] }];
+    for (const { guard, subjects } of byGuard(batch)) {
+      const unchanged = this.remembered.unchanged(guard, subjects);
+      if (!unchanged) return false;
+      conditions.push(unchanged);
+    }
+    const { rows, head } = chainRows(expected, batch);
+    this.head = head;
+    const { changes } = await this.db.writeAlone(
+      {
+        sql: `${INSERT_COLUMNS.replace(' VALUES ', ' ')}SELECT * FROM (VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}) AS entries WHERE ${conditions.map((c) => `(${c.sql})`).join(' AND ')}`,
+        params: [...rows.flat(), ...conditions.flatMap((c) => c.params)],
+      },
+      { locks: [AUDIT_CHAIN_LOCK] },
+    );
+    if (changes === batch.length) return true;
+    if (changes !== 0) throw new Error(`a group commit wrote ${changes} of ${batch.length} audit entries`);
+    return false;
+  }
+
+  /**
+   * A group commit in two round trips on PostgreSQL: under the chain's lock, the guards' reads
+   * and the chain's head; then the entries the guards allow, and COMMIT. The rows read and the
+   * head written are remembered for the next commit.
+   */
+  private async commitAfterReading(batch: readonly Pending[]): Promise<Map<Pending, Error>> {
     const guarded = byGuard(batch);
-    return this.db.readThenWrite(
+    const { refused, head } = await this.db.readThenWrite(
       [...guarded.map(({ guard, subjects }) => guard.read(subjects)), HEAD_READ],
       (rows) => {
         const refused = new Map<Pending, Error>();
         guarded.forEach(({ guard, items, subjects }, i) => {
           const refusals = guard.refusals(rows[i]!, subjects);
+          this.remembered.remember(guard, rows[i]!, refusals);
           for (const item of items) {
             const refusal = refusals.get(item.onlyIf!.subject);
             if (refusal) refused.set(item, refusal);
           }
         });
-        const head = rows.at(-1)![0] as ChainHead | undefined;
-        return { statements: inserts(head, batch.filter((item) => !refused.has(item))), value: refused };
+        const read = rows.at(-1)![0] as ChainHead | undefined;
+        const written = chainRows(read, batch.filter((item) => !refused.has(item)));
+        return { statements: insertStatements(written.rows), value: { refused, head: written.head } };
       },
       { locks: [AUDIT_CHAIN_LOCK] },
     );
+    this.head = head;
+    return refused;
   }
 
   /**
@@ -220,7 +255,7 @@ export class AuditLog {
   async appendIn(tx: Db, entry: AuditEntry, at = new Date()): Promise<void> {
     await tx.lock(AUDIT_CHAIN_LOCK);
     const head = await tx.get<ChainHead>(HEAD_READ.sql);
-    for (const { sql, params } of inserts(head, [{ entry, at }])) await tx.run(sql, params);
+    for (const { sql, params } of insertStatements(chainRows(head, [{ entry, at }]).rows)) await tx.run(sql, params);
   }
 
   async entries(limit = 1000): Promise<Array<Omit<Row, 'details'> & { details: unknown }>> {

@@ -1,4 +1,4 @@
-import type { AuditGuard } from '../audit/log.js';
+import type { AuditGuard } from '../audit/guard.js';
 import type { SealStatus } from '../seals/seal-record.js';
 import type { Role } from '../store/api-clients.js';
 import type { Statement } from '../store/db.js';
@@ -58,6 +58,10 @@ export const sealingAuthorityGuard: AuditGuard = {
             LEFT JOIN seals s ON s.id = asked.column2`,
       params: pairs.flat(),
     };
+  },
+
+  subjectOf(row: unknown): string {
+    return sealingSubject((row as AuthorityRow).client_id, (row as AuthorityRow).seal_id);
   },
 
   refusals(rows: unknown[], subjects: readonly string[]): Map<string, Error> {

@@ -49,6 +49,12 @@ export interface Db {
    * statements. A statement that fails rolls the whole back.
    */
   readThenWrite<T>(reads: readonly Statement[], write: (rows: unknown[][]) => WriteStep<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * A transaction of one statement, `options.locks` held from its start; gives the rows it
+   * changed. On PostgreSQL, outside a transaction, one message to the server (BEGIN, the locks,
+   * the statement and COMMIT): one round trip.
+   */
+  writeAlone(statement: Statement, options?: TransactionOptions): Promise<{ changes: number }>;
   close(): Promise<void>;
 }
 

@@ -85,6 +85,18 @@ class PostgresDb implements Db {
     });
   }
 
+  async writeAlone(statement: Statement, options: TransactionOptions = {}): Promise<{ changes: number }> {
+    const locks = options.locks ?? [];
+    if (this.client) {
+      for (const name of locks) await this.lock(name);
+      return this.run(statement.sql, statement.params);
+    }
+    return inTransaction(this.pool, async (client) => {
+      const results = (await client.query([beginWithLocks(locks), inlined(statement), 'COMMIT'].join(';\n'))) as unknown as pg.QueryResult[];
+      return { changes: results[1 + locks.length]!.rowCount ?? 0 };
+    });
+  }
+
   async lock(name: string): Promise<void> {
     if (!this.client) throw new Error(`the lock ${name} is held by a transaction: take it inside transaction()`);
     await this.query('SELECT pg_advisory_xact_lock(?::bigint)', [advisoryLockKey(name)]);

@@ -65,6 +65,10 @@ abstract class SqliteStatements {
   readThenWrite<T>(reads: readonly Statement[], write: (rows: unknown[][]) => WriteStep<T>, options?: TransactionOptions): Promise<T> {
     return this.transaction((tx) => readThenWriteIn(tx, reads, write), options);
   }
+
+  writeAlone({ sql, params }: Statement, options?: TransactionOptions): Promise<{ changes: number }> {
+    return this.transaction((tx) => tx.run(sql, params), options);
+  }
 }
 
 /** The view of the connection that a transaction's work gets: a nested transaction joins it. */
