@@ -57,8 +57,6 @@ function entryHash(prevHash: string, row: Omit<Row, 'hash' | 'prev_hash'>): stri
 const ROWS_PER_INSERT = 16;
 const INSERT_COLUMNS = 'INSERT INTO audit_log (seq, at, actor, action, subject, document_sha256, details, prev_hash, hash) VALUES ';
 
-export type { AuditGuard } from './guard.js';
-
 export interface AppendOptions {
   at?: Date;
   /** Record the entry only if `guard` lets `subject` be recorded; else the append fails with the guard's error and nothing is written. */

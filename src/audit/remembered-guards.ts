@@ -34,10 +34,6 @@ export class RememberedGuards {
     }
   }
 
-  forget(): void {
-    this.rows.clear();
-  }
-
   /**
    * The SQL condition that `guard`'s read still gives, for each of `subjects`, the row
    * remembered, or undefined when a subject has none, its row would now be refused (a validity
