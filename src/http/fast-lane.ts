@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { Logger } from 'pino';
 import { HttpProblem, sendProblem, toProblem } from './problem.js';
 import type { AnsweredRequest } from './request-log.js';
+import { closeAfterAnswer } from './close-after-answer.js';
 
 /**
  * Routes that other platform components call thousands of times a second, answered by node's
@@ -52,12 +53,11 @@ export function withFastLane(express: RequestListener, routes: LaneRoute[], deps
 /**
  * The request body, refused with 413 past `limit` bytes: at once when the declared length is
  * over it, else as soon as that many bytes have arrived. A refused request's connection is closed
- * behind the answer, so the rest of its body is not read.
+ * behind the answer (`closeAfterAnswer`), so the rest of its body is not read.
  */
 export function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<Buffer> {
   const tooLarge = (): HttpProblem => {
-    res.setHeader('Connection', 'close');
-    res.once('finish', () => req.socket.destroy());
+    closeAfterAnswer(req, res);
     return new HttpProblem(413, 'body-too-large', 'The request body is too large', `the limit is ${limit} bytes`);
   };
   const declared = Number(req.headers['content-length'] ?? '0');

@@ -3,6 +3,7 @@ import { startDeadline } from '../pdf/limits/deadline.js';
 import { startWorkBudget, type WorkLimits } from '../pdf/limits/work-budget.js';
 import { HttpProblem } from './problem.js';
 import { mediaType } from './media-type.js';
+import { closeAfterAnswer } from './close-after-answer.js';
 
 export const DEFAULT_WORK_LIMITS: WorkLimits = { decodedBytes: 512 * 1024 * 1024, parsedValues: 5_000_000 };
 
@@ -26,8 +27,7 @@ export function pdfBody(limit: number, processingTimeMs: number, workLimits = DE
   const refuseDeclaredTooLarge: RequestHandler = (req, res, next) => {
     const declared = Number(req.get('content-length') ?? '0');
     if (Number.isFinite(declared) && declared > limit) {
-      res.setHeader('Connection', 'close');
-      res.on('finish', () => req.socket.destroy());
+      closeAfterAnswer(req, res);
       next(new HttpProblem(413, 'body-too-large', 'The request body is too large', `the limit is ${limit} bytes; this request declares ${declared}`));
       return;
     }

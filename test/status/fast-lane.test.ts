@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { derToPem } from '../../src/pki/pem.js';
@@ -73,6 +74,33 @@ describe('the status route on the fast lane', () => {
       more();
     });
     expect(streamed).toBe(413);
+  });
+
+  it('keeps its 413 for a client that reads it only after sending more: the refused upload is drained, not reset', async () => {
+    // A client busy sending reads its answer late. Had the server cut the connection at once, its
+    // kernel would answer the body still arriving with a reset, and the reset would take the unread
+    // 413 with it (the client sees only ECONNRESET).
+    const url = new URL(svc.url);
+    const received = await new Promise<string>((resolve) => {
+      const socket = connect(Number(url.port), url.hostname);
+      const chunks: Buffer[] = [];
+      socket.on('error', () => resolve(`error: ${Buffer.concat(chunks).toString('latin1')}`));
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
+      socket.pause();
+      socket.write('POST /v1/certificates/status HTTP/1.1\r\nHost: test\r\nContent-Type: application/x-pem-file\r\nTransfer-Encoding: chunked\r\n\r\n');
+      const chunk = Buffer.alloc(64 * 1024, 0x41);
+      const framed = Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]);
+      // Keeps sending, a chunk at a time, and reads nothing until well after the server answered.
+      let sent = 0;
+      const send = setInterval(() => {
+        if (socket.destroyed || ++sent > 60) clearInterval(send);
+        else socket.write(framed);
+      }, 10);
+      setTimeout(() => socket.resume(), 500);
+    });
+    expect(received).toMatch(/^HTTP\/1\.1 413 /);
+    expect(received).toContain('body-too-large');
   });
 
   it('leaves other methods and paths to Express', async () => {
