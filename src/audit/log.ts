@@ -55,7 +55,9 @@ function entryHash(prevHash: string, row: Omit<Row, 'hash' | 'prev_hash'>): stri
 
 /** Rows per INSERT statement: a few distinct statements, each prepared once. */
 const ROWS_PER_INSERT = 16;
-const INSERT_COLUMNS = 'INSERT INTO audit_log (seq, at, actor, action, subject, document_sha256, details, prev_hash, hash) VALUES ';
+const INSERT_INTO = 'INSERT INTO audit_log (seq, at, actor, action, subject, document_sha256, details, prev_hash, hash)';
+/** The placeholders of `count` rows. */
+const rowValues = (count: number): string => Array.from({ length: count }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
 
 export interface AppendOptions {
   at?: Date;
@@ -106,7 +108,7 @@ function insertStatements(rows: SqlParam[][]): Statement[] {
   const statements: Statement[] = [];
   for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
     const chunk = rows.slice(start, start + ROWS_PER_INSERT);
-    statements.push({ sql: INSERT_COLUMNS + chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', '), params: chunk.flat() });
+    statements.push({ sql: `${INSERT_INTO} VALUES ${rowValues(chunk.length)}`, params: chunk.flat() });
   }
   return statements;
 }
@@ -206,7 +208,7 @@ export class AuditLog {
     this.head = head;
     const { changes } = await this.db.writeAlone(
       {
-        sql: `${INSERT_COLUMNS.replace(' VALUES ', ' ')}SELECT * FROM (VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}) AS entries WHERE ${conditions.map((c) => `(${c.sql})`).join(' AND ')}`,
+        sql: `${INSERT_INTO} SELECT * FROM (VALUES ${rowValues(rows.length)}) AS entries WHERE ${conditions.map((c) => `(${c.sql})`).join(' AND ')}`,
         params: [...rows.flat(), ...conditions.flatMap((c) => c.params)],
       },
       { locks: [AUDIT_CHAIN_LOCK] },
