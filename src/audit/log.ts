@@ -144,9 +144,9 @@ export class AuditLog {
 
   /**
    * Appends in a transaction of its own, committed together with the entries other requests
-   * append meanwhile (group commit): the first append commits at once, and whatever arrives
-   * while a commit runs goes into the next one, so under load many entries share one commit
-   * and one lock of the chain. Each caller is answered only once its entry is committed, or
+   * append meanwhile (group commit): a commit starts at the end of the event loop's turn in
+   * which its first entry was appended, and whatever arrives while a commit runs goes into the
+   * next one, so under load many entries share one commit and one lock of the chain. Each caller is answered only once its entry is committed, or
    * with the error of its guard (`onlyIf`), when that refused it.
    */
   append(entry: AuditEntry, options: AppendOptions = {}): Promise<void> {
@@ -155,12 +155,16 @@ export class AuditLog {
     if (entry.actor.includes('\0') || entry.subject.includes('\0')) return Promise.reject(new RangeError('an audit entry cannot hold a NUL character'));
     return new Promise((resolve, reject) => {
       this.waiting.push({ entry, at: options.at ?? new Date(), onlyIf: options.onlyIf, done: (err) => (err === undefined ? resolve() : reject(err)) });
-      if (!this.committing) void this.commitWaiting();
+      if (this.committing) return;
+      // Started once the event loop has run the requests that are ready now, so that those
+      // finishing in one turn share a commit: on SQLite, whose commits are synchronous, nothing
+      // else would ever join one.
+      this.committing = true;
+      setImmediate(() => void this.commitWaiting());
     });
   }
 
   private async commitWaiting(): Promise<void> {
-    this.committing = true;
     while (this.waiting.length > 0) {
       const batch = this.waiting.splice(0, MAX_GROUP_COMMIT);
       try {

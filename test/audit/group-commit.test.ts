@@ -46,13 +46,36 @@ describe('audit group commit', () => {
   it('fails every caller of a commit that fails, and the next commit goes on', async () => {
     const audit = new AuditLog(db);
     const failing = vi.spyOn(db, 'readThenWrite').mockImplementationOnce(() => Promise.reject(new Error('disk full')));
-    const results = await Promise.allSettled(Array.from({ length: 3 }, (_, i) => audit.append({ actor: 'test', action: 'seal', subject: `fail-${i}` })));
-    // The first append commits alone and fails; the two that waited share the next commit.
-    expect(results[0]).toMatchObject({ status: 'rejected' });
-    expect(results.slice(1).map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+    // Appended in one turn of the event loop, the three share the commit that fails.
+    const failed = await Promise.allSettled(Array.from({ length: 3 }, (_, i) => audit.append({ actor: 'test', action: 'seal', subject: `fail-${i}` })));
+    expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    const after = await Promise.allSettled(Array.from({ length: 2 }, (_, i) => audit.append({ actor: 'test', action: 'seal', subject: `fail-after-${i}` })));
+    expect(after.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
     failing.mockRestore();
     const subjects = (await db.all<{ subject: string }>("SELECT subject FROM audit_log WHERE subject LIKE 'fail-%' ORDER BY seq")).map((r) => r.subject);
-    expect(subjects).toEqual(['fail-1', 'fail-2']);
+    expect(subjects).toEqual(['fail-after-0', 'fail-after-1']);
+    expect(await audit.verify()).toMatchObject({ ok: true });
+  });
+
+  it('shares one commit among the appends of separate callbacks in one turn of the event loop, as requests finishing together', async () => {
+    const audit = new AuditLog(db);
+    await audit.append({ actor: 'test', action: 'seal', subject: 'turn-first' });
+    const alone = vi.spyOn(db, 'writeAlone');
+    const reading = vi.spyOn(db, 'readThenWrite');
+    try {
+      // Callbacks queued together run in one check phase, each with its own microtasks, as the
+      // I/O callbacks of requests that arrive together do in one poll phase.
+      const appended = await Promise.all(
+        Array.from({ length: 3 }, (_, i) => new Promise<Promise<void>>((resolve) => setImmediate(() => resolve(audit.append({ actor: 'test', action: 'seal', subject: `turn-${i}` }))))),
+      );
+      await Promise.all(appended);
+      expect(alone.mock.calls.length + reading.mock.calls.length).toBe(1);
+    } finally {
+      alone.mockRestore();
+      reading.mockRestore();
+    }
+    const subjects = (await db.all<{ subject: string }>("SELECT subject FROM audit_log WHERE subject LIKE 'turn-%' ORDER BY seq")).map((r) => r.subject);
+    expect(subjects).toEqual(['turn-first', 'turn-0', 'turn-1', 'turn-2']);
     expect(await audit.verify()).toMatchObject({ ok: true });
   });
 
