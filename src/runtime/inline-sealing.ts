@@ -63,14 +63,22 @@ export class InlineSealing implements SealJobRunner {
       this.options.onJob?.('pdf-thread');
       return this.pool.seal(job, sign);
     }
+    // Once the key has signed here, the job is not done again in a thread: that would make a
+    // second signature of the seal for one request. (The limits trip while the document is
+    // parsed, which comes before signing.)
+    let signed = false;
+    const signHere: HostCalls['sign'] = (data, digest) => {
+      signed = true;
+      return sign(data, digest);
+    };
     try {
       // The key signs through `sign`, here: the job carries no key for a thread to keep.
       const { localSigning: _forThreads, ...here } = job;
-      const result = await startDeadline(this.options.timeMs, () => startWorkBudget(this.options.workLimits, () => runSeal(here, this.context(sign))));
+      const result = await startDeadline(this.options.timeMs, () => startWorkBudget(this.options.workLimits, () => runSeal(here, this.context(signHere))));
       this.options.onJob?.('http-thread');
       return result;
     } catch (err) {
-      if (!outOfLimits(err)) throw err;
+      if (!outOfLimits(err) || signed) throw err;
       this.options.onJob?.('pdf-thread-after-limits');
       return this.pool.seal(job, sign);
     }

@@ -4,6 +4,8 @@
  * ran is read from the service's metrics; every sealed file is checked by pdfsig.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { chargeDecoded } from '../../src/pdf/limits/work-budget.js';
+import { INLINE_WORK_LIMITS } from '../../src/runtime/inline-sealing.js';
 import { makeLargePdf, makePdf } from '../helpers/pdfs.js';
 import { sealOk, sealRequest, startService, type RunningService } from '../helpers/service.js';
 import { nssDbWithRoot, pdfsig, qpdfCheck, writeTemp } from '../helpers/tools.js';
@@ -76,9 +78,54 @@ describe('sealing on the HTTP thread', () => {
     // About 6 MB of object stream in a few kilobytes: past the 4 MB the HTTP thread may decode, far below the full budget.
     const bomb = objectStreamBomb(1, 6 * 1024 * 1024);
     expect(bomb.length).toBeLessThan(64 * 1024);
+    // The key signs once for the document: the HTTP thread gave up before signing.
+    const official = await svc.service.sealMaterials.material((await svc.service.seals.get('scjg-official'))!);
+    const signing = vi.spyOn(official.cms.signer, 'sign');
+    const pool = svc.service.pdfPool;
+    const poolSeal = pool.seal.bind(pool);
+    let signedForPool = 0;
+    const pooled = vi.spyOn(pool, 'seal').mockImplementation((job, sign) =>
+      poolSeal(job, (data, digest) => {
+        signedForPool++;
+        return sign(data, digest);
+      }),
+    );
     let sealed!: Buffer;
-    expect(await placesOf(async () => void (sealed = await sealOk(svc, bomb, { sealId: 'scjg-official' })))).toEqual({ 'pdf-thread-after-limits': 1 });
+    try {
+      expect(await placesOf(async () => void (sealed = await sealOk(svc, bomb, { sealId: 'scjg-official' })))).toEqual({ 'pdf-thread-after-limits': 1 });
+      expect(pooled).toHaveBeenCalledTimes(1);
+      expect(signing.mock.calls.length).toBe(signedForPool);
+    } finally {
+      signing.mockRestore();
+      pooled.mockRestore();
+    }
     expectValid('after-limits.pdf', sealed);
+  });
+
+  it('does not seal again in a PDF thread a job whose limits ran out here after its key had signed: one signature, and the limit\'s problem', async () => {
+    const official = await svc.service.sealMaterials.material((await svc.service.seals.get('scjg-official'))!);
+    const keySign = official.cms.signer.sign.bind(official.cms.signer);
+    // The job's work budget runs out while the key signs (charged here and swallowed, as a
+    // careless reader might), so the job fails its budget only after the signature exists.
+    const signing = vi.spyOn(official.cms.signer, 'sign').mockImplementation((data, digest) => {
+      try {
+        chargeDecoded(INLINE_WORK_LIMITS.decodedBytes + 1);
+      } catch {
+        // recorded by the budget all the same
+      }
+      return keySign(data, digest);
+    });
+    const pooled = vi.spyOn(svc.service.pdfPool, 'seal');
+    try {
+      const response = await sealRequest(svc, await makePdf(1), { sealId: 'scjg-official' });
+      expect(response.status).toBe(422);
+      expect(((await response.json()) as { detail: string }).detail).toMatch(/limit/);
+      expect(signing).toHaveBeenCalledTimes(1);
+      expect(pooled).not.toHaveBeenCalled();
+    } finally {
+      signing.mockRestore();
+      pooled.mockRestore();
+    }
   });
 
   it('sends a document over SEAL_INLINE_MAX_BYTES, and a level above B-B, to a PDF thread', async () => {
