@@ -47,7 +47,7 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
   const port = await freePort();
   const dataDir = tempDir('bench-load');
   const url = `http://127.0.0.1:${port}`;
-  const workers = env.WORKERS ? Number(env.WORKERS) : defaultWorkers();
+  const workers = env.WORKERS ? Number(env.WORKERS) : defaultWorkers(env.DATABASE_URL ? 'postgres' : 'sqlite');
   const child = spawn(process.execPath, [path.join(root, 'dist/server.js')], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', BASE_URL: url, DATA_DIR: dataDir, LOG_LEVEL: 'info', PUBLIC_RATE_LIMIT: '0', STATUS_CLIENT_RATE_LIMIT: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -211,7 +211,7 @@ async function main(): Promise<void> {
     }
   }
   process.stdout.write(
-    `${JSON.stringify({ benchmark: 'load', loadGenerator: 'separate process (bench/http-load.ts), keep-alive sockets, one request encoded once', node: process.version, cpus: os.availableParallelism(), workers: process.env.WORKERS ?? 'default (one per two cores)', secondsPerRoute: seconds, concurrencies, runs }, null, 2)}\n`,
+    `${JSON.stringify({ benchmark: 'load', loadGenerator: 'separate process (bench/http-load.ts), keep-alive sockets, one request encoded once', node: process.version, cpus: os.availableParallelism(), workers: process.env.WORKERS ?? `default: ${defaultWorkers('sqlite')} on SQLite, ${defaultWorkers('postgres')} on PostgreSQL`, secondsPerRoute: seconds, concurrencies, runs }, null, 2)}\n`,
   );
   if (runs.some((r) => !r.ok)) process.exitCode = 1;
 }

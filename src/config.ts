@@ -32,10 +32,10 @@ const EnvSchema = z.object({
   MAX_DECODED_MB: z.coerce.number().int().min(1).max(64 * 1024).default(512),
   /** Numbers, names, strings, arrays and dictionaries one request may parse out of a PDF. */
   MAX_PDF_VALUES: z.coerce.number().int().min(1_000).max(1_000_000_000).default(5_000_000),
-  /** HTTP processes (node:cluster); each has its own PDF worker threads. Default: one per two cores (see `defaultWorkers`). */
+  /** HTTP processes (node:cluster); each has its own PDF worker threads. Default: by the database (see `defaultWorkers`). */
   WORKERS: z.coerce.number().int().min(1).max(256).optional(),
-  /** PDF worker threads per HTTP process, and the jobs that may wait for one. */
-  PDF_THREADS: z.coerce.number().int().min(1).max(256).default(2),
+  /** PDF worker threads per HTTP process (default: as many in all as there are cores), and the jobs that may wait for one. */
+  PDF_THREADS: z.coerce.number().int().min(1).max(256).optional(),
   PDF_QUEUE: z.coerce.number().int().min(0).max(100_000).default(32),
   /**
    * How long a read of a seal's standing counts as fresh when its key signs: within it, a key held
@@ -196,15 +196,28 @@ function databaseTarget(url: string | undefined, dataDir: string, poolSize: numb
 }
 
 /**
- * One HTTP process per two cores, each with two PDF threads (PDF_THREADS): small sealings keep a
- * process's HTTP thread busy (runtime/inline-sealing.ts), verification keeps its PDF threads busy,
- * and the database and the callers share the other core. More processes only add threads that
- * wait for a core and wake each other: on the 2-core benchmark machine, two processes sealing on
- * their HTTP threads used (in one run) about 1.45 ms of CPU per document and sealed about 670 a second on
- * PostgreSQL, where one process used about 0.85 ms and sealed about 950.
+ * HTTP processes by default. A small sealing keeps its process's HTTP thread busy
+ * (runtime/inline-sealing.ts), and so does answering status requests; verification keeps the PDF
+ * threads busy.
+ *
+ * - SQLite: one per core. Each process commits its own audit entries to the file, and two
+ *   processes wait for each other's write lock only for a local commit. On the 2-core benchmark
+ *   machine, in three alternating runs against one process with two PDF threads, two processes
+ *   with one PDF thread each answered 7,700-12,400 status requests a second where one answered
+ *   4,900-7,900, sealed 1,400-2,500 documents a second where one sealed 1,050-1,300, and verified
+ *   as many or more.
+ * - PostgreSQL: one per two cores. Processes that seal at once take turns at the audit chain's
+ *   lock, and each finds the chain's head moved by the other, so each group commit reads it again
+ *   under the lock (audit/log.ts): in the same runs two processes sealed 500-1,090 documents a
+ *   second where one sealed 1,010-1,450.
  */
-export function defaultWorkers(): number {
-  return Math.max(1, Math.floor(availableParallelism() / 2));
+export function defaultWorkers(database: DatabaseTarget['kind'], cores = availableParallelism()): number {
+  return database === 'sqlite' ? cores : Math.max(1, Math.floor(cores / 2));
+}
+
+/** PDF threads per process by default: as many in all as there are cores, at least one each. */
+export function defaultPdfThreads(workers: number, cores = availableParallelism()): number {
+  return Math.max(1, Math.round(cores / workers));
 }
 
 /** Reads the environment into a typed config; no variable at all gives the embedded default. */
@@ -218,6 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
   const database = databaseTarget(e.DATABASE_URL, dataDir, e.DATABASE_POOL_SIZE);
+  const workers = e.WORKERS ?? defaultWorkers(database.kind);
   let sealTypePolicies: SealTypePolicies;
   try {
     sealTypePolicies = e.SEAL_TYPE_POLICIES ? loadSealTypePolicies(path.resolve(e.SEAL_TYPE_POLICIES)) : loadSealTypePolicies();
@@ -237,8 +251,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: Math.round(e.MAX_BODY_MB * MB),
     processingTimeMs: e.PROCESSING_TIME_MS,
     workLimits: { decodedBytes: e.MAX_DECODED_MB * MB, parsedValues: e.MAX_PDF_VALUES },
-    workers: e.WORKERS ?? defaultWorkers(),
-    pdfThreads: e.PDF_THREADS,
+    workers,
+    pdfThreads: e.PDF_THREADS ?? defaultPdfThreads(workers),
     pdfQueue: e.PDF_QUEUE,
     sealStandingFreshMs: e.SEAL_STANDING_FRESH_MS,
     sealInlineMaxBytes: e.SEAL_INLINE_MAX_BYTES,
