@@ -146,8 +146,9 @@ export class AuditLog {
    * Appends in a transaction of its own, committed together with the entries other requests
    * append meanwhile (group commit): a commit starts at the end of the event loop's turn in
    * which its first entry was appended, and whatever arrives while a commit runs goes into the
-   * next one, so under load many entries share one commit and one lock of the chain. Each caller is answered only once its entry is committed, or
-   * with the error of its guard (`onlyIf`), when that refused it.
+   * next one, so under load many entries share one commit and one lock of the chain. Each
+   * caller is answered only once its entry is committed, or with the error of its guard
+   * (`onlyIf`), when that refused it.
    */
   append(entry: AuditEntry, options: AppendOptions = {}): Promise<void> {
     // Refused alone, before it joins a group: PostgreSQL text cannot hold a NUL, and the whole
