@@ -16,13 +16,15 @@ const BUSY_WAIT_MS = 5_000;
  */
 async function whenNotBusy<T>(statement: () => T): Promise<T> {
   const started = Date.now();
-  for (let pause = 2; ; pause = Math.min(pause * 2, 50)) {
+  for (let tries = 1; ; tries++) {
     try {
       return statement();
     } catch (err) {
       if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
       if (Date.now() - started > BUSY_WAIT_MS) throw new DatabaseUnavailableError(`SQLite: another process has held the database locked for ${BUSY_WAIT_MS / 1000} s`);
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      // Another service process's commit holds the lock for a fraction of a millisecond: tried
+      // again after this turn of the event loop first, then after 1, 2, 4 ... 50 ms.
+      await new Promise((resolve) => (tries === 1 ? setImmediate(resolve) : setTimeout(resolve, Math.min(2 ** (tries - 2), 50))));
     }
   }
 }
