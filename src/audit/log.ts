@@ -42,22 +42,19 @@ interface Row {
 
 const GENESIS = '0'.repeat(64);
 
+/** In a `u` pattern a surrogate pair is one code point, so this matches only an unpaired half. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /** Entries committed together at most: bounds one transaction's length under a burst. */
 const MAX_GROUP_COMMIT = 256;
 
-/** Held from reading the chain's head to commit, so appends from any instance form one chain. */
+/** Held by every append, from before it reads the chain's head to its commit, so appends from any instance form one chain. */
 export const AUDIT_CHAIN_LOCK = 'audit-chain';
 
 function entryHash(prevHash: string, row: Omit<Row, 'hash' | 'prev_hash'>): string {
   const canonical = JSON.stringify([row.seq, row.at, row.actor, row.action, row.subject, row.document_sha256, row.details]);
   return createHash('sha256').update(prevHash).update(canonical).digest('hex');
 }
-
-/** Rows per INSERT statement: a few distinct statements, each prepared once. */
-const ROWS_PER_INSERT = 16;
-const INSERT_INTO = 'INSERT INTO audit_log (seq, at, actor, action, subject, document_sha256, details, prev_hash, hash)';
-/** The placeholders of `count` rows. */
-const rowValues = (count: number): string => Array.from({ length: count }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
 
 export interface AppendOptions {
   at?: Date;
@@ -74,43 +71,50 @@ interface Pending {
 
 export type ChainCheck = { ok: true; entries: number } | { ok: false; entries: number; brokenAt: number; reason: string };
 
-interface ChainHead {
-  seq: number;
-  hash: string;
+/**
+ * The statement that continues the chain with `items`, in their order, only where every one of
+ * `conditions` holds: it reads the chain's head and computes each entry's sequence number and
+ * hash itself (`sha256_hex`, over the canonical text `entryHash` hashes, all of which but the
+ * sequence number is made here), so it never depends on a head read before. It runs under the
+ * chain's lock, which keeps two appends from reading one head.
+ */
+function chainInsert(items: ReadonlyArray<{ entry: AuditEntry; at: Date }>, conditions: readonly Statement[]): Statement {
+  const params: SqlParam[] = [];
+  items.forEach(({ entry, at }, i) => {
+    const fields = [at.toISOString(), entry.actor, entry.action, entry.subject, entry.documentSha256 ?? null, JSON.stringify(entry.details ?? {})];
+    // `[seq,` and this tail make JSON.stringify([seq, ...fields]).
+    params.push(...fields, JSON.stringify(fields).slice(1));
+  });
+  for (const condition of conditions) params.push(...condition.params);
+  // Positions written as numbers: a parameter would be typed text on PostgreSQL.
+  const values = items.map((_, i) => `(${i + 1}, ?, ?, ?, ?, ?, ?, ?)`).join(', ');
+  const sql = `WITH RECURSIVE
+    entries (n, at, actor, action, subject, document_sha256, details, tail) AS (VALUES ${values}),
+    head (seq, hash) AS (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1),
+    chain (n, seq, prev_hash, hash) AS (
+      SELECT 0, COALESCE((SELECT seq FROM head), 0), CAST(NULL AS TEXT), COALESCE((SELECT hash FROM head), '${GENESIS}')
+      UNION ALL
+      SELECT entries.n, chain.seq + 1, chain.hash, sha256_hex(chain.hash || '[' || (chain.seq + 1) || ',' || entries.tail)
+      FROM chain JOIN entries ON entries.n = chain.n + 1
+    )
+    INSERT INTO audit_log (seq, at, actor, action, subject, document_sha256, details, prev_hash, hash)
+    SELECT chain.seq, entries.at, entries.actor, entries.action, entries.subject, entries.document_sha256, entries.details, chain.prev_hash, chain.hash
+    FROM chain JOIN entries ON entries.n = chain.n
+    WHERE ${conditions.length > 0 ? conditions.map((c) => `(${c.sql})`).join(' AND ') : '1 = 1'}`;
+  return { sql, params };
 }
 
-const HEAD_READ: Statement = { sql: 'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1', params: [] };
-
-/** The rows that continue the chain after `head` with `items`, and the head they make. */
-function chainRows(head: ChainHead | undefined, items: ReadonlyArray<{ entry: AuditEntry; at: Date }>): { rows: SqlParam[][]; head: ChainHead } {
-  let seq = head?.seq ?? 0;
-  let prevHash = head?.hash ?? GENESIS;
-  const rows: SqlParam[][] = [];
-  for (const { entry, at } of items) {
-    const row = {
-      seq: ++seq,
-      at: at.toISOString(),
-      actor: entry.actor,
-      action: entry.action,
-      subject: entry.subject,
-      document_sha256: entry.documentSha256 ?? null,
-      details: JSON.stringify(entry.details ?? {}),
-    };
-    const hash = entryHash(prevHash, row);
-    rows.push([row.seq, row.at, row.actor, row.action, row.subject, row.document_sha256, row.details, prevHash, hash]);
-    prevHash = hash;
+/**
+ * Why the entry's text cannot be stored as it is hashed, if it cannot: PostgreSQL text cannot
+ * hold a NUL, and a lone surrogate is stored as U+FFFD by either engine, so the entry read back
+ * would not be the one hashed. (Details are JSON, where both are escaped.)
+ */
+function unstorableText(entry: AuditEntry): RangeError | undefined {
+  for (const text of [entry.actor, entry.subject, entry.documentSha256 ?? '']) {
+    if (text.includes('\0')) return new RangeError('an audit entry cannot hold a NUL character');
+    if (LONE_SURROGATE.test(text)) return new RangeError('an audit entry cannot hold a lone surrogate');
   }
-  return { rows, head: { seq, hash: prevHash } };
-}
-
-/** The statements that insert `rows`. */
-function insertStatements(rows: SqlParam[][]): Statement[] {
-  const statements: Statement[] = [];
-  for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
-    const chunk = rows.slice(start, start + ROWS_PER_INSERT);
-    statements.push({ sql: `${INSERT_INTO} VALUES ${rowValues(chunk.length)}`, params: chunk.flat() });
-  }
-  return statements;
+  return undefined;
 }
 
 /** The entries of `batch` under a guard, by guard, with their subjects once. */
@@ -133,11 +137,6 @@ export class AuditLog {
   /** Entries waiting for the next group commit, each with the caller waiting on it. */
   private waiting: Pending[] = [];
   private committing = false;
-  /**
-   * The chain's head as this process last wrote it: set by each commit, and unknown again when
-   * a commit fails or finds the chain moved by someone else (another instance, `appendIn`).
-   */
-  private head: ChainHead | undefined;
   private readonly remembered = new RememberedGuards();
 
   constructor(private readonly db: Db) {}
@@ -151,9 +150,9 @@ export class AuditLog {
    * (`onlyIf`), when that refused it.
    */
   append(entry: AuditEntry, options: AppendOptions = {}): Promise<void> {
-    // Refused alone, before it joins a group: PostgreSQL text cannot hold a NUL, and the whole
-    // group would fail with it. (Details are JSON, where a NUL is escaped.)
-    if (entry.actor.includes('\0') || entry.subject.includes('\0')) return Promise.reject(new RangeError('an audit entry cannot hold a NUL character'));
+    // Refused alone, before it joins a group: it would fail the group's commit or break the chain.
+    const unstorable = unstorableText(entry);
+    if (unstorable) return Promise.reject(unstorable);
     return new Promise((resolve, reject) => {
       this.waiting.push({ entry, at: options.at ?? new Date(), onlyIf: options.onlyIf, done: (err) => (err === undefined ? resolve() : reject(err)) });
       if (this.committing) return;
@@ -178,60 +177,45 @@ export class AuditLog {
     this.committing = false;
   }
 
-  /** One group commit: at once when it can be (`commitAtOnce`), else reading first. Gives the entries refused, each with its error. */
+  /**
+   * One group commit: in one statement when every guard's subjects have rows remembered
+   * (`commitAtOnce`), else reading first. Gives the entries refused, each with its error. A
+   * commit that fails is not tried again: a connection lost after COMMIT leaves its entries
+   * written or not.
+   */
   private async commit(batch: readonly Pending[]): Promise<Map<Pending, Error>> {
-    let written: boolean;
-    try {
-      written = await this.commitAtOnce(batch);
-    } catch (err) {
-      // Not tried again: a connection lost after COMMIT leaves the entries written or not.
-      this.head = undefined;
-      throw err;
-    }
-    if (written) return new Map();
-    this.head = undefined;
+    if (await this.commitAtOnce(batch)) return new Map();
     return this.commitAfterReading(batch);
   }
 
   /**
-   * The group's entries, continuing the head this process expects, in one statement that writes
-   * them only if, under the chain's lock, the head is the one expected and every guard's read
-   * gives the row it gave when it last let the subject be recorded (`RememberedGuards`): one
-   * round trip on PostgreSQL, and the lock is held for the database's time alone. Whether the
-   * entries were written; when not, nothing was.
+   * The group's entries in one statement that writes them only if, under the chain's lock,
+   * every guard's read gives the row it gave when it last let the subject be recorded
+   * (`RememberedGuards`): one round trip on PostgreSQL, and the lock is held for the database's
+   * time alone. Whether the entries were written; when not, nothing was.
    */
   private async commitAtOnce(batch: readonly Pending[]): Promise<boolean> {
-    const expected = this.head;
-    if (!expected) return false;
-    const conditions: Statement[] = [{ sql: '(SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1) = ?', params: [expected.hash] }];
+    const conditions: Statement[] = [];
     for (const { guard, subjects } of byGuard(batch)) {
       const unchanged = this.remembered.unchanged(guard, subjects);
       if (!unchanged) return false;
       conditions.push(unchanged);
     }
-    const { rows, head } = chainRows(expected, batch);
-    this.head = head;
-    const { changes } = await this.db.writeAlone(
-      {
-        sql: `${INSERT_INTO} SELECT * FROM (VALUES ${rowValues(rows.length)}) AS entries WHERE ${conditions.map((c) => `(${c.sql})`).join(' AND ')}`,
-        params: [...rows.flat(), ...conditions.flatMap((c) => c.params)],
-      },
-      { locks: [AUDIT_CHAIN_LOCK] },
-    );
+    const { changes } = await this.db.writeAlone(chainInsert(batch, conditions), { locks: [AUDIT_CHAIN_LOCK] });
     if (changes === batch.length) return true;
     if (changes !== 0) throw new Error(`a group commit wrote ${changes} of ${batch.length} audit entries`);
     return false;
   }
 
   /**
-   * A group commit in two round trips on PostgreSQL: under the chain's lock, the guards' reads
-   * and the chain's head; then the entries the guards allow, and COMMIT. The rows read and the
-   * head written are remembered for the next commit.
+   * A group commit in two round trips on PostgreSQL: under the chain's lock, the guards' reads;
+   * then the entries the guards allow, and COMMIT. The rows read are remembered for the next
+   * commit.
    */
   private async commitAfterReading(batch: readonly Pending[]): Promise<Map<Pending, Error>> {
     const guarded = byGuard(batch);
-    const { refused, head } = await this.db.readThenWrite(
-      [...guarded.map(({ guard, subjects }) => guard.read(subjects)), HEAD_READ],
+    return this.db.readThenWrite(
+      guarded.map(({ guard, subjects }) => guard.read(subjects)),
       (rows) => {
         const refused = new Map<Pending, Error>();
         guarded.forEach(({ guard, items, subjects }, i) => {
@@ -242,14 +226,11 @@ export class AuditLog {
             if (refusal) refused.set(item, refusal);
           }
         });
-        const read = rows.at(-1)![0] as ChainHead | undefined;
-        const written = chainRows(read, batch.filter((item) => !refused.has(item)));
-        return { statements: insertStatements(written.rows), value: { refused, head: written.head } };
+        const allowed = batch.filter((item) => !refused.has(item));
+        return { statements: allowed.length > 0 ? [chainInsert(allowed, [])] : [], value: refused };
       },
       { locks: [AUDIT_CHAIN_LOCK] },
     );
-    this.head = head;
-    return refused;
   }
 
   /**
@@ -258,9 +239,11 @@ export class AuditLog {
    * commit, so the caller appends last, after its other work and locks.
    */
   async appendIn(tx: Db, entry: AuditEntry, at = new Date()): Promise<void> {
+    const unstorable = unstorableText(entry);
+    if (unstorable) throw unstorable;
     await tx.lock(AUDIT_CHAIN_LOCK);
-    const head = await tx.get<ChainHead>(HEAD_READ.sql);
-    for (const { sql, params } of insertStatements(chainRows(head, [{ entry, at }]).rows)) await tx.run(sql, params);
+    const { sql, params } = chainInsert([{ entry, at }], []);
+    await tx.run(sql, params);
   }
 
   async entries(limit = 1000): Promise<Array<Omit<Row, 'details'> & { details: unknown }>> {

@@ -22,7 +22,9 @@ export interface TransactionOptions {
 
 /**
  * The one query layer, implemented over SQLite and PostgreSQL. SQL uses `?` placeholders and
- * the subset of SQL both engines share (`ON CONFLICT ... DO NOTHING`, no engine functions).
+ * the subset of SQL both engines share (`ON CONFLICT ... DO NOTHING`, `WITH RECURSIVE`, no
+ * engine functions), and one function both define: `sha256_hex(text)`, the SHA-256 of the
+ * text's UTF-8 bytes in lowercase hex.
  */
 export interface Db {
   all<T>(sql: string, params?: SqlParam[]): Promise<T[]>;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -184,6 +185,8 @@ export function openSqlite(file: string): Db {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
+  // PostgreSQL's is defined by a migration (`Dialect.sha256HexFunction`); NULL gives NULL there too.
+  sqlite.function('sha256_hex', { deterministic: true }, (input: unknown) => (input === null ? null : createHash('sha256').update(String(input)).digest('hex')));
   // Opening and migrating (above and here) may wait synchronously for another process; from
   // then on waiting is done by whenNotBusy, off the event loop.
   const db = new SqliteDb(sqlite);

@@ -1,7 +1,8 @@
 /**
- * The audit log's commit in one statement (AuditLog.commitAtOnce): once a group commit has read
- * the chain's head and a sealing's authority, the next group is written in one statement, on
- * the condition, checked under the chain's lock, that the head and the authority rows are still
+ * The audit log's commit in one statement (AuditLog.commitAtOnce): the statement continues the
+ * chain from the head it finds under the chain's lock, so an unguarded group is always written
+ * at once; once a group commit has read a sealing's authority, the next group is written in one
+ * statement too, on the condition, checked under the lock, that the authority rows are still
  * what was read. Whatever changed makes that statement write nothing, and the group is read and
  * judged again. On both engines.
  */
@@ -103,7 +104,7 @@ describe('audit commit in one statement', () => {
     }
   });
 
-  it('continues the chain after another writer moved it: the one-statement commit writes nothing, and the group is written after reading the head', async () => {
+  it('continues the chain in one statement after other writers moved it', async () => {
     await insertSeal('moved-seal');
     const client = await sealer('moved', 'moved-seal');
     const audit = new AuditLog(db);
@@ -115,16 +116,22 @@ describe('audit commit in one statement', () => {
     const commits = watch();
     try {
       await audit.append({ actor: client, action: 'seal', subject: 'moved-seal', details: { after: 'moved' } }, guarded);
-      expect(await commits.atOnce()).toEqual([{ changes: 0 }]);
-      expect(commits.reading()).toBe(1);
-      await audit.append({ actor: client, action: 'seal', subject: 'moved-seal', details: { after: 'read again' } }, guarded);
-      expect(await commits.atOnce()).toEqual([{ changes: 0 }, { changes: 1 }]);
+      await other.append({ actor: 'other instance', action: 'extend', subject: 'moved again' });
+      await audit.append({ actor: client, action: 'seal', subject: 'moved-seal', details: { after: 'moved again' } }, guarded);
+      expect(await commits.atOnce()).toEqual([{ changes: 1 }, { changes: 1 }, { changes: 1 }]);
+      expect(commits.reading()).toBe(0);
     } finally {
       commits.restore();
     }
     expect(await audit.verify()).toMatchObject({ ok: true });
-    const last = await db.all<{ actor: string }>('SELECT actor FROM audit_log ORDER BY seq DESC LIMIT 4');
-    expect(last.map((r) => r.actor).reverse()).toEqual(['other instance', 'in a transaction', client, client]);
+    const last = await db.all<{ actor: string; details: string }>('SELECT actor, details FROM audit_log ORDER BY seq DESC LIMIT 5');
+    expect(last.map((r) => [r.actor, JSON.parse(r.details)]).reverse()).toEqual([
+      ['other instance', {}],
+      ['in a transaction', {}],
+      [client, { after: 'moved' }],
+      ['other instance', {}],
+      [client, { after: 'moved again' }],
+    ]);
   });
 
   it('reads again, and refuses, when a seal\'s validity has ended since its authority was read, though its row is unchanged', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -70,6 +71,20 @@ describe(`the query layer on ${onPostgres() ? 'PostgreSQL' : 'SQLite'}`, () => {
       expect(await db.get('SELECT * FROM seals WHERE id = ?', ['none'])).toBeUndefined();
       const dup = await db.run("INSERT INTO seals (id, org_name, org_uscc, seal_type, name, diameter_mm, image_png, cert_chain_pem, key_ref, not_before, not_after, status, created_at) VALUES ('s1', '', '', '', '', 1, ?, '', '', '', '', '', '') ON CONFLICT (id) DO NOTHING", [png]);
       expect(dup.changes).toBe(0);
+    });
+  });
+
+  it("computes sha256_hex over the text's UTF-8 bytes, as node:crypto does, in a parameter and in a literal", async () => {
+    await withDb(async (db) => {
+      const texts = ['', 'abc', '印章 𠮷 😀', 'quote \' " and \\ backslash', 'line\nbreak\ttab', 'separator \u2028', 'control \u0001 \u007f', 'e\u0301', 'ÿ\u0080\u00ff'];
+      for (const text of texts) {
+        const expected = createHash('sha256').update(text, 'utf8').digest('hex');
+        expect(await db.get('SELECT sha256_hex(?) AS hash', [text]), text).toEqual({ hash: expected });
+        // As the audit log's one-statement commits send it on PostgreSQL: written into the SQL.
+        const literal = await db.readThenWrite([{ sql: 'SELECT sha256_hex(?) AS hash', params: [text] }], (rows) => ({ statements: [], value: rows[0] }));
+        expect(literal, text).toEqual([{ hash: expected }]);
+      }
+      expect(await db.get('SELECT sha256_hex(NULL) AS hash')).toEqual({ hash: null });
     });
   });
 
