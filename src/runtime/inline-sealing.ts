@@ -43,8 +43,24 @@ export const INLINE_WORK_LIMITS: WorkLimits = { decodedBytes: 4 * 1024 * 1024, p
 
 const notInline = (name: string) => (): Promise<never> => Promise.reject(new Error(`${name} is not available to a job on the HTTP thread`));
 
-function outOfLimits(err: unknown): boolean {
+function outOfLimits(err: unknown): err is ProcessingTimeExceeded | DecodeBudgetExceeded | ObjectBudgetExceeded {
   return err instanceof ProcessingTimeExceeded || err instanceof DecodeBudgetExceeded || err instanceof ObjectBudgetExceeded;
+}
+
+/**
+ * `exceeded`, from a job that ran out of this lane's limits after its key had signed, and so is
+ * not done again in a thread, told as such: its own message names the full limit and its
+ * setting, which did not run out. Its class, and so its problem, stays.
+ */
+function ranOutHere(exceeded: ProcessingTimeExceeded | DecodeBudgetExceeded | ObjectBudgetExceeded): Error {
+  const limit =
+    exceeded instanceof ProcessingTimeExceeded
+      ? `${exceeded.limitMs} ms`
+      : exceeded instanceof DecodeBudgetExceeded
+        ? `${Math.round(exceeded.limitBytes / (1024 * 1024))} MB of stream data`
+        : `${exceeded.limitValues} parsed values`;
+  exceeded.message = `sealing a small document ran past the limit of ${limit} it is given on the service's HTTP thread after its seal was signed, and was not sealed again in a PDF thread`;
+  return exceeded;
 }
 
 export class InlineSealing implements SealJobRunner {
@@ -78,7 +94,8 @@ export class InlineSealing implements SealJobRunner {
       this.options.onJob?.('http-thread');
       return result;
     } catch (err) {
-      if (!outOfLimits(err) || signed) throw err;
+      if (!outOfLimits(err)) throw err;
+      if (signed) throw ranOutHere(err);
       this.options.onJob?.('pdf-thread-after-limits');
       return this.pool.seal(job, sign);
     }

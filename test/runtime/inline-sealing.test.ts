@@ -119,7 +119,10 @@ describe('sealing on the HTTP thread', () => {
     try {
       const response = await sealRequest(svc, await makePdf(1), { sealId: 'scjg-official' });
       expect(response.status).toBe(422);
-      expect(((await response.json()) as { detail: string }).detail).toMatch(/limit/);
+      // Named for the HTTP thread's own budget, which ran out, not the full one (MAX_DECODED_MB).
+      const { detail } = (await response.json()) as { detail: string };
+      expect(detail).toContain(`limit of ${INLINE_WORK_LIMITS.decodedBytes / (1024 * 1024)} MB of stream data it is given on the service's HTTP thread`);
+      expect(detail).not.toContain('MAX_DECODED_MB');
       expect(signing).toHaveBeenCalledTimes(1);
       expect(pooled).not.toHaveBeenCalled();
     } finally {
