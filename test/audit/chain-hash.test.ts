@@ -6,18 +6,15 @@
  * keeps verifying across versions. The expected hashes were computed with node:crypto from that
  * definition. On both engines.
  */
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/log.js';
 import type { Db } from '../../src/store/db.js';
 import { openDatabase } from '../../src/store/open.js';
-import { testDatabaseUrl } from '../helpers/postgres.js';
-import { tempDir } from '../helpers/tools.js';
+import { freshDatabaseTarget } from '../helpers/postgres.js';
 
 let db: Db;
 beforeAll(async () => {
-  const url = await testDatabaseUrl();
-  db = await openDatabase(url ? { kind: 'postgres', url, poolSize: 2 } : { kind: 'sqlite', file: path.join(tempDir('audit-hash'), 'db.sqlite') });
+  db = await openDatabase(await freshDatabaseTarget('audit-hash'));
 });
 afterAll(async () => db?.close());
 

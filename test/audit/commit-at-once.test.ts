@@ -6,21 +6,18 @@
  * what was read. Whatever changed makes that statement write nothing, and the group is read and
  * judged again. On both engines.
  */
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuditLog } from '../../src/audit/log.js';
 import { sealingAuthorityGuard, sealingSubject } from '../../src/sealing/sealing-authority.js';
 import { ApiClientStore } from '../../src/store/api-clients.js';
 import type { Db } from '../../src/store/db.js';
 import { openDatabase } from '../../src/store/open.js';
-import { testDatabaseUrl } from '../helpers/postgres.js';
-import { tempDir } from '../helpers/tools.js';
+import { freshDatabaseTarget } from '../helpers/postgres.js';
 
 let db: Db;
 let clients: ApiClientStore;
 beforeAll(async () => {
-  const url = await testDatabaseUrl();
-  db = await openDatabase(url ? { kind: 'postgres', url, poolSize: 4 } : { kind: 'sqlite', file: path.join(tempDir('audit-at-once'), 'db.sqlite') });
+  db = await openDatabase(await freshDatabaseTarget('audit-at-once'));
   clients = new ApiClientStore(db, new AuditLog(db));
 });
 afterAll(async () => db?.close());

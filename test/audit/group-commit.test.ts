@@ -2,7 +2,6 @@
  * Group commit of the audit log: entries appended while a commit runs share the next one, the
  * chain stays whole, and no caller is answered before its entry is committed.
  */
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuditLog } from '../../src/audit/log.js';
 import { SealingClientError, SealUnavailableError } from '../../src/sealing/errors.js';
@@ -10,13 +9,11 @@ import { sealingAuthorityGuard, sealingSubject } from '../../src/sealing/sealing
 import { ApiClientStore } from '../../src/store/api-clients.js';
 import type { Db } from '../../src/store/db.js';
 import { openDatabase } from '../../src/store/open.js';
-import { testDatabaseUrl } from '../helpers/postgres.js';
-import { tempDir } from '../helpers/tools.js';
+import { freshDatabaseTarget } from '../helpers/postgres.js';
 
 let db: Db;
 beforeAll(async () => {
-  const url = await testDatabaseUrl();
-  db = await openDatabase(url ? { kind: 'postgres', url, poolSize: 4 } : { kind: 'sqlite', file: path.join(tempDir('audit-group'), 'db.sqlite') });
+  db = await openDatabase(await freshDatabaseTarget('audit-group'));
 });
 afterAll(async () => db?.close());
 

@@ -9,15 +9,12 @@ import { MIGRATIONS } from '../../src/store/migrations.js';
 import { openDatabase, type DatabaseTarget } from '../../src/store/open.js';
 import { pgLiteral } from '../../src/store/pg-literals.js';
 import { inlinePlaceholders, numberPlaceholders } from '../../src/store/placeholders.js';
-import { onPostgres, testDatabaseUrl } from '../helpers/postgres.js';
+import { freshDatabaseTarget, onPostgres } from '../helpers/postgres.js';
 import { freePort } from '../helpers/redis.js';
 import { tempDir } from '../helpers/tools.js';
 
 /** A fresh database on this pass's engine. */
-async function freshTarget(): Promise<DatabaseTarget> {
-  const url = await testDatabaseUrl();
-  return url ? { kind: 'postgres', url, poolSize: 4 } : { kind: 'sqlite', file: path.join(tempDir('db'), 'test.sqlite') };
-}
+const freshTarget = (): Promise<DatabaseTarget> => freshDatabaseTarget('db');
 
 async function withDb<T>(work: (db: Db, target: DatabaseTarget) => Promise<T>): Promise<T> {
   const target = await freshTarget();
