@@ -1,8 +1,8 @@
 /**
  * Load benchmark of the service as it runs in production: the compiled server (`dist/`, built
  * by `npm run bench:load`) with its default process model (`config.ts`: on SQLite one HTTP process
- * per core, on PostgreSQL one per two cores; as many PDF threads in all as cores), once on SQLite with the in-process cache and once on PostgreSQL + Redis that this benchmark starts
- * itself. The load generator (bench/http-load.ts) runs in a process of its own. Per route:
+ * per core, on PostgreSQL one per two cores; as many PDF threads in all as cores), once on SQLite
+ * with the in-process cache and once on PostgreSQL + Redis that this benchmark starts itself. The load generator (bench/http-load.ts) runs in a process of its own. Per route:
  * requests/s, p50, p99, errors and the server's CPU time per request (all its processes and
  * threads; on PostgreSQL also the database server's, which shares the cores), against a bare Express route in the same run (first and last), the issue's targets
  * beside them, and the audit chain verified after each run.
