@@ -1,7 +1,7 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { AuditLog } from '../audit/log.js';
-import { maskHolderCode, type LicenseAccessLog } from '../licenses/access-log.js';
+import { isSearchableHolderCode, maskHolderCode, type LicenseAccessLog } from '../licenses/access-log.js';
 import type { LicenseService } from '../licenses/issuance.js';
 import type { ApiClientStore } from '../store/api-clients.js';
 import type { ClientScopeStore } from '../store/client-scopes.js';
@@ -50,7 +50,7 @@ export function holderRouter(deps: { licenses: LicenseService; clients: ApiClien
     try {
       const purpose = await grantedPurpose(deps.scopes, req);
       const holderCode = normalise(String(req.params.holderCode));
-      if (holderCode.length === 0 || holderCode.length > 40) throw new HttpProblem(400, 'invalid-request', 'Give the holder code', '/v1/holders/{holderCode}/access-log');
+      if (!isSearchableHolderCode(holderCode)) throw new HttpProblem(400, 'invalid-request', 'Give the holder code', 'the holder code in /v1/holders/{holderCode}/access-log: 1 to 40 characters, none a control or format character');
       // a client acting for the holder sees the reads of the licence types its purpose covers
       const entries = await deps.accessLog.forHolder(holderCode, purpose.types);
       await deps.audit.append({ actor: req.client!.id, action: 'license.access-log', subject: maskHolderCode(holderCode), details: { via: 'client', purpose: purpose.purpose, entries: entries.length } });

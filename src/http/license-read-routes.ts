@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import type { LicenseAccessLog } from '../licenses/access-log.js';
+import { isSearchableHolderCode, type LicenseAccessLog } from '../licenses/access-log.js';
 import type { LicenseRecord, LicenseService } from '../licenses/issuance.js';
 import type { ApiClientStore } from '../store/api-clients.js';
 import type { ClientPurpose, ClientScopeStore } from '../store/client-scopes.js';
@@ -30,7 +30,7 @@ export function licenseReadRouter(deps: { licenses: LicenseService; clients: Api
     try {
       const purpose = await grantedPurpose(deps.scopes, req);
       const holderCode = typeof req.query.holderCode === 'string' ? req.query.holderCode.trim() : '';
-      if (!holderCode || holderCode.length > 40) throw new HttpProblem(400, 'invalid-request', 'Give the holder code', '?holderCode=...');
+      if (!isSearchableHolderCode(holderCode)) throw new HttpProblem(400, 'invalid-request', 'Give the holder code', '?holderCode=: 1 to 40 characters, none a control or format character');
       const found = await deps.licenses.findByHolder(holderCode, purpose.types);
       await deps.accessLog.record({ clientId: req.client!.id, holderCode, access: 'holder-search', purpose: purpose.purpose, results: found.length });
       res.setHeader('Cache-Control', 'no-store').json({ licenses: found });

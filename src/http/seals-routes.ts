@@ -22,7 +22,8 @@ export const NewSealBody = z
   .object({
     /**
      * As `POST /v1/seal?sealId=` can name it: 1 to 64 characters, no leading or trailing space,
-     * no control or format characters (the id is also an audit subject and a URL segment).
+     * no control or format characters and no lone surrogate (the id is also an audit subject,
+     * which cannot hold one, and a URL segment).
      */
     id: z
       .string()
@@ -30,6 +31,7 @@ export const NewSealBody = z
       .max(64)
       .regex(/^\S(?:.*\S)?$/su, 'id must not begin or end with white space')
       .regex(/^[^\p{Cc}\p{Cf}]*$/u, 'id must not hold control or format characters')
+      .regex(/^\P{Cs}*$/u, 'id must not hold a lone surrogate')
       .optional(),
     orgName: z.string().trim().min(1).max(60),
     orgUscc: z.string().trim().toUpperCase(),

@@ -27,7 +27,18 @@ export interface AccessLogEntry {
 
 /** A holder code as the audit log keeps it: its first four and last two characters. */
 export function maskHolderCode(code: string): string {
-  return `${code.slice(0, 4)}***${code.slice(-2)}`;
+  // By code point: a character outside the BMP is kept whole, never half of it.
+  const characters = Array.from(code);
+  return `${characters.slice(0, 4).join('')}***${characters.slice(-2).join('')}`;
+}
+
+/**
+ * Whether `code` can be searched for and recorded: 1 to 40 UTF-16 units, no control or format
+ * character (no licence holds one, and PostgreSQL text cannot hold a NUL) and no lone surrogate
+ * (stored as U+FFFD, so what is recorded would not be what was asked).
+ */
+export function isSearchableHolderCode(code: string): boolean {
+  return code.length > 0 && code.length <= 40 && /^[^\p{Cc}\p{Cf}\p{Cs}]*$/u.test(code);
 }
 
 /**

@@ -136,4 +136,25 @@ describe('lookups by relying offices', () => {
     const { entries } = (await log.json()) as { entries: Array<Record<string, unknown>> };
     expect(entries.at(-1)).toMatchObject({ client: { id: client.id, name: 'relying office' }, purpose: '办理食品经营许可变更', access: 'holder-search', results: licenses.length });
   });
+
+  it('answer 400 for a holder code no licence can have (control characters), and search one with astral characters, as for any code', async () => {
+    const { token, client } = await svc.service.clients.create('relying office 2', ['lookup'], []);
+    await new ClientScopeStore(svc.service.db).setPurpose(client.id, '核对', ['food-business-permit']);
+    const headers = { authorization: `Bearer ${token}` };
+    const purpose = `purpose=${encodeURIComponent('核对')}`;
+    for (const code of ['9137%00ABC', 'ABC%0Adef', '%E2%80%AEABCDEF']) {
+      const search = await fetch(`${svc.url}/v1/licenses?holderCode=${code}&${purpose}`, { headers });
+      expect(search.status, code).toBe(400);
+      expect(search.headers.get('content-type')).toMatch(/problem\+json/);
+      const log = await fetch(`${svc.url}/v1/holders/${code}/access-log?${purpose}`, { headers });
+      expect(log.status, code).toBe(400);
+    }
+    // The audit subject keeps a masked code's first four and last two characters: whole ones.
+    const astral = encodeURIComponent('ABC😀DEFGH😀');
+    const search = await fetch(`${svc.url}/v1/licenses?holderCode=${astral}&${purpose}`, { headers });
+    expect(search.status).toBe(200);
+    expect(((await search.json()) as { licenses: unknown[] }).licenses).toEqual([]);
+    expect((await fetch(`${svc.url}/v1/holders/${astral}/access-log?${purpose}`, { headers })).status).toBe(200);
+    expect(await svc.service.audit.verify()).toMatchObject({ ok: true });
+  });
 });

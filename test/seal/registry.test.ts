@@ -89,7 +89,7 @@ describe('seal registry', () => {
     expect((await post(base, { authorization: `Bearer ${token}` })).status).toBe(403);
     expect((await post({ ...base, sealType: 'stamp' })).status).toBe(400);
     // ids that no sealing request could name, or that could not be recorded
-    for (const id of ['', 'nul\u0000inside', 'line\nbreak', ' padded', 'x'.repeat(65), 'bidi\u202eoverride']) {
+    for (const id of ['', 'nul\u0000inside', 'line\nbreak', ' padded', 'x'.repeat(65), 'bidi\u202eoverride', 'half \ud83d of a pair']) {
       const refused = await post({ ...base, id });
       expect(refused.status, id).toBe(400);
       expect(refused.headers.get('content-type')).toMatch(/problem\+json/);
